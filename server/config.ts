@@ -1,0 +1,146 @@
+/**
+ * Configuration: the only module that reads the environment. Loaded and validated once at
+ * start; every problem is listed together so an operator fixes them in one pass. Everything
+ * else receives a frozen Config object.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Viewport } from './protocol.ts';
+
+export type Env = Record<string, string | undefined>;
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const boolish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'expected host or host:port');
+
+/** One entry per setting: the environment variable, its schema, default and what it does. */
+export const SETTINGS = {
+  VITRINE_PORT: { schema: intIn(0, 65535), default: '8080', doc: 'TCP port to listen on (0 picks a free one).' },
+  VITRINE_HOST: { schema: z.string().min(1), default: undefined, doc: 'Address to bind. Default 127.0.0.1 in development mode, 0.0.0.0 otherwise.' },
+  VITRINE_PUBLIC_URL: { schema: z.url({ protocol: /^https?$/ }), default: undefined, doc: 'Base URL participants use to reach the server (customer links are built on it). Default http://localhost:<port>.' },
+  VITRINE_JWT_SECRET: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'HS256 secret for agent tokens and session tokens. When unset the server runs in development mode with a random secret.' },
+  VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
+  CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
+  VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
+  VITRINE_BROWSERS: { schema: intIn(1, 64), default: '1', doc: 'Browser processes in the pool.' },
+  VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
+  VITRINE_WARM_PAGES: { schema: intIn(0, 32), default: '2', doc: 'Ready-made contexts+pages kept warm so a new session starts at once.' },
+  VITRINE_VIEWPORT: { schema: z.string().regex(/^\d{3,4}x\d{3,4}$/, 'expected WIDTHxHEIGHT'), default: '1280x720', doc: 'Session viewport in CSS pixels.' },
+  VITRINE_JPEG_QUALITY: { schema: intIn(10, 100), default: '70', doc: 'Screencast JPEG quality.' },
+  VITRINE_INVITE_TTL_SECONDS: { schema: intIn(10, 86400), default: '900', doc: 'How long a session waits for its customer before it expires.' },
+  VITRINE_MAX_SESSION_MINUTES: { schema: intIn(1, 1440), default: '180', doc: 'Hard limit on a session\'s duration.' },
+  VITRINE_COMPANY_NAME: { schema: z.string().min(1).max(100), default: 'Vitrine', doc: 'Company name shown on the customer consent screen.' },
+  VITRINE_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
+  VITRINE_DEMO: { schema: boolish, default: undefined, doc: 'Serve the built-in demo bank site on loopback and allow it (default: on in development mode).' },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string | undefined;
+  readonly jwtSecret: Uint8Array;
+  readonly devMode: boolean;
+  readonly chromiumPath: string | undefined;
+  readonly allowHosts: readonly string[];
+  readonly pool: {
+    readonly browsers: number;
+    readonly sessionsPerBrowser: number;
+    readonly warmPages: number;
+  };
+  readonly viewport: Viewport;
+  readonly jpegQuality: number;
+  readonly inviteTtlMs: number;
+  readonly maxSessionMs: number;
+  readonly companyName: string;
+  readonly logLevel: string;
+  readonly demo: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Validates the environment; throws ConfigError listing every problem found. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const values: Partial<Record<SettingName, unknown>> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
+    const raw = env[name] === '' && setting.default !== '' ? undefined : env[name];
+    const input = raw ?? setting.default;
+    if (input === undefined) continue;
+    const parsed = (setting.schema as z.ZodType).safeParse(input);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(name === 'VITRINE_JWT_SECRET' ? '<redacted>' : input)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('VITRINE_') && !(name in SETTINGS)) problems.push(`${name}: unknown setting (see --help)`);
+  }
+  const allowHosts = String(values.VITRINE_ALLOW_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of allowHosts) {
+    const r = hostPort.safeParse(h);
+    if (!r.success) problems.push(`VITRINE_ALLOW_HOSTS: "${h}": expected host or host:port`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const secret = values.VITRINE_JWT_SECRET as string | undefined;
+  const devMode = (values.VITRINE_DEV as boolean | undefined) ?? secret === undefined;
+  if (!devMode && secret === undefined) {
+    throw new ConfigError(['VITRINE_JWT_SECRET: required outside development mode']);
+  }
+  const [w, h] = String(values.VITRINE_VIEWPORT).split('x').map(Number) as [number, number];
+  if (w < 320 || h < 240 || w > 3840 || h > 2160) {
+    throw new ConfigError([`VITRINE_VIEWPORT: ${w}x${h} is outside 320x240 .. 3840x2160`]);
+  }
+  return Object.freeze({
+    port: values.VITRINE_PORT as number,
+    host: (values.VITRINE_HOST as string | undefined) ?? (devMode ? '127.0.0.1' : '0.0.0.0'),
+    publicUrl: (values.VITRINE_PUBLIC_URL as string | undefined)?.replace(/\/+$/, ''),
+    jwtSecret: secret !== undefined ? new TextEncoder().encode(secret) : randomBytes(32),
+    devMode,
+    chromiumPath: values.CHROMIUM_PATH as string | undefined,
+    allowHosts: Object.freeze(allowHosts),
+    pool: Object.freeze({
+      browsers: values.VITRINE_BROWSERS as number,
+      sessionsPerBrowser: values.VITRINE_SESSIONS_PER_BROWSER as number,
+      warmPages: values.VITRINE_WARM_PAGES as number,
+    }),
+    viewport: Object.freeze({ width: w, height: h }),
+    jpegQuality: values.VITRINE_JPEG_QUALITY as number,
+    inviteTtlMs: (values.VITRINE_INVITE_TTL_SECONDS as number) * 1000,
+    maxSessionMs: (values.VITRINE_MAX_SESSION_MINUTES as number) * 60_000,
+    companyName: values.VITRINE_COMPANY_NAME as string,
+    logLevel: values.VITRINE_LOG_LEVEL as string,
+    demo: (values.VITRINE_DEMO as boolean | undefined) ?? devMode,
+  });
+}
+
+/** Text for `--help`: every setting, its default and what it does. */
+export function settingsHelp(): string {
+  const lines = ['Vitrine is configured with environment variables:', ''];
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    lines.push(`  ${name}${s.default !== undefined && s.default !== '' ? ` (default ${s.default})` : ''}`);
+    lines.push(`      ${s.doc}`);
+  }
+  return lines.join('\n');
+}
+
+/** Returns a copy of the config with some fields replaced; for tests and embedding. */
+export function withOverrides(config: Config, overrides: Partial<Config>): Config {
+  return Object.freeze({ ...config, ...overrides });
+}

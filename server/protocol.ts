@@ -1,0 +1,281 @@
+/**
+ * The whole wire contract between the Vitrine server and its clients, in one module that both
+ * the server and the web client import. Client messages are validated with these schemas and
+ * nothing else; server messages are typed by the unions below. docs/protocol.md describes the
+ * same contract in prose: change both together.
+ *
+ * This module must stay free of Node-only imports: the client bundle includes it.
+ */
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Text messages larger than this are refused with MESSAGE_TOO_LARGE (the socket stays open). */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+/** Messages larger than this close the socket (1009): nobody legitimate sends them. */
+export const HARD_MAX_MESSAGE_BYTES = 256 * 1024;
+export const MAX_TEXT_INPUT = 4096;
+export const MAX_URL_LENGTH = 2048;
+
+const finite = z.number().finite();
+const coordinate = finite.min(-1e6).max(1e6);
+const id = z.string().min(1).max(128);
+
+export const ModifiersSchema = z
+  .object({
+    alt: z.boolean().optional(),
+    ctrl: z.boolean().optional(),
+    meta: z.boolean().optional(),
+    shift: z.boolean().optional(),
+  })
+  .strict();
+
+export const PointerInputSchema = z
+  .object({
+    kind: z.literal('pointer'),
+    action: z.enum(['down', 'up', 'move']),
+    x: coordinate,
+    y: coordinate,
+    button: z.enum(['left', 'middle', 'right', 'none']).optional(),
+    clickCount: z.number().int().min(0).max(3).optional(),
+    modifiers: ModifiersSchema.optional(),
+  })
+  .strict();
+
+export const WheelInputSchema = z
+  .object({
+    kind: z.literal('wheel'),
+    x: coordinate,
+    y: coordinate,
+    dx: finite.min(-10000).max(10000),
+    dy: finite.min(-10000).max(10000),
+    modifiers: ModifiersSchema.optional(),
+  })
+  .strict();
+
+export const KeyInputSchema = z
+  .object({
+    kind: z.literal('key'),
+    action: z.enum(['down', 'up']),
+    key: z.string().min(1).max(32),
+    code: z.string().max(32),
+    modifiers: ModifiersSchema.optional(),
+  })
+  .strict();
+
+export const TextInputSchema = z
+  .object({
+    kind: z.literal('text'),
+    text: z.string().min(1).max(MAX_TEXT_INPUT),
+  })
+  .strict();
+
+export const InputSchema = z.discriminatedUnion('kind', [
+  PointerInputSchema,
+  WheelInputSchema,
+  KeyInputSchema,
+  TextInputSchema,
+]);
+
+const url = z.string().min(1).max(MAX_URL_LENGTH);
+
+/** Every message a client may send, keyed by `type`. */
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('join'), session: id, token: z.string().min(1).max(4096) }).strict(),
+  z.object({ type: z.literal('consent'), accept: z.boolean() }).strict(),
+  z.object({ type: z.literal('input'), input: InputSchema }).strict(),
+  z.object({ type: z.literal('control/request') }).strict(),
+  z.object({ type: z.literal('control/grant') }).strict(),
+  z.object({ type: z.literal('control/revoke') }).strict(),
+  z.object({ type: z.literal('navigate/propose'), url }).strict(),
+  z.object({ type: z.literal('navigate/approve'), id }).strict(),
+  z.object({ type: z.literal('navigate/decline'), id }).strict(),
+  z.object({ type: z.literal('navigate'), url }).strict(),
+  z.object({ type: z.literal('history'), action: z.enum(['back', 'forward', 'reload']) }).strict(),
+  z.object({ type: z.literal('ping'), t: finite.optional() }).strict(),
+  z.object({ type: z.literal('end') }).strict(),
+]);
+
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ClientMessageType = ClientMessage['type'];
+export type Input = z.infer<typeof InputSchema>;
+export type PointerInput = z.infer<typeof PointerInputSchema>;
+export type KeyInput = z.infer<typeof KeyInputSchema>;
+export type Modifiers = z.infer<typeof ModifiersSchema>;
+
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map(
+  (o) => o.shape.type.value,
+);
+
+export type Role = 'customer' | 'agent';
+export type SessionState = 'waiting' | 'live' | 'ended';
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface ParticipantInfo {
+  id: string;
+  role: Role;
+  name: string;
+}
+
+/** A snapshot of everything participants display; sent on join and on every change. */
+export interface SessionSnapshot {
+  state: SessionState;
+  url: string;
+  title: string;
+  /** Participant id of the agent holding control, or null while the customer alone drives. */
+  control: string | null;
+  /** Agents that asked for control and have not been answered yet. */
+  controlRequests: string[];
+  participants: ParticipantInfo[];
+  pendingNavigation: NavigationProposal | null;
+  policy: { name: string; version: string };
+}
+
+export interface NavigationProposal {
+  id: string;
+  url: string;
+  by: string;
+}
+
+/** Every message the server sends as text, keyed by `type`. Frames are binary (see below). */
+export type ServerMessage =
+  | {
+      type: 'joined';
+      protocol: number;
+      role: Role;
+      you: string;
+      session: string;
+      viewport: Viewport;
+      snapshot: SessionSnapshot;
+      company: string;
+    }
+  | { type: 'state'; snapshot: SessionSnapshot }
+  | { type: 'control/requested'; by: ParticipantInfo }
+  | { type: 'navigate/proposed'; proposal: NavigationProposal }
+  | { type: 'navigate/answered'; id: string; approved: boolean; url: string }
+  | { type: 'notice'; code: NoticeCode; message: string }
+  | { type: 'error'; code: string; message: string; ref?: string }
+  | { type: 'pong'; t?: number; serverTime: number }
+  | { type: 'ended'; reason: EndReason; message: string };
+
+export type ServerMessageType = ServerMessage['type'];
+
+export type NoticeCode =
+  | 'DIALOG_DISMISSED'
+  | 'POPUP_REDIRECTED'
+  | 'POPUP_REFUSED'
+  | 'DOWNLOAD_REFUSED'
+  | 'FILE_CHOOSER_REFUSED'
+  | 'NAVIGATION_FAILED'
+  | 'PARTICIPANT_JOINED'
+  | 'PARTICIPANT_LEFT';
+
+export type EndReason =
+  | 'ended_by_customer'
+  | 'ended_by_agent'
+  | 'declined'
+  | 'deleted'
+  | 'expired'
+  | 'browser_crashed'
+  | 'page_crashed'
+  | 'server_shutdown'
+  | 'error';
+
+// ---------------------------------------------------------------------------------------------
+// Binary frames
+//
+//   offset 0  2 bytes  magic "VF" (0x56 0x46)
+//   offset 2  1 byte   header format version (1)
+//   offset 3  1 byte   payload kind: 1 = JPEG of the whole viewport
+//   offset 4  4 bytes  N, length of the JSON header, unsigned big-endian
+//   offset 8  N bytes  UTF-8 JSON FrameHeader
+//   then               the payload (a JPEG starts FF D8 FF)
+// ---------------------------------------------------------------------------------------------
+
+export const FRAME_MAGIC_0 = 0x56;
+export const FRAME_MAGIC_1 = 0x46;
+export const FRAME_FORMAT_VERSION = 1;
+export const FRAME_KIND_JPEG = 1;
+
+export interface FrameHeader {
+  /** Increases by one per frame of the session. */
+  seq: number;
+  /** Server time (ms since epoch) when the frame was captured. */
+  ts: number;
+  /** Size of the image in pixels. */
+  width: number;
+  height: number;
+  /** The page viewport in CSS pixels that the image covers (input coordinates use it). */
+  viewport: Viewport;
+  /** Redaction policy in force when this frame was captured. */
+  policy: string;
+  policyVersion: string;
+}
+
+export function encodeFrame(header: FrameHeader, jpeg: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + jpeg.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out[0] = FRAME_MAGIC_0;
+  out[1] = FRAME_MAGIC_1;
+  out[2] = FRAME_FORMAT_VERSION;
+  out[3] = FRAME_KIND_JPEG;
+  view.setUint32(4, json.length, false);
+  out.set(json, 8);
+  out.set(jpeg, 8 + json.length);
+  return out;
+}
+
+export interface DecodedFrame {
+  header: FrameHeader;
+  jpeg: Uint8Array;
+}
+
+/** Decodes a binary frame; throws on anything that is not a well-formed frame. */
+export function decodeFrame(data: Uint8Array): DecodedFrame {
+  if (data.length < 8 || data[0] !== FRAME_MAGIC_0 || data[1] !== FRAME_MAGIC_1) {
+    throw new Error('not a Vitrine frame');
+  }
+  if (data[2] !== FRAME_FORMAT_VERSION || data[3] !== FRAME_KIND_JPEG) {
+    throw new Error(`unsupported frame format ${data[2]}/${data[3]}`);
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const n = view.getUint32(4, false);
+  if (8 + n > data.length) throw new Error('truncated frame header');
+  const header = JSON.parse(new TextDecoder().decode(data.subarray(8, 8 + n))) as FrameHeader;
+  return { header, jpeg: data.subarray(8 + n) };
+}
+
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'MESSAGE_TOO_LARGE'; message: string; ref?: string };
+
+/** Parses and validates one text message from a client. Never throws. */
+export function parseClientMessage(text: string): ParseResult {
+  if (text.length > MAX_MESSAGE_BYTES) {
+    return { ok: false, code: 'MESSAGE_TOO_LARGE', message: `messages are limited to ${MAX_MESSAGE_BYTES} bytes` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, code: 'BAD_JSON', message: 'message is not valid JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: 'BAD_MESSAGE', message: 'message must be a JSON object' };
+  }
+  const type = (raw as { type?: unknown }).type;
+  if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, code: 'UNKNOWN_TYPE', message: 'unknown message type', ref: typeof type === 'string' ? type.slice(0, 64) : undefined };
+  }
+  const parsed = ClientMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.join('.') || '(root)' : '(root)';
+    return { ok: false, code: 'BAD_MESSAGE', message: `${where}: ${issue?.message ?? 'invalid'}`, ref: type };
+  }
+  return { ok: true, message: parsed.data };
+}
