@@ -25,3 +25,18 @@ export interface FrameGate {
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
 }
+
+/**
+ * A gate that lets every frame through. Only for pages that no policy covers, such as the
+ * benchmark's raw baseline; sessions always run behind the redaction gate.
+ */
+export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0' }): FrameGate {
+  return {
+    policy,
+    allows: () => true,
+    closedReason: () => null,
+    focusIsMasked: () => false,
+    onChange: () => () => undefined,
+    close: async () => undefined,
+  };
+}

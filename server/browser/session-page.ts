@@ -1,0 +1,290 @@
+/**
+ * One session's page, seen from the session layer: a narrow interface over puppeteer and CDP.
+ * It screencasts the page through the frame gate, replays authorized input, navigates, and
+ * keeps the page from doing anything participants cannot see (dialogs, popups, downloads, file
+ * choosers). Everything it learns is reported through the handlers given at open.
+ */
+import type { CDPSession, Page, Target } from 'puppeteer';
+import { VitrineError } from '../errors.ts';
+import type { Input, NoticeCode, Viewport } from '../protocol.ts';
+import type { FrameGate } from './frame-gate.ts';
+import { toCdpKeyEvent, modifierBits } from './keys.ts';
+import type { PageLease } from './pool.ts';
+
+export interface CapturedFrame {
+  jpeg: Buffer;
+  /** ms since the epoch at which Chromium captured it. */
+  capturedAt: number;
+  width: number;
+  height: number;
+}
+
+export interface SessionPageHandlers {
+  frame(frame: CapturedFrame): void;
+  withheld(reason: string): void;
+  navigated(info: { url: string; title: string }): void;
+  notice(code: NoticeCode, message: string): void;
+  /** The page or its browser is gone; the session must end. */
+  lost(reason: 'browser_crashed' | 'page_crashed'): void;
+}
+
+export interface SessionPageOptions {
+  viewport: Viewport;
+  jpegQuality: number;
+  /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
+  checkUrl(url: string): Promise<unknown>;
+  /** Builds the frame gate for the page before anything is loaded into it. */
+  createGate(page: Page): Promise<FrameGate>;
+}
+
+const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
+
+export class SessionPage {
+  readonly #lease: PageLease;
+  readonly #page: Page;
+  readonly #cdp: CDPSession;
+  readonly #gate: FrameGate;
+  readonly #handlers: SessionPageHandlers;
+  readonly #opts: SessionPageOptions;
+  #buttons = 0;
+  #closed = false;
+  #lastUrl = 'about:blank';
+  readonly #cleanups: (() => void)[] = [];
+
+  private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: SessionPageHandlers, opts: SessionPageOptions) {
+    this.#lease = lease;
+    this.#page = lease.page;
+    this.#cdp = cdp;
+    this.#gate = gate;
+    this.#handlers = handlers;
+    this.#opts = opts;
+  }
+
+  /** Wires the leased page up and starts the screencast; the page is still blank. */
+  static async open(lease: PageLease, handlers: SessionPageHandlers, opts: SessionPageOptions): Promise<SessionPage> {
+    const cdp = await lease.page.createCDPSession();
+    let gate: FrameGate | undefined;
+    try {
+      gate = await opts.createGate(lease.page);
+      const sp = new SessionPage(lease, cdp, gate, handlers, opts);
+      await sp.#wire();
+      return sp;
+    } catch (e) {
+      await gate?.close().catch(() => undefined);
+      await cdp.detach().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  get gate(): FrameGate {
+    return this.#gate;
+  }
+
+  get url(): string {
+    return this.#lastUrl;
+  }
+
+  async #wire(): Promise<void> {
+    const page = this.#page;
+    const cdp = this.#cdp;
+
+    this.#lease.onBrowserLost(() => this.#lost('browser_crashed'));
+    const onPageError = (e: Error) => {
+      if (/crash/i.test(e.message)) this.#lost('page_crashed');
+    };
+    page.on('error', onPageError);
+    this.#cleanups.push(() => page.off('error', onPageError));
+
+    const onDialog = (dialog: { type(): string; dismiss(): Promise<void> }) => {
+      const type = dialog.type();
+      dialog.dismiss().catch(() => undefined);
+      // The dialog's text may carry page data, so participants learn only that one appeared.
+      this.#handlers.notice('DIALOG_DISMISSED', `The page opened a ${type} dialog; it was dismissed.`);
+    };
+    page.on('dialog', onDialog);
+    this.#cleanups.push(() => page.off('dialog', onDialog));
+
+    const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
+      if (frame.parentFrame() !== null) return;
+      this.#lastUrl = frame.url();
+      void this.#reportNavigation();
+    };
+    page.on('framenavigated', onFrameNavigated);
+    this.#cleanups.push(() => page.off('framenavigated', onFrameNavigated));
+    const onLoad = () => void this.#reportNavigation();
+    page.on('domcontentloaded', onLoad);
+    this.#cleanups.push(() => page.off('domcontentloaded', onLoad));
+
+    const context = this.#lease.context;
+    const onTarget = (target: Target) => void this.#onNewTarget(target);
+    context.on('targetcreated', onTarget);
+    this.#cleanups.push(() => context.off('targetcreated', onTarget));
+
+    cdp.on('Page.screencastFrame', (e) => this.#onScreencastFrame(e));
+    cdp.on('Page.fileChooserOpened', () => this.#handlers.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
+    cdp.on('Page.downloadWillBegin', () => this.#handlers.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
+    cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
+    const unsubscribe = this.#gate.onChange(() => {
+      // A page that stopped repainting sends no screencast frame; when the gate opens,
+      // capture one so participants are not left on the placeholder.
+      if (this.#gate.closedReason() === null) void this.captureNow();
+    });
+    this.#cleanups.push(unsubscribe);
+
+    await Promise.all([
+      cdp.send('Page.enable'),
+      cdp.send('Page.setInterceptFileChooserDialog', { enabled: true }),
+      cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }] }),
+    ]);
+    await cdp.send('Page.startScreencast', {
+      format: 'jpeg',
+      quality: this.#opts.jpegQuality,
+      maxWidth: this.#opts.viewport.width,
+      maxHeight: this.#opts.viewport.height,
+      everyNthFrame: 1,
+    });
+  }
+
+  #onScreencastFrame(e: { data: string; sessionId: number; metadata: { timestamp?: number; deviceWidth: number; deviceHeight: number } }): void {
+    // Ack first: Chromium produces the next frame while this one is fanned out.
+    this.#cdp.send('Page.screencastFrameAck', { sessionId: e.sessionId }).catch(() => undefined);
+    if (this.#closed) return;
+    const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : Date.now();
+    this.#emitFrame(Buffer.from(e.data, 'base64'), capturedAt);
+  }
+
+  #emitFrame(jpeg: Buffer, capturedAt: number): void {
+    if (!this.#gate.allows(capturedAt)) {
+      this.#handlers.withheld(this.#gate.closedReason() ?? 'frame captured before the policy was confirmed');
+      return;
+    }
+    this.#handlers.frame({ jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height });
+  }
+
+  /** Captures the page as it is now and passes it through the gate like a screencast frame. */
+  async captureNow(): Promise<void> {
+    if (this.#closed) return;
+    const capturedAt = Date.now();
+    try {
+      const shot = await this.#cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: this.#opts.jpegQuality, optimizeForSpeed: true });
+      if (!this.#closed) this.#emitFrame(Buffer.from(shot.data, 'base64'), capturedAt);
+    } catch {
+      // The page is navigating or gone; the screencast delivers the next frame.
+    }
+  }
+
+  async #onDocumentRequest(e: { requestId: string; request: { url: string } }): Promise<void> {
+    try {
+      await this.#opts.checkUrl(e.request.url);
+      await this.#cdp.send('Fetch.continueRequest', { requestId: e.requestId });
+    } catch (err) {
+      const why = err instanceof VitrineError ? err.message : 'refused';
+      await this.#cdp.send('Fetch.failRequest', { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => undefined);
+      if (!this.#closed) this.#handlers.notice('NAVIGATION_FAILED', `Navigation refused: ${why}`);
+    }
+  }
+
+  async #onNewTarget(target: Target): Promise<void> {
+    if (target.type() !== 'page' || target === this.#page.target()) return;
+    // A popup or new tab would run unseen; close it and load its address in the session page.
+    const popup = await target.page().catch(() => null);
+    let url = target.url();
+    if (popup && (url === '' || url === 'about:blank')) {
+      url = await new Promise<string>((resolve) => {
+        const timer = setTimeout(() => resolve(target.url()), 2000);
+        popup.once('framenavigated', (f) => {
+          clearTimeout(timer);
+          resolve(f.url());
+        });
+      });
+    }
+    await popup?.close().catch(() => undefined);
+    if (this.#closed) return;
+    if (/^https?:/i.test(url)) {
+      this.#handlers.notice('POPUP_REDIRECTED', 'The page opened a new window; it was loaded here instead.');
+      this.navigate(url).catch(() => undefined);
+    } else {
+      this.#handlers.notice('POPUP_REFUSED', 'The page opened a new window; it was closed.');
+    }
+  }
+
+  async #reportNavigation(): Promise<void> {
+    if (this.#closed) return;
+    const title = await this.#page.title().catch(() => '');
+    if (!this.#closed) this.#handlers.navigated({ url: this.#page.url(), title });
+  }
+
+  #lost(reason: 'browser_crashed' | 'page_crashed'): void {
+    if (this.#closed) return;
+    this.#handlers.lost(reason);
+  }
+
+  /** Loads a URL in the page. Resolves once the new document has committed or failed. */
+  async navigate(url: string): Promise<void> {
+    await this.#opts.checkUrl(url);
+    this.#goto(() => this.#page.goto(url, { waitUntil: 'domcontentloaded', timeout: 30_000 }));
+  }
+
+  async history(action: 'back' | 'forward' | 'reload'): Promise<void> {
+    const opts = { waitUntil: 'domcontentloaded' as const, timeout: 30_000 };
+    this.#goto(() => (action === 'back' ? this.#page.goBack(opts) : action === 'forward' ? this.#page.goForward(opts) : this.#page.reload(opts)));
+  }
+
+  #goto(run: () => Promise<unknown>): void {
+    run().catch((e: Error) => {
+      if (this.#closed) return;
+      // A navigation superseded by another is routine; only report real failures.
+      if (/net::ERR_ABORTED|Navigating frame was detached|frame got detached/i.test(e.message)) return;
+      this.#handlers.notice('NAVIGATION_FAILED', `The page could not be loaded (${e.message.split('\n')[0]?.slice(0, 160)}).`);
+    });
+  }
+
+  /** Replays one input event; coordinates are CSS pixels already checked against the viewport. */
+  async input(input: Input): Promise<void> {
+    const cdp = this.#cdp;
+    switch (input.kind) {
+      case 'pointer': {
+        const button = input.button ?? (input.action === 'move' ? 'none' : 'left');
+        if (input.action === 'down') this.#buttons |= BUTTON_BITS[button];
+        if (input.action === 'up') this.#buttons &= ~BUTTON_BITS[button];
+        await cdp.send('Input.dispatchMouseEvent', {
+          type: input.action === 'down' ? 'mousePressed' : input.action === 'up' ? 'mouseReleased' : 'mouseMoved',
+          x: input.x,
+          y: input.y,
+          button: input.action === 'move' ? 'none' : button,
+          buttons: this.#buttons,
+          clickCount: input.action === 'move' ? 0 : (input.clickCount ?? 1),
+          modifiers: modifierBits(input.modifiers),
+        });
+        return;
+      }
+      case 'wheel':
+        await cdp.send('Input.dispatchMouseEvent', {
+          type: 'mouseWheel',
+          x: input.x,
+          y: input.y,
+          deltaX: input.dx,
+          deltaY: input.dy,
+          modifiers: modifierBits(input.modifiers),
+        });
+        return;
+      case 'key':
+        await cdp.send('Input.dispatchKeyEvent', toCdpKeyEvent(input));
+        return;
+      case 'text':
+        await cdp.send('Input.insertText', { text: input.text });
+        return;
+    }
+  }
+
+  /** Stops the screencast and destroys the session's browser context with all its data. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of this.#cleanups.splice(0)) c();
+    await this.#cdp.send('Page.stopScreencast').catch(() => undefined);
+    await this.#gate.close().catch(() => undefined);
+    await this.#cdp.detach().catch(() => undefined);
+    await this.#lease.release();
+  }
+}
