@@ -179,6 +179,7 @@ export type EndReason =
   | 'declined'
   | 'deleted'
   | 'expired'
+  | 'customer_left'
   | 'browser_crashed'
   | 'page_crashed'
   | 'server_shutdown'

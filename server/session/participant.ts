@@ -1,0 +1,111 @@
+/**
+ * One participant's connection. Frames go out latest-frame-wins: at most one frame is in
+ * flight on the socket and at most one waits behind it, replaced by each newer frame, so a
+ * slow reader skips frames and its buffered bytes stay bounded while others are not delayed.
+ */
+import type { WebSocket } from 'ws';
+import type { ErrorCode } from '../errors.ts';
+import type { ParticipantInfo, Role, ServerMessage } from '../protocol.ts';
+
+/** Buffered bytes above which a socket is considered behind even with no frame in flight. */
+const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
+
+export interface ParticipantStats {
+  framesSent: number;
+  framesSkipped: number;
+  bytesSent: number;
+}
+
+export class Participant {
+  readonly id: string;
+  readonly role: Role;
+  readonly sub: string;
+  readonly name: string;
+  readonly socket: WebSocket;
+  readonly stats: ParticipantStats = { framesSent: 0, framesSkipped: 0, bytesSent: 0 };
+  #inFlight = false;
+  #pending: Uint8Array | null = null;
+  #refusals: number[] = [];
+  #tokens: number;
+  #tokensAt = Date.now();
+
+  static readonly RATE_PER_SECOND = 120;
+  static readonly BURST = 240;
+  static readonly ABUSE_REFUSALS = 50;
+  static readonly ABUSE_WINDOW_MS = 10_000;
+
+  constructor(opts: { id: string; role: Role; sub: string; name: string; socket: WebSocket }) {
+    this.id = opts.id;
+    this.role = opts.role;
+    this.sub = opts.sub;
+    this.name = opts.name;
+    this.socket = opts.socket;
+    this.#tokens = Participant.BURST;
+  }
+
+  get info(): ParticipantInfo {
+    return { id: this.id, role: this.role, name: this.name };
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  send(message: ServerMessage): void {
+    if (!this.open) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  refuse(code: ErrorCode, message: string, ref?: string): void {
+    this.send({ type: 'error', code, message, ...(ref ? { ref } : {}) });
+  }
+
+  sendFrame(frame: Uint8Array): void {
+    if (!this.open) return;
+    if (this.#inFlight || this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      if (this.#pending) this.stats.framesSkipped++;
+      this.#pending = frame;
+      return;
+    }
+    this.#write(frame);
+  }
+
+  #write(frame: Uint8Array): void {
+    this.#inFlight = true;
+    this.stats.framesSent++;
+    this.stats.bytesSent += frame.byteLength;
+    this.socket.send(frame, { binary: true }, () => {
+      this.#inFlight = false;
+      const next = this.#pending;
+      this.#pending = null;
+      if (next && this.open) this.#write(next);
+    });
+  }
+
+  /** Token bucket for incoming messages; false means refuse this one. */
+  takeToken(now = Date.now()): boolean {
+    this.#tokens = Math.min(Participant.BURST, this.#tokens + ((now - this.#tokensAt) / 1000) * Participant.RATE_PER_SECOND);
+    this.#tokensAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Counts a refusal; true when the participant has crossed the abuse threshold. */
+  noteRefusal(now = Date.now()): boolean {
+    this.#refusals.push(now);
+    while (this.#refusals.length && this.#refusals[0]! < now - Participant.ABUSE_WINDOW_MS) this.#refusals.shift();
+    return this.#refusals.length >= Participant.ABUSE_REFUSALS;
+  }
+
+  dropFrames(): void {
+    this.#pending = null;
+  }
+
+  close(code: number, reason: string): void {
+    this.dropFrames();
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason.slice(0, 120));
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The live sessions of this process: creates them (URL check, browser lease, page, tokens),
+ * finds them, and ends them all on shutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Page } from 'puppeteer';
+import type { AgentIdentity, TokenService } from '../auth/tokens.ts';
+import type { FrameGate } from '../browser/frame-gate.ts';
+import type { BrowserPool } from '../browser/pool.ts';
+import { SessionPage } from '../browser/session-page.ts';
+import type { Config } from '../config.ts';
+import { VitrineError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { UrlGuard } from '../net/url-guard.ts';
+import type { EndReason } from '../protocol.ts';
+import { Session } from './session.ts';
+
+export interface CreatedSession {
+  id: string;
+  customerUrl: string;
+  customerToken: string;
+  agentToken: string;
+  expiresAt: string;
+}
+
+export interface RegistryDeps {
+  config: Config;
+  pool: BrowserPool;
+  tokens: TokenService;
+  guard: UrlGuard;
+  log: Logger;
+  publicUrl: () => string;
+  /** Builds the redaction gate for a session's page under the named policy. */
+  createGate(page: Page, policyName: string): Promise<FrameGate>;
+  /** Throws BAD_REQUEST when the policy name is unknown. */
+  checkPolicy(policyName: string): void;
+}
+
+export const CUSTOMER_GRACE_MS = 30_000;
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, Session>();
+  readonly #deps: RegistryDeps;
+  #accepting = true;
+  readonly endedCounts = new Map<EndReason, number>();
+
+  constructor(deps: RegistryDeps) {
+    this.#deps = deps;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  list(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  async create(agent: AgentIdentity, rawUrl: string, policyName = 'default'): Promise<CreatedSession> {
+    if (!this.#accepting) throw new VitrineError('SHUTTING_DOWN');
+    const { config, pool, tokens, guard, log } = this.#deps;
+    this.#deps.checkPolicy(policyName);
+    const url = (await guard.check(rawUrl)).href;
+    const lease = await pool.acquire();
+    const id = randomBytes(16).toString('base64url');
+    let session: Session | undefined;
+    const pending: (() => void)[] = [];
+    // Page events can arrive before the Session object exists; replay them once it does.
+    const later = (fn: (s: Session) => void) => (session ? fn(session) : pending.push(() => fn(session!)));
+    let page: SessionPage;
+    try {
+      page = await SessionPage.open(
+        lease,
+        {
+          frame: (f) => later((s) => s.onFrame(f)),
+          withheld: (r) => later((s) => s.onWithheld(r)),
+          navigated: (n) => later((s) => s.onNavigated(n)),
+          notice: (c, m) => later((s) => s.onNotice(c, m)),
+          lost: (reason) => later((s) => void s.end(reason)),
+        },
+        {
+          viewport: config.viewport,
+          jpegQuality: config.jpegQuality,
+          checkUrl: (u) => guard.check(u),
+          createGate: (p) => this.#deps.createGate(p, policyName),
+        },
+      );
+    } catch (e) {
+      await lease.release();
+      throw e;
+    }
+    const now = Date.now();
+    const inviteExpiresAt = now + config.inviteTtlMs;
+    session = new Session({
+      id,
+      url,
+      createdBy: agent,
+      viewport: config.viewport,
+      page,
+      log,
+      company: config.companyName,
+      inviteExpiresAt,
+      maxDurationMs: config.maxSessionMs,
+      customerGraceMs: CUSTOMER_GRACE_MS,
+      checkUrl: (u) => guard.check(u),
+      onEnded: (s) => {
+        this.#sessions.delete(s.id);
+        const reason = s.endReason ?? 'error';
+        this.endedCounts.set(reason, (this.endedCounts.get(reason) ?? 0) + 1);
+      },
+    });
+    this.#sessions.set(id, session);
+    for (const fn of pending.splice(0)) fn();
+    const sessionEnd = now + config.maxSessionMs;
+    const [customerToken, agentToken] = await Promise.all([
+      tokens.mintSession({ sid: id, role: 'customer', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
+      tokens.mintSession({ sid: id, role: 'agent', sub: agent.sub, name: agent.name }, sessionEnd),
+    ]);
+    page.navigate(url).catch((e) => log.warn({ session: id, err: String(e) }, 'first navigation failed'));
+    log.info({ session: id, agent: agent.sub, policy: policyName, host: new URL(url).host }, 'session created');
+    return {
+      id,
+      customerUrl: `${this.#deps.publicUrl()}/s/${id}#${customerToken}`,
+      customerToken,
+      agentToken,
+      expiresAt: new Date(inviteExpiresAt).toISOString(),
+    };
+  }
+
+  async end(id: string, reason: EndReason): Promise<boolean> {
+    const s = this.#sessions.get(id);
+    if (!s) return false;
+    await s.end(reason);
+    return true;
+  }
+
+  /** Stops taking sessions and ends every one the normal way. */
+  async closeAll(reason: EndReason): Promise<void> {
+    this.#accepting = false;
+    await Promise.allSettled(this.list().map((s) => s.end(reason)));
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+}
