@@ -134,6 +134,9 @@ export class SessionPage {
     await Promise.all([
       cdp.send('Page.enable'),
       cdp.send('Page.setInterceptFileChooserDialog', { enabled: true }),
+      // Many sessions share a browser and only one page can have real focus; every session's
+      // page must behave as focused (autofocus, caret, focus events) for its participants.
+      cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }),
       cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }] }),
     ]);
     await cdp.send('Page.startScreencast', {

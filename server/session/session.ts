@@ -350,10 +350,7 @@ export class Session {
     this.#participants.clear();
     this.#proposal = null;
     this.#control = null;
-    try {
-      await this.#page.close();
-    } finally {
-      this.#init.onEnded(this);
-    }
+    this.#init.onEnded(this);
+    await this.#page.close();
   }
 }

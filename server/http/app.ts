@@ -1,0 +1,145 @@
+/**
+ * The HTTP surface: the REST API for sessions, health, and the static web client. Request
+ * bodies are validated with a schema; every error answers with the coded error shape
+ * {"error":{"code","message"}}.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import type { TokenService } from '../auth/tokens.ts';
+import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
+import type { SessionRegistry } from '../session/registry.ts';
+
+export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
+
+const CreateSessionBody = z
+  .object({
+    url: z.string().min(1).max(MAX_URL_LENGTH),
+    policy: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'policy names are letters, digits, - and _').optional(),
+  })
+  .strict();
+
+export interface AppDeps {
+  registry: SessionRegistry;
+  tokens: TokenService;
+  log: Logger;
+  info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
+  ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
+  retryAfterSeconds: number;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  if (!existsSync(join(CLIENT_DIST, 'customer.html'))) {
+    throw new Error(`the web client is not built (${CLIENT_DIST} is missing): run \`npm run build\` first`);
+  }
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'blob:', 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    const r = deps.ready();
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity });
+  });
+  app.get('/api/info', (_req, res) => {
+    res.json(deps.info());
+  });
+
+  const json = express.json({ limit: '16kb', type: () => true });
+  app.post('/api/sessions', json, async (req, res, next) => {
+    try {
+      const agent = await deps.tokens.verifyAgent(bearer(req));
+      const body = CreateSessionBody.safeParse(req.body);
+      if (!body.success) {
+        const issue = body.error.issues[0];
+        throw new VitrineError('BAD_REQUEST', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+      }
+      const created = await deps.registry.create(agent, body.data.url, body.data.policy);
+      res.status(201).json(created);
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.delete('/api/sessions/:id', async (req, res, next) => {
+    try {
+      const agent = await deps.tokens.verifyAgent(bearer(req));
+      const session = deps.registry.get(String(req.params.id));
+      if (!session) throw new VitrineError('NO_SUCH_SESSION');
+      if (session.createdBy.sub !== agent.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session may delete it');
+      await session.end('deleted');
+      res.status(204).end();
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
+  app.get('/', clientFile('index.html'));
+  app.get('/agent', clientFile('agent.html'));
+  app.get('/s/:id', clientFile('customer.html'));
+  app.use('/assets', express.static(join(CLIENT_DIST, 'assets'), { index: false, fallthrough: true }));
+
+  app.use((_req, _res, next) => next(new VitrineError('NOT_FOUND')));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = toVitrineError(err);
+    if (e.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
+    if (e.status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
+    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(e.status).json({ error: { code: e.code, message: e.message } });
+  });
+  return app;
+}
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** Maps body-parser and other library errors to coded errors. */
+function toVitrineError(err: unknown): VitrineError {
+  if (isVitrineError(err)) return err;
+  const e = err as { type?: string; status?: number };
+  const byType: Record<string, ErrorCode> = {
+    'entity.parse.failed': 'BAD_JSON',
+    'entity.too.large': 'MESSAGE_TOO_LARGE',
+    'encoding.unsupported': 'BAD_REQUEST',
+    'charset.unsupported': 'BAD_REQUEST',
+    'request.aborted': 'BAD_REQUEST',
+  };
+  const code = e?.type ? byType[e.type] : undefined;
+  if (code) return new VitrineError(code, ErrorCodes[code].message);
+  if (e?.status === 404) return new VitrineError('NOT_FOUND');
+  return new VitrineError('INTERNAL');
+}

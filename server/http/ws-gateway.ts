@@ -1,0 +1,134 @@
+/**
+ * The WebSocket endpoint. A connection must join within a bound with a token for the session;
+ * after that every text message is parsed against the protocol schema, rate-limited, and
+ * handed to its session. Refusals are coded error messages; abuse closes the socket.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { TokenService } from '../auth/tokens.ts';
+import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
+import { Participant } from '../session/participant.ts';
+import type { SessionRegistry } from '../session/registry.ts';
+import type { Session } from '../session/session.ts';
+
+export const JOIN_TIMEOUT_MS = 10_000;
+
+export interface GatewayDeps {
+  registry: SessionRegistry;
+  tokens: TokenService;
+  log: Logger;
+}
+
+export class WsGateway {
+  readonly #wss: WebSocketServer;
+  readonly #deps: GatewayDeps;
+
+  constructor(server: Server, deps: GatewayDeps) {
+    this.#deps = deps;
+    this.#wss = new WebSocketServer({ server, path: '/ws', maxPayload: HARD_MAX_MESSAGE_BYTES, perMessageDeflate: false });
+    this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req));
+  }
+
+  get connections(): number {
+    return this.#wss.clients.size;
+  }
+
+  #onConnection(socket: WebSocket, req: IncomingMessage): void {
+    const log = this.#deps.log.child({ conn: randomBytes(4).toString('hex'), addr: req.socket.remoteAddress });
+    let participant: Participant | null = null;
+    let session: Session | null = null;
+    let joining = false;
+    const joinTimer = setTimeout(() => socket.close(CloseCodes.JOIN_TIMEOUT, 'join timed out'), JOIN_TIMEOUT_MS);
+    joinTimer.unref();
+
+    socket.on('error', (e) => log.debug({ err: String(e) }, 'socket error'));
+    socket.on('close', () => {
+      clearTimeout(joinTimer);
+      if (participant && session) session.leave(participant);
+    });
+
+    const refuse = (code: keyof typeof ErrorCodes, message?: string, ref?: string) => {
+      if (socket.readyState !== socket.OPEN) return;
+      socket.send(JSON.stringify({ type: 'error', code, message: message ?? ErrorCodes[code].message, ...(ref ? { ref } : {}) }));
+    };
+
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (participant && !participant.takeToken()) {
+        participant.refuse('RATE_LIMITED', ErrorCodes.RATE_LIMITED.message);
+        if (participant.noteRefusal()) participant.close(CloseCodes.ABUSE, 'too many messages');
+        return;
+      }
+      if (isBinary) {
+        refuse('BINARY_NOT_ALLOWED');
+        if (participant?.noteRefusal()) participant.close(CloseCodes.ABUSE, 'too many refused messages');
+        if (!participant) socket.close(CloseCodes.BAD_REQUEST, 'binary messages are not accepted');
+        return;
+      }
+      const parsed = parseClientMessage(rawToString(data));
+      if (!parsed.ok) {
+        refuse(parsed.code, parsed.message, parsed.ref);
+        if (!participant) socket.close(CloseCodes.BAD_REQUEST, 'the first message must be a valid join');
+        else if (participant.noteRefusal()) participant.close(CloseCodes.ABUSE, 'too many refused messages');
+        return;
+      }
+      const msg = parsed.message;
+      if (msg.type === 'join') {
+        if (participant || joining) {
+          refuse('ALREADY_JOINED', undefined, 'join');
+          return;
+        }
+        joining = true;
+        void this.#join(socket, msg, log).then((joined) => {
+          clearTimeout(joinTimer);
+          if (joined) ({ participant, session } = joined);
+        });
+        return;
+      }
+      if (!participant || !session) {
+        refuse('NOT_JOINED', undefined, msg.type);
+        if (!joining) socket.close(CloseCodes.BAD_REQUEST, 'the first message must be a join');
+        return;
+      }
+      void session.handle(participant, msg);
+    });
+  }
+
+  async #join(socket: WebSocket, msg: Extract<ClientMessage, { type: 'join' }>, log: Logger): Promise<{ participant: Participant; session: Session } | null> {
+    const session = this.#deps.registry.get(msg.session);
+    if (!session || session.state === 'ended') {
+      socket.close(CloseCodes.NO_SUCH_SESSION, 'no such session');
+      return null;
+    }
+    try {
+      const claims = await this.#deps.tokens.verifySession(msg.token, msg.session);
+      if (socket.readyState !== socket.OPEN) return null;
+      const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket });
+      session.join(participant, claims.jti);
+      return { participant, session };
+    } catch (e) {
+      const err = isVitrineError(e) ? e : new VitrineError('INTERNAL');
+      log.info({ code: err.code, session: msg.session }, 'join refused');
+      const close =
+        err.code === 'BAD_TOKEN' ? CloseCodes.BAD_TOKEN : err.code === 'NO_SUCH_SESSION' ? CloseCodes.NO_SUCH_SESSION : err.code === 'CUSTOMER_PRESENT' ? CloseCodes.CONFLICT : CloseCodes.BAD_REQUEST;
+      if (socket.readyState === socket.OPEN) {
+        socket.send(JSON.stringify({ type: 'error', code: err.code, message: err.message, ref: 'join' }));
+        socket.close(close, err.message);
+      }
+      return null;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#wss.clients) c.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}

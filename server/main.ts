@@ -1,0 +1,81 @@
+/**
+ * `npm start`: loads the config once, starts the server, and shuts it down in order on
+ * SIGTERM/SIGINT (a second signal exits at once).
+ */
+import { ConfigError, loadConfig, settingsHelp, type Config } from './config.ts';
+import { BrowserNotFoundError } from './browser/find-browser.ts';
+import { createLogger } from './log.ts';
+import { startVitrine } from './server.ts';
+
+const SHUTDOWN_BOUND_MS = 20_000;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`Usage: npm start [-- --help]\n\n${settingsHelp()}`);
+  process.exit(0);
+}
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`vitrine: ${e.message}\nRun with --help to list every setting.`);
+    process.exit(2);
+  }
+  throw e;
+}
+
+const log = createLogger(config.logLevel);
+let vitrine;
+try {
+  vitrine = await startVitrine({ config, log });
+} catch (e) {
+  if (e instanceof BrowserNotFoundError) {
+    console.error(`vitrine: ${e.message}`);
+    process.exit(3);
+  }
+  log.fatal({ err: String((e as Error)?.stack ?? e) }, 'vitrine failed to start');
+  process.exit(1);
+}
+
+if (config.devMode) {
+  const token = await vitrine.tokens.mintAgent('dev-agent', { name: 'Demo Agent', ttlSeconds: 12 * 3600 });
+  const base = config.publicUrl ?? vitrine.url;
+  const bar = '='.repeat(78);
+  console.log(
+    [
+      bar,
+      '  DEVELOPMENT MODE: random signing secret, demo site enabled, not for production.',
+      '  Set VITRINE_JWT_SECRET (and see --help) to run for real.',
+      '',
+      `  Agent console (signed in as "Demo Agent"):`,
+      `    ${base}/agent#token=${token}`,
+      vitrine.demo ? `  Demo site for sessions: ${vitrine.demo.url}` : '',
+      bar,
+    ].join('\n'),
+  );
+}
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) {
+    log.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    log.error('shutdown bound exceeded; exiting');
+    process.exit(1);
+  }, SHUTDOWN_BOUND_MS);
+  force.unref();
+  vitrine.close('server_shutdown').then(
+    () => process.exit(0),
+    (e) => {
+      log.error({ err: String(e) }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

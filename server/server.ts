@@ -1,0 +1,137 @@
+/**
+ * Assembles a Vitrine server from a validated config: browser pool, sessions, HTTP API, web
+ * client and WebSocket gateway. `close()` ends every session the normal way, then closes the
+ * browsers and the listener. Tests and main.ts both start servers through here.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'puppeteer';
+import { TokenService } from './auth/tokens.ts';
+import { createOpenGate, type FrameGate } from './browser/frame-gate.ts';
+import { BrowserPool } from './browser/pool.ts';
+import type { Config } from './config.ts';
+import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
+import { createApp } from './http/app.ts';
+import { WsGateway } from './http/ws-gateway.ts';
+import { createLogger, type Logger } from './log.ts';
+import { UrlGuard, type Resolver } from './net/url-guard.ts';
+import type { EndReason } from './protocol.ts';
+import { SessionRegistry } from './session/registry.ts';
+
+export interface PolicyProvider {
+  /** Throws a VitrineError (BAD_REQUEST) for an unknown policy name. */
+  check(name: string): void;
+  createGate(page: Page, name: string): Promise<FrameGate>;
+}
+
+export interface VitrineOptions {
+  config: Config;
+  log?: Logger;
+  /** DNS resolver for the URL guard (tests point names at loopback). */
+  resolver?: Resolver;
+  policies?: PolicyProvider;
+}
+
+export interface Vitrine {
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly registry: SessionRegistry;
+  readonly pool: BrowserPool;
+  readonly tokens: TokenService;
+  readonly log: Logger;
+  readonly demo: DemoSite | null;
+  /** Stops taking sessions, ends them all with `reason`, closes browsers and the listener. */
+  close(reason?: EndReason): Promise<void>;
+}
+
+const openPolicies: PolicyProvider = {
+  check: () => undefined,
+  createGate: async () => createOpenGate({ name: 'none', version: '0' }),
+};
+
+export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
+  const { config } = opts;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const demo = config.demo ? await startDemoSite() : null;
+  const allowHosts = demo ? [...config.allowHosts, new URL(demo.url).host] : config.allowHosts;
+  const guard = new UrlGuard(allowHosts, opts.resolver);
+  const tokens = new TokenService(config.jwtSecret);
+  const policies = opts.policies ?? openPolicies;
+  let pool: BrowserPool;
+  try {
+    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log });
+  } catch (e) {
+    await demo?.close();
+    throw e;
+  }
+  let publicUrl = config.publicUrl ?? '';
+  const registry = new SessionRegistry({
+    config,
+    pool,
+    tokens,
+    guard,
+    log,
+    publicUrl: () => publicUrl,
+    createGate: (page, name) => policies.createGate(page, name),
+    checkPolicy: (name) => policies.check(name),
+  });
+  let closing = false;
+  const app = createApp({
+    registry,
+    tokens,
+    log,
+    retryAfterSeconds: 5,
+    info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, viewport: config.viewport }),
+    ready: () => {
+      const capacity = pool.capacity();
+      if (closing) return { ready: false, reason: 'shutting down', capacity };
+      if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity };
+      return { ready: true, capacity };
+    },
+  });
+  const server: Server = createServer(app);
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  const gateway = new WsGateway(server, { registry, tokens, log });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e) {
+    await pool.close();
+    await demo?.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  if (!publicUrl) publicUrl = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? `http://localhost:${port}` : url;
+  log.info({ url, publicUrl, devMode: config.devMode, capacity: pool.capacity() }, 'vitrine listening');
+
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    config,
+    registry,
+    pool,
+    tokens,
+    log,
+    demo,
+    close(reason: EndReason = 'server_shutdown') {
+      closed ??= (async () => {
+        closing = true;
+        await registry.closeAll(reason);
+        await gateway.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await pool.close();
+        await demo?.close();
+        log.info('vitrine stopped');
+      })();
+      return closed;
+    },
+  };
+}
