@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig, settingsHelp, SETTINGS } from '../server/config.ts';
+
+describe('config', function () {
+  it('runs on embedded defaults in development mode', function () {
+    const c = loadConfig({});
+    expect(c.devMode).to.equal(true);
+    expect(c.port).to.equal(8080);
+    expect(c.host).to.equal('127.0.0.1');
+    expect(c.demo).to.equal(true);
+    expect(c.viewport).to.deep.equal({ width: 1280, height: 720 });
+    expect(c.jwtSecret).to.have.length(32);
+    expect(loadConfig({}).jwtSecret).to.not.deep.equal(c.jwtSecret);
+  });
+
+  it('leaves development mode when a secret is set', function () {
+    const c = loadConfig({ VITRINE_JWT_SECRET: 'x'.repeat(32), VITRINE_ALLOW_HOSTS: '127.0.0.1:5173, Example.internal' });
+    expect(c.devMode).to.equal(false);
+    expect(c.demo).to.equal(false);
+    expect(c.host).to.equal('0.0.0.0');
+    expect(c.allowHosts).to.deep.equal(['127.0.0.1:5173', 'example.internal']);
+  });
+
+  it('lists every problem at once', function () {
+    try {
+      loadConfig({ VITRINE_PORT: 'eighty', VITRINE_JWT_SECRET: 'short', VITRINE_VIEWPORT: 'big', VITRINE_JPEG_QUALITY: '0', VITRINE_TYPO: '1', VITRINE_ALLOW_HOSTS: 'http://x/' });
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).to.be.instanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      for (const name of ['VITRINE_PORT', 'VITRINE_JWT_SECRET', 'VITRINE_VIEWPORT', 'VITRINE_JPEG_QUALITY', 'VITRINE_TYPO', 'VITRINE_ALLOW_HOSTS']) expect(problems).to.include(name);
+      expect(problems).to.not.include('short'); // secrets are not echoed
+    }
+  });
+
+  it('refuses forced production mode without a secret', function () {
+    expect(() => loadConfig({ VITRINE_DEV: 'false' })).to.throw(ConfigError, /VITRINE_JWT_SECRET/);
+  });
+
+  it('documents every setting in --help', function () {
+    const help = settingsHelp();
+    for (const name of Object.keys(SETTINGS)) expect(help).to.include(name);
+  });
+});
