@@ -14,6 +14,7 @@ import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
 import { WsGateway } from './http/ws-gateway.ts';
 import { createLogger, type Logger } from './log.ts';
+import { EgressProxy } from './net/egress-proxy.ts';
 import { UrlGuard, type Resolver } from './net/url-guard.ts';
 import type { EndReason } from './protocol.ts';
 import { SessionRegistry } from './session/registry.ts';
@@ -41,6 +42,7 @@ export interface Vitrine {
   readonly tokens: TokenService;
   readonly log: Logger;
   readonly demo: DemoSite | null;
+  readonly egress: EgressProxy;
   /** Stops taking sessions, ends them all with `reason`, closes browsers and the listener. */
   close(reason?: EndReason): Promise<void>;
 }
@@ -58,10 +60,15 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const guard = new UrlGuard(allowHosts, opts.resolver);
   const tokens = new TokenService(config.jwtSecret);
   const policies = opts.policies ?? openPolicies;
+  const egress = await EgressProxy.start({
+    guard,
+    onRefused: (d) => log.info({ host: d.host, port: d.port, reason: d.reason }, 'egress refused'),
+  });
   let pool: BrowserPool;
   try {
-    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log });
+    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs() });
   } catch (e) {
+    await egress.close();
     await demo?.close();
     throw e;
   }
@@ -101,6 +108,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     });
   } catch (e) {
     await pool.close();
+    await egress.close();
     await demo?.close();
     throw e;
   }
@@ -120,6 +128,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     tokens,
     log,
     demo,
+    egress,
     close(reason: EndReason = 'server_shutdown') {
       closed ??= (async () => {
         closing = true;
@@ -128,6 +137,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.close();
+        await egress.close();
         await demo?.close();
         log.info('vitrine stopped');
       })();

@@ -16,6 +16,15 @@ export const systemResolver: Resolver = async (hostname) => {
   return results.map((r) => r.address);
 };
 
+export interface HostDecision {
+  allowed: boolean;
+  host: string;
+  port: number;
+  /** The checked address to connect to, when allowed. */
+  address?: string;
+  reason?: string;
+}
+
 export class UrlGuard {
   readonly #allow: ReadonlySet<string>;
   readonly #resolve: Resolver;
@@ -41,29 +50,34 @@ export class UrlGuard {
     return url;
   }
 
-  isAllowListed(url: URL): boolean {
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const host = url.hostname.toLowerCase();
-    return this.#allow.has(`${host}:${port}`) || this.#allow.has(host);
-  }
-
-  /** Throws URL_REFUSED when the URL's host is, or resolves to, a forbidden address. */
-  async check(raw: string): Promise<URL> {
-    const url = UrlGuard.parse(raw);
-    if (this.isAllowListed(url)) return url;
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+  /**
+   * Resolves and checks one host:port. The address returned is the one to connect to, so that
+   * a second DNS answer cannot swap it.
+   */
+  async decide(host: string, port: number): Promise<HostDecision> {
+    const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return { allowed: false, host: bare, port, reason: 'bad port' };
+    const listed = this.#allow.has(`${bare}:${port}`) || this.#allow.has(bare) || this.#allow.has(`[${bare}]:${port}`);
     let addresses: string[];
-    if (isIP(host)) addresses = [host];
+    if (isIP(bare)) addresses = [bare];
     else {
       try {
-        addresses = await this.#resolve(host);
+        addresses = await this.#resolve(bare);
       } catch {
-        throw new VitrineError('URL_REFUSED', `host ${host} could not be resolved`);
+        return { allowed: false, host: bare, port, reason: 'host could not be resolved' };
       }
     }
-    if (addresses.length === 0 || addresses.some(isForbiddenAddress)) {
-      throw new VitrineError('URL_REFUSED', `host ${host} is a private or reserved address`);
-    }
+    const address = addresses[0];
+    if (!address) return { allowed: false, host: bare, port, reason: 'host has no address' };
+    if (!listed && addresses.some(isForbiddenAddress)) return { allowed: false, host: bare, port, reason: 'private or reserved address' };
+    return { allowed: true, host: bare, port, address };
+  }
+
+  /** Throws BAD_URL or URL_REFUSED unless the browser may be sent to this URL. */
+  async check(raw: string): Promise<URL> {
+    const url = UrlGuard.parse(raw);
+    const d = await this.decide(url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
+    if (!d.allowed) throw new VitrineError('URL_REFUSED', `host ${d.host} is refused: ${d.reason}`);
     return url;
   }
 }
