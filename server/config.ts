@@ -25,6 +25,15 @@ export const SETTINGS = {
   VITRINE_HOST: { schema: z.string().min(1), default: undefined, doc: 'Address to bind. Default 127.0.0.1 in development mode, 0.0.0.0 otherwise.' },
   VITRINE_PUBLIC_URL: { schema: z.url({ protocol: /^https?$/ }), default: undefined, doc: 'Base URL participants use to reach the server (customer links are built on it). Default http://localhost:<port>.' },
   VITRINE_JWT_SECRET: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'HS256 secret for agent tokens and session tokens. When unset the server runs in development mode with a random secret.' },
+  VITRINE_JWKS_URL: { schema: z.url({ protocol: /^https?$/ }), default: undefined, doc: 'JWKS URL of the identity provider (OIDC); staff tokens are then verified with its asymmetric keys.' },
+  VITRINE_JWT_ISSUER: { schema: z.string().min(1), default: undefined, doc: 'Required `iss` of staff tokens (required with VITRINE_JWKS_URL).' },
+  VITRINE_JWT_AUDIENCE: { schema: z.string().min(1), default: undefined, doc: 'Required `aud` of staff tokens (required with VITRINE_JWKS_URL).' },
+  VITRINE_JWT_ALGORITHMS: { schema: z.string().regex(/^(RS|PS|ES)(256|384|512)(,(RS|PS|ES)(256|384|512)|,EdDSA)*$|^EdDSA(,(RS|PS|ES)(256|384|512)|,EdDSA)*$/, 'comma-separated list of RS/PS/ES 256/384/512 or EdDSA'), default: 'RS256,ES256', doc: 'Asymmetric algorithms accepted from the JWKS (never none, never HS*).' },
+  VITRINE_ROLE_CLAIM: { schema: z.string().min(1).max(200), default: 'role', doc: 'Claim that holds the staff role (agent, supervisor, auditor); dotted paths and arrays of roles work.' },
+  VITRINE_NAME_CLAIM: { schema: z.string().min(1).max(200), default: 'name', doc: 'Claim that holds the display name shown to customers.' },
+  VITRINE_CLOCK_SKEW_SECONDS: { schema: intIn(0, 300), default: '30', doc: 'Clock skew tolerated on exp/nbf/iat.' },
+  VITRINE_VERIFICATION_CODE: { schema: boolish, default: 'false', doc: 'Show the customer a short code the agent must confirm before anything is shown.' },
+  VITRINE_IDLE_MINUTES: { schema: intIn(1, 1440), default: '30', doc: 'A live session with no input for this long ends (a warning comes a minute before).' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
@@ -47,6 +56,18 @@ export interface Config {
   readonly host: string;
   readonly publicUrl: string | undefined;
   readonly jwtSecret: Uint8Array;
+  readonly jwtSecretConfigured: boolean;
+  readonly identity: {
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly algorithms: readonly string[];
+    readonly roleClaim: string;
+    readonly nameClaim: string;
+    readonly clockSkewSeconds: number;
+  };
+  readonly verificationCode: boolean;
+  readonly idleMs: number;
   readonly devMode: boolean;
   readonly chromiumPath: string | undefined;
   readonly allowHosts: readonly string[];
@@ -99,9 +120,13 @@ export function loadConfig(env: Env): Config {
   if (problems.length) throw new ConfigError(problems);
 
   const secret = values.VITRINE_JWT_SECRET as string | undefined;
-  const devMode = (values.VITRINE_DEV as boolean | undefined) ?? secret === undefined;
-  if (!devMode && secret === undefined) {
-    throw new ConfigError(['VITRINE_JWT_SECRET: required outside development mode']);
+  const jwksUrl = values.VITRINE_JWKS_URL as string | undefined;
+  const devMode = (values.VITRINE_DEV as boolean | undefined) ?? (secret === undefined && jwksUrl === undefined);
+  if (!devMode && secret === undefined && jwksUrl === undefined) {
+    throw new ConfigError(['VITRINE_JWT_SECRET or VITRINE_JWKS_URL: one is required outside development mode']);
+  }
+  if (jwksUrl && (!values.VITRINE_JWT_ISSUER || !values.VITRINE_JWT_AUDIENCE)) {
+    throw new ConfigError(['VITRINE_JWT_ISSUER and VITRINE_JWT_AUDIENCE: both are required with VITRINE_JWKS_URL']);
   }
   const [w, h] = String(values.VITRINE_VIEWPORT).split('x').map(Number) as [number, number];
   if (w < 320 || h < 240 || w > 3840 || h > 2160) {
@@ -112,6 +137,18 @@ export function loadConfig(env: Env): Config {
     host: (values.VITRINE_HOST as string | undefined) ?? (devMode ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: (values.VITRINE_PUBLIC_URL as string | undefined)?.replace(/\/+$/, ''),
     jwtSecret: secret !== undefined ? new TextEncoder().encode(secret) : randomBytes(32),
+    jwtSecretConfigured: secret !== undefined,
+    identity: Object.freeze({
+      jwksUrl,
+      issuer: values.VITRINE_JWT_ISSUER as string | undefined,
+      audience: values.VITRINE_JWT_AUDIENCE as string | undefined,
+      algorithms: Object.freeze(String(values.VITRINE_JWT_ALGORITHMS).split(',')),
+      roleClaim: values.VITRINE_ROLE_CLAIM as string,
+      nameClaim: values.VITRINE_NAME_CLAIM as string,
+      clockSkewSeconds: values.VITRINE_CLOCK_SKEW_SECONDS as number,
+    }),
+    verificationCode: values.VITRINE_VERIFICATION_CODE as boolean,
+    idleMs: (values.VITRINE_IDLE_MINUTES as number) * 60_000,
     devMode,
     chromiumPath: values.CHROMIUM_PATH as string | undefined,
     allowHosts: Object.freeze(allowHosts),

@@ -21,6 +21,10 @@ export const ErrorCodes = {
   NOT_CUSTOMER: { status: 403, message: 'only the customer may do this' },
   NOT_AGENT: { status: 403, message: 'only an agent may do this' },
   CONTROL_NOT_GRANTED: { status: 403, message: 'the customer has not granted you control' },
+  VERIFICATION_REQUIRED: { status: 403, message: 'confirm the customer\'s verification code first' },
+  BAD_CODE: { status: 403, message: 'the verification code is wrong' },
+  PAUSED: { status: 409, message: 'the customer has paused sharing' },
+  MASKED_FIELD: { status: 403, message: 'agents may not type into a protected field' },
   // session lifecycle
   NO_SUCH_SESSION: { status: 404, message: 'no such session' },
   NOT_LIVE: { status: 409, message: 'the session is not live (waiting for consent, or ended)' },

@@ -92,6 +92,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('navigate/decline'), id }).strict(),
   z.object({ type: z.literal('navigate'), url }).strict(),
   z.object({ type: z.literal('history'), action: z.enum(['back', 'forward', 'reload']) }).strict(),
+  z.object({ type: z.literal('pause') }).strict(),
+  z.object({ type: z.literal('resume') }).strict(),
+  z.object({ type: z.literal('verify'), code: z.string().regex(/^\d{6}$/, 'expected a 6-digit code') }).strict(),
   z.object({ type: z.literal('ping'), t: finite.optional() }).strict(),
   z.object({ type: z.literal('end') }).strict(),
 ]);
@@ -107,7 +110,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageS
   (o) => o.shape.type.value,
 );
 
-export type Role = 'customer' | 'agent';
+export type Role = 'customer' | 'agent' | 'supervisor';
 export type SessionState = 'waiting' | 'live' | 'ended';
 export interface Viewport {
   width: number;
@@ -132,6 +135,21 @@ export interface SessionSnapshot {
   participants: ParticipantInfo[];
   pendingNavigation: NavigationProposal | null;
   policy: { name: string; version: string };
+  /** The customer paused sharing: no frames reach agents or supervisors. */
+  paused: boolean;
+  /** False while a verification code is required and the agent has not confirmed it. */
+  verified: boolean;
+  /** What the consent screen tells the customer. */
+  consent: ConsentInfo;
+}
+
+export interface ConsentInfo {
+  company: string;
+  /** Display names of the staff who will see the page. */
+  agents: string[];
+  /** Plain words for what stays masked, e.g. "passwords", "card numbers". */
+  masked: string[];
+  recorded: boolean;
 }
 
 export interface NavigationProposal {
@@ -151,6 +169,10 @@ export type ServerMessage =
       viewport: Viewport;
       snapshot: SessionSnapshot;
       company: string;
+      /** Customer only: a single-use token to rejoin after a dropped connection. */
+      reconnectToken?: string;
+      /** Customer only, when verification is on: the code to read out to the agent. */
+      verificationCode?: string;
     }
   | { type: 'state'; snapshot: SessionSnapshot }
   | { type: 'control/requested'; by: ParticipantInfo }
@@ -171,7 +193,12 @@ export type NoticeCode =
   | 'FILE_CHOOSER_REFUSED'
   | 'NAVIGATION_FAILED'
   | 'PARTICIPANT_JOINED'
-  | 'PARTICIPANT_LEFT';
+  | 'PARTICIPANT_LEFT'
+  | 'IDLE_WARNING'
+  | 'ENDING_SOON'
+  | 'VERIFIED'
+  | 'PAUSED'
+  | 'RESUMED';
 
 export type EndReason =
   | 'ended_by_customer'
@@ -180,6 +207,8 @@ export type EndReason =
   | 'deleted'
   | 'expired'
   | 'customer_left'
+  | 'idle'
+  | 'verification_failed'
   | 'browser_crashed'
   | 'page_crashed'
   | 'server_shutdown'

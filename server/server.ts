@@ -6,7 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer';
-import { TokenService } from './auth/tokens.ts';
+import { LogAuditSink, type AuditSink } from './audit/audit.ts';
+import { FailureLimiter } from './auth/failure-limiter.ts';
+import { IdentityVerifier } from './auth/identity.ts';
+import { SessionTokens } from './auth/session-tokens.ts';
 import { createOpenGate, type FrameGate } from './browser/frame-gate.ts';
 import { BrowserPool } from './browser/pool.ts';
 import type { Config } from './config.ts';
@@ -22,6 +25,8 @@ import { SessionRegistry } from './session/registry.ts';
 export interface PolicyProvider {
   /** Throws a VitrineError (BAD_REQUEST) for an unknown policy name. */
   check(name: string): void;
+  /** Plain words for what the policy masks, shown on the consent screen. */
+  describe(name: string): string[];
   createGate(page: Page, name: string): Promise<FrameGate>;
 }
 
@@ -31,6 +36,7 @@ export interface VitrineOptions {
   /** DNS resolver for the URL guard (tests point names at loopback). */
   resolver?: Resolver;
   policies?: PolicyProvider;
+  audit?: AuditSink;
 }
 
 export interface Vitrine {
@@ -39,7 +45,9 @@ export interface Vitrine {
   readonly config: Config;
   readonly registry: SessionRegistry;
   readonly pool: BrowserPool;
-  readonly tokens: TokenService;
+  readonly identity: IdentityVerifier;
+  readonly tokens: SessionTokens;
+  readonly audit: AuditSink;
   readonly log: Logger;
   readonly demo: DemoSite | null;
   readonly egress: EgressProxy;
@@ -49,6 +57,7 @@ export interface Vitrine {
 
 const openPolicies: PolicyProvider = {
   check: () => undefined,
+  describe: () => [],
   createGate: async () => createOpenGate({ name: 'none', version: '0' }),
 };
 
@@ -58,11 +67,14 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const demo = config.demo ? await startDemoSite() : null;
   const allowHosts = demo ? [...config.allowHosts, new URL(demo.url).host] : config.allowHosts;
   const guard = new UrlGuard(allowHosts, opts.resolver);
-  const tokens = new TokenService(config.jwtSecret);
+  const identity = new IdentityVerifier(config);
+  const tokens = new SessionTokens(config.jwtSecret, config.identity.clockSkewSeconds);
+  const audit = opts.audit ?? new LogAuditSink(log);
+  const failures = new FailureLimiter();
   const policies = opts.policies ?? openPolicies;
   const egress = await EgressProxy.start({
     guard,
-    onRefused: (d) => log.info({ host: d.host, port: d.port, reason: d.reason }, 'egress refused'),
+    onRefused: (d) => audit.record({ type: 'egress.refused', details: { host: d.host, port: d.port, reason: d.reason ?? null } }),
   });
   let pool: BrowserPool;
   try {
@@ -78,15 +90,19 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     pool,
     tokens,
     guard,
+    audit,
     log,
     publicUrl: () => publicUrl,
+    describePolicy: (name) => policies.describe(name),
     createGate: (page, name) => policies.createGate(page, name),
     checkPolicy: (name) => policies.check(name),
   });
   let closing = false;
   const app = createApp({
     registry,
-    tokens,
+    identity,
+    audit,
+    failures,
     log,
     retryAfterSeconds: 5,
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, viewport: config.viewport }),
@@ -100,7 +116,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const server: Server = createServer(app);
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
-  const gateway = new WsGateway(server, { registry, tokens, log });
+  const gateway = new WsGateway(server, { registry, tokens, log, audit, failures });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -125,7 +141,9 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     config,
     registry,
     pool,
+    identity,
     tokens,
+    audit,
     log,
     demo,
     egress,
@@ -139,6 +157,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await pool.close();
         await egress.close();
         await demo?.close();
+        await audit.close();
         log.info('vitrine stopped');
       })();
       return closed;

@@ -19,6 +19,9 @@ describe('protocol', function () {
       { type: 'navigate/decline', id: 'x' },
       { type: 'navigate', url: 'https://example.com/' },
       { type: 'history', action: 'back' },
+      { type: 'pause' },
+      { type: 'resume' },
+      { type: 'verify', code: '012345' },
       { type: 'end' },
       { type: 'ping' },
     ];
@@ -40,6 +43,7 @@ describe('protocol', function () {
       ['{"type":"input","input":{"kind":"pointer","action":"down","x":1e9,"y":0}}', 'BAD_MESSAGE'],
       ['{"type":"input","input":{"kind":"key","action":"down","key":"' + 'a'.repeat(100) + '","code":"x"}}', 'BAD_MESSAGE'],
       ['{"type":"history","action":"sideways"}', 'BAD_MESSAGE'],
+      ['{"type":"verify","code":"12345"}', 'BAD_MESSAGE'],
       ['{"type":"__proto__"}', 'UNKNOWN_TYPE'],
       [' '.repeat(MAX_MESSAGE_BYTES + 1), 'MESSAGE_TOO_LARGE'],
     ];

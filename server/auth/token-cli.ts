@@ -1,10 +1,10 @@
 /**
- * `npm run token -- --sub alice [--name "Alice A."] [--role agent] [--ttl 28800]`: mints an agent
- * token with the configured VITRINE_JWT_SECRET, for development and for scripts.
+ * `npm run token -- --sub alice [--name "Alice A."] [--role agent|supervisor|auditor] [--ttl 28800]`:
+ * mints a staff token with the configured VITRINE_JWT_SECRET, for development and scripts.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
-import { TokenService } from './tokens.ts';
+import { IdentityVerifier, STAFF_ROLES, type StaffRole } from './identity.ts';
 
 const { values } = parseArgs({
   options: {
@@ -15,17 +15,21 @@ const { values } = parseArgs({
   },
 });
 const config = loadConfig(process.env);
-if (config.devMode) {
-  console.error('token: development mode mints a new random secret at every start, so a token minted here would match no server. Set VITRINE_JWT_SECRET (the same as the server\'s) first.');
+if (!config.jwtSecretConfigured) {
+  console.error('token: VITRINE_JWT_SECRET is not set. Without it the server makes a new random secret at every start, so a token minted here would match no server. Set it (the same as the server\'s) first.');
   process.exit(1);
 }
 if (!values.sub) {
   console.error('token: --sub <subject> is required');
   process.exit(1);
 }
-if (values.role !== 'agent') {
-  console.error(`token: role "${values.role}" is not supported yet (only agent)`);
+if (!(STAFF_ROLES as readonly string[]).includes(values.role)) {
+  console.error(`token: --role must be one of ${STAFF_ROLES.join(', ')}`);
   process.exit(1);
 }
-const tokens = new TokenService(config.jwtSecret);
-console.log(await tokens.mintAgent(values.sub, { name: values.name, ttlSeconds: Number(values.ttl) }));
+const ttl = Number(values.ttl);
+if (!Number.isInteger(ttl) || ttl < 60 || ttl > 7 * 86400) {
+  console.error('token: --ttl must be whole seconds between 60 and 604800');
+  process.exit(1);
+}
+console.log(await new IdentityVerifier(config).mint(values.sub, values.role as StaffRole, { name: values.name, ttlSeconds: ttl }));

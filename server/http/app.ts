@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import type { TokenService } from '../auth/tokens.ts';
+import type { AuditSink } from '../audit/audit.ts';
+import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { IdentityVerifier, StaffIdentity, StaffRole } from '../auth/identity.ts';
+import { STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
@@ -25,7 +28,9 @@ const CreateSessionBody = z
 
 export interface AppDeps {
   registry: SessionRegistry;
-  tokens: TokenService;
+  identity: IdentityVerifier;
+  audit: AuditSink;
+  failures: FailureLimiter;
   log: Logger;
   info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
@@ -76,10 +81,30 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(deps.info());
   });
 
+  /** Verifies the bearer token for an action; bad tokens are audited and rate-limited per address. */
+  const staff = async (req: Request, action: StaffAction): Promise<StaffIdentity & { role: StaffRole }> => {
+    const addr = req.socket.remoteAddress ?? 'unknown';
+    if (deps.failures.blocked(addr)) throw new VitrineError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
+    const allowed = STAFF_PERMISSIONS[action];
+    let firstError: unknown;
+    for (const role of allowed) {
+      try {
+        return { ...(await deps.identity.verify(bearer(req), role)), role };
+      } catch (e) {
+        firstError ??= e;
+        if (isVitrineError(e) && e.code === 'UNAUTHENTICATED') break;
+      }
+    }
+    const err = isVitrineError(firstError) ? firstError : new VitrineError('UNAUTHENTICATED');
+    if (err.code === 'UNAUTHENTICATED') deps.failures.fail(addr);
+    deps.audit.record({ type: 'token.refused', details: { code: err.code, reason: err.message, action } });
+    throw err;
+  };
+
   const json = express.json({ limit: '16kb', type: () => true });
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
-      const agent = await deps.tokens.verifyAgent(bearer(req));
+      const agent = await staff(req, 'session.create');
       const body = CreateSessionBody.safeParse(req.body);
       if (!body.success) {
         const issue = body.error.issues[0];
@@ -93,12 +118,40 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.delete('/api/sessions/:id', async (req, res, next) => {
     try {
-      const agent = await deps.tokens.verifyAgent(bearer(req));
+      const who = await staff(req, 'session.delete');
       const session = deps.registry.get(String(req.params.id));
       if (!session) throw new VitrineError('NO_SUCH_SESSION');
-      if (session.createdBy.sub !== agent.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session may delete it');
+      if (who.role === 'agent' && session.createdBy.sub !== who.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session, or a supervisor, may end it');
       await session.end('deleted');
       res.status(204).end();
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  app.post('/api/sessions/:id/observers', async (req, res, next) => {
+    try {
+      const supervisor = await staff(req, 'session.observe');
+      const id = String(req.params.id);
+      const { token } = await deps.registry.observe(id, supervisor);
+      res.status(201).json({ id, token });
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.get('/api/sessions', async (req, res, next) => {
+    try {
+      await staff(req, 'session.observe');
+      res.json({
+        sessions: deps.registry.list().map((s) => ({
+          id: s.id,
+          state: s.state,
+          createdAt: new Date(s.createdAt).toISOString(),
+          agent: s.createdBy.name,
+          participants: s.participants.map((p) => p.info),
+          policy: s.page.gate.policy,
+        })),
+      });
     } catch (e) {
       next(e);
     }

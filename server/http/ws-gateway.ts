@@ -6,7 +6,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TokenService } from '../auth/tokens.ts';
+import type { AuditSink } from '../audit/audit.ts';
+import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { SessionTokens } from '../auth/session-tokens.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
@@ -18,8 +20,10 @@ export const JOIN_TIMEOUT_MS = 10_000;
 
 export interface GatewayDeps {
   registry: SessionRegistry;
-  tokens: TokenService;
+  tokens: SessionTokens;
   log: Logger;
+  audit: AuditSink;
+  failures: FailureLimiter;
 }
 
 export class WsGateway {
@@ -81,7 +85,7 @@ export class WsGateway {
           return;
         }
         joining = true;
-        void this.#join(socket, msg, log).then((joined) => {
+        void this.#join(socket, msg, log, req.socket.remoteAddress ?? 'unknown').then((joined) => {
           clearTimeout(joinTimer);
           if (joined) ({ participant, session } = joined);
         });
@@ -96,21 +100,31 @@ export class WsGateway {
     });
   }
 
-  async #join(socket: WebSocket, msg: Extract<ClientMessage, { type: 'join' }>, log: Logger): Promise<{ participant: Participant; session: Session } | null> {
+  async #join(socket: WebSocket, msg: Extract<ClientMessage, { type: 'join' }>, log: Logger, addr: string): Promise<{ participant: Participant; session: Session } | null> {
+    if (this.#deps.failures.blocked(addr)) {
+      socket.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'too many failed joins from this address; wait a minute', ref: 'join' }));
+      socket.close(CloseCodes.ABUSE, 'too many failed joins');
+      return null;
+    }
     const session = this.#deps.registry.get(msg.session);
     if (!session || session.state === 'ended') {
+      this.#deps.failures.fail(addr);
       socket.close(CloseCodes.NO_SUCH_SESSION, 'no such session');
       return null;
     }
     try {
-      const claims = await this.#deps.tokens.verifySession(msg.token, msg.session);
+      const claims = await this.#deps.tokens.verify(msg.token, msg.session);
       if (socket.readyState !== socket.OPEN) return null;
       const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket });
-      session.join(participant, claims.jti);
+      await session.join(participant, claims);
       return { participant, session };
     } catch (e) {
       const err = isVitrineError(e) ? e : new VitrineError('INTERNAL');
       log.info({ code: err.code, session: msg.session }, 'join refused');
+      if (err.code === 'BAD_TOKEN') {
+        this.#deps.failures.fail(addr);
+        this.#deps.audit.record({ type: 'token.refused', session: msg.session, details: { code: err.code, reason: err.message, via: 'join' } });
+      }
       const close =
         err.code === 'BAD_TOKEN' ? CloseCodes.BAD_TOKEN : err.code === 'NO_SUCH_SESSION' ? CloseCodes.NO_SUCH_SESSION : err.code === 'CUSTOMER_PRESENT' ? CloseCodes.CONFLICT : CloseCodes.BAD_REQUEST;
       if (socket.readyState === socket.OPEN) {

@@ -1,5 +1,6 @@
 /**
- * Who may do what, as data, checked in one place. A message type maps to one action; a role
+ * Who may do what inside a session, as data, checked in one place (staff API roles are in
+ * server/auth/staff-permissions.ts). A message type maps to one action; a role
  * either may take that action always, only while it holds control, or never.
  */
 import type { ClientMessageType, Role } from '../protocol.ts';
@@ -12,6 +13,8 @@ export type Action =
   | 'navigate.propose'
   | 'navigate.decide'
   | 'navigate.direct'
+  | 'share.pause'
+  | 'verify'
   | 'end'
   | 'ping';
 
@@ -26,6 +29,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     'navigate.propose': 'never',
     'navigate.decide': 'always',
     'navigate.direct': 'always',
+    'share.pause': 'always',
+    verify: 'never',
     end: 'always',
     ping: 'always',
   },
@@ -37,7 +42,23 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     'navigate.propose': 'always',
     'navigate.decide': 'never',
     'navigate.direct': 'never',
+    'share.pause': 'never',
+    verify: 'always',
     end: 'always',
+    ping: 'always',
+  },
+  // Supervisors observe silently: they see what agents see and can do nothing else.
+  supervisor: {
+    consent: 'never',
+    input: 'never',
+    'control.request': 'never',
+    'control.decide': 'never',
+    'navigate.propose': 'never',
+    'navigate.decide': 'never',
+    'navigate.direct': 'never',
+    'share.pause': 'never',
+    verify: 'never',
+    end: 'never',
     ping: 'always',
   },
 };
@@ -53,12 +74,15 @@ export const MESSAGE_ACTION: Readonly<Record<Exclude<ClientMessageType, 'join'>,
   'navigate/decline': 'navigate.decide',
   navigate: 'navigate.direct',
   history: 'navigate.direct',
+  pause: 'share.pause',
+  resume: 'share.pause',
+  verify: 'verify',
   end: 'end',
   ping: 'ping',
 };
 
 /** Actions that need a live session (consent given); the rest work while waiting too. */
-const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct']);
+const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause']);
 
 export type Decision = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_CUSTOMER' | 'NOT_AGENT' | 'CONTROL_NOT_GRANTED' | 'NOT_LIVE' };
 
@@ -66,9 +90,9 @@ export function authorize(role: Role, type: Exclude<ClientMessageType, 'join'>, 
   const action = MESSAGE_ACTION[type];
   const grant = ROLE_PERMISSIONS[role][action];
   if (grant === 'never') {
-    const onlyCustomer = ROLE_PERMISSIONS.customer[action] !== 'never' && ROLE_PERMISSIONS.agent[action] === 'never';
-    const onlyAgent = ROLE_PERMISSIONS.agent[action] !== 'never' && ROLE_PERMISSIONS.customer[action] === 'never';
-    return { ok: false, code: onlyCustomer ? 'NOT_CUSTOMER' : onlyAgent ? 'NOT_AGENT' : 'FORBIDDEN' };
+    const holders = (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((r) => ROLE_PERMISSIONS[r][action] !== 'never');
+    const code = holders.length === 1 && holders[0] === 'customer' ? 'NOT_CUSTOMER' : holders.length === 1 && holders[0] === 'agent' ? 'NOT_AGENT' : 'FORBIDDEN';
+    return { ok: false, code };
   }
   if (NEEDS_LIVE.has(action) && !ctx.live) return { ok: false, code: 'NOT_LIVE' };
   if (grant === 'with-control' && !ctx.hasControl) return { ok: false, code: 'CONTROL_NOT_GRANTED' };

@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'puppeteer';
-import type { AgentIdentity, TokenService } from '../auth/tokens.ts';
+import type { AuditSink } from '../audit/audit.ts';
+import type { StaffIdentity } from '../auth/identity.ts';
+import type { SessionTokens } from '../auth/session-tokens.ts';
 import type { FrameGate } from '../browser/frame-gate.ts';
 import type { BrowserPool } from '../browser/pool.ts';
 import { SessionPage } from '../browser/session-page.ts';
@@ -26,14 +28,17 @@ export interface CreatedSession {
 export interface RegistryDeps {
   config: Config;
   pool: BrowserPool;
-  tokens: TokenService;
+  tokens: SessionTokens;
   guard: UrlGuard;
+  audit: AuditSink;
   log: Logger;
   publicUrl: () => string;
   /** Builds the redaction gate for a session's page under the named policy. */
   createGate(page: Page, policyName: string): Promise<FrameGate>;
   /** Throws BAD_REQUEST when the policy name is unknown. */
   checkPolicy(policyName: string): void;
+  /** Plain words for what the policy masks, for the consent screen. */
+  describePolicy(policyName: string): string[];
 }
 
 export const CUSTOMER_GRACE_MS = 30_000;
@@ -60,7 +65,7 @@ export class SessionRegistry {
     return [...this.#sessions.values()];
   }
 
-  async create(agent: AgentIdentity, rawUrl: string, policyName = 'default'): Promise<CreatedSession> {
+  async create(agent: StaffIdentity, rawUrl: string, policyName = 'default'): Promise<CreatedSession> {
     if (!this.#accepting) throw new VitrineError('SHUTTING_DOWN');
     const { config, pool, tokens, guard, log } = this.#deps;
     this.#deps.checkPolicy(policyName);
@@ -95,6 +100,11 @@ export class SessionRegistry {
     }
     const now = Date.now();
     const inviteExpiresAt = now + config.inviteTtlMs;
+    const sessionEnd = now + config.maxSessionMs;
+    const [invite, agentToken] = await Promise.all([
+      tokens.mint({ sid: id, role: 'customer', kind: 'invite', sub: `customer:${id}`, name: 'Customer' }, inviteExpiresAt),
+      tokens.mint({ sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name }, sessionEnd),
+    ]);
     session = new Session({
       id,
       url,
@@ -104,9 +114,16 @@ export class SessionRegistry {
       log,
       company: config.companyName,
       inviteExpiresAt,
+      inviteJti: invite.jti,
       maxDurationMs: config.maxSessionMs,
+      idleMs: config.idleMs,
       customerGraceMs: CUSTOMER_GRACE_MS,
+      verificationCode: config.verificationCode,
+      masked: this.#deps.describePolicy(policyName),
+      recorded: false,
+      audit: this.#deps.audit,
       checkUrl: (u) => guard.check(u),
+      mintReconnect: () => tokens.mint({ sid: id, role: 'customer', kind: 'reconnect', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
       onEnded: (s) => {
         this.#sessions.delete(s.id);
         const reason = s.endReason ?? 'error';
@@ -115,20 +132,27 @@ export class SessionRegistry {
     });
     this.#sessions.set(id, session);
     for (const fn of pending.splice(0)) fn();
-    const sessionEnd = now + config.maxSessionMs;
-    const [customerToken, agentToken] = await Promise.all([
-      tokens.mintSession({ sid: id, role: 'customer', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
-      tokens.mintSession({ sid: id, role: 'agent', sub: agent.sub, name: agent.name }, sessionEnd),
-    ]);
     page.navigate(url).catch((e) => log.warn({ session: id, err: String(e) }, 'first navigation failed'));
     log.info({ session: id, agent: agent.sub, policy: policyName, host: new URL(url).host }, 'session created');
+    this.#deps.audit.record({ type: 'session.created', session: id, actor: { sub: agent.sub, role: 'agent' }, policy: page.gate.policy, details: { host: new URL(url).host } });
     return {
       id,
-      customerUrl: `${this.#deps.publicUrl()}/s/${id}#${customerToken}`,
-      customerToken,
-      agentToken,
+      customerUrl: `${this.#deps.publicUrl()}/s/${id}#${invite.token}`,
+      customerToken: invite.token,
+      agentToken: agentToken.token,
       expiresAt: new Date(inviteExpiresAt).toISOString(),
     };
+  }
+
+  /** A participant token for a supervisor who observes the session silently. */
+  async observe(id: string, supervisor: StaffIdentity): Promise<{ token: string }> {
+    const s = this.#sessions.get(id);
+    if (!s) throw new VitrineError('NO_SUCH_SESSION');
+    const { token } = await this.#deps.tokens.mint(
+      { sid: id, role: 'supervisor', kind: 'participant', sub: supervisor.sub, name: supervisor.name },
+      s.createdAt + this.#deps.config.maxSessionMs,
+    );
+    return { token };
   }
 
   async end(id: string, reason: EndReason): Promise<boolean> {

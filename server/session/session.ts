@@ -4,13 +4,16 @@
  * message is authorized here through the permissions table; one bad message is refused with
  * a code and never takes the session down.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { AuditEvent, AuditSink } from '../audit/audit.ts';
+import type { SessionClaims } from '../auth/session-tokens.ts';
 import type { SessionPage, CapturedFrame } from '../browser/session-page.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
   encodeFrame,
   type ClientMessage,
+  type ConsentInfo,
   type EndReason,
   type NavigationProposal,
   type NoticeCode,
@@ -29,6 +32,8 @@ export const END_MESSAGES: Record<EndReason, string> = {
   deleted: 'The session was ended through the API.',
   expired: 'The session expired.',
   customer_left: 'The customer left and did not come back.',
+  idle: 'The session ended after a period without activity.',
+  verification_failed: 'The verification code was not confirmed.',
   browser_crashed: 'The session browser stopped unexpectedly; the session was ended.',
   page_crashed: 'The page crashed; the session was ended.',
   server_shutdown: 'The server is shutting down.',
@@ -44,11 +49,23 @@ export interface SessionInit {
   log: Logger;
   company: string;
   inviteExpiresAt: number;
+  inviteJti: string;
   maxDurationMs: number;
+  idleMs: number;
   customerGraceMs: number;
+  verificationCode: boolean;
+  masked: string[];
+  recorded: boolean;
+  audit: AuditSink;
   checkUrl(url: string): Promise<URL>;
+  /** Mints the customer's next reconnect token. */
+  mintReconnect(): Promise<{ token: string; jti: string }>;
   onEnded(session: Session): void;
 }
+
+/** Warnings go out this long before an idle or duration limit ends the session. */
+export const END_WARNING_MS = 60_000;
+const MAX_CODE_ATTEMPTS = 5;
 
 export class Session {
   readonly id: string;
@@ -59,7 +76,14 @@ export class Session {
   #state: SessionState = 'waiting';
   #endReason: EndReason | null = null;
   readonly #participants = new Map<string, Participant>();
-  #customerJti: string | null = null;
+  #inviteUsed = false;
+  #reconnectJti: string | null = null;
+  #customerLeftAt = 0;
+  #paused = false;
+  #verificationCode: string | null;
+  #codeAttempts = 0;
+  #lastActivity = Date.now();
+  #idleWarned = false;
   #control: string | null = null;
   readonly #controlRequests = new Set<string>();
   #proposal: NavigationProposal | null = null;
@@ -87,7 +111,37 @@ export class Session {
     this.#timer(init.inviteExpiresAt - Date.now(), () => {
       if (this.#state === 'waiting') void this.end('expired');
     });
+    this.#timer(init.maxDurationMs - END_WARNING_MS, () => this.onNotice('ENDING_SOON', 'The session reaches its time limit in one minute.'));
     this.#timer(init.maxDurationMs, () => void this.end('expired'));
+    this.#verificationCode = init.verificationCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
+    const idleCheck = setInterval(() => this.#checkIdle(), Math.min(5000, Math.max(250, init.idleMs / 20)));
+    idleCheck.unref();
+    this.#cleanupIdle = () => clearInterval(idleCheck);
+  }
+
+  readonly #cleanupIdle: () => void;
+
+  #audit(type: AuditEvent['type'], p?: Participant | null, details?: AuditEvent['details']): void {
+    this.#init.audit.record({ type, session: this.id, ...(p ? { actor: { sub: p.sub, role: p.role } } : {}), policy: this.#page.gate.policy, ...(details ? { details } : {}) });
+  }
+
+  #checkIdle(): void {
+    if (this.#state !== 'live') return;
+    const idle = Date.now() - this.#lastActivity;
+    if (idle >= this.#init.idleMs) void this.end('idle');
+    else if (idle >= this.#init.idleMs - END_WARNING_MS && !this.#idleWarned) {
+      this.#idleWarned = true;
+      this.onNotice('IDLE_WARNING', 'The session will end soon without activity.');
+    }
+  }
+
+  /** Staff see frames only when the customer accepted, is sharing, and the code was confirmed. */
+  #staffMaySee(): boolean {
+    return this.#state === 'live' && !this.#paused && this.#verificationCode === null;
+  }
+
+  #maySee(p: Participant): boolean {
+    return p.role === 'customer' ? this.#state === 'live' : this.#staffMaySee();
   }
 
   get state(): SessionState {
@@ -123,7 +177,15 @@ export class Session {
       participants: this.participants.map((p) => p.info),
       pendingNavigation: this.#proposal,
       policy: this.#page.gate.policy,
+      paused: this.#paused,
+      verified: this.#verificationCode === null,
+      consent: this.consentInfo(),
     };
+  }
+
+  consentInfo(): ConsentInfo {
+    const staff = new Set([this.createdBy.name, ...this.participants.filter((p) => p.role !== 'customer').map((p) => (p.role === 'supervisor' ? `${p.name} (supervisor)` : p.name))]);
+    return { company: this.#init.company, agents: [...staff], masked: this.#init.masked, recorded: this.#init.recorded };
   }
 
   // ---- page events -------------------------------------------------------------------------
@@ -140,6 +202,7 @@ export class Session {
     this.#lastFrame = encoded;
     if (this.#state !== 'live') return;
     for (const p of this.#participants.values()) {
+      if (!this.#maySee(p)) continue;
       p.sendFrame(encoded);
       this.counters.framesSent++;
     }
@@ -147,8 +210,15 @@ export class Session {
 
   onWithheld(reason: string): void {
     this.counters.framesWithheld++;
+    // One audit record per run of withheld frames, not one per frame.
+    if (this.#withheldReason !== reason) {
+      this.#withheldReason = reason;
+      this.#audit('frame.withheld', null, { reason });
+    }
     this.#log.debug({ reason }, 'frame withheld by the redaction gate');
   }
+
+  #withheldReason: string | null = null;
 
   onNavigated(info: { url: string; title: string }): void {
     if (info.url === 'about:blank' && this.#url !== 'about:blank') return;
@@ -159,31 +229,59 @@ export class Session {
   }
 
   onNotice(code: NoticeCode, message: string): void {
+    if (code === 'NAVIGATION_FAILED' && message.startsWith('Navigation refused')) this.#audit('navigation.refused', null, { message: message.slice(0, 200) });
     this.#broadcast({ type: 'notice', code, message });
   }
 
   // ---- participants ------------------------------------------------------------------------
 
-  /** Adds a verified participant. A customer invite is single-connection at a time. */
-  join(p: Participant, tokenId: string): void {
+  /**
+   * Adds a participant whose token is verified. A customer invite works once; after that the
+   * customer rejoins only with the reconnect token of its last join, within the grace period.
+   */
+  async join(p: Participant, claims: SessionClaims): Promise<void> {
     if (this.#state === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
+    let reconnectToken: string | undefined;
     if (p.role === 'customer') {
-      const present = this.participants.find((q) => q.role === 'customer');
-      if (present) throw new VitrineError('CUSTOMER_PRESENT');
-      if (this.#customerJti && this.#customerJti !== tokenId) throw new VitrineError('BAD_TOKEN');
-      this.#customerJti = tokenId;
+      if (this.participants.some((q) => q.role === 'customer')) throw new VitrineError('CUSTOMER_PRESENT');
+      if (claims.kind === 'invite') {
+        if (claims.jti !== this.#init.inviteJti) throw new VitrineError('BAD_TOKEN');
+        if (this.#inviteUsed) throw new VitrineError('BAD_TOKEN', 'this invite has already been used');
+        this.#inviteUsed = true;
+      } else {
+        const fresh = Date.now() - this.#customerLeftAt <= this.#init.customerGraceMs;
+        if (claims.jti !== this.#reconnectJti || !fresh) throw new VitrineError('BAD_TOKEN', 'this reconnect token is used or expired');
+      }
+      this.#reconnectJti = null;
+      const next = await this.#init.mintReconnect();
+      if ((this.#state as SessionState) === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
+      this.#reconnectJti = next.jti;
+      reconnectToken = next.token;
       if (this.#customerGrace) {
         clearTimeout(this.#customerGrace);
         this.#timers.delete(this.#customerGrace);
         this.#customerGrace = null;
       }
     }
+    if (!p.open) throw new VitrineError('NOT_JOINED', 'the connection closed while joining');
     this.#participants.set(p.id, p);
-    p.send({ type: 'joined', protocol: 1, role: p.role, you: p.id, session: this.id, viewport: this.viewport, snapshot: this.snapshot(), company: this.#init.company });
+    p.send({
+      type: 'joined',
+      protocol: 1,
+      role: p.role,
+      you: p.id,
+      session: this.id,
+      viewport: this.viewport,
+      snapshot: this.snapshot(),
+      company: this.#init.company,
+      ...(reconnectToken ? { reconnectToken } : {}),
+      ...(p.role === 'customer' && this.#verificationCode ? { verificationCode: this.#verificationCode } : {}),
+    });
     this.#log.info({ participant: p.id, role: p.role, sub: p.sub }, 'participant joined');
+    this.#audit('participant.joined', p, { via: claims.kind });
     this.#broadcastState(p.id);
     this.onNotice('PARTICIPANT_JOINED', `${p.name} (${p.role}) joined.`);
-    if (this.#state === 'live') this.#sendCurrentFrame(p);
+    if (this.#maySee(p)) this.#sendCurrentFrame(p);
   }
 
   leave(p: Participant): void {
@@ -192,7 +290,9 @@ export class Session {
     if (this.#control === p.id) this.#control = null;
     if (this.#state === 'ended') return;
     this.#log.info({ participant: p.id, role: p.role }, 'participant left');
+    this.#audit('participant.left', p);
     if (p.role === 'customer') {
+      this.#customerLeftAt = Date.now();
       // Without the customer watching, nobody keeps control of their page.
       this.#control = null;
       this.#controlRequests.clear();
@@ -200,6 +300,11 @@ export class Session {
     }
     this.onNotice('PARTICIPANT_LEFT', `${p.name} (${p.role}) left.`);
     this.#broadcastState();
+  }
+
+  #sendCurrentFrameToAll(): void {
+    for (const q of this.#participants.values()) if (this.#lastFrame && this.#maySee(q)) q.sendFrame(this.#lastFrame);
+    void this.#page.captureNow();
   }
 
   #sendCurrentFrame(p: Participant): void {
@@ -215,8 +320,18 @@ export class Session {
     const decision = authorize(p.role, msg.type, { live: this.#state === 'live', hasControl: this.#control === p.id });
     if (!decision.ok) {
       p.refuse(decision.code, ErrorCodes[decision.code].message, msg.type);
+      if (msg.type === 'input') this.#audit('input.refused', p, { code: decision.code });
       if (p.noteRefusal()) this.#kick(p);
       return;
+    }
+    if (p.role !== 'customer' && this.#verificationCode !== null && !['verify', 'ping', 'end'].includes(msg.type)) {
+      p.refuse('VERIFICATION_REQUIRED', ErrorCodes.VERIFICATION_REQUIRED.message, msg.type);
+      if (p.noteRefusal()) this.#kick(p);
+      return;
+    }
+    if (msg.type !== 'ping') {
+      this.#lastActivity = Date.now();
+      this.#idleWarned = false;
     }
     try {
       await this.#apply(p, msg);
@@ -224,6 +339,8 @@ export class Session {
       const err = isVitrineError(e) ? e : new VitrineError('INTERNAL', undefined, { cause: e });
       if (!isVitrineError(e)) this.#log.error({ err: String(e), type: msg.type }, 'message handling failed');
       p.refuse(err.code, err.message, msg.type);
+      if (msg.type === 'input') this.#audit('input.refused', p, { code: err.code });
+      if (err.code === 'URL_REFUSED' || err.code === 'BAD_URL') this.#audit('navigation.refused', p, { code: err.code });
       if (p.noteRefusal()) this.#kick(p);
     }
   }
@@ -242,22 +359,48 @@ export class Session {
         if (this.#state !== 'waiting') throw new VitrineError('ALREADY_DECIDED');
         if (!msg.accept) {
           this.#log.info('customer declined');
+          this.#audit('consent.declined', p);
           await this.end('declined');
           return;
         }
         this.#state = 'live';
         this.#log.info('customer consented; session is live');
+        this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded });
         this.#broadcastState();
-        for (const q of this.#participants.values()) if (this.#lastFrame) q.sendFrame(this.#lastFrame);
-        void this.#page.captureNow();
+        this.#sendCurrentFrameToAll();
+        return;
+      case 'verify': {
+        const expected = this.#verificationCode;
+        if (expected === null) return;
+        if (!timingSafeEqual(Buffer.from(msg.code), Buffer.from(expected))) {
+          this.#audit('verification.failed', p, { attempt: ++this.#codeAttempts });
+          if (this.#codeAttempts >= MAX_CODE_ATTEMPTS) await this.end('verification_failed');
+          throw new VitrineError('BAD_CODE');
+        }
+        this.#verificationCode = null;
+        this.#audit('verification.passed', p);
+        this.onNotice('VERIFIED', 'The agent confirmed the verification code.');
+        this.#broadcastState();
+        this.#sendCurrentFrameToAll();
+        return;
+      }
+      case 'pause':
+      case 'resume':
+        if (this.#paused === (msg.type === 'pause')) return;
+        this.#paused = msg.type === 'pause';
+        this.#audit(this.#paused ? 'sharing.paused' : 'sharing.resumed', p);
+        this.onNotice(this.#paused ? 'PAUSED' : 'RESUMED', this.#paused ? 'The customer paused sharing.' : 'The customer resumed sharing.');
+        this.#broadcastState();
+        if (!this.#paused) this.#sendCurrentFrameToAll();
         return;
       case 'input': {
         const i = msg.input;
         if (i.kind === 'pointer' || i.kind === 'wheel') {
           if (i.x < 0 || i.y < 0 || i.x >= this.viewport.width || i.y >= this.viewport.height) throw new VitrineError('OUT_OF_VIEWPORT');
         }
+        if (p.role !== 'customer' && this.#paused) throw new VitrineError('PAUSED');
         if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && this.#page.gate.focusIsMasked()) {
-          throw new VitrineError('FORBIDDEN', 'agents may not type into a protected field');
+          throw new VitrineError('MASKED_FIELD');
         }
         await this.#page.input(i).catch((e) => {
           throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
@@ -267,6 +410,7 @@ export class Session {
       case 'control/request':
         if (this.#control === p.id) return;
         this.#controlRequests.add(p.id);
+        this.#audit('control.requested', p);
         for (const q of this.#participants.values()) if (q.role === 'customer') q.send({ type: 'control/requested', by: p.info });
         this.#broadcastState();
         return;
@@ -276,6 +420,7 @@ export class Session {
         this.#control = agent;
         this.#controlRequests.clear();
         this.#log.info({ participant: agent }, 'control granted');
+        this.#audit('control.granted', p, { to: this.#participants.get(agent)?.sub ?? agent });
         this.#broadcastState();
         return;
       }
@@ -283,11 +428,13 @@ export class Session {
         this.#control = null;
         this.#controlRequests.clear();
         this.#log.info('control revoked');
+        this.#audit('control.revoked', p);
         this.#broadcastState();
         return;
       case 'navigate/propose': {
         const url = (await this.#init.checkUrl(msg.url)).href;
         this.#proposal = { id: randomBytes(6).toString('base64url'), url, by: p.id };
+        this.#audit('navigation.proposed', p, { host: new URL(url).host });
         for (const q of this.#participants.values()) if (q.role === 'customer') q.send({ type: 'navigate/proposed', proposal: this.#proposal });
         this.#broadcastState();
         return;
@@ -298,6 +445,7 @@ export class Session {
         if (!proposal || proposal.id !== msg.id) throw new VitrineError('NO_SUCH_PROPOSAL');
         this.#proposal = null;
         const approved = msg.type === 'navigate/approve';
+        this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, { host: new URL(proposal.url).host });
         this.#broadcast({ type: 'navigate/answered', id: proposal.id, approved, url: proposal.url });
         this.#broadcastState();
         if (approved) await this.#page.navigate(proposal.url);
@@ -338,6 +486,8 @@ export class Session {
     this.#state = 'ended';
     this.#endReason = reason;
     this.#log.info({ reason }, 'session ended');
+    this.#audit('session.ended', null, { reason });
+    this.#cleanupIdle();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#lastFrame = null;

@@ -47,6 +47,7 @@ export interface TestServer {
   vitrine: Vitrine;
   url: string;
   agentToken(sub?: string, name?: string): Promise<string>;
+  staffToken(sub: string, role: 'agent' | 'supervisor' | 'auditor', name?: string): Promise<string>;
   createSession(url: string, opts?: { token?: string; policy?: string }): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
@@ -64,9 +65,10 @@ export async function startTestServer(env: Env = {}, opts: Omit<VitrineOptions, 
   return {
     vitrine,
     url: vitrine.url,
-    agentToken: (sub = 'agent-1', name = 'Agent One') => vitrine.tokens.mintAgent(sub, { name }),
+    agentToken: (sub = 'agent-1', name = 'Agent One') => vitrine.identity.mint(sub, 'agent', { name }),
+    staffToken: (sub, role, name) => vitrine.identity.mint(sub, role, { name }),
     async createSession(url, o = {}) {
-      const token = o.token ?? (await vitrine.tokens.mintAgent('agent-1', { name: 'Agent One' }));
+      const token = o.token ?? (await vitrine.identity.mint('agent-1', 'agent', { name: 'Agent One' }));
       const res = await fetch(`${vitrine.url}/api/sessions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -1,0 +1,68 @@
+/**
+ * The one interface every security-relevant event goes through. Records carry who, what,
+ * when, which session and policy version, never frame bytes, tokens or typed text.
+ */
+import type { Logger } from '../log.ts';
+
+export type AuditEventType =
+  | 'session.created'
+  | 'session.ended'
+  | 'participant.joined'
+  | 'participant.left'
+  | 'consent.given'
+  | 'consent.declined'
+  | 'verification.passed'
+  | 'verification.failed'
+  | 'sharing.paused'
+  | 'sharing.resumed'
+  | 'control.requested'
+  | 'control.granted'
+  | 'control.revoked'
+  | 'navigation.proposed'
+  | 'navigation.approved'
+  | 'navigation.declined'
+  | 'navigation.refused'
+  | 'egress.refused'
+  | 'input.refused'
+  | 'frame.withheld'
+  | 'token.refused'
+  | 'recording.started'
+  | 'recording.stopped'
+  | 'recording.accessed'
+  | 'recording.deleted'
+  | 'audit.accessed';
+
+export interface AuditActor {
+  sub: string;
+  role: string;
+}
+
+export interface AuditEvent {
+  type: AuditEventType;
+  session?: string;
+  actor?: AuditActor;
+  policy?: { name: string; version: string };
+  /** Short, non-secret facts: codes, reasons, hosts, counts. */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditRecord extends AuditEvent {
+  at: string;
+}
+
+export interface AuditSink {
+  record(event: AuditEvent): void;
+  close(): Promise<void>;
+}
+
+/** Emits every audit event as a pino line (`audit: true`); other sinks build on it. */
+export class LogAuditSink implements AuditSink {
+  readonly #log: Logger;
+  constructor(log: Logger) {
+    this.#log = log.child({ audit: true });
+  }
+  record(event: AuditEvent): void {
+    this.#log.info({ event: event.type, session: event.session, actor: event.actor, policy: event.policy, details: event.details }, `audit ${event.type}`);
+  }
+  async close(): Promise<void> {}
+}

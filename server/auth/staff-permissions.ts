@@ -1,0 +1,18 @@
+/**
+ * What each staff role may do through the REST API, as data. Session-level permissions
+ * (input, control, navigation) are in server/session/permissions.ts.
+ */
+import type { StaffRole } from './identity.ts';
+
+export type StaffAction = 'session.create' | 'session.delete' | 'session.observe' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
+
+export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[]>> = {
+  'session.create': ['agent'],
+  // The agent who started it, or a supervisor.
+  'session.delete': ['agent', 'supervisor'],
+  'session.observe': ['supervisor'],
+  'audit.read': ['auditor'],
+  'recording.read': ['auditor'],
+  'recording.delete': ['auditor'],
+  'cluster.read': ['supervisor', 'auditor'],
+};
