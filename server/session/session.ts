@@ -129,7 +129,7 @@ export class Session {
     if (this.#state !== 'live') return;
     const idle = Date.now() - this.#lastActivity;
     if (idle >= this.#init.idleMs) void this.end('idle');
-    else if (idle >= this.#init.idleMs - END_WARNING_MS && !this.#idleWarned) {
+    else if (idle >= this.#init.idleMs - Math.min(END_WARNING_MS, this.#init.idleMs / 2) && !this.#idleWarned) {
       this.#idleWarned = true;
       this.onNotice('IDLE_WARNING', 'The session will end soon without activity.');
     }
