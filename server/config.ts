@@ -4,6 +4,7 @@
  * else receives a frozen Config object.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
 
@@ -34,6 +35,10 @@ export const SETTINGS = {
   VITRINE_CLOCK_SKEW_SECONDS: { schema: intIn(0, 300), default: '30', doc: 'Clock skew tolerated on exp/nbf/iat.' },
   VITRINE_VERIFICATION_CODE: { schema: boolish, default: 'false', doc: 'Show the customer a short code the agent must confirm before anything is shown.' },
   VITRINE_IDLE_SECONDS: { schema: intIn(5, 86400), default: '1800', doc: 'A live session with no participant activity for this long ends (a warning comes a minute before, or halfway for short limits).' },
+  VITRINE_TLS_CERT: { schema: z.string().min(1), default: undefined, doc: 'PEM certificate (chain) file: serve HTTPS and WSS natively (with VITRINE_TLS_KEY); HSTS is then on.' },
+  VITRINE_TLS_KEY: { schema: z.string().min(1), default: undefined, doc: 'PEM private key file for VITRINE_TLS_CERT.' },
+  VITRINE_TRUST_PROXY: { schema: z.string().regex(/^(false|true|loopback|\d+|[0-9a-fA-F:.\/,]+)$/, 'false, true, loopback, a hop count or addresses/CIDRs'), default: 'false', doc: 'Behind a TLS-terminating proxy: which proxies to trust for X-Forwarded-Proto/For (express "trust proxy"). HSTS is sent when the original request was HTTPS.' },
+  VITRINE_FRAME_ANCESTORS: { schema: z.string().regex(/^('none'|'self'|[a-z]+:\/\/[^\s,]+)( ('self'|[a-z]+:\/\/[^\s,]+))*$/, "space-separated origins, 'self' or 'none'"), default: "'none'", doc: 'Content-Security-Policy frame-ancestors for the client pages (who may embed the agent console).' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
@@ -83,6 +88,9 @@ export interface Config {
   readonly companyName: string;
   readonly logLevel: string;
   readonly demo: boolean;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  readonly trustProxy: boolean | number | string;
+  readonly frameAncestors: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -125,6 +133,13 @@ export function loadConfig(env: Env): Config {
   if (!devMode && secret === undefined && jwksUrl === undefined) {
     throw new ConfigError(['VITRINE_JWT_SECRET or VITRINE_JWKS_URL: one is required outside development mode']);
   }
+  if ((values.VITRINE_TLS_CERT === undefined) !== (values.VITRINE_TLS_KEY === undefined)) {
+    throw new ConfigError(['VITRINE_TLS_CERT and VITRINE_TLS_KEY: set both or neither']);
+  }
+  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH'] as const) {
+    const file = values[name] as string | undefined;
+    if (file !== undefined && !existsSync(file)) throw new ConfigError([`${name}=${file}: no such file`]);
+  }
   if (jwksUrl && (!values.VITRINE_JWT_ISSUER || !values.VITRINE_JWT_AUDIENCE)) {
     throw new ConfigError(['VITRINE_JWT_ISSUER and VITRINE_JWT_AUDIENCE: both are required with VITRINE_JWKS_URL']);
   }
@@ -164,7 +179,17 @@ export function loadConfig(env: Env): Config {
     companyName: values.VITRINE_COMPANY_NAME as string,
     logLevel: values.VITRINE_LOG_LEVEL as string,
     demo: (values.VITRINE_DEMO as boolean | undefined) ?? devMode,
+    tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
+    trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
+    frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),
   });
+}
+
+function parseTrustProxy(v: string): boolean | number | string {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
 
 /** Text for `--help`: every setting, its default and what it does. */

@@ -3,7 +3,9 @@
  * client and WebSocket gateway. `close()` ends every session the normal way, then closes the
  * browsers and the listener. Tests and main.ts both start servers through here.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer';
 import { LogAuditSink, type AuditSink } from './audit/audit.ts';
@@ -17,6 +19,8 @@ import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
 import { WsGateway } from './http/ws-gateway.ts';
 import { createLogger, type Logger } from './log.ts';
+import { pressure } from './health.ts';
+import { Metrics } from './metrics.ts';
 import { EgressProxy } from './net/egress-proxy.ts';
 import { UrlGuard, type Resolver } from './net/url-guard.ts';
 import type { EndReason } from './protocol.ts';
@@ -48,6 +52,7 @@ export interface Vitrine {
   readonly identity: IdentityVerifier;
   readonly tokens: SessionTokens;
   readonly audit: AuditSink;
+  readonly metrics: Metrics;
   readonly log: Logger;
   readonly demo: DemoSite | null;
   readonly egress: EgressProxy;
@@ -85,12 +90,20 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     throw e;
   }
   let publicUrl = config.publicUrl ?? '';
+  const metrics = new Metrics({
+    sessionsByState: () => countBy(registry.list().map((s) => s.state)),
+    participantsByRole: () => countBy(registry.list().flatMap((s) => s.participants.map((p) => p.role))),
+    pool: () => pool.capacity(),
+    browserRestarts: () => pool.restarts,
+    egressRefused: () => egress.refusedCount,
+  });
   const registry = new SessionRegistry({
     config,
     pool,
     tokens,
     guard,
     audit,
+    metrics,
     log,
     publicUrl: () => publicUrl,
     describePolicy: (name) => policies.describe(name),
@@ -103,8 +116,13 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     identity,
     audit,
     failures,
+    metrics,
     log,
     retryAfterSeconds: 5,
+    pressure: () => pressure(pool.capacity()),
+    trustProxy: config.trustProxy,
+    frameAncestors: config.frameAncestors,
+    tls: config.tls !== null,
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, viewport: config.viewport }),
     ready: () => {
       const capacity = pool.capacity();
@@ -113,10 +131,12 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
       return { ready: true, capacity };
     },
   });
-  const server: Server = createServer(app);
+  const server: Server = config.tls
+    ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
+    : createServer(app);
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
-  const gateway = new WsGateway(server, { registry, tokens, log, audit, failures });
+  const gateway = new WsGateway(server, { registry, tokens, log, audit, failures, onRefusal: (code) => metrics.refusals.inc({ code }) });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -130,8 +150,9 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   }
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
-  if (!publicUrl) publicUrl = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? `http://localhost:${port}` : url;
+  const scheme = config.tls ? 'https' : 'http';
+  const url = `${scheme}://${host}:${port}`;
+  if (!publicUrl) publicUrl = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? `${scheme}://localhost:${port}` : url;
   log.info({ url, publicUrl, devMode: config.devMode, capacity: pool.capacity() }, 'vitrine listening');
 
   let closed: Promise<void> | null = null;
@@ -144,6 +165,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     identity,
     tokens,
     audit,
+    metrics,
     log,
     demo,
     egress,
@@ -163,4 +185,10 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
       return closed;
     },
   };
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
 }

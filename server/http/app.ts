@@ -15,6 +15,7 @@ import { STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.t
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
+import type { Metrics } from '../metrics.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
@@ -35,6 +36,13 @@ export interface AppDeps {
   info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
   retryAfterSeconds: number;
+  metrics: Metrics;
+  /** Extra figures for load balancers: free capacity and CPU/memory headroom. */
+  pressure: () => Record<string, number>;
+  trustProxy: boolean | number | string;
+  frameAncestors: readonly string[];
+  /** True when this server terminates TLS itself. */
+  tls: boolean;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -43,7 +51,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', deps.trustProxy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -57,7 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
           fontSrc: ["'self'"],
           baseUri: ["'none'"],
           formAction: ["'none'"],
-          frameAncestors: ["'none'"],
+          frameAncestors: [...deps.frameAncestors],
         },
       },
       crossOriginEmbedderPolicy: false,
@@ -65,8 +73,10 @@ export function createApp(deps: AppDeps): express.Express {
       strictTransportSecurity: false,
     }),
   );
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
+    // HSTS only over HTTPS: natively, or through a trusted proxy that saw HTTPS.
+    if (deps.tls || req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     next();
   });
 
@@ -75,7 +85,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/readyz', (_req, res) => {
     const r = deps.ready();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity });
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const m = await deps.metrics.render();
+    res.type(m.contentType).send(m.body);
   });
   app.get('/api/info', (_req, res) => {
     res.json(deps.info());
@@ -166,6 +180,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, _res, next) => next(new VitrineError('NOT_FOUND')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = toVitrineError(err);
+    deps.metrics.refusals.inc({ code: e.code });
     if (e.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
     if (e.status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
     if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

@@ -24,6 +24,7 @@ export interface GatewayDeps {
   log: Logger;
   audit: AuditSink;
   failures: FailureLimiter;
+  onRefusal(code: string): void;
 }
 
 export class WsGateway {
@@ -55,6 +56,7 @@ export class WsGateway {
     });
 
     const refuse = (code: keyof typeof ErrorCodes, message?: string, ref?: string) => {
+      this.#deps.onRefusal(code);
       if (socket.readyState !== socket.OPEN) return;
       socket.send(JSON.stringify({ type: 'error', code, message: message ?? ErrorCodes[code].message, ...(ref ? { ref } : {}) }));
     };
@@ -115,12 +117,13 @@ export class WsGateway {
     try {
       const claims = await this.#deps.tokens.verify(msg.token, msg.session);
       if (socket.readyState !== socket.OPEN) return null;
-      const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket });
+      const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket, onRefusal: this.#deps.onRefusal });
       await session.join(participant, claims);
       return { participant, session };
     } catch (e) {
       const err = isVitrineError(e) ? e : new VitrineError('INTERNAL');
       log.info({ code: err.code, session: msg.session }, 'join refused');
+      this.#deps.onRefusal(err.code);
       if (err.code === 'BAD_TOKEN') {
         this.#deps.failures.fail(addr);
         this.#deps.audit.record({ type: 'token.refused', session: msg.session, details: { code: err.code, reason: err.message, via: 'join' } });

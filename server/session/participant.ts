@@ -34,7 +34,10 @@ export class Participant {
   static readonly ABUSE_REFUSALS = 50;
   static readonly ABUSE_WINDOW_MS = 10_000;
 
-  constructor(opts: { id: string; role: Role; sub: string; name: string; socket: WebSocket }) {
+  readonly #onRefusal: (code: ErrorCode) => void;
+
+  constructor(opts: { id: string; role: Role; sub: string; name: string; socket: WebSocket; onRefusal?: (code: ErrorCode) => void }) {
+    this.#onRefusal = opts.onRefusal ?? (() => undefined);
     this.id = opts.id;
     this.role = opts.role;
     this.sub = opts.sub;
@@ -57,17 +60,21 @@ export class Participant {
   }
 
   refuse(code: ErrorCode, message: string, ref?: string): void {
+    this.#onRefusal(code);
     this.send({ type: 'error', code, message, ...(ref ? { ref } : {}) });
   }
 
-  sendFrame(frame: Uint8Array): void {
-    if (!this.open) return;
+  /** Queues a frame; returns 'skipped' when it replaced one this participant never got. */
+  sendFrame(frame: Uint8Array): 'sent' | 'queued' | 'skipped' | 'closed' {
+    if (!this.open) return 'closed';
     if (this.#inFlight || this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      if (this.#pending) this.stats.framesSkipped++;
+      const skipped = this.#pending !== null;
+      if (skipped) this.stats.framesSkipped++;
       this.#pending = frame;
-      return;
+      return skipped ? 'skipped' : 'queued';
     }
     this.#write(frame);
+    return 'sent';
   }
 
   #write(frame: Uint8Array): void {

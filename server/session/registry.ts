@@ -13,6 +13,7 @@ import { SessionPage } from '../browser/session-page.ts';
 import type { Config } from '../config.ts';
 import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { EndReason } from '../protocol.ts';
 import { Session } from './session.ts';
@@ -31,6 +32,7 @@ export interface RegistryDeps {
   tokens: SessionTokens;
   guard: UrlGuard;
   audit: AuditSink;
+  metrics: Metrics;
   log: Logger;
   publicUrl: () => string;
   /** Builds the redaction gate for a session's page under the named policy. */
@@ -122,12 +124,14 @@ export class SessionRegistry {
       masked: this.#deps.describePolicy(policyName),
       recorded: false,
       audit: this.#deps.audit,
+      metrics: this.#deps.metrics,
       checkUrl: (u) => guard.check(u),
       mintReconnect: () => tokens.mint({ sid: id, role: 'customer', kind: 'reconnect', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
       onEnded: (s) => {
         this.#sessions.delete(s.id);
         const reason = s.endReason ?? 'error';
         this.endedCounts.set(reason, (this.endedCounts.get(reason) ?? 0) + 1);
+        this.#deps.metrics.sessionsEnded.inc({ reason });
       },
     });
     this.#sessions.set(id, session);

@@ -22,6 +22,7 @@ import {
   type SessionState,
   type Viewport,
 } from '../protocol.ts';
+import type { SessionMetrics } from '../metrics.ts';
 import type { Participant } from './participant.ts';
 import { authorize } from './permissions.ts';
 
@@ -57,6 +58,7 @@ export interface SessionInit {
   masked: string[];
   recorded: boolean;
   audit: AuditSink;
+  metrics: SessionMetrics;
   checkUrl(url: string): Promise<URL>;
   /** Mints the customer's next reconnect token. */
   mintReconnect(): Promise<{ token: string; jti: string }>;
@@ -194,22 +196,38 @@ export class Session {
   onFrame(frame: CapturedFrame): void {
     if (this.#state === 'ended') return;
     this.counters.framesCaptured++;
+    const m = this.#init.metrics;
+    m.framesCaptured.inc();
+    if (this.#inputAt && frame.capturedAt >= this.#inputAt) {
+      m.inputToFrame.observe((Date.now() - this.#inputAt) / 1000);
+      this.#inputAt = 0;
+    }
     const policy = this.#page.gate.policy;
     const encoded = encodeFrame(
       { seq: ++this.#seq, ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: this.viewport, policy: policy.name, policyVersion: policy.version },
       frame.jpeg,
     );
     this.#lastFrame = encoded;
+    m.frameBytes.observe(encoded.byteLength);
     if (this.#state !== 'live') return;
     for (const p of this.#participants.values()) {
-      if (!this.#maySee(p)) continue;
-      p.sendFrame(encoded);
-      this.counters.framesSent++;
+      if (this.#maySee(p)) this.#deliver(p, encoded);
     }
+  }
+
+  #inputAt = 0;
+
+  #deliver(p: Participant, frame: Uint8Array): void {
+    const r = p.sendFrame(frame);
+    if (r === 'closed') return;
+    this.counters.framesSent++;
+    this.#init.metrics.framesSent.inc({ role: p.role });
+    if (r === 'skipped') this.#init.metrics.framesDropped.inc({ role: p.role });
   }
 
   onWithheld(reason: string): void {
     this.counters.framesWithheld++;
+    this.#init.metrics.framesWithheld.inc();
     // One audit record per run of withheld frames, not one per frame.
     if (this.#withheldReason !== reason) {
       this.#withheldReason = reason;
@@ -303,12 +321,12 @@ export class Session {
   }
 
   #sendCurrentFrameToAll(): void {
-    for (const q of this.#participants.values()) if (this.#lastFrame && this.#maySee(q)) q.sendFrame(this.#lastFrame);
+    for (const q of this.#participants.values()) if (this.#lastFrame && this.#maySee(q)) this.#deliver(q, this.#lastFrame);
     void this.#page.captureNow();
   }
 
   #sendCurrentFrame(p: Participant): void {
-    if (this.#lastFrame) p.sendFrame(this.#lastFrame);
+    if (this.#lastFrame) this.#deliver(p, this.#lastFrame);
     // Chromium sends nothing while the page does not repaint; a fresh capture covers that.
     void this.#page.captureNow();
   }
@@ -405,6 +423,7 @@ export class Session {
         await this.#page.input(i).catch((e) => {
           throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
         });
+        if (!this.#inputAt && (i.kind !== 'pointer' || i.action !== 'move')) this.#inputAt = Date.now();
         return;
       }
       case 'control/request':
