@@ -3,8 +3,9 @@
  * start; every problem is listed together so an operator fixes them in one pass. Everything
  * else receives a frozen Config object.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
 
@@ -39,6 +40,11 @@ export const SETTINGS = {
   VITRINE_TLS_KEY: { schema: z.string().min(1), default: undefined, doc: 'PEM private key file for VITRINE_TLS_CERT.' },
   VITRINE_TRUST_PROXY: { schema: z.string().regex(/^(false|true|loopback|\d+|[0-9a-fA-F:.\/,]+)$/, 'false, true, loopback, a hop count or addresses/CIDRs'), default: 'false', doc: 'Behind a TLS-terminating proxy: which proxies to trust for X-Forwarded-Proto/For (express "trust proxy"). HSTS is sent when the original request was HTTPS.' },
   VITRINE_FRAME_ANCESTORS: { schema: z.string().regex(/^('none'|'self'|[a-z]+:\/\/[^\s,]+)( ('self'|[a-z]+:\/\/[^\s,]+))*$/, "space-separated origins, 'self' or 'none'"), default: "'none'", doc: 'Content-Security-Policy frame-ancestors for the client pages (who may embed the agent console).' },
+  VITRINE_DATA_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory for the audit trail and recordings. Default: a fresh temporary directory in development mode, ./data otherwise.' },
+  VITRINE_AUDIT_KEY: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'HMAC key of the audit hash chain. Default: derived from VITRINE_JWT_SECRET (set it separately to keep the two apart).' },
+  VITRINE_RECORDING_KEY: { schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64'), default: undefined, doc: 'Master key (32 bytes, base64) that wraps each recording\'s data key. Without it (or VITRINE_RECORDING_KEY_FILE) nothing is recorded.' },
+  VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
+  VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
@@ -88,6 +94,13 @@ export interface Config {
   readonly companyName: string;
   readonly logLevel: string;
   readonly demo: boolean;
+  /** undefined: a temporary directory removed at shutdown (development mode). */
+  readonly dataDir: string | undefined;
+  readonly auditKey: Uint8Array;
+  /** base64 master key text, or undefined when recordings are off. */
+  readonly recordingKey: string | undefined;
+  readonly recordingKeyFile: string | undefined;
+  readonly retentionDays: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
@@ -136,7 +149,7 @@ export function loadConfig(env: Env): Config {
   if ((values.VITRINE_TLS_CERT === undefined) !== (values.VITRINE_TLS_KEY === undefined)) {
     throw new ConfigError(['VITRINE_TLS_CERT and VITRINE_TLS_KEY: set both or neither']);
   }
-  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH'] as const) {
+  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH', 'VITRINE_RECORDING_KEY_FILE'] as const) {
     const file = values[name] as string | undefined;
     if (file !== undefined && !existsSync(file)) throw new ConfigError([`${name}=${file}: no such file`]);
   }
@@ -179,6 +192,14 @@ export function loadConfig(env: Env): Config {
     companyName: values.VITRINE_COMPANY_NAME as string,
     logLevel: values.VITRINE_LOG_LEVEL as string,
     demo: (values.VITRINE_DEMO as boolean | undefined) ?? devMode,
+    dataDir: (values.VITRINE_DATA_DIR as string | undefined) ?? (devMode ? undefined : resolve('data')),
+    auditKey:
+      values.VITRINE_AUDIT_KEY !== undefined
+        ? new TextEncoder().encode(values.VITRINE_AUDIT_KEY as string)
+        : new Uint8Array(hkdfSync('sha256', secret !== undefined ? secret : randomBytes(32), 'vitrine', 'audit-chain', 32)),
+    recordingKey: values.VITRINE_RECORDING_KEY as string | undefined,
+    recordingKeyFile: values.VITRINE_RECORDING_KEY_FILE as string | undefined,
+    retentionDays: values.VITRINE_RECORDING_RETENTION_DAYS as number,
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),

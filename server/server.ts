@@ -4,11 +4,15 @@
  * browsers and the listener. Tests and main.ts both start servers through here.
  */
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer';
-import { LogAuditSink, type AuditSink } from './audit/audit.ts';
+import type { AuditSink } from './audit/audit.ts';
+import { FileAuditSink } from './audit/audit-file.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
@@ -74,7 +78,9 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const guard = new UrlGuard(allowHosts, opts.resolver);
   const identity = new IdentityVerifier(config);
   const tokens = new SessionTokens(config.jwtSecret, config.identity.clockSkewSeconds);
-  const audit = opts.audit ?? new LogAuditSink(log);
+  const tempData = config.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vitrine-data-')) : null;
+  const dataDir = config.dataDir ?? tempData!;
+  const audit = opts.audit ?? new FileAuditSink(join(dataDir, 'audit', 'audit.log'), config.auditKey, log);
   const failures = new FailureLimiter();
   const policies = opts.policies ?? openPolicies;
   const egress = await EgressProxy.start({
@@ -180,6 +186,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await egress.close();
         await demo?.close();
         await audit.close();
+        if (tempData) await rm(tempData, { recursive: true, force: true });
         log.info('vitrine stopped');
       })();
       return closed;

@@ -68,8 +68,9 @@ describe('consent, invites and roles', function () {
 
     customer.send({ type: 'consent', accept: true });
     await agent.frameWhere(green);
+    const paused = agent.next('state', (m) => m.snapshot.paused);
     customer.send({ type: 'pause' });
-    await agent.message('state', (m) => m.snapshot.paused);
+    await paused;
     const mark = agent.frames.length;
     customer.click(10, 10); // repaint-free input, but a fresh capture would be sent if allowed
     customer.send({ type: 'history', action: 'reload' });

@@ -81,8 +81,9 @@ describe('a co-browsing session end to end', function () {
     await agent.frameWhere((img) => near(bg(img), WHITE), mark);
 
     // Revoked: refused again, and the page does not change.
+    const revoked = agent.next('state', (m) => m.snapshot.control === null);
     customer.send({ type: 'control/revoke' });
-    await agent.message('state', (m) => m.snapshot.control === null);
+    await revoked;
     const errorsBefore = agent.messages.filter((m) => m.type === 'error').length;
     agent.click(600, 400);
     await agent.waitFor(() => agent.messages.filter((m) => m.type === 'error' && m.code === 'CONTROL_NOT_GRANTED').length >= errorsBefore + 1);

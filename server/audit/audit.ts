@@ -52,6 +52,8 @@ export interface AuditRecord extends AuditEvent {
 
 export interface AuditSink {
   record(event: AuditEvent): void;
+  /** Every record of one session, oldest first, as stored. */
+  forSession(sessionId: string): AuditRecord[];
   close(): Promise<void>;
 }
 
@@ -63,6 +65,9 @@ export class LogAuditSink implements AuditSink {
   }
   record(event: AuditEvent): void {
     this.#log.info({ event: event.type, session: event.session, actor: event.actor, policy: event.policy, details: event.details }, `audit ${event.type}`);
+  }
+  forSession(): AuditRecord[] {
+    return [];
   }
   async close(): Promise<void> {}
 }

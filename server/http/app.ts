@@ -171,6 +171,18 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  app.get('/api/sessions/:id/audit', async (req, res, next) => {
+    try {
+      const auditor = await staff(req, 'audit.read');
+      const id = String(req.params.id);
+      const records = deps.audit.forSession(id);
+      deps.audit.record({ type: 'audit.accessed', session: id, actor: { sub: auditor.sub, role: 'auditor' }, details: { records: records.length } });
+      res.json({ session: id, records });
+    } catch (e) {
+      next(e);
+    }
+  });
+
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));

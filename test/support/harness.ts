@@ -2,7 +2,10 @@
  * Test harness: starts a real Vitrine server (real Chromium) on 127.0.0.1 port 0, serves
  * fixture pages on loopback, and drives participants over real WebSockets.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import jpeg from 'jpeg-js';
 import { WebSocket } from 'ws';
@@ -53,7 +56,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(env: Env = {}, opts: Omit<VitrineOptions, 'config'> = {}): Promise<TestServer> {
+  const dataDir = env.VITRINE_DATA_DIR ? null : await mkdtemp(join(tmpdir(), 'vitrine-test-data-'));
   const config = loadConfig({
+    ...(dataDir ? { VITRINE_DATA_DIR: dataDir } : {}),
     VITRINE_PORT: '0',
     VITRINE_HOST: '127.0.0.1',
     VITRINE_JWT_SECRET: TEST_SECRET,
@@ -77,7 +82,10 @@ export async function startTestServer(env: Env = {}, opts: Omit<VitrineOptions, 
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
-    close: () => vitrine.close(),
+    close: async () => {
+      await vitrine.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -183,6 +191,12 @@ export class TestClient {
 
   message<T extends ServerMessage['type']>(type: T, pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, ms?: number): Promise<Extract<ServerMessage, { type: T }>> {
     return this.waitFor(() => this.messages.find((m): m is Extract<ServerMessage, { type: T }> => m.type === type && pred(m as never)), ms, `message ${type}`);
+  }
+
+  /** Like message(), but only for messages that arrive after this call. */
+  next<T extends ServerMessage['type']>(type: T, pred: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, ms?: number): Promise<Extract<ServerMessage, { type: T }>> {
+    const from = this.messages.length;
+    return this.waitFor(() => this.messages.slice(from).find((m): m is Extract<ServerMessage, { type: T }> => m.type === type && pred(m as never)), ms, `next message ${type}`);
   }
 
   /** Waits for a frame received after index `from` whose pixels satisfy `pred`. */

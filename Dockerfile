@@ -1,0 +1,42 @@
+# Vitrine container image.
+#   build:  docker build -t vitrine .        (podman: podman build --network host -t vitrine .)
+#   run:    docker run --rm -p 8080:8080 --shm-size=1g -e VITRINE_JWT_SECRET=... vitrine
+# See docs/deployment.md for the operator's notes (shared memory, seccomp, read-only root).
+
+# --- build stage: install dependencies and bundle the web client -----------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+ENV PUPPETEER_SKIP_DOWNLOAD=1 NODE_ENV=production
+COPY package.json package-lock.json .puppeteerrc.cjs ./
+# Production dependencies only; no install scripts run (puppeteer must not fetch a browser).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY server ./server
+COPY client ./client
+COPY policies ./policies
+RUN node --import tsx client/build.ts && rm -rf client/src client/static
+
+# --- runtime stage: Debian slim + Debian's headless Chromium, no build tools -----------------
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      chromium-headless-shell fonts-liberation fonts-dejavu-core fonts-noto-color-emoji tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
+ && groupadd --system --gid 10001 vitrine \
+ && useradd --system --uid 10001 --gid vitrine --home-dir /home/vitrine --create-home --shell /usr/sbin/nologin vitrine
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+WORKDIR /app
+COPY --from=build --chown=root:root /app /app
+ENV NODE_ENV=production \
+    VITRINE_HOST=0.0.0.0 \
+    VITRINE_PORT=8080 \
+    CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell \
+    TMPDIR=/tmp \
+    HOME=/home/vitrine
+USER 10001:10001
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.VITRINE_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# tini is PID 1: it forwards SIGTERM to node (npm would not) and reaps Chromium's zombies.
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "--import", "tsx", "server/main.ts"]
