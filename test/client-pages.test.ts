@@ -1,0 +1,112 @@
+/**
+ * The web client in a real browser: the agent console starts a session, the customer consents,
+ * both canvases show the page, a click through the customer's canvas reaches the page, and
+ * ending wipes both canvases. Screenshots land in .tmp/screens for a person to look at.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Page } from 'puppeteer';
+import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
+import { BLUE, PAGES, WHITE } from './support/fixture-pages.ts';
+import { near, serveFixtures, startTestServer, type FixtureSite, type TestServer } from './support/harness.ts';
+
+const SHOTS = join(import.meta.dirname, '..', '.tmp', 'screens');
+
+/** Average colour of the shared page at page CSS pixel (x, y), read from the canvas. */
+async function canvasColour(page: Page, x: number, y: number): Promise<[number, number, number]> {
+  return page.$eval('#screen', (c, x, y) => {
+    const canvas = c as HTMLCanvasElement;
+    if (!canvas.width) return [-1, -1, -1];
+    const d = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
+    return [d[0]!, d[1]!, d[2]!];
+  }, x, y) as Promise<[number, number, number]>;
+}
+
+async function waitColour(page: Page, x: number, y: number, rgb: [number, number, number]): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (near(await canvasColour(page, x, y), rgb)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`canvas never showed ${rgb} at ${x},${y}; last ${await canvasColour(page, x, y)}`);
+}
+
+describe('web client in a real browser', function () {
+  let site: FixtureSite;
+  let server: TestServer;
+  let browser: LaunchedBrowser;
+
+  before(async function () {
+    mkdirSync(SHOTS, { recursive: true });
+    site = await serveFixtures(PAGES);
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
+    browser = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+  });
+  after(async function () {
+    await browser?.close();
+    await server?.close();
+    await site?.close();
+  });
+
+  it('lets an agent start a session and a customer consent, see and click the page, then end it', async function () {
+    const agentCtx = await browser.browser.createBrowserContext();
+    const customerCtx = await browser.browser.createBrowserContext();
+    const agent = await agentCtx.newPage();
+    await agent.setViewport({ width: 1400, height: 900 });
+    await agent.goto(`${server.url}/agent#token=${await server.agentToken()}`);
+    expect(agent.url()).to.not.include('token='); // stripped from the address bar
+    await agent.waitForSelector('body[data-state="signed-in"]');
+    await agent.$eval('#url', (el, v) => ((el as HTMLInputElement).value = v), `${site.url}/toggle`);
+    await agent.click('#start');
+    await agent.waitForFunction(() => (document.getElementById('customer-link') as HTMLInputElement).value.includes('/s/'));
+    const link = await agent.$eval('#customer-link', (el) => (el as HTMLInputElement).value);
+    await agent.screenshot({ path: join(SHOTS, 'agent-waiting.png') });
+
+    const customer = await customerCtx.newPage();
+    await customer.setViewport({ width: 1100, height: 760 });
+    await customer.goto(link);
+    await customer.waitForSelector('#consent:not([hidden])');
+    expect(customer.url()).to.not.include('#'); // the invite left the address bar
+    expect(await customer.$eval('#consent-url', (el) => el.textContent)).to.equal(`${site.url}/toggle`);
+    expect(await customer.$eval('#consent-agents', (el) => el.textContent)).to.equal('Agent One');
+    await customer.screenshot({ path: join(SHOTS, 'customer-consent.png') });
+    await customer.click('#accept');
+    await customer.waitForSelector('body[data-state="live"]');
+    await waitColour(customer, 1000, 600, WHITE);
+    await waitColour(agent, 1000, 600, WHITE);
+
+    // Click through the scaled canvas: its page coordinates must map back exactly.
+    const box = (await (await customer.$('#screen'))!.boundingBox())!;
+    expect(box.width).to.be.lessThan(1280); // scaled down to fit the window
+    await customer.mouse.click(box.x + box.width * (600 / 1280), box.y + box.height * (400 / 720));
+    await waitColour(customer, 1000, 600, BLUE);
+    await waitColour(agent, 1000, 600, BLUE);
+    expect(await customer.$eval('#banner', (el) => el.textContent)).to.include('Agent One');
+    await customer.screenshot({ path: join(SHOTS, 'customer-live.png') });
+    await agent.screenshot({ path: join(SHOTS, 'agent-live.png') });
+
+    await customer.click('#end');
+    await customer.waitForSelector('body[data-state="ended"]');
+    await agent.waitForSelector('body[data-state="ended"]');
+    for (const p of [customer, agent]) {
+      expect(await p.$eval('#screen', (c) => (c as HTMLCanvasElement).width)).to.equal(0);
+      expect(await p.$eval('#status', (el) => el.textContent)).to.match(/Session ended/);
+    }
+    await customer.screenshot({ path: join(SHOTS, 'customer-ended.png') });
+    await agentCtx.close();
+    await customerCtx.close();
+  });
+
+  it('serves the client pages with a strict Content-Security-Policy and no inline script', async function () {
+    for (const path of ['/', '/agent', '/s/abc']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(res.status, path).to.equal(200);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).to.include("script-src 'self'");
+      expect(csp).to.not.include('unsafe-inline');
+      const html = await res.text();
+      expect(html).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+      expect(html).to.not.match(/\sstyle=|<style/);
+    }
+  });
+});
