@@ -23,7 +23,8 @@ RUN apt-get update \
       chromium-headless-shell fonts-liberation fonts-dejavu-core fonts-noto-color-emoji tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
  && groupadd --system --gid 10001 vitrine \
- && useradd --system --uid 10001 --gid vitrine --home-dir /home/vitrine --create-home --shell /usr/sbin/nologin vitrine
+ && useradd --system --uid 10001 --gid vitrine --home-dir /home/vitrine --create-home --shell /usr/sbin/nologin vitrine \
+ && install -d -o vitrine -g vitrine -m 0700 /var/lib/vitrine
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
@@ -31,8 +32,11 @@ ENV NODE_ENV=production \
     VITRINE_HOST=0.0.0.0 \
     VITRINE_PORT=8080 \
     CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell \
+    VITRINE_DATA_DIR=/var/lib/vitrine \
     TMPDIR=/tmp \
     HOME=/home/vitrine
+# Audit trail and encrypted recordings: mount a persistent volume here.
+VOLUME ["/var/lib/vitrine"]
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \

@@ -32,6 +32,9 @@ export const ErrorCodes = {
   NO_SUCH_PROPOSAL: { status: 404, message: 'no such navigation proposal, or it was already answered' },
   CUSTOMER_PRESENT: { status: 409, message: 'the customer is already connected' },
   POOL_FULL: { status: 503, message: 'no browser capacity is free; retry later' },
+  RECORDING_UNAVAILABLE: { status: 503, message: 'this policy records sessions, but no recording key is configured' },
+  NO_SUCH_RECORDING: { status: 404, message: 'no such recording' },
+  RECORDING_TAMPERED: { status: 422, message: 'the recording failed its integrity check' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   // navigation
   BAD_URL: { status: 400, message: 'URL is not an absolute http(s) URL' },

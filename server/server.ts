@@ -27,14 +27,23 @@ import { pressure } from './health.ts';
 import { Metrics } from './metrics.ts';
 import { EgressProxy } from './net/egress-proxy.ts';
 import { UrlGuard, type Resolver } from './net/url-guard.ts';
+import { DirectoryRecordingStore, type RecordingStore } from './recording/store.ts';
+import { masterKeyFrom } from './recording/sealing.ts';
 import type { EndReason } from './protocol.ts';
 import { SessionRegistry } from './session/registry.ts';
+
+export interface PolicySummary {
+  /** Plain words for what stays masked, e.g. "passwords". */
+  masked: string[];
+  record: boolean;
+  retentionDays: number | null;
+}
 
 export interface PolicyProvider {
   /** Throws a VitrineError (BAD_REQUEST) for an unknown policy name. */
   check(name: string): void;
-  /** Plain words for what the policy masks, shown on the consent screen. */
-  describe(name: string): string[];
+  /** What the consent screen says about the policy, and whether it records. */
+  summary(name: string): PolicySummary;
   createGate(page: Page, name: string): Promise<FrameGate>;
 }
 
@@ -45,6 +54,8 @@ export interface VitrineOptions {
   resolver?: Resolver;
   policies?: PolicyProvider;
   audit?: AuditSink;
+  /** Clock for retention (tests move it forward). */
+  now?: () => number;
 }
 
 export interface Vitrine {
@@ -57,6 +68,9 @@ export interface Vitrine {
   readonly tokens: SessionTokens;
   readonly audit: AuditSink;
   readonly metrics: Metrics;
+  readonly recordings: RecordingStore | null;
+  /** Deletes recordings whose retention has ended (also runs every 15 minutes). */
+  purgeRecordings(): void;
   readonly log: Logger;
   readonly demo: DemoSite | null;
   readonly egress: EgressProxy;
@@ -66,7 +80,7 @@ export interface Vitrine {
 
 const openPolicies: PolicyProvider = {
   check: () => undefined,
-  describe: () => [],
+  summary: () => ({ masked: [], record: false, retentionDays: null }),
   createGate: async () => createOpenGate({ name: 'none', version: '0' }),
 };
 
@@ -81,6 +95,15 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const tempData = config.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vitrine-data-')) : null;
   const dataDir = config.dataDir ?? tempData!;
   const audit = opts.audit ?? new FileAuditSink(join(dataDir, 'audit', 'audit.log'), config.auditKey, log);
+  const masterKey = config.recordingKey ?? (config.recordingKeyFile ? readFileSync(config.recordingKeyFile, 'utf8') : undefined);
+  const recordings: RecordingStore | null = masterKey ? new DirectoryRecordingStore(join(dataDir, 'recordings'), masterKeyFrom(masterKey)) : null;
+  const now = opts.now ?? Date.now;
+  const purge = () => {
+    for (const id of recordings?.purgeExpired(now()) ?? []) audit.record({ type: 'recording.deleted', details: { recording: id, reason: 'retention' } });
+  };
+  purge();
+  const purgeTimer = setInterval(purge, 15 * 60_000);
+  purgeTimer.unref();
   const failures = new FailureLimiter();
   const policies = opts.policies ?? openPolicies;
   const egress = await EgressProxy.start({
@@ -112,7 +135,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     metrics,
     log,
     publicUrl: () => publicUrl,
-    describePolicy: (name) => policies.describe(name),
+    policySummary: (name) => policies.summary(name),
+    recordings,
     createGate: (page, name) => policies.createGate(page, name),
     checkPolicy: (name) => policies.check(name),
   });
@@ -123,6 +147,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     audit,
     failures,
     metrics,
+    recordings,
     log,
     retryAfterSeconds: 5,
     pressure: () => pressure(pool.capacity()),
@@ -172,12 +197,15 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     tokens,
     audit,
     metrics,
+    recordings,
+    purgeRecordings: purge,
     log,
     demo,
     egress,
     close(reason: EndReason = 'server_shutdown') {
       closed ??= (async () => {
         closing = true;
+        clearInterval(purgeTimer);
         await registry.closeAll(reason);
         await gateway.close();
         server.closeAllConnections();

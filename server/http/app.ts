@@ -16,6 +16,8 @@ import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../err
 import type { Logger } from '../log.ts';
 import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
 import type { Metrics } from '../metrics.ts';
+import { RecordingTamperedError } from '../recording/sealing.ts';
+import type { RecordingStore } from '../recording/store.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
@@ -37,6 +39,7 @@ export interface AppDeps {
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
   retryAfterSeconds: number;
   metrics: Metrics;
+  recordings: RecordingStore | null;
   /** Extra figures for load balancers: free capacity and CPU/memory headroom. */
   pressure: () => Record<string, number>;
   trustProxy: boolean | number | string;
@@ -178,6 +181,69 @@ export function createApp(deps: AppDeps): express.Express {
       const records = deps.audit.forSession(id);
       deps.audit.record({ type: 'audit.accessed', session: id, actor: { sub: auditor.sub, role: 'auditor' }, details: { records: records.length } });
       res.json({ session: id, records });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  const store = (): RecordingStore => {
+    if (!deps.recordings) throw new VitrineError('NO_SUCH_RECORDING', 'recordings are not enabled on this server');
+    return deps.recordings;
+  };
+  app.get('/api/recordings', async (req, res, next) => {
+    try {
+      const auditor = await staff(req, 'recording.read');
+      const list = deps.recordings?.list() ?? [];
+      deps.audit.record({ type: 'recording.accessed', actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'list', count: list.length } });
+      res.json({ recordings: list });
+    } catch (e) {
+      next(e);
+    }
+  });
+  // Streams the decrypted entries, already masked, to the authenticated auditor only:
+  // per entry u8 kind (1 frame, 2 event) | f64 t ms | u32 length | bytes.
+  app.get('/api/recordings/:id', async (req, res, next) => {
+    try {
+      const auditor = await staff(req, 'recording.read');
+      const id = String(req.params.id);
+      let result;
+      try {
+        result = store().read(id);
+      } catch (e) {
+        if (e instanceof RecordingTamperedError) throw new VitrineError('RECORDING_TAMPERED', e.message);
+        if ((e as { code?: string }).code === 'ENOENT' || /bad recording id/.test(String(e))) throw new VitrineError('NO_SUCH_RECORDING');
+        throw e;
+      } finally {
+        deps.audit.record({ type: 'recording.accessed', session: undefined, actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'replay', recording: id } });
+      }
+      const parts: Buffer[] = [];
+      for (const e of result.entries) {
+        const head = Buffer.alloc(13);
+        head.writeUInt8(e.kind === 'frame' ? 1 : 2, 0);
+        head.writeDoubleBE(e.t, 1);
+        head.writeUInt32BE(e.data.length, 9);
+        parts.push(head, e.data);
+      }
+      res.setHeader('X-Recording-Complete', String(result.complete));
+      res.setHeader('X-Recording-Session', result.header.session);
+      res.type('application/octet-stream').send(Buffer.concat(parts));
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.delete('/api/recordings/:id', async (req, res, next) => {
+    try {
+      const auditor = await staff(req, 'recording.delete');
+      const id = String(req.params.id);
+      let deleted = false;
+      try {
+        deleted = store().delete(id);
+      } catch {
+        deleted = false;
+      }
+      if (!deleted) throw new VitrineError('NO_SUCH_RECORDING');
+      deps.audit.record({ type: 'recording.deleted', actor: { sub: auditor.sub, role: 'auditor' }, details: { recording: id, reason: 'erasure request' } });
+      res.status(204).end();
     } catch (e) {
       next(e);
     }

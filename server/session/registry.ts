@@ -16,6 +16,8 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { EndReason } from '../protocol.ts';
+import type { RecordingStore } from '../recording/store.ts';
+import type { PolicySummary } from '../server.ts';
 import { Session } from './session.ts';
 
 export interface CreatedSession {
@@ -39,8 +41,8 @@ export interface RegistryDeps {
   createGate(page: Page, policyName: string): Promise<FrameGate>;
   /** Throws BAD_REQUEST when the policy name is unknown. */
   checkPolicy(policyName: string): void;
-  /** Plain words for what the policy masks, for the consent screen. */
-  describePolicy(policyName: string): string[];
+  policySummary(policyName: string): PolicySummary;
+  recordings: RecordingStore | null;
 }
 
 export const CUSTOMER_GRACE_MS = 30_000;
@@ -71,6 +73,9 @@ export class SessionRegistry {
     if (!this.#accepting) throw new VitrineError('SHUTTING_DOWN');
     const { config, pool, tokens, guard, log } = this.#deps;
     this.#deps.checkPolicy(policyName);
+    const summary = this.#deps.policySummary(policyName);
+    // Fail closed: a policy that asks for recording cannot run where recordings cannot be encrypted.
+    if (summary.record && !this.#deps.recordings) throw new VitrineError('RECORDING_UNAVAILABLE');
     const url = (await guard.check(rawUrl)).href;
     const lease = await pool.acquire();
     const id = randomBytes(16).toString('base64url');
@@ -121,8 +126,20 @@ export class SessionRegistry {
       idleMs: config.idleMs,
       customerGraceMs: CUSTOMER_GRACE_MS,
       verificationCode: config.verificationCode,
-      masked: this.#deps.describePolicy(policyName),
-      recorded: false,
+      masked: summary.masked,
+      recorded: summary.record,
+      startRecording: () => {
+        const retentionDays = summary.retentionDays ?? config.retentionDays;
+        const started = Date.now();
+        return this.#deps.recordings!.start({
+          id: randomBytes(12).toString('base64url'),
+          session: id,
+          startedAt: new Date(started).toISOString(),
+          expiresAt: new Date(started + retentionDays * 86_400_000).toISOString(),
+          viewport: config.viewport,
+          policy: page.gate.policy,
+        });
+      },
       audit: this.#deps.audit,
       metrics: this.#deps.metrics,
       checkUrl: (u) => guard.check(u),

@@ -23,6 +23,7 @@ import {
   type Viewport,
 } from '../protocol.ts';
 import type { SessionMetrics } from '../metrics.ts';
+import type { RecordingWriter } from '../recording/recording-file.ts';
 import type { Participant } from './participant.ts';
 import { authorize } from './permissions.ts';
 
@@ -57,6 +58,8 @@ export interface SessionInit {
   verificationCode: boolean;
   masked: string[];
   recorded: boolean;
+  /** Opens the encrypted recording when the customer has accepted a recorded session. */
+  startRecording(): RecordingWriter;
   audit: AuditSink;
   metrics: SessionMetrics;
   checkUrl(url: string): Promise<URL>;
@@ -124,6 +127,7 @@ export class Session {
   readonly #cleanupIdle: () => void;
 
   #audit(type: AuditEvent['type'], p?: Participant | null, details?: AuditEvent['details']): void {
+    this.#recorder?.event({ type, ...(p ? { role: p.role, name: p.name } : {}), ...(details ?? {}) });
     this.#init.audit.record({ type, session: this.id, ...(p ? { actor: { sub: p.sub, role: p.role } } : {}), policy: this.#page.gate.policy, ...(details ? { details } : {}) });
   }
 
@@ -213,9 +217,12 @@ export class Session {
     for (const p of this.#participants.values()) {
       if (this.#maySee(p)) this.#deliver(p, encoded);
     }
+    // The recording holds exactly what staff were shown: masked frames, never while paused.
+    if (this.#recorder && this.#staffMaySee()) this.#recorder.frame(encoded);
   }
 
   #inputAt = 0;
+  #recorder: RecordingWriter | null = null;
 
   #deliver(p: Participant, frame: Uint8Array): void {
     const r = p.sendFrame(frame);
@@ -384,6 +391,10 @@ export class Session {
         this.#state = 'live';
         this.#log.info('customer consented; session is live');
         this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded });
+        if (this.#init.recorded) {
+          this.#recorder = this.#init.startRecording();
+          this.#audit('recording.started', p, { recording: this.#recorder.header.id });
+        }
         this.#broadcastState();
         this.#sendCurrentFrameToAll();
         return;
@@ -506,6 +517,12 @@ export class Session {
     this.#endReason = reason;
     this.#log.info({ reason }, 'session ended');
     this.#audit('session.ended', null, { reason });
+    if (this.#recorder) {
+      const r = this.#recorder;
+      this.#recorder = null;
+      r.close();
+      this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
+    }
     this.#cleanupIdle();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();

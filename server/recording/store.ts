@@ -1,0 +1,86 @@
+/**
+ * Where recordings live. A small interface (an S3-compatible store could implement it) and the
+ * default: one file per recording in a directory, purged when its retention runs out.
+ */
+import { mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readHeader, readRecording, RecordingWriter, type ReadResult, type RecordingHeader } from './recording-file.ts';
+import type { MasterKey } from './sealing.ts';
+
+export interface RecordingSummary {
+  id: string;
+  session: string;
+  startedAt: string;
+  expiresAt: string;
+  policy: { name: string; version: string };
+}
+
+export interface RecordingStore {
+  start(meta: Omit<RecordingHeader, 'keyId' | 'wrappedKey'>): RecordingWriter;
+  list(): RecordingSummary[];
+  read(id: string): ReadResult;
+  /** Removes a recording at once; false when there was none. */
+  delete(id: string): boolean;
+  /** Removes every recording whose retention ended before `now`; returns their ids. */
+  purgeExpired(now: number): string[];
+}
+
+const ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+export class DirectoryRecordingStore implements RecordingStore {
+  readonly #dir: string;
+  readonly #master: MasterKey;
+  readonly #keys: Map<string, MasterKey>;
+
+  /** `older` are previous master keys, kept to read recordings made before a rotation. */
+  constructor(dir: string, master: MasterKey, older: MasterKey[] = []) {
+    this.#dir = dir;
+    this.#master = master;
+    this.#keys = new Map([master, ...older].map((k) => [k.id, k]));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  #path(id: string): string {
+    if (!ID.test(id)) throw new Error('bad recording id');
+    return join(this.#dir, `${id}.vrec`);
+  }
+
+  start(meta: Omit<RecordingHeader, 'keyId' | 'wrappedKey'>): RecordingWriter {
+    return new RecordingWriter(this.#path(meta.id), this.#master, meta);
+  }
+
+  list(): RecordingSummary[] {
+    return readdirSync(this.#dir)
+      .filter((f) => f.endsWith('.vrec'))
+      .flatMap((f) => {
+        try {
+          const h = readHeader(join(this.#dir, f));
+          return [{ id: h.id, session: h.session, startedAt: h.startedAt, expiresAt: h.expiresAt, policy: h.policy }];
+        } catch {
+          return [];
+        }
+      })
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  }
+
+  read(id: string): ReadResult {
+    const path = this.#path(id);
+    if (!existsSync(path)) throw Object.assign(new Error('no such recording'), { code: 'ENOENT' });
+    return readRecording(path, (keyId) => this.#keys.get(keyId));
+  }
+
+  delete(id: string): boolean {
+    const path = this.#path(id);
+    if (!existsSync(path)) return false;
+    rmSync(path, { force: true });
+    return true;
+  }
+
+  purgeExpired(now: number): string[] {
+    const gone: string[] = [];
+    for (const r of this.list()) {
+      if (Date.parse(r.expiresAt) <= now && this.delete(r.id)) gone.push(r.id);
+    }
+    return gone;
+  }
+}
