@@ -390,11 +390,10 @@ export class Session {
         }
         this.#state = 'live';
         this.#log.info('customer consented; session is live');
+        // The recording opens first so that it holds the consent it was made under.
+        if (this.#init.recorded) this.#recorder = this.#init.startRecording();
         this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded });
-        if (this.#init.recorded) {
-          this.#recorder = this.#init.startRecording();
-          this.#audit('recording.started', p, { recording: this.#recorder.header.id });
-        }
+        if (this.#recorder) this.#audit('recording.started', p, { recording: this.#recorder.header.id });
         this.#broadcastState();
         this.#sendCurrentFrameToAll();
         return;
