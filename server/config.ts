@@ -5,7 +5,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
 
@@ -45,6 +45,7 @@ export const SETTINGS = {
   VITRINE_RECORDING_KEY: { schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64'), default: undefined, doc: 'Master key (32 bytes, base64) that wraps each recording\'s data key. Without it (or VITRINE_RECORDING_KEY_FILE) nothing is recorded.' },
   VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
   VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
+  VITRINE_POLICY_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory of redaction policies (*.yaml); must hold default.yaml. Default: the policies/ folder shipped with Vitrine.' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
@@ -101,6 +102,7 @@ export interface Config {
   readonly recordingKey: string | undefined;
   readonly recordingKeyFile: string | undefined;
   readonly retentionDays: number;
+  readonly policyDir: string;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
@@ -149,7 +151,7 @@ export function loadConfig(env: Env): Config {
   if ((values.VITRINE_TLS_CERT === undefined) !== (values.VITRINE_TLS_KEY === undefined)) {
     throw new ConfigError(['VITRINE_TLS_CERT and VITRINE_TLS_KEY: set both or neither']);
   }
-  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH', 'VITRINE_RECORDING_KEY_FILE'] as const) {
+  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH', 'VITRINE_RECORDING_KEY_FILE', 'VITRINE_POLICY_DIR'] as const) {
     const file = values[name] as string | undefined;
     if (file !== undefined && !existsSync(file)) throw new ConfigError([`${name}=${file}: no such file`]);
   }
@@ -200,6 +202,7 @@ export function loadConfig(env: Env): Config {
     recordingKey: values.VITRINE_RECORDING_KEY as string | undefined,
     recordingKeyFile: values.VITRINE_RECORDING_KEY_FILE as string | undefined,
     retentionDays: values.VITRINE_RECORDING_RETENTION_DAYS as number,
+    policyDir: (values.VITRINE_POLICY_DIR as string | undefined) ?? join(import.meta.dirname, '..', 'policies'),
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),

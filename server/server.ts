@@ -16,7 +16,10 @@ import { FileAuditSink } from './audit/audit-file.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
-import { createOpenGate, type FrameGate } from './browser/frame-gate.ts';
+import type { FrameGate } from './browser/frame-gate.ts';
+import { RedactionGate } from './browser/redaction/redaction-gate.ts';
+import { compilePolicy } from './policy/engine.ts';
+import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
@@ -78,11 +81,16 @@ export interface Vitrine {
   close(reason?: EndReason): Promise<void>;
 }
 
-const openPolicies: PolicyProvider = {
-  check: () => undefined,
-  summary: () => ({ masked: [], record: false, retentionDays: null }),
-  createGate: async () => createOpenGate({ name: 'none', version: '0' }),
-};
+/** Policies from the configured directory, applied in pages by the redaction gate. */
+export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
+  for (const name of store.names()) for (const w of store.require(name).warnings) log.warn({ policy: name }, w);
+  return {
+    check: (name) => void store.require(name),
+    summary: (name) => store.summary(name),
+    createGate: (page, name) =>
+      new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
+  };
+}
 
 export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const { config } = opts;
@@ -105,7 +113,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const purgeTimer = setInterval(purge, 15 * 60_000);
   purgeTimer.unref();
   const failures = new FailureLimiter();
-  const policies = opts.policies ?? openPolicies;
+  const policies = opts.policies ?? storePolicies(PolicyStore.load(config.policyDir), log);
   const egress = await EgressProxy.start({
     guard,
     onRefused: (d) => audit.record({ type: 'egress.refused', details: { host: d.host, port: d.port, reason: d.reason ?? null } }),

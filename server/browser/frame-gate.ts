@@ -19,8 +19,8 @@ export interface FrameGate {
   allows(capturedAt: number): boolean;
   /** Why frames are withheld right now, or null when the gate is open. */
   closedReason(): string | null;
-  /** True when the focused element in the page is masked; agents may not type into it. */
-  focusIsMasked(): boolean;
+  /** True when the focused element in the page is masked (or unknown); agents may not type then. */
+  focusIsMasked(): Promise<boolean>;
   /** Called whenever allows()/closedReason() may have changed; returns an unsubscribe. */
   onChange(listener: () => void): () => void;
   close(): Promise<void>;
@@ -35,7 +35,7 @@ export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0
     policy,
     allows: () => true,
     closedReason: () => null,
-    focusIsMasked: () => false,
+    focusIsMasked: async () => false,
     onChange: () => () => undefined,
     close: async () => undefined,
   };

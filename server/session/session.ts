@@ -427,7 +427,7 @@ export class Session {
           if (i.x < 0 || i.y < 0 || i.x >= this.viewport.width || i.y >= this.viewport.height) throw new VitrineError('OUT_OF_VIEWPORT');
         }
         if (p.role !== 'customer' && this.#paused) throw new VitrineError('PAUSED');
-        if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && this.#page.gate.focusIsMasked()) {
+        if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && (await this.#page.gate.focusIsMasked())) {
           throw new VitrineError('MASKED_FIELD');
         }
         await this.#page.input(i).catch((e) => {

@@ -1,0 +1,76 @@
+/**
+ * The policy file format (YAML), validated with zod: unknown keys are refused and every
+ * problem is reported with its path.
+ */
+import { z } from 'zod';
+import { BUILTIN_PATTERNS } from './patterns.ts';
+
+const selector = z.string().min(1).max(500);
+const builtinName = z.enum(Object.keys(BUILTIN_PATTERNS) as [string, ...string[]]);
+const customPattern = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lower-case letters, digits and dashes'),
+    regex: z.string().min(1).max(500),
+    flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u flags').optional(),
+  })
+  .strict()
+  .refine((p) => {
+    try {
+      new RegExp(p.regex, p.flags);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression');
+
+const section = {
+  mask: z.array(selector).optional(),
+  hide: z.array(selector).optional(),
+  unmask: z.array(selector).optional(),
+  patterns: z.array(z.union([builtinName, customPattern])).optional(),
+  iframes: z.enum(['mask', 'block']).optional(),
+};
+
+export const RuleSchema = z
+  .object({
+    match: z.union([
+      z.object({ glob: z.string().min(1).max(500) }).strict(),
+      z.object({ regex: z.string().min(1).max(500) }).strict().refine((m) => {
+        try {
+          new RegExp(m.regex);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+    ]),
+    /** add (default): combine with the base; replace: the rule's lists replace the base's. */
+    mode: z.enum(['add', 'replace']).optional(),
+    ...section,
+  })
+  .strict();
+
+export const PolicySchema = z
+  .object({
+    description: z.string().max(2000).optional(),
+    ...section,
+    rules: z.array(RuleSchema).max(200).optional(),
+    allow: z.array(z.string().min(1).max(500)).optional(),
+    deny: z.array(z.string().min(1).max(500)).optional(),
+    recording: z.object({ enabled: z.boolean(), retentionDays: z.number().int().min(1).max(3650).optional() }).strict().optional(),
+    session: z.object({ idleSeconds: z.number().int().min(5).max(86400).optional(), maxMinutes: z.number().int().min(1).max(1440).optional() }).strict().optional(),
+    /** Plain words for the consent screen; defaults are derived from what the policy masks. */
+    consentText: z.array(z.string().min(1).max(80)).max(20).optional(),
+    unsafe: z.object({ allowUnmaskBuiltins: z.boolean() }).strict().optional(),
+  })
+  .strict();
+
+export type PolicyFile = z.infer<typeof PolicySchema>;
+export type PolicyRule = z.infer<typeof RuleSchema>;
+
+/** Validates parsed YAML; returns every problem as "path: message". */
+export function validatePolicy(raw: unknown): { ok: true; policy: PolicyFile } | { ok: false; problems: string[] } {
+  const r = PolicySchema.safeParse(raw ?? {});
+  if (r.success) return { ok: true, policy: r.data };
+  return { ok: false, problems: r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`) };
+}

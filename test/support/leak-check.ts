@@ -1,0 +1,57 @@
+/**
+ * Runs one leak case through a real session: the agent's frames are collected while the page
+ * loads, changes and is typed into, and every one is checked for secret pixels.
+ */
+import type { ReceivedFrame, TestServer } from './harness.ts';
+import { sleep, TestClient } from './harness.ts';
+import { CONTROL_AT, countPixels, LEAK_AT } from './pixels.ts';
+
+export interface LeakCase {
+  url: string;
+  watchMs: number;
+  type?: { click: { x: number; y: number }; text: string };
+}
+
+export interface LeakResult {
+  frames: number;
+  leaks: { seq: number; secret: number }[];
+  maxControl: number;
+}
+
+export async function runLeakCase(server: TestServer, c: LeakCase): Promise<LeakResult> {
+  const { status, body } = await server.createSession(c.url);
+  if (status !== 201) throw new Error(`session for ${c.url} answered ${status} ${JSON.stringify(body)}`);
+  const agent = await TestClient.join(server.url, body.id, body.agentToken);
+  const customer = await TestClient.join(server.url, body.id, body.customerToken);
+  try {
+    customer.send({ type: 'consent', accept: true });
+    if (c.type) {
+      await agent.frameWhere(() => true, 0, 15_000);
+      await sleep(300);
+      customer.click(c.type.click.x, c.type.click.y);
+      for (const ch of c.type.text) {
+        customer.input({ kind: 'key', action: 'down', key: ch, code: /\d/.test(ch) ? `Digit${ch}` : '' });
+        customer.input({ kind: 'key', action: 'up', key: ch, code: /\d/.test(ch) ? `Digit${ch}` : '' });
+        await sleep(60);
+      }
+    }
+    await sleep(c.watchMs);
+    return check(agent.frames);
+  } finally {
+    customer.send({ type: 'end' });
+    await Promise.all([agent.close(), customer.close()]);
+  }
+}
+
+export function check(frames: ReceivedFrame[]): LeakResult {
+  const leaks: { seq: number; secret: number }[] = [];
+  let maxControl = 0;
+  for (const f of frames) {
+    const { secret, control } = countPixels(f.jpeg);
+    if (secret >= LEAK_AT) leaks.push({ seq: f.header.seq, secret });
+    maxControl = Math.max(maxControl, control);
+  }
+  return { frames: frames.length, leaks, maxControl };
+}
+
+export { CONTROL_AT };
