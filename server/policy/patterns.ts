@@ -9,7 +9,7 @@ export interface PatternSpec {
   source: string;
   flags: string;
   check?: 'luhn' | 'iban';
-  /** Also mask a form field whose value could be the start of this pattern (while typing). */
+  /** Also mask an editable field whose value could be the start of this pattern (while typing). */
   prefix?: { source: string; flags: string };
 }
 
@@ -20,8 +20,9 @@ export const BUILTIN_PATTERNS: Record<string, PatternSpec> = {
     source: '(?<![\\d])(?:\\d[ -]?){12,18}\\d(?![\\d])',
     flags: 'g',
     check: 'luhn',
-    // Six digits, grouped or not, can start a card number: mask the field from there on.
-    prefix: { source: '(?:\\d[ -]?){5,}\\d', flags: '' },
+    // Any digit typed into a field could be the first of a card number, and a frame is sent
+    // after every keystroke: fail closed and mask an editable field from its first digit.
+    prefix: { source: '\\d', flags: '' },
   },
   iban: {
     name: 'iban',

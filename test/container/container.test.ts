@@ -35,7 +35,7 @@ describe('the container image', function () {
   let base = '';
 
   before(async function () {
-    execFileSync('podman', ['build', '--network', 'host', '-t', IMAGE, ROOT], { stdio: 'inherit' });
+    execFileSync('podman', ['build', '--format', 'docker', '--network', 'host', '-t', IMAGE, ROOT], { stdio: 'inherit' });
     site = await serveFixtures(PAGES);
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
