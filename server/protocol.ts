@@ -141,6 +141,8 @@ export interface SessionSnapshot {
   verified: boolean;
   /** What the consent screen tells the customer. */
   consent: ConsentInfo;
+  /** Why frames are being withheld by the redaction gate right now, or null. */
+  shielded: string | null;
 }
 
 export interface ConsentInfo {

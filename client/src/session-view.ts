@@ -90,6 +90,8 @@ export class SessionView {
     this.viewer.enable(s.state === 'live');
     if (s.state === 'waiting') this.viewer.showMessage('Waiting for the customer to accept…');
     if (s.state === 'live' && s.paused) this.viewer.showMessage('The customer paused sharing.');
+    else if (s.state === 'live' && s.shielded) this.viewer.showMessage(`Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`);
+    else if (s.state === 'live') this.viewer.showMessage(null);
     this.#hooks.onSnapshot(s);
   }
 

@@ -24,6 +24,8 @@ export interface SessionPageHandlers {
   withheld(reason: string): void;
   navigated(info: { url: string; title: string }): void;
   notice(code: NoticeCode, message: string): void;
+  /** The redaction gate opened (null) or closed (why). */
+  gate(reason: string | null): void;
   /** The page or its browser is gone; the session must end. */
   lost(reason: 'browser_crashed' | 'page_crashed'): void;
 }
@@ -125,9 +127,11 @@ export class SessionPage {
     cdp.on('Page.downloadWillBegin', () => this.#handlers.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
     cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
     const unsubscribe = this.#gate.onChange(() => {
+      const reason = this.#gate.closedReason();
+      this.#handlers.gate(reason);
       // A page that stopped repainting sends no screencast frame; when the gate opens,
       // capture one so participants are not left on the placeholder.
-      if (this.#gate.closedReason() === null) void this.captureNow();
+      if (reason === null) void this.captureNow();
     });
     this.#cleanups.push(unsubscribe);
 

@@ -92,6 +92,7 @@ export class SessionRegistry {
           withheld: (r) => later((s) => s.onWithheld(r)),
           navigated: (n) => later((s) => s.onNavigated(n)),
           notice: (c, m) => later((s) => s.onNotice(c, m)),
+          gate: (reason) => later((s) => s.onGateChange(reason)),
           lost: (reason) => later((s) => void s.end(reason)),
         },
         {

@@ -186,6 +186,7 @@ export class Session {
       paused: this.#paused,
       verified: this.#verificationCode === null,
       consent: this.consentInfo(),
+      shielded: this.#shielded,
     };
   }
 
@@ -244,6 +245,33 @@ export class Session {
   }
 
   #withheldReason: string | null = null;
+  #shielded: string | null = null;
+  #shieldTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * The redaction gate opened or closed. Brief closures (every navigation) are not worth a
+   * banner; one that lasts tells participants why they see the placeholder.
+   */
+  onGateChange(reason: string | null): void {
+    if (reason === null) {
+      if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
+      this.#shieldTimer = null;
+      if (this.#shielded !== null) {
+        this.#shielded = null;
+        this.#broadcastState();
+      }
+      return;
+    }
+    this.#shieldTimer ??= setTimeout(() => {
+      this.#shieldTimer = null;
+      const now = this.#page.gate.closedReason();
+      if (now === null || this.#state === 'ended') return;
+      this.#shielded = now;
+      this.#log.warn({ reason: now }, 'frames withheld: showing the protected-content placeholder');
+      this.#broadcastState();
+    }, 750);
+    this.#shieldTimer.unref();
+  }
 
   onNavigated(info: { url: string; title: string }): void {
     if (info.url === 'about:blank' && this.#url !== 'about:blank') return;
@@ -523,6 +551,7 @@ export class Session {
       this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
     }
     this.#cleanupIdle();
+    if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#lastFrame = null;

@@ -108,7 +108,8 @@ export class RedactionGate implements FrameGate {
     if (this.#closed) return;
     this.#epoch++;
     if (this.#reason === null) this.#log('gate closed', { why });
-    if (this.#reason === null || this.#reason !== why) this.#setState(why);
+    const reason = `confirming the privacy policy (${why})`;
+    if (this.#reason !== reason) this.#setState(reason);
     if (this.#verifying) {
       this.#again = true;
       return;
