@@ -1,5 +1,5 @@
 /**
- * The `vitrine` command: `vitrine start`, `vitrine audit verify <file>`, `vitrine token ...`.
+ * The `vitrine` command: `vitrine start`, `vitrine audit verify <file>`, `vitrine policy ...`, `vitrine token ...`.
  * Configuration comes from the environment, validated like the server's.
  */
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,9 @@ async function main(): Promise<number> {
       process.argv.splice(2, 1);
       await import('./auth/token-cli.ts');
       return -1;
+    case 'policy':
+      await import('./cli-policy.ts');
+      return -1;
     case 'audit': {
       const file = rest[0];
       if (sub !== 'verify' || !file) break;
@@ -30,7 +33,7 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  console.error('usage: vitrine start | vitrine audit verify <file> | vitrine token --sub <id> [--role agent]');
+  console.error('usage: vitrine start | vitrine audit verify <file> | vitrine policy check <file> | vitrine policy preview <url> --policy <name> --out <png> | vitrine token --sub <id> [--role agent]');
   return 2;
 }
 

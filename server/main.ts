@@ -3,7 +3,9 @@
  * SIGTERM/SIGINT (a second signal exits at once).
  */
 import { ConfigError, loadConfig, settingsHelp, type Config } from './config.ts';
+import { AuditChainError } from './audit/audit-file.ts';
 import { BrowserNotFoundError } from './browser/find-browser.ts';
+import { PolicyLoadError } from './policy/store.ts';
 import { createLogger } from './log.ts';
 import { startVitrine } from './server.ts';
 
@@ -30,7 +32,7 @@ let vitrine;
 try {
   vitrine = await startVitrine({ config, log });
 } catch (e) {
-  if (e instanceof BrowserNotFoundError) {
+  if (e instanceof BrowserNotFoundError || e instanceof PolicyLoadError || e instanceof AuditChainError) {
     console.error(`vitrine: ${e.message}`);
     process.exit(3);
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +102,22 @@ rules:
       writeFileSync(join(dir, 'default.yaml'), 'mask: [".a"]\n');
       writeFileSync(join(dir, 'broken.yaml'), 'colour: red\n');
       expect(() => PolicyStore.load(dir)).to.throw(PolicyLoadError, /broken: .*colour/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has a check command that lists problems and exits non-zero on a bad file', function () {
+    const cli = (file: string) => spawnSync('node', ['--import', 'tsx', 'server/cli.ts', 'policy', 'check', file], { encoding: 'utf8' });
+    const good = cli('policies/healthcare.yaml');
+    expect(good.status).to.equal(0);
+    expect(good.stdout).to.match(/valid/);
+    const dir = mkdtempSync(join(tmpdir(), 'vitrine-pol-'));
+    try {
+      writeFileSync(join(dir, 'x.yaml'), 'mask: 3\nrules: [{match: {glob: 1}}]\n');
+      const bad = cli(join(dir, 'x.yaml'));
+      expect(bad.status).to.equal(1);
+      expect(bad.stderr).to.match(/mask/).and.match(/rules\.0\.match/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
