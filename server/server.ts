@@ -18,7 +18,7 @@ import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
 import type { FrameGate } from './browser/frame-gate.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
-import { compilePolicy } from './policy/engine.ts';
+import { compilePolicy, urlAllowedByPolicy } from './policy/engine.ts';
 import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import type { Config } from './config.ts';
@@ -48,6 +48,8 @@ export interface PolicyProvider {
   /** What the consent screen says about the policy, and whether it records. */
   summary(name: string): PolicySummary;
   createGate(page: Page, name: string): Promise<FrameGate>;
+  /** The policy's allow/deny lists for one URL; null when the policy has none. */
+  urlFilter(name: string): ((url: string) => boolean) | null;
 }
 
 export interface VitrineOptions {
@@ -87,6 +89,10 @@ export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
   return {
     check: (name) => void store.require(name),
     summary: (name) => store.summary(name),
+    urlFilter: (name) => {
+      const f = store.require(name).file;
+      return f.allow?.length || f.deny?.length ? (url) => urlAllowedByPolicy(f, url) : null;
+    },
     createGate: (page, name) =>
       new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
   };
@@ -146,6 +152,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     policySummary: (name) => policies.summary(name),
     recordings,
     createGate: (page, name) => policies.createGate(page, name),
+    urlFilter: (name) => policies.urlFilter(name),
     checkPolicy: (name) => policies.check(name),
   });
   let closing = false;

@@ -87,6 +87,7 @@ describe('recordings through the server', function () {
     let clock = Date.now();
     const policies: PolicyProvider = {
       check: () => undefined,
+      urlFilter: () => null,
       summary: () => ({ masked: ['passwords'], record: true, retentionDays: 7 }),
       createGate: async () => createOpenGate({ name: 'recorded', version: 'r1' }),
     };
@@ -162,6 +163,7 @@ describe('recordings through the server', function () {
     const site = await serveFixtures(PAGES);
     const policies: PolicyProvider = {
       check: () => undefined,
+      urlFilter: () => null,
       summary: () => ({ masked: [], record: true, retentionDays: null }),
       createGate: async () => createOpenGate(),
     };

@@ -35,6 +35,8 @@ export interface SessionPageOptions {
   jpegQuality: number;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
   checkUrl(url: string): Promise<unknown>;
+  /** When set, every subresource request is checked too (policy allow/deny lists). */
+  subresourceFilter?: ((url: string) => boolean) | null;
   /** Builds the frame gate for the page before anything is loaded into it. */
   createGate(page: Page): Promise<FrameGate>;
 }
@@ -141,7 +143,9 @@ export class SessionPage {
       // Many sessions share a browser and only one page can have real focus; every session's
       // page must behave as focused (autofocus, caret, focus events) for its participants.
       cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }),
-      cdp.send('Fetch.enable', { patterns: [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }] }),
+      cdp.send('Fetch.enable', {
+        patterns: this.#opts.subresourceFilter ? [{ urlPattern: '*', requestStage: 'Request' }] : [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }],
+      }),
     ]);
     await cdp.send('Page.startScreencast', {
       format: 'jpeg',
@@ -180,13 +184,21 @@ export class SessionPage {
     }
   }
 
-  async #onDocumentRequest(e: { requestId: string; request: { url: string } }): Promise<void> {
+  async #onDocumentRequest(e: { requestId: string; request: { url: string }; resourceType: string }): Promise<void> {
+    if (e.resourceType !== 'Document') {
+      // Subresources: the egress proxy checks addresses; here only the policy's lists apply.
+      const ok = /^(data|blob):/.test(e.request.url) || (this.#opts.subresourceFilter?.(e.request.url) ?? true);
+      await this.#cdp.send(ok ? 'Fetch.continueRequest' : 'Fetch.failRequest', ok ? { requestId: e.requestId } : { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => undefined);
+      return;
+    }
     try {
       await this.#opts.checkUrl(e.request.url);
       await this.#cdp.send('Fetch.continueRequest', { requestId: e.requestId });
     } catch (err) {
       const why = err instanceof VitrineError ? err.message : 'refused';
-      await this.#cdp.send('Fetch.failRequest', { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => undefined);
+      // A 204 answer cancels a navigation without committing an error page: the frame stays
+      // on the page it had (a failed request would replace it with Chromium's error page).
+      await this.#cdp.send('Fetch.fulfillRequest', { requestId: e.requestId, responseCode: 204, responseHeaders: [{ name: 'Cache-Control', value: 'no-store' }] }).catch(() => undefined);
       if (!this.#closed) this.#handlers.notice('NAVIGATION_FAILED', `Navigation refused: ${why}`);
     }
   }

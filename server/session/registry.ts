@@ -42,6 +42,7 @@ export interface RegistryDeps {
   /** Throws BAD_REQUEST when the policy name is unknown. */
   checkPolicy(policyName: string): void;
   policySummary(policyName: string): PolicySummary;
+  urlFilter(policyName: string): ((url: string) => boolean) | null;
   recordings: RecordingStore | null;
 }
 
@@ -76,7 +77,14 @@ export class SessionRegistry {
     const summary = this.#deps.policySummary(policyName);
     // Fail closed: a policy that asks for recording cannot run where recordings cannot be encrypted.
     if (summary.record && !this.#deps.recordings) throw new VitrineError('RECORDING_UNAVAILABLE');
-    const url = (await guard.check(rawUrl)).href;
+    const filter = this.#deps.urlFilter(policyName);
+    // Every navigation of the session passes the egress check, then the policy's allow/deny lists.
+    const checkUrl = async (u: string): Promise<URL> => {
+      const parsed = await guard.check(u);
+      if (filter && !filter(parsed.href)) throw new VitrineError('URL_REFUSED', 'the session\'s policy does not allow this address');
+      return parsed;
+    };
+    const url = (await checkUrl(rawUrl)).href;
     const lease = await pool.acquire();
     const id = randomBytes(16).toString('base64url');
     let session: Session | undefined;
@@ -98,7 +106,8 @@ export class SessionRegistry {
         {
           viewport: config.viewport,
           jpegQuality: config.jpegQuality,
-          checkUrl: (u) => guard.check(u),
+          checkUrl,
+          subresourceFilter: filter,
           createGate: (p) => this.#deps.createGate(p, policyName),
         },
       );
@@ -143,7 +152,7 @@ export class SessionRegistry {
       },
       audit: this.#deps.audit,
       metrics: this.#deps.metrics,
-      checkUrl: (u) => guard.check(u),
+      checkUrl,
       mintReconnect: () => tokens.mint({ sid: id, role: 'customer', kind: 'reconnect', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
       onEnded: (s) => {
         this.#sessions.delete(s.id);
