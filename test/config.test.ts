@@ -42,3 +42,11 @@ describe('config', function () {
     for (const name of Object.keys(SETTINGS)) expect(help).to.include(name);
   });
 });
+
+describe('docs/configuration.md', function () {
+  it('is generated from the current settings (run npm run docs:config)', async function () {
+    const { readFileSync } = await import('node:fs');
+    const { configurationMarkdown } = await import('../server/config-doc.ts');
+    expect(readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8')).to.equal(configurationMarkdown());
+  });
+});

@@ -202,13 +202,14 @@ export class TestClient {
   /** Waits for a frame received after index `from` whose pixels satisfy `pred`. */
   frameWhere(pred: (img: DecodedImage) => boolean, from = 0, ms = 15_000): Promise<DecodedImage> {
     let checked = from;
+    const where = new Error().stack?.split('\n')[2]?.trim() ?? '';
     return this.waitFor(() => {
       for (; checked < this.frames.length; checked++) {
         const img = decodeJpeg(this.frames[checked]!.jpeg);
         if (pred(img)) return img;
       }
       return undefined;
-    }, ms, 'a matching frame');
+    }, ms, `a matching frame (${where}; ${this.frames.length} frames so far)`);
   }
 
   async close(): Promise<void> {

@@ -45,8 +45,7 @@ export class RedactionGate implements FrameGate {
   #openSince = 0;
   #reason: string | null = 'the policy has not been confirmed yet';
   #epoch = 0;
-  #verifying: Promise<void> | null = null;
-  #again = false;
+  #running = false;
   #closed = false;
   #cdp: CDPSession | null = null;
   #preloadId: string | null = null;
@@ -110,19 +109,29 @@ export class RedactionGate implements FrameGate {
     if (this.#reason === null) this.#log('gate closed', { why });
     const reason = `confirming the privacy policy (${why})`;
     if (this.#reason !== reason) this.#setState(reason);
-    if (this.#verifying) {
-      this.#again = true;
-      return;
-    }
-    this.#verifying = this.#verifyLoop().finally(() => (this.#verifying = null));
+    if (!this.#running) void this.#run();
   }
 
-  async #verifyLoop(): Promise<void> {
-    do {
-      this.#again = false;
-      await new Promise((r) => setTimeout(r, 15));
-      await this.#verify();
-    } while (this.#again && !this.#closed);
+  /**
+   * One confirmation run at a time. `#running` is set and cleared inside this one async
+   * function, with no await between the last epoch check and the reset, so an invalidation
+   * either lands while it runs (and is seen by the epoch check) or starts a new run.
+   */
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      while (!this.#closed) {
+        const epoch = this.#epoch;
+        await new Promise((r) => setTimeout(r, 15));
+        await this.#verify(epoch);
+        if (epoch === this.#epoch) break;
+      }
+    } catch (e) {
+      this.#log('confirmation failed', { error: String(e) });
+      this.#setState('protected content: the policy could not be confirmed');
+    } finally {
+      this.#running = false;
+    }
   }
 
   async #status(frame: Frame): Promise<FrameStatus | null | undefined> {
@@ -133,8 +142,7 @@ export class RedactionGate implements FrameGate {
     }
   }
 
-  async #verify(): Promise<void> {
-    const epoch = this.#epoch;
+  async #verify(epoch: number): Promise<void> {
     const deadline = Date.now() + this.#confirmMs;
     let pending = this.#page.frames();
     let lastProblem = 'waiting for the page';
@@ -152,6 +160,7 @@ export class RedactionGate implements FrameGate {
           s = await this.#status(frame);
         }
         if (s && s.version === this.policy.version && s.ready) continue;
+        this.#log('frame unconfirmed', { url: url.slice(0, 80), status: s === undefined ? 'no answer' : s === null ? 'no script' : s.errors.join('; ') || 'not ready', epoch });
         lastProblem = s ? `a frame reported: ${s.errors[0] ?? 'policy not ready'}` : 'a frame has not confirmed the policy';
         next.push(frame);
       }
