@@ -119,6 +119,11 @@ export class SessionPage {
     page.on('domcontentloaded', onLoad);
     this.#cleanups.push(() => page.off('domcontentloaded', onLoad));
 
+    // Titles change without navigation (single-page apps, scripts); look for that now and then.
+    const titlePoll = setInterval(() => void this.#reportNavigation(), 1000);
+    titlePoll.unref();
+    this.#cleanups.push(() => clearInterval(titlePoll));
+
     const context = this.#lease.context;
     const onTarget = (target: Target) => void this.#onNewTarget(target);
     context.on('targetcreated', onTarget);
@@ -227,10 +232,16 @@ export class SessionPage {
     }
   }
 
+  #reported = '';
+
   async #reportNavigation(): Promise<void> {
     if (this.#closed) return;
     const title = await this.#page.title().catch(() => '');
-    if (!this.#closed) this.#handlers.navigated({ url: this.#page.url(), title });
+    const url = this.#page.url();
+    const key = `${url}\n${title}`;
+    if (this.#closed || key === this.#reported) return;
+    this.#reported = key;
+    this.#handlers.navigated({ url, title });
   }
 
   #lost(reason: 'browser_crashed' | 'page_crashed'): void {
