@@ -13,7 +13,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'assets'), { recursive: true });
 
 await build({
-  entryPoints: { customer: join(here, 'src', 'customer.ts'), agent: join(here, 'src', 'agent.ts') },
+  entryPoints: { customer: join(here, 'src', 'customer.ts'), agent: join(here, 'src', 'agent.ts'), replay: join(here, 'src', 'replay.ts') },
   outdir: join(dist, 'assets'),
   bundle: true,
   format: 'esm',

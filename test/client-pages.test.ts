@@ -98,7 +98,10 @@ describe('web client in a real browser', function () {
   });
 
   it('serves the client pages with a strict Content-Security-Policy and no inline script', async function () {
-    for (const path of ['/', '/agent', '/s/abc']) {
+    const cleared = await fetch(`${server.url}/session-ended`, { method: 'POST' });
+    expect(cleared.status).to.equal(204);
+    expect(cleared.headers.get('clear-site-data')).to.equal('"cache", "storage"');
+    for (const path of ['/', '/agent', '/s/abc', '/replay']) {
       const res = await fetch(`${server.url}${path}`);
       expect(res.status, path).to.equal(200);
       const csp = res.headers.get('content-security-policy') ?? '';

@@ -35,6 +35,7 @@ const view = new SessionView({
   },
   onEnded() {
     sessionStorage.removeItem(storeKey);
+    void fetch('/session-ended', { method: 'POST' }).catch(() => undefined);
     for (const b of buttons) b.disabled = true;
     for (const id of ['consent', 'control-prompt', 'nav-prompt', 'pause', 'resume', 'grant', 'revoke']) show($(id), false);
     $('banner').textContent = 'Session ended';

@@ -252,6 +252,12 @@ export function createApp(deps: AppDeps): express.Express {
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));
+  app.get('/replay', clientFile('replay.html'));
+  // The customer's page calls this when a session ends: the browser drops what it kept.
+  app.post('/session-ended', (_req, res) => {
+    res.setHeader('Clear-Site-Data', '"cache", "storage"');
+    res.status(204).end();
+  });
   app.get('/s/:id', clientFile('customer.html'));
   app.use('/assets', express.static(join(CLIENT_DIST, 'assets'), { index: false, fallthrough: true }));
 

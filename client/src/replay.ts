@@ -1,0 +1,130 @@
+/**
+ * The auditor's replay page (/replay): lists recordings, fetches one (decrypted on the server,
+ * already masked), and plays it on a canvas with play, pause and seek.
+ */
+import { decodeFrame } from '../../server/protocol.ts';
+import { $, note, setState, show } from './dom.ts';
+
+const TOKEN_KEY = 'vitrine:auditor-token';
+const canvas = $<HTMLCanvasElement>('screen');
+const seek = $<HTMLInputElement>('seek');
+let frames: { t: number; jpeg: Uint8Array }[] = [];
+let current: string | null = null;
+let playing = false;
+let startedAt = 0;
+let startPos = 0;
+
+const auth = () => ({ authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` });
+const fmt = (ms: number) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms / 1000) % 60)).padStart(2, '0')}`;
+
+async function draw(pos: number): Promise<void> {
+  let i = frames.findIndex((f) => f.t > pos) - 1;
+  if (i < 0) i = pos >= (frames.at(-1)?.t ?? 0) ? frames.length - 1 : 0;
+  const f = frames[i];
+  if (!f) return;
+  const bitmap = await createImageBitmap(new Blob([f.jpeg as BlobPart], { type: 'image/jpeg' }));
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  seek.value = String(Math.round(pos));
+  $('clock').textContent = `${fmt(pos)} / ${fmt(Number(seek.max))}`;
+}
+
+function tick(): void {
+  if (!playing) return;
+  const pos = startPos + (performance.now() - startedAt);
+  if (pos >= Number(seek.max)) {
+    playing = false;
+    void draw(Number(seek.max));
+    return;
+  }
+  void draw(pos).then(() => requestAnimationFrame(tick));
+}
+
+async function open(id: string): Promise<void> {
+  const res = await fetch(`/api/recordings/${encodeURIComponent(id)}`, { headers: auth() });
+  if (!res.ok) {
+    note(`Could not open the recording: ${(await res.json()).error?.message ?? res.status}`);
+    return;
+  }
+  const buf = new Uint8Array(await res.arrayBuffer());
+  const view = new DataView(buf.buffer);
+  frames = [];
+  for (let off = 0; off + 13 <= buf.length; ) {
+    const kind = view.getUint8(off);
+    const t = view.getFloat64(off + 1);
+    const n = view.getUint32(off + 9);
+    if (kind === 1) frames.push({ t, jpeg: decodeFrame(buf.subarray(off + 13, off + 13 + n)).jpeg });
+    off += 13 + n;
+  }
+  current = id;
+  seek.max = String(Math.ceil(frames.at(-1)?.t ?? 0));
+  show($('player'), true);
+  $('overlay').hidden = frames.length > 0;
+  if (!frames.length) $('overlay').textContent = 'This recording holds no frames.';
+  $('status').textContent = `Recording ${id}${res.headers.get('x-recording-complete') === 'true' ? '' : ' (ends early: the server stopped while recording)'}`;
+  await draw(0);
+}
+
+async function list(): Promise<void> {
+  const res = await fetch('/api/recordings', { headers: auth() });
+  if (res.status === 401 || res.status === 403) {
+    note('This token may not read recordings.');
+    sessionStorage.removeItem(TOKEN_KEY);
+    render();
+    return;
+  }
+  const { recordings } = (await res.json()) as { recordings: { id: string; session: string; startedAt: string; expiresAt: string }[] };
+  const ul = $('recordings');
+  ul.replaceChildren(
+    ...recordings.map((r) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'secondary';
+      b.textContent = `${new Date(r.startedAt).toLocaleString()} — session ${r.session.slice(0, 8)}… (kept until ${new Date(r.expiresAt).toLocaleDateString()})`;
+      b.addEventListener('click', () => void open(r.id));
+      li.append(b);
+      return li;
+    }),
+  );
+  if (!recordings.length) ul.textContent = 'No recordings.';
+}
+
+function render(): void {
+  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
+  setState(signedIn ? 'signed-in' : 'signed-out');
+  show($('signin-panel'), !signedIn);
+  show($('list-panel'), signedIn);
+  $('banner').textContent = signedIn ? 'Signed in as auditor' : 'Signed out';
+  if (signedIn) void list();
+}
+
+$('signin').addEventListener('click', () => {
+  sessionStorage.setItem(TOKEN_KEY, $<HTMLTextAreaElement>('token').value.trim());
+  $<HTMLTextAreaElement>('token').value = '';
+  render();
+});
+$('play').addEventListener('click', () => {
+  playing = true;
+  startPos = Number(seek.value) >= Number(seek.max) ? 0 : Number(seek.value);
+  startedAt = performance.now();
+  requestAnimationFrame(tick);
+});
+$('pause').addEventListener('click', () => (playing = false));
+seek.addEventListener('input', () => {
+  startPos = Number(seek.value);
+  startedAt = performance.now();
+  void draw(startPos);
+});
+$('delete').addEventListener('click', async () => {
+  if (!current || !confirm('Delete this recording now? This cannot be undone.')) return;
+  const res = await fetch(`/api/recordings/${encodeURIComponent(current)}`, { method: 'DELETE', headers: auth() });
+  note(res.status === 204 ? 'Recording deleted.' : 'Could not delete the recording.');
+  frames = [];
+  canvas.width = 0;
+  show($('player'), false);
+  void list();
+});
+render();
