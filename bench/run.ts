@@ -1,0 +1,187 @@
+/**
+ * `npm run bench [-- --quick]`: Vitrine against raw CDP screencast on the same machine, pages,
+ * quality and size, in the same run. Prints a table and writes bench/results/<date>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOpenGate } from '../server/browser/frame-gate.ts';
+import { serveFixtures, startTestServer, TestClient, type TestServer } from '../test/support/harness.ts';
+import { flagIsBlue, percentile, round, sleep, treePssMb } from './measure.ts';
+import { BENCH_PAGES, FLAG } from './pages.ts';
+import { RawCdp } from './raw-cdp.ts';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 2 : 5;
+const TRIALS = quick ? 15 : 50;
+const QUALITY = 70;
+const rows: { metric: string; vitrine: number | string; baseline: number | string; note: string }[] = [];
+const row = (metric: string, vitrine: number | string, baseline: number | string, note = '') => {
+  rows.push({ metric, vitrine, baseline, note });
+  console.log(`${metric.padEnd(46)} ${String(vitrine).padStart(10)} ${String(baseline).padStart(10)}  ${note}`);
+};
+
+const site = await serveFixtures(BENCH_PAGES);
+const raw = await RawCdp.start(QUALITY);
+const openPolicy = { check: () => undefined, summary: () => ({ masked: [], record: false, retentionDays: null }), urlFilter: () => null, createGate: async () => createOpenGate({ name: 'none', version: '0' }) };
+
+async function server(opts: { policy: 'default' | 'none'; warm?: number }): Promise<TestServer> {
+  return startTestServer(
+    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '40' },
+    opts.policy === 'none' ? { policies: openPolicy } : {},
+  );
+}
+
+async function live(s: TestServer, path: string, extra = 0): Promise<{ customer: TestClient; others: TestClient[]; end(): Promise<void> }> {
+  const { body } = await s.createSession(`${site.url}${path}`);
+  const customer = await TestClient.join(s.url, body.id, body.customerToken);
+  const others = await Promise.all(Array.from({ length: extra }, () => TestClient.join(s.url, body.id, body.agentToken)));
+  customer.send({ type: 'consent', accept: true });
+  await customer.frameWhere(() => true, 0, 20_000);
+  await sleep(500);
+  return {
+    customer,
+    others,
+    end: async () => {
+      customer.send({ type: 'end' });
+      await Promise.all([customer, ...others].map((c) => c.close()));
+    },
+  };
+}
+
+async function fps(s: TestServer, participants: number): Promise<{ mean: number; min: number; bytesPerSec: number }> {
+  const l = await live(s, '/animated', participants - 1);
+  const all = [l.customer, ...l.others];
+  const start = all.map((c) => c.frames.length);
+  const bytes0 = all.map((c) => c.frames.reduce((n, f) => n + f.jpeg.length, 0));
+  await sleep(SECONDS * 1000);
+  const rates = all.map((c, i) => (c.frames.length - start[i]!) / SECONDS);
+  const bytes = all.map((c, i) => (c.frames.reduce((n, f) => n + f.jpeg.length, 0) - bytes0[i]!) / SECONDS);
+  await l.end();
+  return { mean: rates.reduce((a, b) => a + b, 0) / rates.length, min: Math.min(...rates), bytesPerSec: bytes.reduce((a, b) => a + b, 0) / bytes.length };
+}
+
+async function latency(s: TestServer, path: string, trials: number): Promise<number[]> {
+  const l = await live(s, path);
+  const c = l.customer;
+  const out: number[] = [];
+  let blue = false;
+  for (let i = 0; i < trials; i++) {
+    const from = c.frames.length;
+    const t0 = performance.now();
+    c.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
+    c.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
+    blue = !blue;
+    let checked = from;
+    const at = await c
+      .waitFor(() => {
+        for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return performance.now();
+        return undefined;
+      }, 5000)
+      .catch(() => NaN);
+    if (!Number.isNaN(at)) out.push(at - t0);
+    await sleep(150);
+  }
+  await l.end();
+  return out;
+}
+
+async function ttff(s: TestServer): Promise<number> {
+  const t0 = performance.now();
+  const { body } = await s.createSession(`${site.url}/static`);
+  const c = await TestClient.join(s.url, body.id, body.customerToken);
+  c.send({ type: 'consent', accept: true });
+  await c.frameWhere(() => true, 0, 20_000);
+  const ms = performance.now() - t0;
+  c.send({ type: 'end' });
+  await c.close();
+  return ms;
+}
+
+console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720`);
+console.log(`${'metric'.padEnd(46)} ${'vitrine'.padStart(10)} ${'raw CDP'.padStart(10)}`);
+
+const def = await server({ policy: 'default' });
+const rawFps = await raw.fps(`${site.url}/animated`, SECONDS * 1000);
+for (const n of quick ? [1, 5] : [1, 5, 20]) {
+  const r = await fps(def, n);
+  row(`delivered fps, ${n} participant(s) (mean/min)`, `${round(r.mean)}/${round(r.min)}`, round(rawFps), `ratio ${round(r.mean / rawFps, 2)}`);
+  if (n === 1) row('bandwidth, animated page (Mbit/s per participant)', round((r.bytesPerSec * 8) / 1e6, 2), '-', '');
+}
+for (const path of ['/static', '/animated']) {
+  const v = await latency(def, path, TRIALS);
+  const b = await raw.latency(`${site.url}${path}`, TRIALS);
+  row(`input-to-frame p50, ${path.slice(1)} (ms)`, round(percentile(v, 50)), round(percentile(b, 50)), `+${round(percentile(v, 50) - percentile(b, 50))} ms`);
+  row(`input-to-frame p95, ${path.slice(1)} (ms)`, round(percentile(v, 95)), round(percentile(b, 95)), `+${round(percentile(v, 95) - percentile(b, 95))} ms`);
+}
+const warm: number[] = [];
+const rawT: number[] = [];
+for (let i = 0; i < (quick ? 3 : 8); i++) {
+  warm.push(await ttff(def));
+  rawT.push(await raw.timeToFirstFrame(`${site.url}/static`));
+  await sleep(400); // let the pool re-warm
+}
+row('time to first frame, warm pool p50 (ms)', round(percentile(warm, 50)), round(percentile(rawT, 50)), 'raw: new context+page+goto');
+await def.close();
+const cold = await server({ policy: 'default', warm: 0 });
+const coldT: number[] = [];
+for (let i = 0; i < (quick ? 2 : 5); i++) coldT.push(await ttff(cold));
+row('time to first frame, cold p50 (ms)', round(percentile(coldT, 50)), round(percentile(rawT, 50)), '');
+
+// Form workload: sessions clicking once a second; p95 latency and memory.
+for (const n of quick ? [1, 5] : [1, 10, 20]) {
+  const lat: number[] = [];
+  const sessions = await Promise.all(Array.from({ length: n }, () => live(cold, '/form')));
+  const bytes0 = sessions.map((l) => l.customer.frames.reduce((a, f) => a + f.jpeg.length, 0));
+  const t0 = performance.now();
+  await Promise.all(
+    sessions.map(async (l, idx) => {
+      await sleep((idx * 1000) / n);
+      let blue = false;
+      for (let i = 0; i < (quick ? 4 : 10); i++) {
+        const c = l.customer;
+        const from = c.frames.length;
+        const s0 = performance.now();
+        c.click(640, 300);
+        blue = !blue;
+        let checked = from;
+        const at = await c.waitFor(() => {
+          for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return performance.now();
+          return undefined;
+        }, 5000).catch(() => NaN);
+        lat.push(at - s0);
+        await sleep(Math.max(0, 1000 - (performance.now() - s0)));
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const mbps = sessions.map((l, i) => ((l.customer.frames.reduce((a, f) => a + f.jpeg.length, 0) - bytes0[i]!) * 8) / secs / 1e6);
+  const pss = cold.vitrine.pool.browserPids().reduce((a, p) => a + treePssMb(p), 0);
+  const server = treePssMb(process.pid);
+  row(`form workload, ${n} sessions: p95 latency (ms)`, round(percentile(lat.map((x) => (Number.isNaN(x) ? 5000 : x)), 95)), '-', `${lat.filter(Number.isNaN).length} missed`);
+  row(`form workload, ${n} sessions: browser PSS per session (MB)`, round(pss / n), '-', `browser ${round(pss)} MB, this process ${round(server)} MB`);
+  row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbps.reduce((a, b) => a + b, 0) / mbps.length, 3), '-', '');
+  await Promise.all(sessions.map((l) => l.end()));
+  await sleep(500);
+}
+await cold.close();
+
+// Policy cost: the same measurements with no policy at all.
+const none = await server({ policy: 'none' });
+const def2 = await server({ policy: 'default' });
+const fNone = await fps(none, 1);
+const fDef = await fps(def2, 1);
+row('policy cost: fps default / none', round(fDef.mean), round(fNone.mean), `ratio ${round(fDef.mean / fNone.mean, 2)} (baseline column: no policy)`);
+const lNone = await latency(none, '/static', TRIALS);
+const lDef = await latency(def2, '/static', TRIALS);
+row('policy cost: latency p50 default / none (ms)', round(percentile(lDef, 50)), round(percentile(lNone, 50)), `+${round(percentile(lDef, 50) - percentile(lNone, 50))} ms (baseline column: no policy)`);
+await none.close();
+await def2.close();
+await raw.close();
+await site.close();
+
+const out = join(import.meta.dirname, 'results');
+mkdirSync(out, { recursive: true });
+const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2));
+console.log(`\nresults written to ${file}`);
+process.exit(0);
