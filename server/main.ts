@@ -42,7 +42,7 @@ try {
 
 if (config.devMode) {
   const token = await vitrine.identity.mint('dev-agent', 'agent', { name: 'Demo Agent', ttlSeconds: 12 * 3600 });
-  const base = config.publicUrl ?? vitrine.url;
+  const base = vitrine.publicUrl;
   const bar = '='.repeat(78);
   console.log(
     [

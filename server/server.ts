@@ -40,6 +40,9 @@ export interface PolicySummary {
   masked: string[];
   record: boolean;
   retentionDays: number | null;
+  /** Per-policy session limits; null uses the server's configured limits. */
+  idleMs?: number | null;
+  maxDurationMs?: number | null;
 }
 
 export interface PolicyProvider {
@@ -65,6 +68,8 @@ export interface VitrineOptions {
 
 export interface Vitrine {
   readonly url: string;
+  /** Base of the links participants get (customer links, console links). */
+  readonly publicUrl: string;
   readonly port: number;
   readonly config: Config;
   readonly registry: SessionRegistry;
@@ -204,6 +209,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   let closed: Promise<void> | null = null;
   return {
     url,
+    publicUrl,
     port,
     config,
     registry,

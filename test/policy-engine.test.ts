@@ -95,7 +95,7 @@ rules:
   it('loads the shipped policies and refuses a directory with a broken one', function () {
     const store = PolicyStore.load(join(import.meta.dirname, '..', 'policies'));
     expect(store.names()).to.include.members(['default', 'bank', 'healthcare']);
-    expect(store.summary('bank').record).to.equal(true);
+    expect(store.summary('bank')).to.include({ record: true, retentionDays: 90, idleMs: 900_000, maxDurationMs: 3_600_000 });
     expect(() => store.require('nope')).to.throw().with.property('code', 'BAD_REQUEST');
     const dir = mkdtempSync(join(tmpdir(), 'vitrine-pol-'));
     try {

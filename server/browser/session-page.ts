@@ -162,11 +162,13 @@ export class SessionPage {
   }
 
   #onScreencastFrame(e: { data: string; sessionId: number; metadata: { timestamp?: number; deviceWidth: number; deviceHeight: number } }): void {
-    // Ack first: Chromium produces the next frame while this one is fanned out.
+    if (!this.#closed) {
+      const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : Date.now();
+      this.#emitFrame(Buffer.from(e.data, 'base64'), capturedAt);
+    }
+    // Acked once the frame is in the fan-out (which never blocks: slow sockets skip frames),
+    // so Chromium's next frame is never held up by a participant.
     this.#cdp.send('Page.screencastFrameAck', { sessionId: e.sessionId }).catch(() => undefined);
-    if (this.#closed) return;
-    const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : Date.now();
-    this.#emitFrame(Buffer.from(e.data, 'base64'), capturedAt);
   }
 
   #emitFrame(jpeg: Buffer, capturedAt: number): void {

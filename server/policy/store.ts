@@ -65,12 +65,14 @@ export class PolicyStore {
     return p;
   }
 
-  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null } {
+  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null } {
     const f = this.require(name).file;
     return {
       masked: [...BUILTIN_CONSENT_TEXT, ...(f.consentText ?? [])],
       record: f.recording?.enabled ?? false,
       retentionDays: f.recording?.retentionDays ?? null,
+      idleMs: f.session?.idleSeconds ? f.session.idleSeconds * 1000 : null,
+      maxDurationMs: f.session?.maxMinutes ? f.session.maxMinutes * 60_000 : null,
     };
   }
 }

@@ -117,7 +117,10 @@ export class SessionRegistry {
     }
     const now = Date.now();
     const inviteExpiresAt = now + config.inviteTtlMs;
-    const sessionEnd = now + config.maxSessionMs;
+    // A policy may shorten the limits; it never lengthens them past the server's.
+    const maxDurationMs = Math.min(config.maxSessionMs, summary.maxDurationMs ?? Infinity);
+    const idleMs = Math.min(config.idleMs, summary.idleMs ?? Infinity);
+    const sessionEnd = now + maxDurationMs;
     const [invite, agentToken] = await Promise.all([
       tokens.mint({ sid: id, role: 'customer', kind: 'invite', sub: `customer:${id}`, name: 'Customer' }, inviteExpiresAt),
       tokens.mint({ sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name }, sessionEnd),
@@ -132,8 +135,8 @@ export class SessionRegistry {
       company: config.companyName,
       inviteExpiresAt,
       inviteJti: invite.jti,
-      maxDurationMs: config.maxSessionMs,
-      idleMs: config.idleMs,
+      maxDurationMs,
+      idleMs,
       customerGraceMs: CUSTOMER_GRACE_MS,
       verificationCode: config.verificationCode,
       masked: summary.masked,
