@@ -51,13 +51,13 @@ export class RawCdp {
     const p = await this.open(url);
     await sleep(500);
     const out: number[] = [];
-    let blue = false;
     for (let i = 0; i < trials; i++) {
       const from = p.frames.length;
+      const last = p.frames.at(-1);
+      const blue = last ? !flagIsBlue(last.data, FLAG.x, FLAG.y) : true;
       const t0 = performance.now();
       await p.cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: 640, y: 360, button: 'left', clickCount: 1 });
       await p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: 640, y: 360, button: 'left', clickCount: 1 });
-      blue = !blue;
       let checked = from;
       for (let waited = 0; waited < 5000; waited += 2) {
         let hit = -1;
