@@ -4,14 +4,13 @@
  * message is authorized here through the permissions table; one bad message is refused with
  * a code and never takes the session down.
  */
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditSink } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
 import type { SessionPage, CapturedFrame } from '../browser/session-page.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
-  encodeFrame,
   type ClientMessage,
   type ConsentInfo,
   type EndReason,
@@ -24,23 +23,12 @@ import {
 } from '../protocol.ts';
 import type { SessionMetrics } from '../metrics.ts';
 import type { RecordingWriter } from '../recording/recording-file.ts';
+import { CustomerAccess } from './customer-access.ts';
+import { END_MESSAGES } from './end-messages.ts';
+import { FrameFanout } from './frame-fanout.ts';
 import type { Participant } from './participant.ts';
 import { authorize } from './permissions.ts';
 
-export const END_MESSAGES: Record<EndReason, string> = {
-  ended_by_customer: 'The customer ended the session.',
-  ended_by_agent: 'The agent ended the session.',
-  declined: 'The customer declined the session.',
-  deleted: 'The session was ended through the API.',
-  expired: 'The session expired.',
-  customer_left: 'The customer left and did not come back.',
-  idle: 'The session ended after a period without activity.',
-  verification_failed: 'The verification code was not confirmed.',
-  browser_crashed: 'The session browser stopped unexpectedly; the session was ended.',
-  page_crashed: 'The page crashed; the session was ended.',
-  server_shutdown: 'The server is shutting down.',
-  error: 'The session failed and was ended.',
-};
 
 export interface SessionInit {
   id: string;
@@ -70,7 +58,6 @@ export interface SessionInit {
 
 /** Warnings go out this long before an idle or duration limit ends the session. */
 export const END_WARNING_MS = 60_000;
-const MAX_CODE_ATTEMPTS = 5;
 
 export class Session {
   readonly id: string;
@@ -81,12 +68,8 @@ export class Session {
   #state: SessionState = 'waiting';
   #endReason: EndReason | null = null;
   readonly #participants = new Map<string, Participant>();
-  #inviteUsed = false;
-  #reconnectJti: string | null = null;
-  #customerLeftAt = 0;
+  readonly #access: CustomerAccess;
   #paused = false;
-  #verificationCode: string | null;
-  #codeAttempts = 0;
   #lastActivity = Date.now();
   #idleWarned = false;
   #control: string | null = null;
@@ -94,15 +77,13 @@ export class Session {
   #proposal: NavigationProposal | null = null;
   #url: string;
   #title = '';
-  #seq = 0;
-  #lastFrame: Uint8Array | null = null;
   readonly #page: SessionPage;
   readonly #log: Logger;
   readonly #init: SessionInit;
   readonly #timers = new Set<NodeJS.Timeout>();
   #customerGrace: NodeJS.Timeout | null = null;
   #ending: Promise<void> | null = null;
-  readonly counters = { framesCaptured: 0, framesWithheld: 0, framesSent: 0 };
+  readonly #frames: FrameFanout;
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -113,12 +94,13 @@ export class Session {
     this.#page = init.page;
     this.#log = init.log.child({ session: init.id });
     this.#init = init;
+    this.#frames = new FrameFanout(init.viewport, init.metrics);
     this.#timer(init.inviteExpiresAt - Date.now(), () => {
       if (this.#state === 'waiting') void this.end('expired');
     });
     this.#timer(init.maxDurationMs - END_WARNING_MS, () => this.onNotice('ENDING_SOON', 'The session reaches its time limit in one minute.'));
     this.#timer(init.maxDurationMs, () => void this.end('expired'));
-    this.#verificationCode = init.verificationCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
+    this.#access = new CustomerAccess({ inviteJti: init.inviteJti, graceMs: init.customerGraceMs, verificationCode: init.verificationCode });
     const idleCheck = setInterval(() => this.#checkIdle(), Math.min(5000, Math.max(250, init.idleMs / 20)));
     idleCheck.unref();
     this.#cleanupIdle = () => clearInterval(idleCheck);
@@ -143,7 +125,7 @@ export class Session {
 
   /** Staff see frames only when the customer accepted, is sharing, and the code was confirmed. */
   #staffMaySee(): boolean {
-    return this.#state === 'live' && !this.#paused && this.#verificationCode === null;
+    return this.#state === 'live' && !this.#paused && this.#access.verified;
   }
 
   #maySee(p: Participant): boolean {
@@ -158,6 +140,9 @@ export class Session {
   }
   get participants(): Participant[] {
     return [...this.#participants.values()];
+  }
+  get counters(): FrameFanout['counters'] {
+    return this.#frames.counters;
   }
   get page(): SessionPage {
     return this.#page;
@@ -184,7 +169,7 @@ export class Session {
       pendingNavigation: this.#proposal,
       policy: this.#page.gate.policy,
       paused: this.#paused,
-      verified: this.#verificationCode === null,
+      verified: this.#access.verified,
       consent: this.consentInfo(),
       shielded: this.#shielded,
     };
@@ -197,45 +182,19 @@ export class Session {
 
   // ---- page events -------------------------------------------------------------------------
 
-  /** Handlers for the session page; bound before the page exists, so they look the session up late. */
   onFrame(frame: CapturedFrame): void {
     if (this.#state === 'ended') return;
-    this.counters.framesCaptured++;
-    const m = this.#init.metrics;
-    m.framesCaptured.inc();
-    if (this.#inputAt && frame.capturedAt >= this.#inputAt) {
-      m.inputToFrame.observe((Date.now() - this.#inputAt) / 1000);
-      this.#inputAt = 0;
-    }
-    const policy = this.#page.gate.policy;
-    const encoded = encodeFrame(
-      { seq: ++this.#seq, ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: this.viewport, policy: policy.name, policyVersion: policy.version },
-      frame.jpeg,
-    );
-    this.#lastFrame = encoded;
-    m.frameBytes.observe(encoded.byteLength);
+    const encoded = this.#frames.encode(frame, this.#page.gate.policy);
     if (this.#state !== 'live') return;
-    for (const p of this.#participants.values()) {
-      if (this.#maySee(p)) this.#deliver(p, encoded);
-    }
+    for (const p of this.#participants.values()) if (this.#maySee(p)) this.#frames.deliver(p, encoded);
     // The recording holds exactly what staff were shown: masked frames, never while paused.
     if (this.#recorder && this.#staffMaySee()) this.#recorder.frame(encoded);
   }
 
-  #inputAt = 0;
   #recorder: RecordingWriter | null = null;
 
-  #deliver(p: Participant, frame: Uint8Array): void {
-    const r = p.sendFrame(frame);
-    if (r === 'closed') return;
-    this.counters.framesSent++;
-    this.#init.metrics.framesSent.inc({ role: p.role });
-    if (r === 'skipped') this.#init.metrics.framesDropped.inc({ role: p.role });
-  }
-
   onWithheld(reason: string): void {
-    this.counters.framesWithheld++;
-    this.#init.metrics.framesWithheld.inc();
+    this.#frames.withheld();
     // One audit record per run of withheld frames, not one per frame.
     if (this.#withheldReason !== reason) {
       this.#withheldReason = reason;
@@ -297,18 +256,10 @@ export class Session {
     let reconnectToken: string | undefined;
     if (p.role === 'customer') {
       if (this.participants.some((q) => q.role === 'customer')) throw new VitrineError('CUSTOMER_PRESENT');
-      if (claims.kind === 'invite') {
-        if (claims.jti !== this.#init.inviteJti) throw new VitrineError('BAD_TOKEN');
-        if (this.#inviteUsed) throw new VitrineError('BAD_TOKEN', 'this invite has already been used');
-        this.#inviteUsed = true;
-      } else {
-        const fresh = Date.now() - this.#customerLeftAt <= this.#init.customerGraceMs;
-        if (claims.jti !== this.#reconnectJti || !fresh) throw new VitrineError('BAD_TOKEN', 'this reconnect token is used or expired');
-      }
-      this.#reconnectJti = null;
+      this.#access.admit(claims);
       const next = await this.#init.mintReconnect();
       if ((this.#state as SessionState) === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
-      this.#reconnectJti = next.jti;
+      this.#access.issued(next.jti);
       reconnectToken = next.token;
       if (this.#customerGrace) {
         clearTimeout(this.#customerGrace);
@@ -328,7 +279,7 @@ export class Session {
       snapshot: this.snapshot(),
       company: this.#init.company,
       ...(reconnectToken ? { reconnectToken } : {}),
-      ...(p.role === 'customer' && this.#verificationCode ? { verificationCode: this.#verificationCode } : {}),
+      ...(p.role === 'customer' && this.#access.code ? { verificationCode: this.#access.code } : {}),
     });
     this.#log.info({ participant: p.id, role: p.role, sub: p.sub }, 'participant joined');
     this.#audit('participant.joined', p, { via: claims.kind });
@@ -345,7 +296,7 @@ export class Session {
     this.#log.info({ participant: p.id, role: p.role }, 'participant left');
     this.#audit('participant.left', p);
     if (p.role === 'customer') {
-      this.#customerLeftAt = Date.now();
+      this.#access.left();
       // Without the customer watching, nobody keeps control of their page.
       this.#control = null;
       this.#controlRequests.clear();
@@ -356,12 +307,13 @@ export class Session {
   }
 
   #sendCurrentFrameToAll(): void {
-    for (const q of this.#participants.values()) if (this.#lastFrame && this.#maySee(q)) this.#deliver(q, this.#lastFrame);
+    const last = this.#frames.last;
+    for (const q of this.#participants.values()) if (last && this.#maySee(q)) this.#frames.deliver(q, last);
     void this.#page.captureNow();
   }
 
   #sendCurrentFrame(p: Participant): void {
-    if (this.#lastFrame) this.#deliver(p, this.#lastFrame);
+    if (this.#frames.last) this.#frames.deliver(p, this.#frames.last);
     // Chromium sends nothing while the page does not repaint; a fresh capture covers that.
     void this.#page.captureNow();
   }
@@ -377,7 +329,7 @@ export class Session {
       if (p.noteRefusal()) this.#kick(p);
       return;
     }
-    if (p.role !== 'customer' && this.#verificationCode !== null && !['verify', 'ping', 'end'].includes(msg.type)) {
+    if (p.role !== 'customer' && !this.#access.verified && !['verify', 'ping', 'end'].includes(msg.type)) {
       p.refuse('VERIFICATION_REQUIRED', ErrorCodes.VERIFICATION_REQUIRED.message, msg.type);
       if (p.noteRefusal()) this.#kick(p);
       return;
@@ -426,14 +378,13 @@ export class Session {
         this.#sendCurrentFrameToAll();
         return;
       case 'verify': {
-        const expected = this.#verificationCode;
-        if (expected === null) return;
-        if (!timingSafeEqual(Buffer.from(msg.code), Buffer.from(expected))) {
-          this.#audit('verification.failed', p, { attempt: ++this.#codeAttempts });
-          if (this.#codeAttempts >= MAX_CODE_ATTEMPTS) await this.end('verification_failed');
+        if (this.#access.verified) return;
+        const r = this.#access.verify(msg.code);
+        if (!r.ok) {
+          this.#audit('verification.failed', p, { attempt: r.attempts });
+          if (r.exhausted) await this.end('verification_failed');
           throw new VitrineError('BAD_CODE');
         }
-        this.#verificationCode = null;
         this.#audit('verification.passed', p);
         this.onNotice('VERIFIED', 'The agent confirmed the verification code.');
         this.#broadcastState();
@@ -461,7 +412,7 @@ export class Session {
         await this.#page.input(i).catch((e) => {
           throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
         });
-        if (!this.#inputAt && (i.kind !== 'pointer' || i.action !== 'move')) this.#inputAt = Date.now();
+        if (i.kind !== 'pointer' || i.action !== 'move') this.#frames.inputApplied();
         return;
       }
       case 'control/request':
@@ -554,7 +505,7 @@ export class Session {
     if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    this.#lastFrame = null;
+    this.#frames.clear();
     const message: ServerMessage = { type: 'ended', reason, message: END_MESSAGES[reason] };
     for (const p of this.#participants.values()) {
       p.dropFrames();

@@ -1,0 +1,17 @@
+/** What participants are told when a session ends, by reason. */
+import type { EndReason } from '../protocol.ts';
+
+export const END_MESSAGES: Record<EndReason, string> = {
+  ended_by_customer: 'The customer ended the session.',
+  ended_by_agent: 'The agent ended the session.',
+  declined: 'The customer declined the session.',
+  deleted: 'The session was ended through the API.',
+  expired: 'The session expired.',
+  customer_left: 'The customer left and did not come back.',
+  idle: 'The session ended after a period without activity.',
+  verification_failed: 'The verification code was not confirmed.',
+  browser_crashed: 'The session browser stopped unexpectedly; the session was ended.',
+  page_crashed: 'The page crashed; the session was ended.',
+  server_shutdown: 'The server is shutting down.',
+  error: 'The session failed and was ended.',
+};
