@@ -11,7 +11,7 @@ describe('a co-browsing session end to end', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures(PAGES);
+    site = await serveFixtures({ ...PAGES, '/file.bin': (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="file.bin"' }).end('0123456789') });
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
   });
   after(async function () {
@@ -211,6 +211,21 @@ describe('a co-browsing session end to end', function () {
     customer.click(100, 50);
     await customer.message('notice', (m) => m.code === 'POPUP_REDIRECTED');
     await customer.frameWhere((img) => near(bg(img), GREEN), mark);
+    customer.send({ type: 'end' });
+    await customer.message('ended');
+  });
+
+  it('refuses file choosers and downloads and tells participants', async function () {
+    const { body } = await server.createSession(`${site.url}/upload`);
+    const customer = await join(body.id, body.customerToken);
+    customer.send({ type: 'consent', accept: true });
+    await loaded(customer, 'Upload');
+    customer.click(200, 100);
+    await customer.message('notice', (m) => m.code === 'FILE_CHOOSER_REFUSED');
+    customer.send({ type: 'navigate', url: `${site.url}/download` });
+    await loaded(customer, 'Download');
+    customer.click(200, 100);
+    await customer.message('notice', (m) => m.code === 'DOWNLOAD_REFUSED');
     customer.send({ type: 'end' });
     await customer.message('ended');
   });
