@@ -113,3 +113,40 @@ describe('web client in a real browser', function () {
     }
   });
 });
+
+describe('auditor replay page in a real browser', function () {
+  it('lists a recording and plays its frames', async function () {
+    const { randomBytes } = await import('node:crypto');
+    const { createOpenGate } = await import('../server/browser/frame-gate.ts');
+    const site = await serveFixtures(PAGES);
+    const policies = { check: () => undefined, urlFilter: () => null, summary: () => ({ masked: [], record: true, retentionDays: 1 }), createGate: async () => createOpenGate({ name: 'recorded', version: 'r1' }) };
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_RECORDING_KEY: randomBytes(32).toString('base64') }, { policies });
+    const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
+    try {
+      const { TestClient } = await import('./support/harness.ts');
+      const { body } = await server.createSession(`${site.url}/red`);
+      const customer = await TestClient.join(server.url, body.id, body.customerToken);
+      const agent = await TestClient.join(server.url, body.id, body.agentToken);
+      customer.send({ type: 'consent', accept: true });
+      await agent.frameWhere((img) => near([img.data[(600 * img.width + 1000) * 4]!, img.data[(600 * img.width + 1000) * 4 + 1]!, img.data[(600 * img.width + 1000) * 4 + 2]!], [220, 0, 0]));
+      customer.send({ type: 'end' });
+      await agent.message('ended');
+      const page = await (await browser.browser.createBrowserContext()).newPage();
+      await page.goto(`${server.url}/replay`);
+      await page.type('#token', await server.staffToken('aud', 'auditor'));
+      await page.click('#signin');
+      await page.waitForSelector('#recordings button');
+      await page.click('#recordings button');
+      await page.waitForSelector('#player:not([hidden])');
+      await page.click('#play');
+      await waitColour(page, 1000, 600, [220, 0, 0]);
+      await page.screenshot({ path: join(SHOTS, 'replay.png') });
+      const types = server.vitrine.audit.forSession(body.id).map((r) => r.type);
+      expect(types).to.include('recording.stopped');
+    } finally {
+      await browser.close();
+      await server.close();
+      await site.close();
+    }
+  });
+});
