@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Page } from 'puppeteer';
 import type { AuditSink } from './audit/audit.ts';
 import { FileAuditSink } from './audit/audit-file.ts';
 import { FailureLimiter } from './auth/failure-limiter.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
-import type { FrameGate } from './browser/frame-gate.ts';
+import type { BrowserPage, FrameGate } from './browser/frame-gate.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
 import { compilePolicy, urlAllowedByPolicy } from './policy/engine.ts';
 import { PolicyStore } from './policy/store.ts';
@@ -50,7 +49,7 @@ export interface PolicyProvider {
   check(name: string): void;
   /** What the consent screen says about the policy, and whether it records. */
   summary(name: string): PolicySummary;
-  createGate(page: Page, name: string): Promise<FrameGate>;
+  createGate(page: BrowserPage, name: string): Promise<FrameGate>;
   /** The policy's allow/deny lists for one URL; null when the policy has none. */
   urlFilter(name: string): ((url: string) => boolean) | null;
 }

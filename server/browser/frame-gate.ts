@@ -40,3 +40,6 @@ export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0
     close: async () => undefined,
   };
 }
+
+/** The page a gate is built for; other layers name it through here, never through puppeteer. */
+export type { Page as BrowserPage } from 'puppeteer';

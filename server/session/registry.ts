@@ -3,11 +3,10 @@
  * finds them, and ends them all on shutdown.
  */
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'puppeteer';
 import type { AuditSink } from '../audit/audit.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
-import type { FrameGate } from '../browser/frame-gate.ts';
+import type { BrowserPage, FrameGate } from '../browser/frame-gate.ts';
 import type { BrowserPool } from '../browser/pool.ts';
 import { SessionPage } from '../browser/session-page.ts';
 import type { Config } from '../config.ts';
@@ -38,7 +37,7 @@ export interface RegistryDeps {
   log: Logger;
   publicUrl: () => string;
   /** Builds the redaction gate for a session's page under the named policy. */
-  createGate(page: Page, policyName: string): Promise<FrameGate>;
+  createGate(page: BrowserPage, policyName: string): Promise<FrameGate>;
   /** Throws BAD_REQUEST when the policy name is unknown. */
   checkPolicy(policyName: string): void;
   policySummary(policyName: string): PolicySummary;
