@@ -26,7 +26,7 @@ const openPolicy = { check: () => undefined, summary: () => ({ masked: [], recor
 
 async function server(opts: { policy: 'default' | 'none'; warm?: number }): Promise<TestServer> {
   return startTestServer(
-    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '40' },
+    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '40', VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000' },
     opts.policy === 'none' ? { policies: openPolicy } : {},
   );
 }

@@ -46,6 +46,7 @@ export const SETTINGS = {
   VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
   VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
   VITRINE_POLICY_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory of redaction policies (*.yaml); must hold default.yaml. Default: the policies/ folder shipped with Vitrine.' },
+  VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: { schema: intIn(1, 10000), default: '30', doc: 'Session creations one agent may make per minute (more are refused with 429).' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
@@ -103,6 +104,7 @@ export interface Config {
   readonly recordingKeyFile: string | undefined;
   readonly retentionDays: number;
   readonly policyDir: string;
+  readonly sessionsPerAgentPerMinute: number;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
@@ -202,6 +204,7 @@ export function loadConfig(env: Env): Config {
     recordingKey: values.VITRINE_RECORDING_KEY as string | undefined,
     recordingKeyFile: values.VITRINE_RECORDING_KEY_FILE as string | undefined,
     retentionDays: values.VITRINE_RECORDING_RETENTION_DAYS as number,
+    sessionsPerAgentPerMinute: values.VITRINE_SESSIONS_PER_AGENT_PER_MINUTE as number,
     policyDir: (values.VITRINE_POLICY_DIR as string | undefined) ?? join(import.meta.dirname, '..', 'policies'),
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),

@@ -165,6 +165,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     identity,
     audit,
     failures,
+    sessionsPerAgentPerMinute: config.sessionsPerAgentPerMinute,
     metrics,
     recordings,
     log,

@@ -1,6 +1,7 @@
 /**
- * Slows down token guessing: an address that presents too many bad tokens within a window is
- * refused outright until the window passes. Bounded memory: the oldest addresses are dropped.
+ * Counts events per key in a sliding window and says when a key went over its limit: bad tokens
+ * per address (token guessing), session creations per agent (floods). Bounded memory: the
+ * oldest keys are dropped.
  */
 export class FailureLimiter {
   readonly #max: number;

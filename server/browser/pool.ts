@@ -145,7 +145,7 @@ export class BrowserPool extends EventEmitter {
         owner.lostListeners.delete(onLost);
         owner.leased--;
         // Closing the context drops cookies, storage, cache and service workers with it.
-        if (owner.alive) await warm.context.close().catch(() => undefined);
+        if (owner.alive) await Promise.race([warm.context.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
         this.#refill(owner);
       },
     };

@@ -314,9 +314,11 @@ export class SessionPage {
     if (this.#closed) return;
     this.#closed = true;
     for (const c of this.#cleanups.splice(0)) c();
-    await this.#cdp.send('Page.stopScreencast').catch(() => undefined);
-    await this.#gate.close().catch(() => undefined);
-    await this.#cdp.detach().catch(() => undefined);
+    // A crashed or hung target never answers: bound every step, then drop the context anyway.
+    const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await bounded(this.#cdp.send('Page.stopScreencast'));
+    await bounded(this.#gate.close());
+    await bounded(this.#cdp.detach());
     await this.#lease.release();
   }
 }

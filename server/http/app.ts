@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { AuditSink } from '../audit/audit.ts';
-import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { IdentityVerifier, StaffIdentity, StaffRole } from '../auth/identity.ts';
 import { STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
@@ -34,6 +34,8 @@ export interface AppDeps {
   identity: IdentityVerifier;
   audit: AuditSink;
   failures: FailureLimiter;
+  /** Session creations allowed per agent per minute. */
+  sessionsPerAgentPerMinute: number;
   log: Logger;
   info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
@@ -118,10 +120,14 @@ export function createApp(deps: AppDeps): express.Express {
     throw err;
   };
 
+  const creations = new FailureLimiter({ max: deps.sessionsPerAgentPerMinute, windowMs: 60_000 });
   const json = express.json({ limit: '16kb', type: () => true });
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
       const agent = await staff(req, 'session.create');
+      // A runaway script or a stolen token must not be able to exhaust the pool.
+      if (creations.blocked(agent.sub)) throw new VitrineError('RATE_LIMITED', 'too many sessions started by this agent; wait a minute');
+      creations.fail(agent.sub);
       const body = CreateSessionBody.safeParse(req.body);
       if (!body.success) {
         const issue = body.error.issues[0];

@@ -1,0 +1,170 @@
+/**
+ * Faults: a renderer killed mid-session, a participant's socket cut mid-stream, floods of input,
+ * joins and session creations, hostile HTTP, and a server restarted mid-session. Each time the
+ * participants are told, the rest keeps working, and the audit trail still verifies.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { verifyLines } from '../server/audit/chain.ts';
+import { loadConfig } from '../server/config.ts';
+import { GREEN, PAGES } from './support/fixture-pages.ts';
+import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from './support/harness.ts';
+
+function rendererPids(browserPid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (cmd.includes('--type=renderer') && (ppid === browserPid || readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes('--type=zygote'))) out.push(Number(d));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return out;
+}
+
+describe('chaos and floods', function () {
+  this.timeout(120_000);
+  let site: FixtureSite;
+  before(async function () {
+    site = await serveFixtures(PAGES);
+  });
+  after(async function () {
+    await site?.close();
+  });
+
+  it('ends a session whose renderer is killed, tells its participants, and keeps serving new sessions', async function () {
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_WARM_PAGES: '0' });
+    try {
+      const { body } = await server.createSession(`${site.url}/green`);
+      const customer = await TestClient.join(server.url, body.id, body.customerToken);
+      const agent = await TestClient.join(server.url, body.id, body.agentToken);
+      customer.send({ type: 'consent', accept: true });
+      await agent.frameWhere((img) => near(colourAt(img, 1000, 600), GREEN));
+      const pids = rendererPids(server.vitrine.pool.browserPids()[0]!);
+      expect(pids.length).to.be.greaterThan(0);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      expect((await agent.message('ended', () => true, 15_000)).reason).to.equal('page_crashed');
+      expect((await customer.message('ended')).reason).to.equal('page_crashed');
+      await customer.waitFor(() => server.vitrine.pool.capacity().used === 0 || undefined, 10_000, 'context released');
+      const next = await server.createSession(`${site.url}/green`);
+      expect(next.status).to.equal(201);
+      const c2 = await TestClient.join(server.url, next.body.id, next.body.customerToken);
+      c2.send({ type: 'consent', accept: true });
+      await c2.frameWhere((img) => near(colourAt(img, 1000, 600), GREEN));
+      await c2.close();
+      await Promise.all([agent.close(), customer.close()]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('survives a socket cut mid-stream and floods of input, joins and session creations', async function () {
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '5', VITRINE_SESSIONS_PER_BROWSER: '20' });
+    try {
+      const { body } = await server.createSession(`${site.url}/noise`);
+      const customer = await TestClient.join(server.url, body.id, body.customerToken);
+      const victim = await TestClient.join(server.url, body.id, body.agentToken);
+      customer.send({ type: 'consent', accept: true });
+      await victim.frameWhere(() => true);
+      (victim.ws as unknown as { _socket: import('node:net').Socket })._socket.destroy();
+      const mark = customer.frames.length;
+      await sleep(1000);
+      expect(customer.frames.length - mark, 'frames after a peer vanished').to.be.greaterThan(5);
+      await customer.waitFor(() => server.vitrine.registry.get(body.id)!.participants.length === 1 || undefined, 5000, 'the cut socket removed');
+
+      // Message flood (pings are always allowed): past the burst it is refused with RATE_LIMITED,
+      // then the socket is closed; the session survives.
+      const flooder = await TestClient.join(server.url, body.id, body.agentToken);
+      for (let i = 0; i < 1500; i++) flooder.send({ type: 'ping', t: i });
+      expect((await flooder.closed).code).to.equal(4429);
+      expect(flooder.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.code), 'flood refusals').to.include('RATE_LIMITED');
+      const heap = process.memoryUsage().heapUsed;
+
+      // Session-creation flood: bounded per agent.
+      const statuses: number[] = [];
+      const token = await server.agentToken('flooder');
+      for (let i = 0; i < 8; i++) statuses.push((await server.createSession(`${site.url}/green`, { token })).status);
+      expect(statuses.filter((s) => s === 201)).to.have.length(5);
+      expect(statuses.slice(5)).to.deep.equal([429, 429, 429]);
+
+      // Join flood with bad tokens from one address: refused, then rate-limited (the same limit
+      // then guards the REST API for that address, so it comes last).
+      const codes: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const c = await TestClient.connect(server.url);
+        c.send({ type: 'join', session: body.id, token: `bad-${i}` });
+        codes.push((await c.closed).code);
+      }
+      expect(codes.slice(0, 5), 'first bad joins').to.deep.equal([4401, 4401, 4401, 4401, 4401]);
+      expect(codes.at(-1)).to.equal(4429);
+
+      customer.send({ type: 'ping', t: 5 });
+      await customer.message('pong', (m) => m.t === 5);
+      expect(process.memoryUsage().heapUsed - heap, 'heap growth during the floods').to.be.lessThan(64 * 1024 * 1024);
+      await customer.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers hostile HTTP with coded errors and stays up', async function () {
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
+    try {
+      const token = await server.agentToken();
+      const tries: [string, RequestInit][] = [
+        ['/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: 'url=http://x' }],
+        ['/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"url":' + '"a'.repeat(1000) }],
+        ['/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: 'x'.repeat(200_000) }],
+        ['/api/sessions', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"__proto__":{"admin":true},"url":"http://x/"}' }],
+        ['/api/sessions/..%2f..%2fetc%2fpasswd', { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }],
+        ['/assets/..%2f..%2fserver%2fconfig.ts', {}],
+        ['/assets/%2e%2e/%2e%2e/package.json', {}],
+        ['//api/sessions', { method: 'PUT' }],
+        ['/api/recordings/%00', { headers: { authorization: `Bearer ${token}` } }],
+      ];
+      for (const [path, init] of tries) {
+        const res = await fetch(`${server.url}${path}`, init);
+        expect(res.status, path).to.be.within(400, 499);
+        const text = await res.text();
+        expect(text, path).to.not.match(/"dependencies"|VITRINE_PORT|at .*\.ts:\d+/);
+        if (res.headers.get('content-type')?.includes('json')) expect(JSON.parse(text).error.code, path).to.be.a('string');
+      }
+      expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps the audit chain whole across a server restart mid-session', async function () {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vitrine-restart-'));
+    try {
+      const env = { VITRINE_ALLOW_HOSTS: site.host, VITRINE_DATA_DIR: dataDir };
+      const first = await startTestServer(env);
+      const { body } = await first.createSession(`${site.url}/green`);
+      const customer = await TestClient.join(first.url, body.id, body.customerToken);
+      customer.send({ type: 'consent', accept: true });
+      await customer.frameWhere(() => true);
+      await first.close();
+      expect((await customer.message('ended')).reason).to.equal('server_shutdown');
+      const second = await startTestServer(env);
+      const again = await second.createSession(`${site.url}/green`);
+      expect(again.status).to.equal(201);
+      await second.close();
+      const lines = readFileSync(join(dataDir, 'audit', 'audit.log'), 'utf8').split('\n');
+      const key = loadConfig({ VITRINE_JWT_SECRET: TEST_SECRET }).auditKey;
+      const r = verifyLines(key, lines);
+      expect(r.ok, JSON.stringify(r)).to.equal(true);
+      const out = execFileSync('node', ['--import', 'tsx', 'server/cli.ts', 'audit', 'verify', join(dataDir, 'audit', 'audit.log')], { env: { ...process.env, VITRINE_JWT_SECRET: TEST_SECRET }, encoding: 'utf8' });
+      expect(out).to.match(/OK/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
