@@ -4,7 +4,8 @@
  * else receives a frozen Config object.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
@@ -120,8 +121,9 @@ export class ConfigError extends Error {
 }
 
 /** Validates the environment; throws ConfigError listing every problem found. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(processEnv: Env): Config {
   const problems: string[] = [];
+  const env = withConfigFile(processEnv, problems);
   const values: Partial<Record<SettingName, unknown>> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const raw = env[name] === '' && setting.default !== '' ? undefined : env[name];
@@ -132,7 +134,7 @@ export function loadConfig(env: Env): Config {
     else problems.push(`${name}=${JSON.stringify(name === 'VITRINE_JWT_SECRET' ? '<redacted>' : input)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   for (const name of Object.keys(env)) {
-    if (name.startsWith('VITRINE_') && !(name in SETTINGS)) problems.push(`${name}: unknown setting (see --help)`);
+    if (name.startsWith('VITRINE_') && name !== 'VITRINE_CONFIG_FILE' && !(name in SETTINGS)) problems.push(`${name}: unknown setting (see --help)`);
   }
   const allowHosts = String(values.VITRINE_ALLOW_HOSTS ?? '')
     .split(',')
@@ -219,9 +221,36 @@ function parseTrustProxy(v: string): boolean | number | string {
   return v;
 }
 
+/**
+ * The optional config file (VITRINE_CONFIG_FILE): YAML or JSON mapping the same setting names to
+ * values. The environment wins over the file, so a deployment can override one setting.
+ */
+function withConfigFile(env: Env, problems: string[]): Env {
+  const file = env.VITRINE_CONFIG_FILE;
+  if (!file) return env;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    problems.push(`VITRINE_CONFIG_FILE=${file}: ${(e as Error).message.split('\n')[0]}`);
+    return env;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`VITRINE_CONFIG_FILE=${file}: expected a mapping of setting names to values`);
+    return env;
+  }
+  const fromFile: Env = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in SETTINGS)) problems.push(`${file}: ${key}: unknown setting (see --help)`);
+    else if (value === null || typeof value === 'object') problems.push(`${file}: ${key}: expected a single value`);
+    else fromFile[key] = String(value);
+  }
+  return { ...fromFile, ...env };
+}
+
 /** Text for `--help`: every setting, its default and what it does. */
 export function settingsHelp(): string {
-  const lines = ['Vitrine is configured with environment variables:', ''];
+  const lines = ['Vitrine is configured with environment variables, optionally also from a YAML/JSON file named by', 'VITRINE_CONFIG_FILE (same names; the environment wins):', ''];
   for (const [name, s] of Object.entries(SETTINGS)) {
     lines.push(`  ${name}${s.default !== undefined && s.default !== '' ? ` (default ${s.default})` : ''}`);
     lines.push(`      ${s.doc}`);

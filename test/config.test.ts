@@ -37,6 +37,25 @@ describe('config', function () {
     expect(() => loadConfig({ VITRINE_DEV: 'false' })).to.throw(ConfigError, /VITRINE_JWT_SECRET/);
   });
 
+  it('reads an optional config file, with the environment winning and unknown keys refused', async function () {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'vitrine-cfg-'));
+    try {
+      const file = join(dir, 'vitrine.yaml');
+      writeFileSync(file, `VITRINE_PORT: 9090\nVITRINE_JWT_SECRET: ${'s'.repeat(40)}\nVITRINE_COMPANY_NAME: Acme Bank\n`);
+      const c = loadConfig({ VITRINE_CONFIG_FILE: file, VITRINE_COMPANY_NAME: 'From env' });
+      expect(c.port).to.equal(9090);
+      expect(c.devMode).to.equal(false);
+      expect(c.companyName).to.equal('From env');
+      writeFileSync(file, 'VITRINE_PORTT: 1\nVITRINE_PORT: [1]\n');
+      expect(() => loadConfig({ VITRINE_CONFIG_FILE: file })).to.throw(ConfigError, /VITRINE_PORTT: unknown setting[\s\S]*VITRINE_PORT: expected a single value/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('documents every setting in --help', function () {
     const help = settingsHelp();
     for (const name of Object.keys(SETTINGS)) expect(help).to.include(name);
