@@ -17,14 +17,14 @@ export function percentile(values: number[], p: number): number {
 
 export const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
-function children(pid: number): number[] {
-  const out: number[] = [];
+/** Every process on the machine with its parent and command line (those that end meanwhile are skipped). */
+export function processes(): { pid: number; ppid: number; cmd: string }[] {
+  const out: { pid: number; ppid: number; cmd: string }[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(d));
+      out.push({ pid: Number(d), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8') });
     } catch {
       // the process ended while we looked
     }
@@ -32,19 +32,28 @@ function children(pid: number): number[] {
   return out;
 }
 
-/** Proportional set size (MB) of a process and all its descendants. */
-export function treePssMb(pid: number): number {
-  let kb = 0;
+/** All descendants of a process. */
+export function descendants(pid: number): number[] {
+  const all = processes();
+  const out: number[] = [];
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop()!;
+    for (const q of all) if (q.ppid === p) (out.push(q.pid), stack.push(q.pid));
+  }
+  return out;
+}
+
+/** Proportional set size (MB) of a process and all its descendants. */
+export function treePssMb(pid: number): number {
+  let kb = 0;
+  for (const p of [pid, ...descendants(pid)]) {
     try {
       const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
       kb += Number(m?.[1] ?? 0);
     } catch {
-      continue;
+      // the process ended while we looked
     }
-    stack.push(...children(p));
   }
   return kb / 1024;
 }

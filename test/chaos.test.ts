@@ -4,29 +4,20 @@
  * participants are told, the rest keeps working, and the audit trail still verifies.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { descendants, processes } from '../bench/measure.ts';
 import { verifyLines } from '../server/audit/chain.ts';
 import { loadConfig } from '../server/config.ts';
 import { GREEN, PAGES } from './support/fixture-pages.ts';
 import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from './support/harness.ts';
 
+/** The renderer processes of a browser (killing them crashes its pages). */
 function rendererPids(browserPid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (cmd.includes('--type=renderer') && (ppid === browserPid || readFileSync(`/proc/${ppid}/cmdline`, 'utf8').includes('--type=zygote'))) out.push(Number(d));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
+  const mine = new Set(descendants(browserPid));
+  return processes().filter((p) => mine.has(p.pid) && p.cmd.includes('--type=renderer')).map((p) => p.pid);
 }
 
 describe('chaos and floods', function () {
