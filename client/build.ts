@@ -9,21 +9,35 @@ import { build } from 'esbuild';
 const here = import.meta.dirname;
 const dist = join(here, 'dist');
 const started = Date.now();
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(join(dist, 'assets'), { recursive: true });
 
-await build({
-  entryPoints: { customer: join(here, 'src', 'customer.ts'), agent: join(here, 'src', 'agent.ts'), replay: join(here, 'src', 'replay.ts') },
-  outdir: join(dist, 'assets'),
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-for (const f of readdirSync(join(here, 'static'))) {
-  cpSync(join(here, 'static', f), join(dist, f.endsWith('.css') ? join('assets', f) : f));
+try {
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(join(dist, 'assets'), { recursive: true });
+  const result = await build({
+    entryPoints: ['customer', 'agent', 'replay'].map((name) => ({ in: join(here, 'src', `${name}.ts`), out: name })),
+    outdir: join(dist, 'assets'),
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  let pages = 0;
+  for (const f of readdirSync(join(here, 'static'))) {
+    if (f.endsWith('.html')) {
+      cpSync(join(here, 'static', f), join(dist, f));
+      pages++;
+    } else if (f.endsWith('.css')) cpSync(join(here, 'static', f), join(dist, 'assets', f));
+  }
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  console.log(`client built into ${dist}: ${pages} pages, ${Object.keys(result.metafile.outputs).length} assets (${Math.round(bytes / 1024)} KiB) in ${Date.now() - started} ms`);
+} catch (e) {
+  // esbuild has already printed its diagnostics; anything else is reported here.
+  if (!(e instanceof Error && 'errors' in e)) console.error(e);
+  console.error('client build failed');
+  process.exit(1);
 }
-console.log(`client built into ${dist} in ${Date.now() - started} ms`);

@@ -7,45 +7,86 @@ import { $, note, setState, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
 
 const TOKEN_KEY = 'vitrine:agent-token';
-const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
-if (hash.get('token')) sessionStorage.setItem(TOKEN_KEY, hash.get('token')!);
+const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
 // The token must not stay in the address bar or the history.
-if (location.hash) history.replaceState(null, '', location.pathname);
+if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 
-let sessionId: string | null = null;
+interface Started {
+  id: string;
+  customerUrl: string;
+  agentToken: string;
+  expiresAt: string;
+}
+let session: Started | null = null;
+let previous: SessionSnapshot | null = null;
+
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+const button = (id: string) => $<HTMLButtonElement>(id);
 
 const view = new SessionView({
-  onSnapshot: render,
-  onEnded() {
-    sessionId = null;
-    show($('session-bar'), false);
+  onSnapshot(s) {
+    tellChanges(previous, s);
+    previous = s;
+    render(s);
+  },
+  onMessage(m) {
+    if (m.type === 'navigate/answered') note(`The customer ${m.approved ? 'approved' : 'declined'} ${m.url}`);
+  },
+  onClosed(kind) {
+    previous = null;
+    document.body.classList.remove('control');
+    for (const id of ['request-control', 'propose']) button(id).disabled = true;
+    // After a lost connection End still works, over HTTP.
+    button('end').disabled = kind !== 'lost';
     show($('verify-form'), false);
     show($('start-form'), true);
-    show($('link-box'), false);
-    $<HTMLButtonElement>('start').disabled = false;
-    $('banner').textContent = 'Session ended';
+    show($('start-title'), true);
+    button('start').disabled = false;
+    if (kind !== 'lost') {
+      session = null;
+      show($('link-box'), false);
+      $<HTMLInputElement>('customer-link').value = '';
+      show($('session-bar'), false);
+    }
+    $('banner').textContent = kind === 'ended' ? 'Session ended' : kind === 'refused' ? 'Could not join the session' : 'Connection lost';
   },
 });
+
+/** Says in the log what changed for this agent, since the banner only shows the present. */
+function tellChanges(before: SessionSnapshot | null, s: SessionSnapshot): void {
+  const me = view.you;
+  if (before?.state === 'waiting' && s.state === 'live') note('The customer accepted; the session is live.');
+  if (before && before.control !== me && s.control === me) note('The customer granted you control.');
+  if (before?.control === me && s.control !== me) note('Control is back with the customer.');
+  if (before?.controlRequests.includes(me) && !s.controlRequests.includes(me) && s.control !== me) note('The customer did not grant control.');
+}
 
 function render(s: SessionSnapshot): void {
   const me = view.you;
   const customer = s.participants.find((p) => p.role === 'customer');
-  const state =
+  const banner =
     s.state === 'waiting'
-      ? customer ? 'The customer is reading the consent screen…' : 'Waiting for the customer to open the link…'
-      : s.paused ? 'The customer paused sharing' : s.control === me ? 'You have control' : 'Viewing (the customer has control)';
-  $('banner').textContent = state;
+      ? customer
+        ? 'Waiting for the customer to accept (the consent screen is open)'
+        : 'Waiting for the customer to accept (the link is not opened yet)'
+      : !s.verified
+        ? 'Confirm the code the customer reads out'
+        : s.paused
+          ? 'The customer paused sharing'
+          : s.control === me
+            ? 'You have control'
+            : s.controlRequests.includes(me)
+              ? 'Viewing · control requested, waiting for the customer'
+              : 'Viewing · the customer has control';
+  $('banner').textContent = banner;
   document.body.classList.toggle('control', s.control === me);
-  show($('verify-form'), !s.verified);
+  show($('verify-form'), s.state === 'live' && !s.verified);
   const live = s.state === 'live' && s.verified;
-  $<HTMLButtonElement>('request-control').disabled = !live || s.control === me || s.controlRequests.includes(me);
-  $<HTMLButtonElement>('propose').disabled = !live;
+  button('request-control').disabled = !live || s.control === me || s.controlRequests.includes(me);
+  button('propose').disabled = !live;
+  button('end').disabled = false;
   $('status').textContent = s.title ? `Page: ${s.title} — ${s.url}` : s.url;
-  if (s.state === 'waiting') view.viewer.showMessage(state);
-}
-
-function token(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
 }
 
 function renderSignedIn(): void {
@@ -55,50 +96,72 @@ function renderSignedIn(): void {
   show($('start-panel'), signedIn);
   show($('signout'), signedIn);
   $('banner').textContent = signedIn ? 'Signed in' : 'Signed out';
+  if (signedIn) $('url').focus();
+  else $('token').focus();
 }
 
-$('signin').addEventListener('click', () => {
-  const t = $<HTMLTextAreaElement>('token').value.trim();
+function signOut(): void {
+  if (session) view.send({ type: 'end' });
+  view.disconnect();
+  session = null;
+  previous = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  show($('link-box'), false);
+  show($('session-bar'), false);
+  show($('start-form'), true);
+  show($('start-title'), true);
+  button('start').disabled = false;
+  $<HTMLInputElement>('customer-link').value = '';
+  $('status').textContent = '';
+  renderSignedIn();
+}
+
+$('signin-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const t = $<HTMLTextAreaElement>('token').value.trim().replace(/^Bearer\s+/i, '');
   if (!t) return;
   sessionStorage.setItem(TOKEN_KEY, t);
   $<HTMLTextAreaElement>('token').value = '';
   renderSignedIn();
 });
-$('signout').addEventListener('click', () => {
-  if (sessionId) view.send({ type: 'end' });
-  sessionStorage.removeItem(TOKEN_KEY);
-  renderSignedIn();
-});
+$('signout').addEventListener('click', signOut);
+
+async function errorText(res: Response): Promise<string> {
+  const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+  const what = body?.error ? `${body.error.message ?? ''} (${body.error.code ?? res.status})` : `HTTP ${res.status}`;
+  const retry = res.headers.get('retry-after');
+  return res.status === 503 && retry ? `${what}. Try again in ${retry} s.` : what;
+}
 
 $('start-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const url = $<HTMLInputElement>('url').value.trim();
-  const start = $<HTMLButtonElement>('start');
+  const start = button('start');
   start.disabled = true;
   try {
     const res = await fetch('/api/sessions', {
       method: 'POST',
-      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token() ?? ''}`, 'content-type': 'application/json' },
       body: JSON.stringify({ url }),
     });
-    const body = await res.json();
-    if (!res.ok) {
-      note(`Could not start: ${body.error?.message ?? res.status}`);
-      if (res.status === 401) {
-        sessionStorage.removeItem(TOKEN_KEY);
-        renderSignedIn();
-      }
+    if (res.status !== 201) {
+      note(`Could not start the session: ${await errorText(res)}`, 'error');
       start.disabled = false;
+      if (res.status === 401) signOut();
       return;
     }
-    sessionId = body.id;
-    $<HTMLInputElement>('customer-link').value = body.customerUrl;
+    session = (await res.json()) as Started;
+    $<HTMLInputElement>('customer-link').value = session.customerUrl;
     show($('link-box'), true);
     show($('start-form'), false);
+    show($('start-title'), false);
     show($('session-bar'), true);
-    view.connect(body.id, body.agentToken);
+    button('end').disabled = false;
+    note(`Session started; the link expires at ${new Date(session.expiresAt).toLocaleTimeString()}.`);
+    const agentToken = session.agentToken;
+    view.connect(session.id, () => agentToken);
   } catch {
-    note('Could not reach the server.');
+    note('Could not reach the server.', 'error');
     start.disabled = false;
   }
 });
@@ -109,13 +172,16 @@ $('copy').addEventListener('click', async () => {
     await navigator.clipboard.writeText(input.value);
     note('Customer link copied.');
   } catch {
+    // Clipboard access needs a secure context and permission; a selection is the fallback.
+    input.focus();
     input.select();
-    note('Select the link and copy it.');
+    note('The link is selected: copy it with Ctrl+C (⌘C).');
   }
 });
 $('verify-form').addEventListener('submit', (e) => {
   e.preventDefault();
   view.send({ type: 'verify', code: $<HTMLInputElement>('verify-code').value.trim() });
+  $<HTMLInputElement>('verify-code').value = '';
 });
 $('request-control').addEventListener('click', () => {
   view.send({ type: 'control/request' });
@@ -123,18 +189,39 @@ $('request-control').addEventListener('click', () => {
 });
 $('propose-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const url = $<HTMLInputElement>('propose-url').value.trim();
-  if (!url) return;
+  const input = $<HTMLInputElement>('propose-url');
+  const raw = input.value.trim();
+  if (!raw) return;
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
   view.send({ type: 'navigate/propose', url });
+  input.value = '';
   note(`Proposed ${url}; waiting for the customer.`);
 });
-$('end').addEventListener('click', () => view.send({ type: 'end' }));
+$('end').addEventListener('click', async () => {
+  if (!session) return;
+  const { id } = session;
+  view.send({ type: 'end' });
+  // Over HTTP as well, in case the socket is down: the session must not outlive the agent's intent.
+  if (!previous) {
+    const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token() ?? ''}` } }).catch(() => null);
+    if (res && (res.status === 204 || res.status === 404)) {
+      view.disconnect('Session ended');
+      session = null;
+      show($('link-box'), false);
+      show($('session-bar'), false);
+      setState('ended');
+      $('banner').textContent = 'Session ended';
+      $('status').textContent = 'Session ended: you ended it.';
+    } else note(`Could not end the session: ${res ? await errorText(res) : 'the server is unreachable'}`, 'error');
+  }
+});
 
 fetch('/api/info')
   .then((r) => r.json())
-  .then((info: { demoUrl: string | null }) => {
+  .then((info: { demoUrl: string | null; company?: string }) => {
     const url = $<HTMLInputElement>('url');
     if (info.demoUrl && !url.value) url.value = info.demoUrl;
+    if (info.company) document.title = `Agent console · ${info.company}`;
   })
   .catch(() => undefined);
 renderSignedIn();

@@ -11,34 +11,54 @@ export interface ConnectionHandlers {
 }
 
 const CLOSE_TEXT: Record<number, string> = {
+  4400: 'The server did not accept the request to join.',
   4401: 'The link or token is not valid (it may have been used already or expired).',
   4404: 'This session does not exist or has ended.',
+  4408: 'Joining took too long.',
   4409: 'This session is already open in another window.',
-  4408: 'The connection timed out.',
-  4429: 'Too many refused messages; the connection was closed.',
+  4429: 'Too many refused messages; the server closed the connection.',
+  1001: 'The server went away.',
   1009: 'A message was too large.',
 };
 
+/** Close codes after which trying the same token again cannot help. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4404]);
+
 export class Connection {
   readonly #ws: WebSocket;
+  #handlers: ConnectionHandlers | null;
 
   constructor(session: string, token: string, handlers: ConnectionHandlers) {
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
-    const ws = new WebSocket(url);
+    this.#handlers = handlers;
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => ws.send(JSON.stringify({ type: 'join', session, token } satisfies ClientMessage));
     ws.onmessage = (e) => {
+      const h = this.#handlers;
+      if (!h) return;
       if (typeof e.data === 'string') {
-        handlers.onMessage(JSON.parse(e.data) as ServerMessage);
+        let m: ServerMessage;
+        try {
+          m = JSON.parse(e.data) as ServerMessage;
+        } catch {
+          return;
+        }
+        h.onMessage(m);
         return;
       }
+      let frame: DecodedFrame;
       try {
-        handlers.onFrame(decodeFrame(new Uint8Array(e.data as ArrayBuffer)));
+        frame = decodeFrame(new Uint8Array(e.data as ArrayBuffer));
       } catch {
-        // A malformed frame is dropped; the next one replaces it.
+        return; // a malformed frame is dropped; the next one replaces it
       }
+      h.onFrame(frame);
     };
-    ws.onclose = (e) => handlers.onClose(e.reason || CLOSE_TEXT[e.code] || 'The connection was lost.', e.code);
+    ws.onclose = (e) => {
+      const h = this.#handlers;
+      this.#handlers = null;
+      h?.onClose(e.reason || CLOSE_TEXT[e.code] || 'The connection to the server was lost.', e.code);
+    };
     this.#ws = ws;
   }
 
@@ -46,7 +66,9 @@ export class Connection {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
+  /** Closes without reporting back: the caller already knows why. */
   close(): void {
-    this.#ws.close();
+    this.#handlers = null;
+    this.#ws.close(1000);
   }
 }

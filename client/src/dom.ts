@@ -9,11 +9,12 @@ export function show(el: HTMLElement, visible: boolean): void {
   el.hidden = !visible;
 }
 
-/** Adds a line to the footer log (the last one is shown; the list keeps 50). */
-export function note(text: string): void {
+/** Adds a line to the log (the page shows the newest; the list keeps 50 for screen readers). */
+export function note(text: string, kind: 'info' | 'error' = 'info'): void {
   const log = document.getElementById('log');
   if (!log) return;
   const li = document.createElement('li');
+  li.className = kind;
   li.textContent = `${new Date().toLocaleTimeString()} ${text}`;
   log.append(li);
   while (log.children.length > 50) log.firstElementChild?.remove();

@@ -1,31 +1,58 @@
 /**
- * What the customer view and the agent console share: the connection, the canvas, the state
- * banner data, notices and errors, and the end of a session (canvas wiped, state dropped).
+ * What the customer view and the agent console share: the connection, the canvas, notices and
+ * errors, the input gate, and the two ways a session stops showing: it ended (for good), or the
+ * connection was lost (a Reconnect button may bring it back). Either way the pixels are wiped.
  */
-import type { ClientMessage, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
-import { Connection } from './connection.ts';
-import { $, note, setState } from './dom.ts';
+import type { ClientMessage, Input, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
+import { Connection, FINAL_CLOSE_CODES } from './connection.ts';
+import { $, note, setState, show } from './dom.ts';
 import { Viewer } from './viewer.ts';
 
+export type Joined = Extract<ServerMessage, { type: 'joined' }>;
+export type CloseKind = 'ended' | 'refused' | 'lost';
+
 export interface SessionViewHooks {
-  onJoined?(m: Extract<ServerMessage, { type: 'joined' }>): void;
+  onJoined?(m: Joined): void;
   onSnapshot(s: SessionSnapshot): void;
   onMessage?(m: ServerMessage): void;
-  onEnded(message: string): void;
+  /**
+   * `ended`: the session is over. `refused`: the server would not let this token join.
+   * `lost`: the connection is gone, the session may not be.
+   */
+  onClosed(kind: CloseKind, text: string): void;
 }
+
+/** A refusal with the same code is shown again only after this long. */
+const REPEAT_ERROR_MS = 5000;
 
 export class SessionView {
   readonly viewer: Viewer;
+  readonly #hooks: SessionViewHooks;
   #conn: Connection | null = null;
+  #target: { session: string; token: () => string } | null = null;
   #snapshot: SessionSnapshot | null = null;
   #you = '';
+  #role: Role | null = null;
+  #joined = false;
   #ended = false;
-  #lastError = '';
-  readonly #hooks: SessionViewHooks;
+  #lastError = { code: '', at: 0 };
+  /** Whether the one input that may be refused under the current snapshot has gone out. */
+  #probed = false;
+  /** Keys are held back after the server refused typing into a masked field, until a click. */
+  #keysHeld = false;
 
   constructor(hooks: SessionViewHooks) {
     this.#hooks = hooks;
-    this.viewer = new Viewer($<HTMLCanvasElement>('screen'), $('overlay'), (input) => this.send({ type: 'input', input }), (t) => ($('policy').textContent = t));
+    this.viewer = new Viewer({
+      canvas: $<HTMLCanvasElement>('screen'),
+      overlay: $('overlay'),
+      overlayText: $('overlay-text'),
+      send: (input) => this.#sendInput(input),
+      onPolicy: (t) => ($('policy').textContent = t),
+    });
+    $('reconnect').addEventListener('click', () => {
+      if (this.#target) this.connect(this.#target.session, this.#target.token);
+    });
   }
 
   get snapshot(): SessionSnapshot | null {
@@ -34,21 +61,22 @@ export class SessionView {
   get you(): string {
     return this.#you;
   }
-  get ended(): boolean {
-    return this.#ended;
-  }
 
-  connect(session: string, token: string): void {
+  /** `token` is read at each (re)connection: a customer's changes after every join. */
+  connect(session: string, token: () => string): void {
+    this.#conn?.close();
+    this.#target = { session, token };
     this.#ended = false;
+    this.#joined = false;
+    document.body.dataset.connection = 'connecting';
+    show($('reconnect'), false);
     this.viewer.showMessage('Connecting…');
-    this.#conn = new Connection(session, token, {
+    this.#conn = new Connection(session, token(), {
       onFrame: (f) => {
-        if (!this.#ended) this.viewer.frame(f);
+        if (this.#joined && !this.#ended) this.viewer.frame(f);
       },
       onMessage: (m) => this.#onMessage(m),
-      onClose: (reason) => {
-        if (!this.#ended) this.#end(reason);
-      },
+      onClose: (reason, code) => this.#onClose(reason, code),
     });
   }
 
@@ -56,11 +84,42 @@ export class SessionView {
     this.#conn?.send(m);
   }
 
+  /** Leaves the session quietly (signing out, starting another one). */
+  disconnect(message = 'No session'): void {
+    this.#conn?.close();
+    this.#conn = null;
+    this.#target = null;
+    document.body.dataset.connection = 'closed';
+    this.#forget();
+    this.viewer.wipe(message);
+    show($('reconnect'), false);
+  }
+
+  #sendInput(input: Input): void {
+    const s = this.#snapshot;
+    if (!s || s.state !== 'live') return;
+    if (input.kind === 'pointer' && input.action === 'down') this.#keysHeld = false;
+    if (this.#keysHeld && (input.kind === 'key' || input.kind === 'text')) return;
+    const drives = this.#role === 'customer' || (s.control === this.#you && !s.paused && s.verified);
+    if (!drives) {
+      // The server refuses all of it, and enough refusals close the socket: let one deliberate
+      // action through so its refusal is shown, and hold the rest until the snapshot changes.
+      const deliberate = input.kind === 'text' || (input.kind !== 'wheel' && input.action === 'down');
+      if (!deliberate || this.#probed) return;
+      this.#probed = true;
+    }
+    this.send({ type: 'input', input });
+  }
+
   #onMessage(m: ServerMessage): void {
     switch (m.type) {
       case 'joined':
+        this.#joined = true;
+        document.body.dataset.connection = 'open';
         this.#you = m.you;
+        this.#role = m.role;
         this.viewer.setViewport(m.viewport);
+        this.viewer.showMessage('Waiting for the page…');
         this.#hooks.onJoined?.(m);
         this.#setSnapshot(m.snapshot);
         break;
@@ -70,13 +129,16 @@ export class SessionView {
       case 'notice':
         note(m.message);
         break;
-      case 'error':
-        // Refusals repeat while someone keeps typing; say each one once in a row.
-        if (this.#lastError !== m.code) note(`Refused: ${m.message}`);
-        this.#lastError = m.code;
+      case 'error': {
+        if (m.code === 'MASKED_FIELD') this.#keysHeld = true;
+        // Refusals repeat while someone keeps clicking or typing; say each once in a while.
+        const now = Date.now();
+        if (this.#lastError.code !== m.code || now - this.#lastError.at > REPEAT_ERROR_MS) note(`Refused: ${m.message}`, 'error');
+        this.#lastError = { code: m.code, at: now };
         break;
+      }
       case 'ended':
-        this.#end(m.message);
+        this.#close('ended', `Session ended: ${m.message}`);
         break;
       default:
         break;
@@ -84,25 +146,48 @@ export class SessionView {
     this.#hooks.onMessage?.(m);
   }
 
+  #onClose(reason: string, code: number): void {
+    this.#conn = null;
+    if (this.#ended) return;
+    // A session that is gone cannot be rejoined; anything else is worth another try.
+    const final = FINAL_CLOSE_CODES.has(code);
+    const text = this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
+    this.#close(final && !this.#joined ? 'refused' : 'lost', text);
+    show($('reconnect'), !final && this.#target !== null);
+  }
+
   #setSnapshot(s: SessionSnapshot): void {
     this.#snapshot = s;
+    this.#probed = false;
     setState(s.state);
     this.viewer.enable(s.state === 'live');
-    if (s.state === 'waiting') this.viewer.showMessage('Waiting for the customer to accept…');
-    if (s.state === 'live' && s.paused) this.viewer.showMessage('The customer paused sharing.');
+    if (s.state === 'waiting') this.viewer.showMessage(this.#role === 'customer' ? 'Waiting for your answer…' : 'Waiting for the customer to accept…');
+    // Pausing hides the page from staff only; the customer keeps using it.
+    else if (s.state === 'live' && s.paused && this.#role !== 'customer') this.viewer.showMessage('The customer paused sharing.');
     else if (s.state === 'live' && s.shielded) this.viewer.showMessage(`Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`);
-    else if (s.state === 'live') this.viewer.showMessage(null);
+    else if (s.state === 'live' && !s.verified && this.#role !== 'customer') this.viewer.showMessage('Confirm the code the customer reads out to see the page.');
+    else if (s.state === 'live') this.viewer.reveal();
     this.#hooks.onSnapshot(s);
   }
 
-  #end(message: string): void {
-    this.#ended = true;
-    this.#snapshot = null;
-    this.viewer.wipe(`Session ended: ${message}`);
-    setState('ended');
-    $('status').textContent = `Session ended: ${message}`;
+  #close(kind: CloseKind, text: string): void {
+    this.#ended = kind !== 'lost';
     this.#conn?.close();
     this.#conn = null;
-    this.#hooks.onEnded(message);
+    this.#forget();
+    this.viewer.wipe(text);
+    setState('ended');
+    document.body.dataset.connection = kind;
+    $('status').textContent = text;
+    this.#hooks.onClosed(kind, text);
+  }
+
+  #forget(): void {
+    this.#snapshot = null;
+    this.#you = '';
+    this.#role = null;
+    this.#joined = false;
+    this.#probed = false;
+    this.#keysHeld = false;
   }
 }
