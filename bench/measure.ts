@@ -1,11 +1,26 @@
 /** Small helpers for the benchmark: pixel probe, percentiles, memory of a process tree. */
 import { readFileSync, readdirSync } from 'node:fs';
 import jpeg from 'jpeg-js';
+import { jpegSize, probeJpeg } from './jpeg-probe.ts';
 
-/** True when the flag region of a JPEG frame is blue (the click toggled it on). */
-export function flagIsBlue(bytes: Uint8Array, x: number, y: number): boolean {
+/** Frames probed, and how many needed a full decode (anything but baseline JPEG). */
+export const probeStats = { probes: 0, fullDecodes: 0 };
+
+/**
+ * True when the flag region of a JPEG frame is blue (the click toggled it on). (x, y) are page
+ * CSS pixels of a 1280×720 viewport; a frame captured smaller is probed at the scaled point.
+ * Only the probed block is looked at (see jpeg-probe.ts); a full decode is the fallback.
+ */
+export function flagIsBlue(bytes: Uint8Array, x: number, y: number, viewport = { width: 1280, height: 720 }): boolean {
+  probeStats.probes++;
+  const size = jpegSize(bytes);
+  const px = size ? Math.floor((x * size.width) / viewport.width) : x;
+  const py = size ? Math.floor((y * size.height) / viewport.height) : y;
+  const p = probeJpeg(bytes, px, py);
+  if (p) return p.b > 200 && p.r < 60;
+  probeStats.fullDecodes++;
   const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
-  const i = (y * img.width + x) * 4;
+  const i = (py * img.width + px) * 4;
   return img.data[i + 2]! > 200 && img.data[i]! < 60;
 }
 
@@ -44,18 +59,47 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** Proportional set size (MB) of one process (0 when it is gone). */
+export function pssOfMb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return Number(m?.[1] ?? 0) / 1024;
+  } catch {
+    return 0; // the process ended while we looked
+  }
+}
+
 /** Proportional set size (MB) of a process and all its descendants. */
 export function treePssMb(pid: number): number {
-  let kb = 0;
-  for (const p of [pid, ...descendants(pid)]) {
-    try {
-      const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
-      kb += Number(m?.[1] ?? 0);
-    } catch {
-      // the process ended while we looked
-    }
+  return [pid, ...descendants(pid)].reduce((a, p) => a + pssOfMb(p), 0);
+}
+
+/** CPU seconds (user + system) a process has used so far (0 when it is gone). */
+export function cpuOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
   }
-  return kb / 1024;
+}
+
+/** CPU seconds used so far by a process and its living descendants. */
+export function treeCpu(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((a, p) => a + cpuOf(p), 0);
+}
+
+/** CPU seconds used so far by a browser's processes, by Chromium process type. */
+export function browserCpuByType(pid: number): Record<string, number> {
+  const all = processes();
+  const out: Record<string, number> = {};
+  for (const p of [pid, ...descendants(pid)]) {
+    const cmd = all.find((q) => q.pid === p)?.cmd ?? '';
+    const type = p === pid ? 'browser' : (/--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'other');
+    out[type] = (out[type] ?? 0) + cpuOf(p);
+  }
+  return out;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

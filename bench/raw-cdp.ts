@@ -4,13 +4,16 @@
  */
 import type { CDPSession, Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
-import { flagIsBlue, sleep } from './measure.ts';
+import { flagIsBlue, probeStats, sleep, treeCpu, treePssMb } from './measure.ts';
 import { FLAG } from './pages.ts';
+import { formAction, TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
 export interface RawPage {
   page: Page;
   cdp: CDPSession;
   frames: { at: number; data: Buffer }[];
+  /** Called on each frame as it arrives (after it is acknowledged). */
+  onFrame: ((data: Buffer, at: number) => void) | null;
   close(): Promise<void>;
 }
 
@@ -21,19 +24,94 @@ export class RawCdp {
     return new RawCdp(await launchBrowser({ viewport: { width: 1280, height: 720 } }), quality);
   }
 
-  async open(url: string): Promise<RawPage> {
+  /**
+   * `keep: false` keeps only the newest frame (long runs with many pages). `focused` makes the
+   * page behave as focused, as every Vitrine session page does (a focused field's caret blinks).
+   */
+  async open(url: string, opts: { keep?: boolean; focused?: boolean } = {}): Promise<RawPage> {
     const context = await this.launched.browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({ width: 1280, height: 720 });
     const cdp = await page.createCDPSession();
     const frames: { at: number; data: Buffer }[] = [];
+    const raw: RawPage = { page, cdp, frames, onFrame: null, close: () => context.close() };
     cdp.on('Page.screencastFrame', (e) => {
       void cdp.send('Page.screencastFrameAck', { sessionId: e.sessionId }).catch(() => undefined);
-      frames.push({ at: performance.now(), data: Buffer.from(e.data, 'base64') });
+      const f = { at: performance.now(), data: Buffer.from(e.data, 'base64') };
+      if (opts.keep === false) frames.length = 0;
+      frames.push(f);
+      raw.onFrame?.(f.data, f.at);
     });
+    if (opts.focused) await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true });
     await page.goto(url, { waitUntil: 'load' });
     await cdp.send('Page.startScreencast', { format: 'jpeg', quality: this.quality, maxWidth: 1280, maxHeight: 720 });
-    return { page, cdp, frames, close: () => context.close() };
+    return raw;
+  }
+
+  /**
+   * The form workload on `n` pages at once, the same schedule as bench/load-worker.ts runs
+   * against Vitrine: an action a second per page, staggered, timed to the first frame showing it.
+   */
+  async load(url: string, n: number, actions: number): Promise<LoadResult & { pssMb: number }> {
+    const pages: RawPage[] = [];
+    for (let i = 0; i < n; i++) pages.push(await this.open(url, { keep: false, focused: true }));
+    await sleep(500);
+    const probes0 = { ...probeStats };
+    const bytes = pages.map(() => 0);
+    let frames = 0;
+    pages.forEach((p, i) => {
+      p.onFrame = (d) => {
+        bytes[i]! += d.length;
+        frames++;
+      };
+    });
+    const latencies: (number | null)[] = [];
+    const cpu0 = this.pids().reduce((a, pid) => a + treeCpu(pid), 0);
+    const t0 = performance.now();
+    await Promise.all(
+      pages.map(async (p, s) => {
+        await sleep((s * 1000) / n);
+        for (let i = 0; i < actions; i++) {
+          const start = performance.now();
+          latencies.push(await this.#trial(p, s, i, (d) => ((bytes[s]! += d.length), frames++)));
+          await sleep(Math.max(0, 1000 - (performance.now() - start)));
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const browserCpu = this.pids().reduce((a, pid) => a + treeCpu(pid), 0) - cpu0;
+    const pssMb = this.pids().reduce((a, pid) => a + treePssMb(pid), 0);
+    for (const p of pages) await p.close().catch(() => undefined);
+    return { latencies, bytes, seconds, frames, probes: probeStats.probes - probes0.probes, fullDecodes: probeStats.fullDecodes - probes0.fullDecodes, cpu: { browser: browserCpu }, pssMb };
+  }
+
+  #trial(p: RawPage, s: number, i: number, count: (d: Buffer) => void): Promise<number | null> {
+    const last = p.frames.at(-1);
+    const blue = last ? !flagIsBlue(last.data, FLAG.x, FLAG.y) : true;
+    return new Promise((resolve) => {
+      const t0 = performance.now();
+      const finish = (ms: number | null) => {
+        clearTimeout(timer);
+        p.onFrame = count;
+        resolve(ms);
+      };
+      const timer = setTimeout(() => finish(null), TRIAL_TIMEOUT_MS);
+      p.onFrame = (d, at) => {
+        count(d);
+        if (flagIsBlue(d, FLAG.x, FLAG.y) === blue) finish(at - t0);
+      };
+      const a = formAction(s, i);
+      // Sent back to back without waiting for each answer, as a Vitrine participant's are.
+      const sent =
+        a.kind === 'click'
+          ? [
+              p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseMoved', x: a.x, y: a.y }),
+              p.cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: a.x, y: a.y, button: 'left', buttons: 1, clickCount: 1 }),
+              p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: a.x, y: a.y, button: 'left', buttons: 0, clickCount: 1 }),
+            ]
+          : [p.cdp.send('Input.insertText', { text: a.text })];
+      for (const s of sent) s.catch(() => undefined);
+    });
   }
 
   async fps(url: string, ms: number): Promise<number> {

@@ -2,15 +2,20 @@
  * `npm run bench [-- --quick]`: Vitrine against raw CDP screencast on the same machine, pages,
  * quality and size, in the same run. Prints a table and writes bench/results/<date>.json.
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
 import { serveFixtures, startTestServer, TestClient, type TestServer } from '../test/support/harness.ts';
-import { flagIsBlue, percentile, round, sleep, treePssMb } from './measure.ts';
+import { cpuOf, flagIsBlue, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
 import { BENCH_PAGES, FLAG } from './pages.ts';
 import { RawCdp } from './raw-cdp.ts';
+import { TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
 const quick = process.argv.includes('--quick');
+/** `--only fps,latency,ttff,load,idle,policy` runs just those sections (for measuring one change). */
+const only = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='))?.replace(/^--only=/, '').split(',');
+const want = (section: string) => !only || only.includes(section);
 const SECONDS = quick ? 2 : 5;
 const TRIALS = quick ? 15 : 50;
 const QUALITY = 70;
@@ -26,7 +31,7 @@ const openPolicy = { check: () => undefined, summary: () => ({ masked: [], recor
 
 async function server(opts: { policy: 'default' | 'none'; warm?: number }): Promise<TestServer> {
   return startTestServer(
-    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '40', VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000' },
+    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '120', VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000' },
     opts.policy === 'none' ? { policies: openPolicy } : {},
   );
 }
@@ -104,71 +109,118 @@ async function ttff(s: TestServer): Promise<number> {
 console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720`);
 console.log(`${'metric'.padEnd(46)} ${'vitrine'.padStart(10)} ${'raw CDP'.padStart(10)}`);
 
+if (want('fps') || want('latency') || want('ttff')) {
 const def = await server({ policy: 'default' });
+if (want('fps')) {
 const rawFps = await raw.fps(`${site.url}/animated`, SECONDS * 1000);
 for (const n of quick ? [1, 5] : [1, 5, 20]) {
   const r = await fps(def, n);
   row(`delivered fps, ${n} participant(s) (mean/min)`, `${round(r.mean)}/${round(r.min)}`, round(rawFps), `ratio ${round(r.mean / rawFps, 2)}`);
   if (n === 1) row('bandwidth, animated page (Mbit/s per participant)', round((r.bytesPerSec * 8) / 1e6, 2), '-', '');
 }
+}
+if (want('latency')) {
 for (const path of ['/static', '/animated']) {
   const v = await latency(def, path, TRIALS);
   const b = await raw.latency(`${site.url}${path}`, TRIALS);
   row(`input-to-frame p50, ${path.slice(1)} (ms)`, round(percentile(v, 50)), round(percentile(b, 50)), `+${round(percentile(v, 50) - percentile(b, 50))} ms`);
   row(`input-to-frame p95, ${path.slice(1)} (ms)`, round(percentile(v, 95)), round(percentile(b, 95)), `+${round(percentile(v, 95) - percentile(b, 95))} ms`);
 }
-const warm: number[] = [];
+}
 const rawT: number[] = [];
+if (want('ttff')) {
+const warm: number[] = [];
 for (let i = 0; i < (quick ? 3 : 8); i++) {
   warm.push(await ttff(def));
   rawT.push(await raw.timeToFirstFrame(`${site.url}/static`));
   await sleep(400); // let the pool re-warm
 }
 row('time to first frame, warm pool p50 (ms)', round(percentile(warm, 50)), round(percentile(rawT, 50)), 'raw: new context+page+goto');
+}
 await def.close();
+if (want('ttff')) {
 const cold = await server({ policy: 'default', warm: 0 });
 const coldT: number[] = [];
 for (let i = 0; i < (quick ? 2 : 5); i++) coldT.push(await ttff(cold));
 row('time to first frame, cold p50 (ms)', round(percentile(coldT, 50)), round(percentile(rawT, 50)), '');
-
-// Form workload: sessions clicking once a second; p95 latency and memory.
-for (const n of quick ? [1, 5] : [1, 10, 20]) {
-  const lat: number[] = [];
-  const sessions = await Promise.all(Array.from({ length: n }, () => live(cold, '/form')));
-  const bytes0 = sessions.map((l) => l.customer.frames.reduce((a, f) => a + f.jpeg.length, 0));
-  const t0 = performance.now();
-  await Promise.all(
-    sessions.map(async (l, idx) => {
-      await sleep((idx * 1000) / n);
-      for (let i = 0; i < (quick ? 4 : 10); i++) {
-        const c = l.customer;
-        const from = c.frames.length;
-        const blue = !flagIsBlue(c.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
-        const s0 = Date.now();
-        c.click(640, 300);
-        let checked = from;
-        const at = await c.waitFor(() => {
-          for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
-          return undefined;
-        }, 5000).catch(() => NaN);
-        lat.push(at - s0);
-        await sleep(Math.max(0, 1000 - (Date.now() - s0)));
-      }
-    }),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  const mbps = sessions.map((l, i) => ((l.customer.frames.reduce((a, f) => a + f.jpeg.length, 0) - bytes0[i]!) * 8) / secs / 1e6);
-  const pss = cold.vitrine.pool.browserPids().reduce((a, p) => a + treePssMb(p), 0);
-  const server = treePssMb(process.pid);
-  row(`form workload, ${n} sessions: p95 latency (ms)`, round(percentile(lat.map((x) => (Number.isNaN(x) ? 5000 : x)), 95)), '-', `${lat.filter(Number.isNaN).length} missed`);
-  row(`form workload, ${n} sessions: browser PSS per session (MB)`, round(pss / n), '-', `browser ${round(pss)} MB, this process ${round(server)} MB`);
-  row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbps.reduce((a, b) => a + b, 0) / mbps.length, 3), '-', '');
-  await Promise.all(sessions.map((l) => l.end()));
-  await sleep(500);
-}
 await cold.close();
+}
+}
+
+// Sessions per machine: the form workload at increasing session counts, Vitrine beside raw CDP.
+// The participants run in a child process (bench/load-worker.ts) and look only at the flag.
+const BOUND_MS = 250;
+const countsArg = process.argv.find((a, i) => process.argv[i - 1] === '--counts' || a.startsWith('--counts='))?.replace(/^--counts=/, '');
+const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 44] : [1, 10, 20, 28, 36, 44, 56, 72];
+const ACTIONS = quick ? 5 : 10;
+if (want('load')) {
+const loadServer = await server({ policy: 'default', warm: 2 });
+const worker = fork(join(import.meta.dirname, 'load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const ask = <T>(m: object, reply: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const on = (r: { type: string; message?: string }) => {
+      if (r.type !== reply && r.type !== 'error') return;
+      worker.off('message', on);
+      if (r.type === 'error') reject(new Error(r.message));
+      else resolve(r as T);
+    };
+    worker.on('message', on);
+    worker.send(m);
+  });
+const p95 = (r: LoadResult) => percentile(r.latencies.map((x) => x ?? TRIAL_TIMEOUT_MS), 95);
+const missed = (r: LoadResult) => r.latencies.filter((x) => x === null).length;
+const mbit = (r: LoadResult) => (r.bytes.reduce((a, b) => a + b, 0) * 8) / r.bytes.length / r.seconds / 1e6;
+const fmtP95 = (r: LoadResult) => (missed(r) ? `${round(p95(r))} (${missed(r)} missed)` : String(round(p95(r))));
+let bestVitrine = 0;
+let bestRaw = 0;
+let vitrineDone = false;
+let rawDone = false;
+const ladder: { n: number; vitrine?: LoadResult & { pssMb: number; serverMb: number }; raw?: LoadResult & { pssMb: number } }[] = [];
+for (const n of COUNTS) {
+  if (vitrineDone && rawDone) break;
+  const step: (typeof ladder)[number] = { n };
+  ladder.push(step);
+  if (!rawDone) {
+    step.raw = await raw.load(`${site.url}/form`, n, ACTIONS);
+    if (p95(step.raw) <= BOUND_MS) bestRaw = n;
+    else if (p95(step.raw) > 4 * BOUND_MS) rawDone = true;
+    await sleep(500);
+  }
+  if (!vitrineDone) {
+    const made = [];
+    for (let i = 0; i < n; i++) made.push((await loadServer.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
+    await ask({ type: 'join', server: loadServer.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
+    await sleep(500);
+    const browserCpu0 = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treeCpu(p), 0);
+    const serverCpu0 = cpuOf(process.pid);
+    const { result } = await ask<{ result: LoadResult }>({ type: 'go', actions: ACTIONS }, 'done');
+    result.cpu.browser = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treeCpu(p), 0) - browserCpu0;
+    result.cpu.server = cpuOf(process.pid) - serverCpu0;
+    const pssMb = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treePssMb(p), 0);
+    step.vitrine = { ...result, pssMb, serverMb: pssOfMb(process.pid) };
+    await ask({ type: 'end' }, 'ended');
+    if (p95(result) <= BOUND_MS) bestVitrine = n;
+    else if (p95(result) > 4 * BOUND_MS) vitrineDone = true;
+    await sleep(1000);
+  }
+  const v = step.vitrine;
+  const r = step.raw;
+  row(`form workload, ${n} sessions: p95 input-to-frame (ms)`, v ? fmtP95(v) : '-', r ? fmtP95(r) : '-', v && r ? `p50 ${round(percentile(v.latencies.filter((x): x is number => x !== null), 50))} / ${round(percentile(r.latencies.filter((x): x is number => x !== null), 50))}` : '');
+  if (v) row(`form workload, ${n} sessions: browser PSS per session (MB)`, round(v.pssMb / n), r ? round(r.pssMb / n) : '-', `browser ${round(v.pssMb)} MB, server process ${round(v.serverMb)} MB`);
+  const cores = (x: LoadResult) => `${round(x.cpu.browser / x.seconds, 2)}${x.cpu.server !== undefined ? `+${round(x.cpu.server / x.seconds, 2)}+${round(x.cpu.participants! / x.seconds, 2)}` : ''}`;
+  const perFrame = (x: LoadResult) => round((x.cpu.browser * 1000) / Math.max(1, x.frames), 0);
+  if (v || r) row(`form workload, ${n} sessions: CPU cores used`, v ? cores(v) : '-', r ? cores(r) : '-', `browser(+server+participants); browser CPU per frame ${v ? perFrame(v) : '-'} / ${r ? perFrame(r) : '-'} ms`);
+  if (v) row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbit(v), 3), r ? round(mbit(r), 3) : '-', `${round(v.frames / v.seconds / n, 1)} / ${r ? round(r.frames / r.seconds / n, 1) : '-'} frames/s per session`);
+}
+const best = (n: number) => (n ? n : `< ${ladder[0]?.n}`);
+row(`sessions within p95 ${BOUND_MS} ms (largest count measured)`, best(bestVitrine), best(bestRaw), `counts tried: ${ladder.map((l) => l.n).join(', ')}`);
+worker.disconnect();
+await loadServer.close();
+}
+
 
 // Policy cost: the same measurements with no policy at all.
+if (want('policy')) {
 const none = await server({ policy: 'none' });
 const def2 = await server({ policy: 'default' });
 const fNone = await fps(none, 1);
@@ -179,6 +231,7 @@ const lDef = await latency(def2, '/static', TRIALS);
 row('policy cost: latency p50 default / none (ms)', round(percentile(lDef, 50)), round(percentile(lNone, 50)), `+${round(percentile(lDef, 50) - percentile(lNone, 50))} ms (baseline column: no policy)`);
 await none.close();
 await def2.close();
+}
 await raw.close();
 await site.close();
 
