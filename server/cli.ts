@@ -1,10 +1,11 @@
 /**
- * The `vitrine` command: `vitrine start`, `vitrine audit verify <file>`, `vitrine policy ...`, `vitrine token ...`.
+ * The `vitrine` command: `vitrine start`, `vitrine drain`, `vitrine audit verify <file>`, `vitrine policy ...`, `vitrine token ...`.
  * Configuration comes from the environment, validated like the server's.
  */
 import { readFileSync } from 'node:fs';
 import { verifyLines } from './audit/chain.ts';
 import { loadConfig, ConfigError } from './config.ts';
+import { HopClient } from './cluster/hop-client.ts';
 
 const [command, sub, ...rest] = process.argv.slice(2);
 
@@ -20,6 +21,19 @@ async function main(): Promise<number> {
     case 'policy':
       await import('./cli-policy.ts');
       return -1;
+    case 'drain': {
+      // Kubernetes preStop: asks the node in this container to drain and waits until it has.
+      const config = loadConfig(process.env);
+      if (!config.cluster) {
+        console.error('vitrine drain: only in cluster mode (VITRINE_REDIS_URL); otherwise SIGTERM drains');
+        return 2;
+      }
+      const hop = new HopClient(config.cluster.secret, `${config.cluster.nodeId}`);
+      const res = await hop.request(`127.0.0.1:${config.cluster.port}`, 'POST', '/internal/drain', { timeoutMs: config.drainMs + 30_000 });
+      hop.close();
+      console.log(`vitrine drain: ${res.status} ${res.body.toString('utf8')}`);
+      return res.status === 200 ? 0 : 1;
+    }
     case 'audit': {
       const file = rest[0];
       if (sub !== 'verify' || !file) break;
@@ -33,7 +47,7 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  console.error('usage: vitrine start | vitrine audit verify <file> | vitrine policy check <file> | vitrine policy preview <url> --policy <name> --out <png> | vitrine token --sub <id> [--role agent]');
+  console.error('usage: vitrine start | vitrine drain | vitrine audit verify <file> | vitrine policy check <file> | vitrine policy preview <url> --policy <name> --out <png> | vitrine token --sub <id> [--role agent]');
   return 2;
 }
 

@@ -6,6 +6,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
@@ -61,9 +62,20 @@ export const SETTINGS = {
   VITRINE_COMPANY_NAME: { schema: z.string().min(1).max(100), default: 'Vitrine', doc: 'Company name shown on the customer consent screen.' },
   VITRINE_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   VITRINE_DEMO: { schema: boolish, default: undefined, doc: 'Serve the built-in demo bank site on loopback and allow it (default: on in development mode).' },
+  VITRINE_DRAIN_SECONDS: { schema: intIn(0, 3600), default: undefined, doc: 'On SIGTERM (or `vitrine drain`): stop taking sessions, wait this long for running sessions to finish, then end the rest and exit. Default 30 in cluster mode (sessions can start on other nodes meanwhile), 0 otherwise.' },
+  VITRINE_REDIS_URL: { schema: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://...'), default: undefined, doc: 'Cluster mode: Redis holding the cluster directory (nodes, session owners) and small control messages. Unset: one process, state in memory.' },
+  VITRINE_CLUSTER_SECRET: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'Cluster mode: shared secret that signs node-to-node requests on the internal port (required with VITRINE_REDIS_URL).' },
+  VITRINE_CLUSTER_PORT: { schema: intIn(0, 65535), default: '7081', doc: 'Cluster mode: internal port for node-to-node traffic (placement, forwarded participants). Never expose it publicly.' },
+  VITRINE_CLUSTER_HOST: { schema: z.string().min(1), default: undefined, doc: 'Cluster mode: address the internal port binds. Default: VITRINE_HOST.' },
+  VITRINE_CLUSTER_ADVERTISE: { schema: hostPort, default: undefined, doc: 'Cluster mode: host:port other nodes use to reach this node\'s internal port. Default: this machine\'s hostname and the bound internal port.' },
+  VITRINE_NODE_ID: { schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ., _ and -, up to 63'), default: undefined, doc: 'Cluster mode: this node\'s name in the directory (e.g. the pod name). Default: the hostname.' },
+  VITRINE_CLUSTER_HEARTBEAT_MS: { schema: intIn(200, 60000), default: '2000', doc: 'Cluster mode: heartbeat period; a node that misses three is declared lost and its sessions end.' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
+
+/** Settings whose values never appear in error messages (a Redis URL may carry a password). */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['VITRINE_JWT_SECRET', 'VITRINE_AUDIT_KEY', 'VITRINE_RECORDING_KEY', 'VITRINE_CLUSTER_SECRET', 'VITRINE_REDIS_URL']);
 
 export interface Config {
   readonly port: number;
@@ -109,6 +121,21 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
+  /** How long a draining node waits for its sessions to finish before ending them. */
+  readonly drainMs: number;
+  /** null: one process, state in memory. */
+  readonly cluster: ClusterConfig | null;
+}
+
+export interface ClusterConfig {
+  readonly redisUrl: string;
+  readonly secret: string;
+  readonly nodeId: string;
+  readonly port: number;
+  readonly host: string;
+  /** host:port for other nodes; undefined: this hostname and the bound port. */
+  readonly advertise: string | undefined;
+  readonly heartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -131,7 +158,7 @@ export function loadConfig(processEnv: Env): Config {
     if (input === undefined) continue;
     const parsed = (setting.schema as z.ZodType).safeParse(input);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(name === 'VITRINE_JWT_SECRET' ? '<redacted>' : input)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${name}=${JSON.stringify(SECRET_SETTINGS.has(name) ? '<redacted>' : input)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith('VITRINE_') && name !== 'VITRINE_CONFIG_FILE' && !(name in SETTINGS)) problems.push(`${name}: unknown setting (see --help)`);
@@ -161,6 +188,14 @@ export function loadConfig(processEnv: Env): Config {
   }
   if (jwksUrl && (!values.VITRINE_JWT_ISSUER || !values.VITRINE_JWT_AUDIENCE)) {
     throw new ConfigError(['VITRINE_JWT_ISSUER and VITRINE_JWT_AUDIENCE: both are required with VITRINE_JWKS_URL']);
+  }
+  const redisUrl = values.VITRINE_REDIS_URL as string | undefined;
+  if (redisUrl !== undefined) {
+    const missing: string[] = [];
+    if (values.VITRINE_CLUSTER_SECRET === undefined) missing.push('VITRINE_CLUSTER_SECRET: required with VITRINE_REDIS_URL');
+    // Every node must verify the same staff tokens; a random development secret cannot be shared.
+    if (devMode) missing.push('VITRINE_REDIS_URL: cluster mode needs VITRINE_JWT_SECRET or VITRINE_JWKS_URL, not development mode');
+    if (missing.length) throw new ConfigError(missing);
   }
   const [w, h] = String(values.VITRINE_VIEWPORT).split('x').map(Number) as [number, number];
   if (w < 320 || h < 240 || w > 3840 || h > 2160) {
@@ -211,6 +246,19 @@ export function loadConfig(processEnv: Env): Config {
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),
+    drainMs: ((values.VITRINE_DRAIN_SECONDS as number | undefined) ?? (redisUrl === undefined ? 0 : 30)) * 1000,
+    cluster:
+      redisUrl === undefined
+        ? null
+        : Object.freeze({
+            redisUrl,
+            secret: values.VITRINE_CLUSTER_SECRET as string,
+            nodeId: (values.VITRINE_NODE_ID as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63),
+            port: values.VITRINE_CLUSTER_PORT as number,
+            host: (values.VITRINE_CLUSTER_HOST as string | undefined) ?? ((values.VITRINE_HOST as string | undefined) ?? '0.0.0.0'),
+            advertise: values.VITRINE_CLUSTER_ADVERTISE as string | undefined,
+            heartbeatMs: values.VITRINE_CLUSTER_HEARTBEAT_MS as number,
+          }),
   });
 }
 

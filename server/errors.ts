@@ -36,6 +36,7 @@ export const ErrorCodes = {
   NO_SUCH_RECORDING: { status: 404, message: 'no such recording' },
   RECORDING_TAMPERED: { status: 422, message: 'the recording failed its integrity check' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
+  NODE_UNAVAILABLE: { status: 503, message: 'the node running this session cannot be reached; retry later' },
   // navigation
   BAD_URL: { status: 400, message: 'URL is not an absolute http(s) URL' },
   URL_REFUSED: { status: 403, message: 'this address may not be reached from the session browser' },
@@ -78,4 +79,6 @@ export const CloseCodes = {
   JOIN_TIMEOUT: 4408,
   CONFLICT: 4409,
   ABUSE: 4429,
+  /** Standard "service restart": the node in between is going away; reconnect through another. */
+  RECONNECT: 1012,
 } as const;

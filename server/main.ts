@@ -9,7 +9,8 @@ import { PolicyLoadError } from './policy/store.ts';
 import { createLogger } from './log.ts';
 import { startVitrine } from './server.ts';
 
-const SHUTDOWN_BOUND_MS = 20_000;
+/** Beyond the drain bound: time to end sessions, close browsers and leave the cluster. */
+const SHUTDOWN_MARGIN_MS = 20_000;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(`Usage: npm start [-- --help]\n\n${settingsHelp()}`);
@@ -69,9 +70,12 @@ const stop = (signal: string) => {
   const force = setTimeout(() => {
     log.error('shutdown bound exceeded; exiting');
     process.exit(1);
-  }, SHUTDOWN_BOUND_MS);
+  }, config.drainMs + SHUTDOWN_MARGIN_MS);
   force.unref();
-  vitrine.close('server_shutdown').then(
+  vitrine
+    .drain()
+    .then(() => vitrine.close('server_shutdown'))
+    .then(
     () => process.exit(0),
     (e) => {
       log.error({ err: String(e) }, 'shutdown failed');

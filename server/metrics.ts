@@ -59,6 +59,16 @@ export class Metrics {
         this.set({ kind: 'warm' }, p.warm);
       },
     });
+    // One figure an autoscaler can target (Kubernetes HPA through prometheus-adapter).
+    new Gauge({
+      name: 'vitrine_capacity_used_ratio',
+      help: 'Session slots in use, 0..1',
+      registers: r,
+      collect() {
+        const p = sources.pool();
+        this.set(p.total > 0 ? p.used / p.total : 1);
+      },
+    });
     new Gauge({ name: 'vitrine_pool_browsers', help: 'Live browser processes', registers: r, collect() { this.set(sources.pool().browsers); } });
     new Gauge({ name: 'vitrine_browser_restarts', help: 'Browsers replaced after dying', registers: r, collect() { this.set(sources.browserRestarts()); } });
     new Gauge({ name: 'vitrine_egress_refused', help: 'Connections refused by the egress guard', registers: r, collect() { this.set(sources.egressRefused()); } });

@@ -214,6 +214,7 @@ export type EndReason =
   | 'browser_crashed'
   | 'page_crashed'
   | 'server_shutdown'
+  | 'node_lost'
   | 'error';
 
 // ---------------------------------------------------------------------------------------------

@@ -5,14 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AuditSink } from './audit/audit.ts';
 import { FileAuditSink } from './audit/audit-file.ts';
-import { FailureLimiter } from './auth/failure-limiter.ts';
+import { FailureLimiter, type Limiter } from './auth/failure-limiter.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
 import type { BrowserPage, FrameGate } from './browser/frame-gate.ts';
@@ -83,6 +84,13 @@ export interface Vitrine {
   readonly log: Logger;
   readonly demo: DemoSite | null;
   readonly egress: EgressProxy;
+  /** Cluster mode only: this node in the cluster. */
+  readonly cluster: ClusterNode | null;
+  /**
+   * Stops taking sessions (readiness down, and in cluster mode the directory says so), waits up
+   * to VITRINE_DRAIN_SECONDS for running sessions to finish, then ends the rest.
+   */
+  drain(): Promise<void>;
   /** Stops taking sessions, ends them all with `reason`, closes browsers and the listener. */
   close(reason?: EndReason): Promise<void>;
 }
@@ -159,13 +167,44 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     urlFilter: (name) => policies.urlFilter(name),
     checkPolicy: (name) => policies.check(name),
   });
+  let cluster: ClusterNode | null = null;
+  if (config.cluster) {
+    const clusterConfig = config.cluster;
+    try {
+      cluster = await ClusterNode.start({
+        config: clusterConfig,
+        drainMs: config.drainMs,
+        // A node bound to one address advertises it; one bound to all addresses its host name.
+        hostname: ['0.0.0.0', '::'].includes(clusterConfig.host) ? hostname() : clusterConfig.host.includes(':') ? `[${clusterConfig.host}]` : clusterConfig.host,
+        registry,
+        log,
+        audit,
+        load: () => ({ capacity: pool.capacity(), cpuHeadroom: pressure(pool.capacity()).cpuHeadroom ?? 0 }),
+      });
+    } catch (e) {
+      await pool.close();
+      await egress.close();
+      await demo?.close();
+      throw e;
+    }
+    const node = cluster;
+    registry.onChange((event, s) => {
+      const done = event === 'created' ? node.sessionCreated(s) : node.sessionEnded(s);
+      done.catch((e) => log.warn({ session: s.id, err: String((e as Error)?.message ?? e) }, 'cluster directory not updated'));
+    });
+  }
+  const localCreations = new FailureLimiter({ max: config.sessionsPerAgentPerMinute, windowMs: 60_000 });
+  const creations: Limiter = cluster ? cluster.limiter('creations', localCreations) : localCreations;
+  const authFailures: Limiter = cluster ? cluster.limiter('auth-failures', failures) : failures;
   let closing = false;
+  let draining: Promise<void> | null = null;
   const app = createApp({
     registry,
     identity,
     audit,
-    failures,
-    sessionsPerAgentPerMinute: config.sessionsPerAgentPerMinute,
+    failures: authFailures,
+    creations,
+    ...(cluster ? { cluster } : {}),
     metrics,
     recordings,
     log,
@@ -178,6 +217,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     ready: () => {
       const capacity = pool.capacity();
       if (closing) return { ready: false, reason: 'shutting down', capacity };
+      if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity };
       if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity };
       return { ready: true, capacity };
     },
@@ -187,13 +227,22 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     : createServer(app);
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
-  const gateway = new WsGateway(server, { registry, tokens, log, audit, failures, onRefusal: (code) => metrics.refusals.inc({ code }) });
+  const gateway = new WsGateway(server, {
+    registry,
+    tokens,
+    log,
+    audit,
+    failures: authFailures,
+    onRefusal: (code) => metrics.refusals.inc({ code }),
+    ...(cluster ? { cluster } : {}),
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (e) {
+    await cluster?.close();
     await pool.close();
     await egress.close();
     await demo?.close();
@@ -204,7 +253,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const scheme = config.tls ? 'https' : 'http';
   const url = `${scheme}://${host}:${port}`;
   if (!publicUrl) publicUrl = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? `${scheme}://localhost:${port}` : url;
-  log.info({ url, publicUrl, devMode: config.devMode, capacity: pool.capacity() }, 'vitrine listening');
+  log.info({ url, publicUrl, devMode: config.devMode, capacity: pool.capacity(), ...(cluster ? { node: cluster.id, internalPort: cluster.internalPort } : {}) }, 'vitrine listening');
+  await cluster?.announce({ api: app, acceptParticipant: (socket, addr) => gateway.acceptForwarded(socket, addr) });
 
   let closed: Promise<void> | null = null;
   return {
@@ -223,11 +273,20 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     log,
     demo,
     egress,
+    cluster,
+    drain() {
+      draining ??= (async () => {
+        if (cluster) await cluster.drain();
+        else await registry.drain(config.drainMs);
+      })();
+      return draining;
+    },
     close(reason: EndReason = 'server_shutdown') {
       closed ??= (async () => {
         closing = true;
         clearInterval(purgeTimer);
         await registry.closeAll(reason);
+        await cluster?.close();
         await gateway.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

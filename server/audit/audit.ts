@@ -30,7 +30,11 @@ export type AuditEventType =
   | 'recording.stopped'
   | 'recording.accessed'
   | 'recording.deleted'
-  | 'audit.accessed';
+  | 'audit.accessed'
+  | 'cluster.node_started'
+  | 'cluster.node_lost'
+  | 'cluster.node_fenced'
+  | 'cluster.node_draining';
 
 export interface AuditActor {
   sub: string;

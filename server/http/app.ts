@@ -9,7 +9,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { AuditSink } from '../audit/audit.ts';
-import { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { Limiter } from '../auth/failure-limiter.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
+import { clientAddress, isForwarded } from './client-address.ts';
 import type { IdentityVerifier, StaffIdentity, StaffRole } from '../auth/identity.ts';
 import { STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
@@ -33,9 +35,9 @@ export interface AppDeps {
   registry: SessionRegistry;
   identity: IdentityVerifier;
   audit: AuditSink;
-  failures: FailureLimiter;
-  /** Session creations allowed per agent per minute. */
-  sessionsPerAgentPerMinute: number;
+  failures: Limiter;
+  /** Session creations per agent (sliding minute). */
+  creations: Limiter;
   log: Logger;
   info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
@@ -48,6 +50,8 @@ export interface AppDeps {
   frameAncestors: readonly string[];
   /** True when this server terminates TLS itself. */
   tls: boolean;
+  /** Cluster mode: placement across nodes, and requests for sessions other nodes own. */
+  cluster?: ClusterNode;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -102,8 +106,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   /** Verifies the bearer token for an action; bad tokens are audited and rate-limited per address. */
   const staff = async (req: Request, action: StaffAction): Promise<StaffIdentity & { role: StaffRole }> => {
-    const addr = req.socket.remoteAddress ?? 'unknown';
-    if (deps.failures.blocked(addr)) throw new VitrineError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
+    const addr = clientAddress(req);
+    if (await deps.failures.blocked(addr)) throw new VitrineError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
     const allowed = STAFF_PERMISSIONS[action];
     let firstError: unknown;
     for (const role of allowed) {
@@ -115,33 +119,47 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     const err = isVitrineError(firstError) ? firstError : new VitrineError('UNAUTHENTICATED');
-    if (err.code === 'UNAUTHENTICATED') deps.failures.fail(addr);
+    if (err.code === 'UNAUTHENTICATED') await deps.failures.fail(addr);
     deps.audit.record({ type: 'token.refused', details: { code: err.code, reason: err.message, action } });
     throw err;
   };
 
-  const creations = new FailureLimiter({ max: deps.sessionsPerAgentPerMinute, windowMs: 60_000 });
+  const { creations } = deps;
   const json = express.json({ limit: '16kb', type: () => true });
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
       const agent = await staff(req, 'session.create');
       // A runaway script or a stolen token must not be able to exhaust the pool.
-      if (creations.blocked(agent.sub)) throw new VitrineError('RATE_LIMITED', 'too many sessions started by this agent; wait a minute');
-      creations.fail(agent.sub);
+      if (await creations.blocked(agent.sub)) throw new VitrineError('RATE_LIMITED', 'too many sessions started by this agent; wait a minute');
+      await creations.fail(agent.sub);
       const body = CreateSessionBody.safeParse(req.body);
       if (!body.success) {
         const issue = body.error.issues[0];
         throw new VitrineError('BAD_REQUEST', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
-      const created = await deps.registry.create(agent, body.data.url, body.data.policy);
+      const created = deps.cluster ? await deps.cluster.place(agent, body.data.url, body.data.policy) : await deps.registry.create(agent, body.data.url, body.data.policy);
       res.status(201).json(created);
     } catch (e) {
       next(e);
     }
   });
+  /**
+   * Cluster mode: a request about a session another node owns is answered by that node (after
+   * this node has checked the caller's credentials once too). Forwarded requests stop here.
+   */
+  const answeredElsewhere = async (req: Request, res: Response, includeEnded = false): Promise<boolean> => {
+    const id = String(req.params.id);
+    if (!deps.cluster || deps.registry.get(id) || isForwarded(req)) return false;
+    const node = await deps.cluster.owner(id, includeEnded);
+    if (!node) return false;
+    await deps.cluster.proxy(req, res, node);
+    return true;
+  };
+
   app.delete('/api/sessions/:id', async (req, res, next) => {
     try {
       const who = await staff(req, 'session.delete');
+      if (await answeredElsewhere(req, res)) return;
       const session = deps.registry.get(String(req.params.id));
       if (!session) throw new VitrineError('NO_SUCH_SESSION');
       if (who.role === 'agent' && session.createdBy.sub !== who.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session, or a supervisor, may end it');
@@ -155,6 +173,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/api/sessions/:id/observers', async (req, res, next) => {
     try {
       const supervisor = await staff(req, 'session.observe');
+      if (await answeredElsewhere(req, res)) return;
       const id = String(req.params.id);
       const { token } = await deps.registry.observe(id, supervisor);
       res.status(201).json({ id, token });
@@ -165,16 +184,22 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/sessions', async (req, res, next) => {
     try {
       await staff(req, 'session.observe');
-      res.json({
-        sessions: deps.registry.list().map((s) => ({
-          id: s.id,
-          state: s.state,
-          createdAt: new Date(s.createdAt).toISOString(),
-          agent: s.createdBy.name,
-          participants: s.participants.map((p) => p.info),
-          policy: s.page.gate.policy,
-        })),
-      });
+      const node = deps.cluster ? { node: deps.cluster.id } : {};
+      const sessions: Record<string, unknown>[] = deps.registry.list().map((s) => ({
+        id: s.id,
+        state: s.state,
+        createdAt: new Date(s.createdAt).toISOString(),
+        agent: s.createdBy.name,
+        participants: s.participants.map((p) => p.info),
+        policy: s.page.gate.policy,
+        ...node,
+      }));
+      if (!deps.cluster || isForwarded(req)) {
+        res.json({ sessions });
+        return;
+      }
+      const remote = await deps.cluster.remoteSessions(req);
+      res.json({ sessions: [...sessions, ...remote.sessions], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
     } catch (e) {
       next(e);
     }
@@ -183,10 +208,25 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/sessions/:id/audit', async (req, res, next) => {
     try {
       const auditor = await staff(req, 'audit.read');
+      // Each node keeps its own audit chain: the owner's holds the session's records.
+      if (await answeredElsewhere(req, res, true)) return;
       const id = String(req.params.id);
       const records = deps.audit.forSession(id);
       deps.audit.record({ type: 'audit.accessed', session: id, actor: { sub: auditor.sub, role: 'auditor' }, details: { records: records.length } });
       res.json({ session: id, records });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  app.get('/api/cluster', async (req, res, next) => {
+    try {
+      await staff(req, 'cluster.read');
+      if (!deps.cluster) {
+        res.json({ mode: 'single', capacity: deps.ready().capacity });
+        return;
+      }
+      res.json({ mode: 'cluster', ...(await deps.cluster.view()) });
     } catch (e) {
       next(e);
     }

@@ -3,11 +3,12 @@
  * after that every text message is parsed against the protocol schema, rate-limited, and
  * handed to its session. Refusals are coded error messages; abuse closes the socket.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuditSink } from '../audit/audit.ts';
-import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import type { Limiter } from '../auth/failure-limiter.ts';
+import type { Relay } from '../cluster/relay.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -23,8 +24,13 @@ export interface GatewayDeps {
   tokens: SessionTokens;
   log: Logger;
   audit: AuditSink;
-  failures: FailureLimiter;
+  failures: Limiter;
   onRefusal(code: string): void;
+  /** Cluster mode: reaching sessions owned by other nodes, and cluster-wide single use. */
+  cluster?: {
+    relay(client: WebSocket, sessionId: string, join: string, addr: string): Promise<Relay | null>;
+    claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  };
 }
 
 export class WsGateway {
@@ -34,17 +40,24 @@ export class WsGateway {
   constructor(server: Server, deps: GatewayDeps) {
     this.#deps = deps;
     this.#wss = new WebSocketServer({ server, path: '/ws', maxPayload: HARD_MAX_MESSAGE_BYTES, perMessageDeflate: false });
-    this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req));
+    this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req.socket.remoteAddress ?? 'unknown', false));
+  }
+
+  /** A participant forwarded by another node over the internal hop (already authenticated). */
+  acceptForwarded(socket: WebSocket, clientAddress: string): void {
+    this.#onConnection(socket, clientAddress, true);
   }
 
   get connections(): number {
     return this.#wss.clients.size;
   }
 
-  #onConnection(socket: WebSocket, req: IncomingMessage): void {
-    const log = this.#deps.log.child({ conn: randomBytes(4).toString('hex'), addr: req.socket.remoteAddress });
+  /** forwarded: came from another node, so it is never forwarded again. */
+  #onConnection(socket: WebSocket, addr: string, forwarded: boolean): void {
+    const log = this.#deps.log.child({ conn: randomBytes(4).toString('hex'), addr, ...(forwarded ? { forwarded } : {}) });
     let participant: Participant | null = null;
     let session: Session | null = null;
+    let relay: Relay | null = null;
     let joining = false;
     const joinTimer = setTimeout(() => socket.close(CloseCodes.JOIN_TIMEOUT, 'join timed out'), JOIN_TIMEOUT_MS);
     joinTimer.unref();
@@ -62,6 +75,8 @@ export class WsGateway {
     };
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
+      // Relayed to the owning node, which validates and limits it as its own participant's.
+      if (relay) return relay.fromClient(data, isBinary);
       if (participant && !participant.takeToken()) {
         participant.refuse('RATE_LIMITED', ErrorCodes.RATE_LIMITED.message);
         if (participant.noteRefusal()) participant.close(CloseCodes.ABUSE, 'too many messages');
@@ -73,7 +88,8 @@ export class WsGateway {
         if (!participant) socket.close(CloseCodes.BAD_REQUEST, 'binary messages are not accepted');
         return;
       }
-      const parsed = parseClientMessage(rawToString(data));
+      const text = rawToString(data);
+      const parsed = parseClientMessage(text);
       if (!parsed.ok) {
         refuse(parsed.code, parsed.message, parsed.ref);
         if (!participant) socket.close(CloseCodes.BAD_REQUEST, 'the first message must be a valid join');
@@ -87,9 +103,10 @@ export class WsGateway {
           return;
         }
         joining = true;
-        void this.#join(socket, msg, log, req.socket.remoteAddress ?? 'unknown').then((joined) => {
+        void this.#join(socket, msg, text, log, addr, forwarded).then((joined) => {
           clearTimeout(joinTimer);
-          if (joined) ({ participant, session } = joined);
+          if (joined && 'relay' in joined) relay = joined.relay;
+          else if (joined) ({ participant, session } = joined);
         });
         return;
       }
@@ -102,20 +119,39 @@ export class WsGateway {
     });
   }
 
-  async #join(socket: WebSocket, msg: Extract<ClientMessage, { type: 'join' }>, log: Logger, addr: string): Promise<{ participant: Participant; session: Session } | null> {
-    if (this.#deps.failures.blocked(addr)) {
+  async #join(
+    socket: WebSocket,
+    msg: Extract<ClientMessage, { type: 'join' }>,
+    raw: string,
+    log: Logger,
+    addr: string,
+    forwarded: boolean,
+  ): Promise<{ participant: Participant; session: Session } | { relay: Relay } | null> {
+    if (await this.#deps.failures.blocked(addr)) {
       socket.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'too many failed joins from this address; wait a minute', ref: 'join' }));
       socket.close(CloseCodes.ABUSE, 'too many failed joins');
       return null;
     }
     const session = this.#deps.registry.get(msg.session);
+    if (!session && !forwarded && this.#deps.cluster) {
+      const relay = await this.#deps.cluster.relay(socket, msg.session, raw, addr);
+      if (relay) {
+        log.debug({ session: msg.session }, 'participant relayed to the owning node');
+        return { relay };
+      }
+    }
     if (!session || session.state === 'ended') {
-      this.#deps.failures.fail(addr);
+      await this.#deps.failures.fail(addr);
       socket.close(CloseCodes.NO_SUCH_SESSION, 'no such session');
       return null;
     }
     try {
       const claims = await this.#deps.tokens.verify(msg.token, msg.session);
+      // The owner also keeps the invite single-use; the cluster-wide claim holds even if a
+      // session's state were ever rebuilt elsewhere.
+      if (claims.kind === 'invite' && this.#deps.cluster && !(await this.#deps.cluster.claimOnce(`invite:${claims.jti}`, claims.exp * 1000 - Date.now() + 60_000))) {
+        throw new VitrineError('BAD_TOKEN', 'this invite has already been used');
+      }
       if (socket.readyState !== socket.OPEN) return null;
       const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket, onRefusal: this.#deps.onRefusal });
       await session.join(participant, claims);
@@ -125,7 +161,7 @@ export class WsGateway {
       log.info({ code: err.code, session: msg.session }, 'join refused');
       this.#deps.onRefusal(err.code);
       if (err.code === 'BAD_TOKEN') {
-        this.#deps.failures.fail(addr);
+        await this.#deps.failures.fail(addr);
         this.#deps.audit.record({ type: 'token.refused', session: msg.session, details: { code: err.code, reason: err.message, via: 'join' } });
       }
       const close =

@@ -1,14 +1,11 @@
 /**
- * One participant's connection. Frames go out latest-frame-wins: at most one frame is in
- * flight on the socket and at most one waits behind it, replaced by each newer frame, so a
- * slow reader skips frames and its buffered bytes stay bounded while others are not delayed.
+ * One participant's connection: frames go out latest-frame-wins (latest-frame.ts), incoming
+ * messages pass a token bucket, and refusals are counted towards the abuse limit.
  */
 import type { WebSocket } from 'ws';
 import type { ErrorCode } from '../errors.ts';
 import type { ParticipantInfo, Role, ServerMessage } from '../protocol.ts';
-
-/** Buffered bytes above which a socket is considered behind even with no frame in flight. */
-const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
+import { LatestFrameSender, type FrameOutcome } from './latest-frame.ts';
 
 export interface ParticipantStats {
   framesSent: number;
@@ -22,9 +19,7 @@ export class Participant {
   readonly sub: string;
   readonly name: string;
   readonly socket: WebSocket;
-  readonly stats: ParticipantStats = { framesSent: 0, framesSkipped: 0, bytesSent: 0 };
-  #inFlight = false;
-  #pending: Uint8Array | null = null;
+  readonly #frames: LatestFrameSender;
   #refusals: number[] = [];
   #tokens: number;
   #tokensAt = Date.now();
@@ -43,6 +38,7 @@ export class Participant {
     this.sub = opts.sub;
     this.name = opts.name;
     this.socket = opts.socket;
+    this.#frames = new LatestFrameSender(opts.socket);
     this.#tokens = Participant.BURST;
   }
 
@@ -64,29 +60,13 @@ export class Participant {
     this.send({ type: 'error', code, message, ...(ref ? { ref } : {}) });
   }
 
-  /** Queues a frame; returns 'skipped' when it replaced one this participant never got. */
-  sendFrame(frame: Uint8Array): 'sent' | 'queued' | 'skipped' | 'closed' {
-    if (!this.open) return 'closed';
-    if (this.#inFlight || this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      const skipped = this.#pending !== null;
-      if (skipped) this.stats.framesSkipped++;
-      this.#pending = frame;
-      return skipped ? 'skipped' : 'queued';
-    }
-    this.#write(frame);
-    return 'sent';
+  get stats(): ParticipantStats {
+    return { framesSent: this.#frames.framesSent, framesSkipped: this.#frames.framesSkipped, bytesSent: this.#frames.bytesSent };
   }
 
-  #write(frame: Uint8Array): void {
-    this.#inFlight = true;
-    this.stats.framesSent++;
-    this.stats.bytesSent += frame.byteLength;
-    this.socket.send(frame, { binary: true }, () => {
-      this.#inFlight = false;
-      const next = this.#pending;
-      this.#pending = null;
-      if (next && this.open) this.#write(next);
-    });
+  /** Queues a frame; returns 'skipped' when it replaced one this participant never got. */
+  sendFrame(frame: Uint8Array): FrameOutcome {
+    return this.#frames.send(frame);
   }
 
   /** Token bucket for incoming messages; false means refuse this one. */
@@ -106,7 +86,7 @@ export class Participant {
   }
 
   dropFrames(): void {
-    this.#pending = null;
+    this.#frames.drop();
   }
 
   close(code: number, reason: string): void {

@@ -52,9 +52,19 @@ export class SessionRegistry {
   readonly #deps: RegistryDeps;
   #accepting = true;
   readonly endedCounts = new Map<EndReason, number>();
+  readonly #listeners: ((event: 'created' | 'ended', s: Session) => void)[] = [];
 
   constructor(deps: RegistryDeps) {
     this.#deps = deps;
+  }
+
+  /** Called when a session is created here and when it has ended (cluster directory). */
+  onChange(fn: (event: 'created' | 'ended', s: Session) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  #emit(event: 'created' | 'ended', s: Session): void {
+    for (const fn of this.#listeners) fn(event, s);
   }
 
   get size(): number {
@@ -161,9 +171,11 @@ export class SessionRegistry {
         const reason = s.endReason ?? 'error';
         this.endedCounts.set(reason, (this.endedCounts.get(reason) ?? 0) + 1);
         this.#deps.metrics.sessionsEnded.inc({ reason });
+        this.#emit('ended', s);
       },
     });
     this.#sessions.set(id, session);
+    this.#emit('created', session);
     for (const fn of pending.splice(0)) fn();
     page.navigate(url).catch((e) => log.warn({ session: id, err: String(e) }, 'first navigation failed'));
     log.info({ session: id, agent: agent.sub, policy: policyName, host: new URL(url).host }, 'session created');
@@ -193,6 +205,24 @@ export class SessionRegistry {
     if (!s) return false;
     await s.end(reason);
     return true;
+  }
+
+  /** New sessions are refused (SHUTTING_DOWN) from now on; running ones go on. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /**
+   * Stops taking sessions, waits up to boundMs for running ones to finish by themselves, then
+   * ends the rest; returns how many had to be ended.
+   */
+  async drain(boundMs: number): Promise<number> {
+    this.stopAccepting();
+    const deadline = Date.now() + boundMs;
+    while (this.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const ended = this.size;
+    await this.closeAll('server_shutdown');
+    return ended;
   }
 
   /** Stops taking sessions and ends every one the normal way. */

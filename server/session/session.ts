@@ -135,6 +135,10 @@ export class Session {
   get state(): SessionState {
     return this.#state;
   }
+  get maxDurationMs(): number {
+    return this.#init.maxDurationMs;
+  }
+
   get endReason(): EndReason | null {
     return this.#endReason;
   }

@@ -1,0 +1,201 @@
+/**
+ * The cluster directory in Redis: which nodes are alive (a record per node with a TTL, renewed
+ * by its heartbeat), which node owns each session, single-use claims, and a channel for small
+ * control events. Frames and input never pass through Redis.
+ *
+ * Keys (prefix `vitrine:`):
+ *   node:<id>            NodeLoad JSON, expires after the heartbeat TTL
+ *   nodes                set of node ids ever registered and not yet reaped
+ *   node-sessions:<id>   set of session ids the node owns
+ *   session:<id>         SessionRecord JSON, expires with the session (+ a day once ended)
+ *   lost:<id>            marker: the node was declared lost; if it is still running it must end
+ *                        its sessions (fencing), because participants were already told
+ *   reap:<id>            lock so that one node reaps a lost node
+ *   once:<key>           single-use claims (invites)
+ *   events               pub/sub channel of ClusterEvent
+ */
+import { Redis } from 'ioredis';
+import type { EndReason } from '../protocol.ts';
+import type { NodeLoad } from './placement.ts';
+
+export interface SessionRecord {
+  id: string;
+  node: string;
+  agent: { sub: string; name: string };
+  createdAt: number;
+  policy: string;
+  ended?: { reason: EndReason; at: number };
+}
+
+export type ClusterEvent =
+  | { type: 'session-ended'; session: string; reason: EndReason; node: string }
+  | { type: 'node-lost'; node: string; sessions: number; by: string };
+
+const PREFIX = 'vitrine:';
+const ENDED_RECORD_MS = 24 * 3600_000;
+const CHANNEL = `${PREFIX}events`;
+
+export interface DirectoryOptions {
+  url: string;
+  /** A node whose record is older than this is lost. */
+  nodeTtlMs: number;
+  onEvent(event: ClusterEvent): void;
+  onReady(): void;
+  onError(err: Error): void;
+}
+
+export class ClusterDirectory {
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #opts: DirectoryOptions;
+  #closed = false;
+
+  constructor(opts: DirectoryOptions) {
+    this.#opts = opts;
+    // Fail fast while Redis is away (callers fall back to local decisions) and keep retrying
+    // the connection in the background; the node re-registers on every reconnection.
+    const common = { connectTimeout: 2000, retryStrategy: (n: number) => Math.min(100 * n, 1000), lazyConnect: true } as const;
+    this.#cmd = new Redis(opts.url, { ...common, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 2000 });
+    this.#sub = new Redis(opts.url, { ...common, maxRetriesPerRequest: null, autoResubscribe: true });
+    this.#cmd.on('ready', () => opts.onReady());
+    for (const r of [this.#cmd, this.#sub]) r.on('error', (e: Error) => opts.onError(e));
+    this.#sub.on('message', (channel: string, text: string) => {
+      if (channel !== CHANNEL) return;
+      const event = parseEvent(text);
+      if (event) opts.onEvent(event);
+    });
+  }
+
+  /** Connects both connections; resolves once subscribed. */
+  async connect(): Promise<void> {
+    await Promise.all([this.#cmd.connect(), this.#sub.connect()]);
+    await this.#sub.subscribe(CHANNEL);
+  }
+
+  get connected(): boolean {
+    return this.#cmd.status === 'ready';
+  }
+
+  async heartbeat(load: NodeLoad): Promise<void> {
+    await this.#cmd
+      .multi()
+      .set(`${PREFIX}node:${load.id}`, JSON.stringify(load), 'PX', this.#opts.nodeTtlMs)
+      .sadd(`${PREFIX}nodes`, load.id)
+      .exec();
+  }
+
+  async deregister(id: string): Promise<void> {
+    await this.#cmd.multi().del(`${PREFIX}node:${id}`).srem(`${PREFIX}nodes`, id).del(`${PREFIX}node-sessions:${id}`).exec();
+  }
+
+  /** Nodes whose heartbeat is current. */
+  async liveNodes(): Promise<NodeLoad[]> {
+    const ids = await this.#cmd.smembers(`${PREFIX}nodes`);
+    if (!ids.length) return [];
+    const values = await this.#cmd.mget(ids.map((id) => `${PREFIX}node:${id}`));
+    return values.flatMap((v) => (v ? [JSON.parse(v) as NodeLoad] : []));
+  }
+
+  async node(id: string): Promise<NodeLoad | null> {
+    const v = await this.#cmd.get(`${PREFIX}node:${id}`);
+    return v ? (JSON.parse(v) as NodeLoad) : null;
+  }
+
+  async putSession(record: SessionRecord, ttlMs: number): Promise<void> {
+    await this.#cmd
+      .multi()
+      .set(`${PREFIX}session:${record.id}`, JSON.stringify(record), 'PX', Math.max(1, Math.round(ttlMs)))
+      .sadd(`${PREFIX}node-sessions:${record.node}`, record.id)
+      .exec();
+  }
+
+  async session(id: string): Promise<SessionRecord | null> {
+    const v = await this.#cmd.get(`${PREFIX}session:${id}`);
+    return v ? (JSON.parse(v) as SessionRecord) : null;
+  }
+
+  /** Marks the session ended, keeps the record a day (late joins learn why), and tells every node. */
+  async endSession(id: string, reason: EndReason, owner: string): Promise<void> {
+    const record = await this.session(id);
+    const ended: SessionRecord = { ...(record ?? { id, node: owner, agent: { sub: '', name: '' }, createdAt: 0, policy: '' }), ended: { reason, at: Date.now() } };
+    await this.#cmd
+      .multi()
+      .set(`${PREFIX}session:${id}`, JSON.stringify(ended), 'PX', ENDED_RECORD_MS)
+      .srem(`${PREFIX}node-sessions:${owner}`, id)
+      .publish(CHANNEL, JSON.stringify({ type: 'session-ended', session: id, reason, node: owner } satisfies ClusterEvent))
+      .exec();
+  }
+
+  /**
+   * Finds registered nodes whose heartbeat expired and ends their sessions; one reaper per lost
+   * node wins a lock. Returns the nodes reaped by this call.
+   */
+  async reapLost(self: string): Promise<{ node: string; sessions: string[] }[]> {
+    const ids = await this.#cmd.smembers(`${PREFIX}nodes`);
+    const out: { node: string; sessions: string[] }[] = [];
+    for (const id of ids) {
+      if (id === self) continue;
+      if (await this.#cmd.exists(`${PREFIX}node:${id}`)) continue;
+      const won = await this.#cmd.set(`${PREFIX}reap:${id}`, self, 'PX', this.#opts.nodeTtlMs * 2, 'NX');
+      if (won !== 'OK') continue;
+      const sessions = await this.#cmd.smembers(`${PREFIX}node-sessions:${id}`);
+      for (const s of sessions) await this.endSession(s, 'node_lost', id);
+      await this.#cmd
+        .multi()
+        .set(`${PREFIX}lost:${id}`, self, 'PX', ENDED_RECORD_MS)
+        .srem(`${PREFIX}nodes`, id)
+        .del(`${PREFIX}node-sessions:${id}`)
+        .publish(CHANNEL, JSON.stringify({ type: 'node-lost', node: id, sessions: sessions.length, by: self } satisfies ClusterEvent))
+        .exec();
+      out.push({ node: id, sessions });
+    }
+    return out;
+  }
+
+  /** True when this node was declared lost (its participants were told its sessions ended). */
+  async takeLostMarker(self: string): Promise<boolean> {
+    return (await this.#cmd.del(`${PREFIX}lost:${self}`)) > 0;
+  }
+
+  /** True the first time `key` is claimed (within ttl), false afterwards. */
+  async claimOnce(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#cmd.set(`${PREFIX}once:${key}`, '1', 'PX', Math.max(1000, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+
+  /** Sliding-window counter: adds one hit and returns the hits in the window (including it). */
+  async hit(key: string, windowMs: number, now = Date.now()): Promise<number> {
+    const k = `${PREFIX}limit:${key}`;
+    const res = await this.#cmd
+      .multi()
+      .zremrangebyscore(k, 0, now - windowMs)
+      .zadd(k, now, `${now}:${Math.random().toString(36).slice(2, 10)}`)
+      .zcard(k)
+      .pexpire(k, windowMs)
+      .exec();
+    return Number(res?.[2]?.[1] ?? 0);
+  }
+
+  /** Hits in the window, without adding one. */
+  async count(key: string, windowMs: number, now = Date.now()): Promise<number> {
+    const k = `${PREFIX}limit:${key}`;
+    const res = await this.#cmd.multi().zremrangebyscore(k, 0, now - windowMs).zcard(k).exec();
+    return Number(res?.[1]?.[1] ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cmd.disconnect();
+    this.#sub.disconnect();
+  }
+}
+
+function parseEvent(text: string): ClusterEvent | null {
+  try {
+    const e = JSON.parse(text) as ClusterEvent;
+    if (e && (e.type === 'session-ended' || e.type === 'node-lost')) return e;
+  } catch {
+    /* ignore: not ours */
+  }
+  return null;
+}
