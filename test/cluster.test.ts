@@ -235,6 +235,19 @@ describe('cluster mode (Redis + three nodes)', function () {
     const customer = await join(nodes.a, s!.id, s!.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.frameWhere(() => true, 0, 30_000);
+    // And a session on node A whose customer is attached through node C.
+    let onA: { id: string; customerToken: string } | undefined;
+    for (let i = 0; i < 6 && !onA; i++) {
+      const c = await create(nodes.a);
+      if ((await owners(nodes.a)).get(c.id) === 'node-a') onA = c;
+      else expect((await api(nodes.a.url, 'DELETE', `/api/sessions/${c.id}`, agentToken)).status).to.equal(204);
+    }
+    expect(onA, 'a session placed on node A').to.not.equal(undefined);
+    const relayed = await join(nodes.c, onA!.id, onA!.customerToken);
+    relayed.send({ type: 'consent', accept: true });
+    await relayed.frameWhere(() => true, 0, 30_000);
+    const reconnectToken = (relayed.messages.find((m) => m.type === 'joined') as { reconnectToken?: string }).reconnectToken!;
+    expect(reconnectToken).to.be.a('string');
 
     nodes.c.proc.kill('SIGTERM');
     const deadline = Date.now() + 10_000;
@@ -254,6 +267,12 @@ describe('cluster mode (Redis + three nodes)', function () {
     expect(ended.reason).to.equal('server_shutdown');
     const exit = await nodes.c.exit(30_000);
     expect(exit.code, nodes.c.log.slice(-2000)).to.equal(0);
+    // Participants relayed through the drained node are told to reconnect, and can, elsewhere.
+    expect((await relayed.closed).code).to.equal(1012);
+    expect(relayed.messages.some((m) => m.type === 'ended'), 'their session did not end').to.equal(false);
+    const back = await join(nodes.a, onA!.id, reconnectToken);
+    expect((back.messages.find((m) => m.type === 'joined') as { snapshot: { state: string } }).snapshot.state).to.equal('live');
+    await back.frameWhere(() => true, 0, 30_000);
     const view = await api(nodes.a.url, 'GET', '/api/cluster', supervisorToken);
     expect(view.json.nodes.map((n: { id: string }) => n.id)).to.deep.equal(['node-a']);
   });

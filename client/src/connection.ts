@@ -18,8 +18,12 @@ const CLOSE_TEXT: Record<number, string> = {
   4409: 'This session is already open in another window.',
   4429: 'Too many refused messages; the server closed the connection.',
   1001: 'The server went away.',
+  1012: 'The server in between is restarting.',
   1009: 'A message was too large.',
 };
+
+/** The node relaying this connection is going away: join again at once, through another node. */
+export const RECONNECT_CLOSE_CODE = 1012;
 
 /** Close codes after which trying the same token again cannot help. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4404]);

@@ -4,7 +4,7 @@
  * connection was lost (a Reconnect button may bring it back). Either way the pixels are wiped.
  */
 import type { ClientMessage, Input, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
-import { Connection, FINAL_CLOSE_CODES } from './connection.ts';
+import { Connection, FINAL_CLOSE_CODES, RECONNECT_CLOSE_CODE } from './connection.ts';
 import { $, note, setState, show } from './dom.ts';
 import { Viewer } from './viewer.ts';
 
@@ -40,6 +40,8 @@ export class SessionView {
   #probed = false;
   /** Keys are held back after the server refused typing into a masked field, until a click. */
   #keysHeld = false;
+  /** When this view reconnected by itself lately (bounded, so a loop cannot form). */
+  #autoReconnects: number[] = [];
 
   constructor(hooks: SessionViewHooks) {
     this.#hooks = hooks;
@@ -149,6 +151,19 @@ export class SessionView {
   #onClose(reason: string, code: number): void {
     this.#conn = null;
     if (this.#ended) return;
+    // A cluster node relaying this connection is draining: rejoin through another one, a few
+    // times at most, spread out so that many participants do not arrive at once.
+    const now = Date.now();
+    this.#autoReconnects = this.#autoReconnects.filter((t) => t > now - 60_000);
+    if (code === RECONNECT_CLOSE_CODE && this.#joined && this.#target && this.#autoReconnects.length < 3) {
+      this.#autoReconnects.push(now);
+      const target = this.#target;
+      this.viewer.showMessage('Reconnecting…');
+      setTimeout(() => {
+        if (this.#target === target && !this.#conn) this.connect(target.session, target.token);
+      }, 200 + Math.random() * 800);
+      return;
+    }
     // A session that is gone cannot be rejoined; anything else is worth another try.
     const final = FINAL_CLOSE_CODES.has(code);
     const text = this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
