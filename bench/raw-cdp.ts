@@ -28,7 +28,7 @@ export class RawCdp {
    * `keep: false` keeps only the newest frame (long runs with many pages). `focused` makes the
    * page behave as focused, as every Vitrine session page does (a focused field's caret blinks).
    */
-  async open(url: string, opts: { keep?: boolean; focused?: boolean } = {}): Promise<RawPage> {
+  async open(url: string, opts: { keep?: boolean; focused?: boolean; capture?: { quality: number; maxWidth: number; maxHeight: number } } = {}): Promise<RawPage> {
     const context = await this.launched.browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({ width: 1280, height: 720 });
@@ -44,7 +44,7 @@ export class RawCdp {
     });
     if (opts.focused) await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true });
     await page.goto(url, { waitUntil: 'load' });
-    await cdp.send('Page.startScreencast', { format: 'jpeg', quality: this.quality, maxWidth: 1280, maxHeight: 720 });
+    await cdp.send('Page.startScreencast', { format: 'jpeg', ...(opts.capture ?? { quality: this.quality, maxWidth: 1280, maxHeight: 720 }) });
     return raw;
   }
 
@@ -52,9 +52,9 @@ export class RawCdp {
    * The form workload on `n` pages at once, the same schedule as bench/load-worker.ts runs
    * against Vitrine: an action a second per page, staggered, timed to the first frame showing it.
    */
-  async load(url: string, n: number, actions: number): Promise<LoadResult & { pssMb: number }> {
+  async load(url: string, n: number, actions: number, capture?: { quality: number; maxWidth: number; maxHeight: number }): Promise<LoadResult & { pssMb: number }> {
     const pages: RawPage[] = [];
-    for (let i = 0; i < n; i++) pages.push(await this.open(url, { keep: false, focused: true }));
+    for (let i = 0; i < n; i++) pages.push(await this.open(url, { keep: false, focused: true, capture }));
     await sleep(500);
     const probes0 = { ...probeStats };
     const bytes = pages.map(() => 0);

@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
+import { ADAPTIVE_QUALITY } from '../server/browser/session-page.ts';
 import { serveFixtures, startTestServer, TestClient, type TestServer } from '../test/support/harness.ts';
 import { cpuOf, flagIsBlue, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
 import { BENCH_PAGES, FLAG } from './pages.ts';
@@ -16,6 +17,10 @@ const quick = process.argv.includes('--quick');
 /** `--only fps,latency,ttff,load,idle,policy` runs just those sections (for measuring one change). */
 const only = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='))?.replace(/^--only=/, '').split(',');
 const want = (section: string) => !only || only.includes(section);
+/** `--no-adaptive`: Vitrine without adaptive capture quality (to measure what it gains). */
+if (process.argv.includes('--no-adaptive')) ADAPTIVE_QUALITY.enabled = false;
+/** `--compare-adaptive`: the load ladder runs Vitrine with and without it, side by side. */
+const compareAdaptive = process.argv.includes('--compare-adaptive');
 const SECONDS = quick ? 2 : 5;
 const TRIALS = quick ? 15 : 50;
 const QUALITY = 70;
@@ -106,7 +111,7 @@ async function ttff(s: TestServer): Promise<number> {
   return ms;
 }
 
-console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720`);
+console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720, adaptive quality ${ADAPTIVE_QUALITY.enabled ? 'on' : 'off'}`);
 console.log(`${'metric'.padEnd(46)} ${'vitrine'.padStart(10)} ${'raw CDP'.padStart(10)}`);
 
 if (want('fps') || want('latency') || want('ttff')) {
@@ -171,6 +176,26 @@ const p95 = (r: LoadResult) => percentile(r.latencies.map((x) => x ?? TRIAL_TIME
 const missed = (r: LoadResult) => r.latencies.filter((x) => x === null).length;
 const mbit = (r: LoadResult) => (r.bytes.reduce((a, b) => a + b, 0) * 8) / r.bytes.length / r.seconds / 1e6;
 const fmtP95 = (r: LoadResult) => (missed(r) ? `${round(p95(r))} (${missed(r)} missed)` : String(round(p95(r))));
+/** One step of the ladder against Vitrine: n sessions, their participants in the worker. */
+async function vitrineLoad(n: number): Promise<LoadResult & { pssMb: number; serverMb: number }> {
+  const made = [];
+  for (let i = 0; i < n; i++) made.push((await loadServer.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
+  await ask({ type: 'join', server: loadServer.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
+  await sleep(500);
+  const pids = loadServer.vitrine.pool.browserPids();
+  const browserCpu0 = pids.reduce((a, p) => a + treeCpu(p), 0);
+  const serverCpu0 = cpuOf(process.pid);
+  const stats0 = { ...ADAPTIVE_QUALITY.stats };
+  const { result } = await ask<{ result: LoadResult }>({ type: 'go', actions: ACTIONS }, 'done');
+  result.adaptive = Object.fromEntries(Object.entries(ADAPTIVE_QUALITY.stats).map(([k, v]) => [k, v - stats0[k as keyof typeof stats0]]));
+  result.cpu.browser = pids.reduce((a, p) => a + treeCpu(p), 0) - browserCpu0;
+  result.cpu.server = cpuOf(process.pid) - serverCpu0;
+  const pssMb = pids.reduce((a, p) => a + treePssMb(p), 0);
+  const serverMb = pssOfMb(process.pid);
+  await ask({ type: 'end' }, 'ended');
+  await sleep(1000);
+  return { ...result, pssMb, serverMb };
+}
 let bestVitrine = 0;
 let bestRaw = 0;
 let vitrineDone = false;
@@ -187,21 +212,15 @@ for (const n of COUNTS) {
     await sleep(500);
   }
   if (!vitrineDone) {
-    const made = [];
-    for (let i = 0; i < n; i++) made.push((await loadServer.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
-    await ask({ type: 'join', server: loadServer.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
-    await sleep(500);
-    const browserCpu0 = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treeCpu(p), 0);
-    const serverCpu0 = cpuOf(process.pid);
-    const { result } = await ask<{ result: LoadResult }>({ type: 'go', actions: ACTIONS }, 'done');
-    result.cpu.browser = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treeCpu(p), 0) - browserCpu0;
-    result.cpu.server = cpuOf(process.pid) - serverCpu0;
-    const pssMb = loadServer.vitrine.pool.browserPids().reduce((a, p) => a + treePssMb(p), 0);
-    step.vitrine = { ...result, pssMb, serverMb: pssOfMb(process.pid) };
-    await ask({ type: 'end' }, 'ended');
-    if (p95(result) <= BOUND_MS) bestVitrine = n;
-    else if (p95(result) > 4 * BOUND_MS) vitrineDone = true;
-    await sleep(1000);
+    step.vitrine = await vitrineLoad(n);
+    if (p95(step.vitrine) <= BOUND_MS) bestVitrine = n;
+    else if (p95(step.vitrine) > 4 * BOUND_MS) vitrineDone = true;
+  }
+  if (compareAdaptive) {
+    ADAPTIVE_QUALITY.enabled = false;
+    const off = await vitrineLoad(n);
+    ADAPTIVE_QUALITY.enabled = true;
+    row(`form workload, ${n} sessions, adaptive off: p95 (ms)`, fmtP95(off), '-', `CPU ${round(off.cpu.browser / off.seconds, 2)} cores, ${round((off.cpu.browser * 1000) / Math.max(1, off.frames), 0)} ms per frame, ${round(mbit(off), 3)} Mbit/s`);
   }
   const v = step.vitrine;
   const r = step.raw;
@@ -210,6 +229,7 @@ for (const n of COUNTS) {
   const cores = (x: LoadResult) => `${round(x.cpu.browser / x.seconds, 2)}${x.cpu.server !== undefined ? `+${round(x.cpu.server / x.seconds, 2)}+${round(x.cpu.participants! / x.seconds, 2)}` : ''}`;
   const perFrame = (x: LoadResult) => round((x.cpu.browser * 1000) / Math.max(1, x.frames), 0);
   if (v || r) row(`form workload, ${n} sessions: CPU cores used`, v ? cores(v) : '-', r ? cores(r) : '-', `browser(+server+participants); browser CPU per frame ${v ? perFrame(v) : '-'} / ${r ? perFrame(r) : '-'} ms`);
+  if (v?.adaptive && ADAPTIVE_QUALITY.enabled) row(`form workload, ${n} sessions: adaptive level changes / sharp frames`, `${v.adaptive.levelChanges} / ${v.adaptive.sharpFrames}`, '-', `over ${n} sessions, ${round(v.seconds, 0)} s; ${v.adaptive.duplicatesDropped} duplicate frames dropped`);
   if (v) row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbit(v), 3), r ? round(mbit(r), 3) : '-', `${round(v.frames / v.seconds / n, 1)} / ${r ? round(r.frames / r.seconds / n, 1) : '-'} frames/s per session`);
 }
 const best = (n: number) => (n ? n : `< ${ladder[0]?.n}`);
@@ -238,6 +258,6 @@ await site.close();
 const out = join(import.meta.dirname, 'results');
 mkdirSync(out, { recursive: true });
 const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, adaptive: ADAPTIVE_QUALITY.enabled, only: only ?? null, rows }, null, 2));
 console.log(`\nresults written to ${file}`);
 process.exit(0);

@@ -7,7 +7,10 @@
 import type { CDPSession, Page, Target } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Input, NoticeCode, Viewport } from '../protocol.ts';
+import { AdaptiveQuality, type AdaptiveOptions, type CaptureSettings } from './adaptive-quality.ts';
+import { onCpuSample } from './cpu-load.ts';
 import type { FrameGate } from './frame-gate.ts';
+import { jpegSize } from './jpeg-size.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import type { PageLease } from './pool.ts';
 
@@ -43,6 +46,18 @@ export interface SessionPageOptions {
 
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
 
+/**
+ * Adaptive capture quality (adaptive-quality.ts): smaller, lower-quality frames while the
+ * machine is loaded, a sharp frame once the page is still. On by default; a candidate for a
+ * setting (VITRINE_ADAPTIVE_QUALITY=true|false). The benchmark turns it off to compare; tests
+ * override thresholds through `options` to force reduced levels. Read when a session opens.
+ */
+export const ADAPTIVE_QUALITY: { enabled: boolean; options: Partial<AdaptiveOptions>; stats: { levelChanges: number; sharpFrames: number; duplicatesDropped: number } } = {
+  enabled: true,
+  options: {},
+  stats: { levelChanges: 0, sharpFrames: 0, duplicatesDropped: 0 },
+};
+
 export class SessionPage {
   readonly #lease: PageLease;
   readonly #page: Page;
@@ -54,6 +69,19 @@ export class SessionPage {
   #closed = false;
   #lastUrl = 'about:blank';
   readonly #cleanups: (() => void)[] = [];
+  /** Null when adaptive quality is off: the screencast then always runs at level 0. */
+  readonly #adaptive: AdaptiveQuality | null;
+  /** The level the screencast runs at now (frames are tagged with it). */
+  #screencastLevel = 0;
+  /** Restarts of the screencast run one after another. */
+  #restarting: Promise<void> = Promise.resolve();
+  #sharpTimer: NodeJS.Timeout | null = null;
+  /** Screencast frames received so far that differed from the one before. */
+  #changes = 0;
+  /** The last screencast frame's bytes: an identical one that follows shows nothing new. */
+  #lastCast: Buffer | null = null;
+  /** A sharp frame is being captured, or went out after the last screencast frame. */
+  #sharpPending = false;
 
   private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: SessionPageHandlers, opts: SessionPageOptions) {
     this.#lease = lease;
@@ -62,6 +90,7 @@ export class SessionPage {
     this.#gate = gate;
     this.#handlers = handlers;
     this.#opts = opts;
+    this.#adaptive = ADAPTIVE_QUALITY.enabled ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
   }
 
   /** Wires the leased page up and starts the screencast; the page is still blank. */
@@ -152,19 +181,101 @@ export class SessionPage {
         patterns: this.#opts.subresourceFilter ? [{ urlPattern: '*', requestStage: 'Request' }] : [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }],
       }),
     ]);
-    await cdp.send('Page.startScreencast', {
-      format: 'jpeg',
-      quality: this.#opts.jpegQuality,
-      maxWidth: this.#opts.viewport.width,
-      maxHeight: this.#opts.viewport.height,
-      everyNthFrame: 1,
-    });
+    await this.#startScreencast(this.#captureSettings(0));
+    if (this.#adaptive) {
+      const adaptive = this.#adaptive;
+      const unsubscribeCpu = onCpuSample((busy) => {
+        adaptive.cpu(busy);
+        if (adaptive.evaluate(Date.now()) !== null) this.#restartScreencast();
+      });
+      this.#cleanups.push(unsubscribeCpu);
+    }
+  }
+
+  #captureSettings(level: number): CaptureSettings {
+    return this.#adaptive?.settings(level) ?? { quality: this.#opts.jpegQuality, maxWidth: this.#opts.viewport.width, maxHeight: this.#opts.viewport.height };
+  }
+
+  async #startScreencast(c: CaptureSettings): Promise<void> {
+    await this.#cdp.send('Page.startScreencast', { format: 'jpeg', quality: c.quality, maxWidth: c.maxWidth, maxHeight: c.maxHeight, everyNthFrame: 1 });
+  }
+
+  /** Moves the screencast to the adaptive level (Chromium takes new settings only by a restart). */
+  #restartScreencast(): void {
+    this.#restarting = this.#restarting
+      .then(async () => {
+        const level = this.#adaptive?.level ?? 0;
+        if (this.#closed || level === this.#screencastLevel) return;
+        await this.#cdp.send('Page.stopScreencast');
+        if (this.#closed) return;
+        this.#screencastLevel = level;
+        ADAPTIVE_QUALITY.stats.levelChanges++;
+        await this.#startScreencast(this.#captureSettings(level));
+      })
+      .catch(() => undefined);
+  }
+
+  /** Looks again, when it may be due, whether the page has been still long enough for a sharp frame. */
+  #armSharp(): void {
+    if (!this.#adaptive || this.#sharpTimer || this.#closed) return;
+    const wait = this.#adaptive.sharpCheckIn(Date.now());
+    if (wait === null) return;
+    this.#sharpTimer = setTimeout(() => {
+      this.#sharpTimer = null;
+      if (this.#closed) return;
+      if (this.#adaptive!.sharpDue(Date.now())) void this.#sendSharp();
+      else this.#armSharp();
+    }, wait);
+    this.#sharpTimer.unref();
+  }
+
+  /** One frame at full size and quality, through the gate like every other. */
+  async #sendSharp(): Promise<void> {
+    const adaptive = this.#adaptive!;
+    adaptive.sharpSent();
+    const seen = this.#changes;
+    const c = adaptive.sharpSettings();
+    const capturedAt = Date.now();
+    this.#sharpPending = true;
+    try {
+      // Capturing makes Chromium send a screencast frame too, identical to the last one: the
+      // frame handler drops it, so that it does not replace the sharp frame on screens.
+      const shot = await this.#cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: c.quality, optimizeForSpeed: true });
+      if (this.#closed) return;
+      // A screencast frame that showed a change meanwhile may be newer: it wins, and the sharp
+      // frame waits for the page to be still again.
+      if (this.#changes !== seen) {
+        this.#sharpPending = false;
+        return this.#armSharp();
+      }
+      ADAPTIVE_QUALITY.stats.sharpFrames++;
+      this.#emitFrame(Buffer.from(shot.data, 'base64'), capturedAt);
+    } catch {
+      this.#sharpPending = false;
+      // The page is navigating or gone; the next still moment tries again.
+    }
   }
 
   #onScreencastFrame(e: { data: string; sessionId: number; metadata: { timestamp?: number; deviceWidth: number; deviceHeight: number } }): void {
     if (!this.#closed) {
-      const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : Date.now();
-      this.#emitFrame(Buffer.from(e.data, 'base64'), capturedAt);
+      const now = Date.now();
+      const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : now;
+      const jpeg = Buffer.from(e.data, 'base64');
+      const same = this.#adaptive !== null && this.#lastCast !== null && jpeg.equals(this.#lastCast);
+      this.#lastCast = jpeg;
+      if (!same) {
+        this.#changes++;
+        this.#sharpPending = false;
+        this.#adaptive?.frame(now, capturedAt, this.#screencastLevel);
+        this.#emitFrame(jpeg, capturedAt);
+        this.#armSharp();
+      } else if (!this.#sharpPending || !this.#gate.allows(capturedAt)) {
+        // Nothing new, but not superseded by a sharp frame either: passed on as always (and
+        // withheld as always when the gate is closed).
+        this.#emitFrame(jpeg, capturedAt);
+      } else {
+        ADAPTIVE_QUALITY.stats.duplicatesDropped++;
+      }
     }
     // Acked once the frame is in the fan-out (which never blocks: slow sockets skip frames),
     // so Chromium's next frame is never held up by a participant.
@@ -176,7 +287,9 @@ export class SessionPage {
       this.#handlers.withheld(this.#gate.closedReason() ?? 'frame captured before the policy was confirmed');
       return;
     }
-    this.#handlers.frame({ jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height });
+    // The image may be smaller than the viewport (adaptive quality); the header says both.
+    const size = jpegSize(jpeg) ?? this.#opts.viewport;
+    this.#handlers.frame({ jpeg, capturedAt, width: size.width, height: size.height });
   }
 
   /** Captures the page as it is now and passes it through the gate like a screencast frame. */
@@ -314,6 +427,8 @@ export class SessionPage {
     if (this.#closed) return;
     this.#closed = true;
     for (const c of this.#cleanups.splice(0)) c();
+    if (this.#sharpTimer) clearTimeout(this.#sharpTimer);
+    this.#sharpTimer = null;
     // A crashed or hung target never answers: bound every step, then drop the context anyway.
     const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
     await bounded(this.#cdp.send('Page.stopScreencast'));

@@ -1,0 +1,80 @@
+/**
+ * Adaptive quality in a real session, forced to its lowest level: frames come smaller with the
+ * viewport in their header, input still lands at page CSS pixels, a sharp full-size frame
+ * follows once the page is still, and the redaction gate still covers every frame.
+ */
+import { expect } from 'chai';
+import { ADAPTIVE_QUALITY } from '../server/browser/session-page.ts';
+import { decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
+import { CONTROL_AT, runLeakCase } from './support/leak-check.ts';
+import { LEAK_CASES, LEAK_PAGES } from './support/leak-pages.ts';
+
+const BOX = `<!doctype html><html><head><title>Box</title><style>html,body{margin:0;height:100%;background:#fff}</style></head><body>
+<div id="box" style="position:fixed;left:1000px;top:100px;width:200px;height:200px;background:rgb(255,255,255);outline:1px solid #888"></div>
+<script>let n=0;document.getElementById('box').addEventListener('mousedown',(e)=>{n++;e.target.style.background=n%2?'rgb(0,80,255)':'rgb(255,255,255)'});</script></body></html>`;
+
+/** Whether the box shows blue in a decoded frame of any size (sampled at the box's centre). */
+function boxIsBlue(img: { width: number; height: number; data: Uint8Array }): boolean {
+  const x = Math.floor((1100 * img.width) / 1280);
+  const y = Math.floor((200 * img.height) / 720);
+  const i = (y * img.width + x) * 4;
+  return img.data[i + 2]! > 200 && img.data[i]! < 60;
+}
+
+describe('adaptive quality in a session', function () {
+  this.timeout(120_000);
+  let site: FixtureSite;
+  let server: TestServer;
+  const saved = { ...ADAPTIVE_QUALITY.options };
+
+  before(async function () {
+    // Every CPU sample counts as saturated (down a level every 300 ms); sharp frames are always allowed.
+    ADAPTIVE_QUALITY.enabled = true;
+    ADAPTIVE_QUALITY.options = { cpuHigh: 0, cpuTarget: 2, downAfterMs: 300, upAfterMs: 1e9 };
+    site = await serveFixtures({ ...LEAK_PAGES, '/box': BOX });
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
+  });
+  after(async function () {
+    ADAPTIVE_QUALITY.options = saved;
+    await server?.close();
+    await site?.close();
+  });
+
+  it('sends smaller frames under load, maps input in CSS pixels, then one sharp frame', async function () {
+    const { body } = await server.createSession(`${site.url}/box`);
+    const customer = await TestClient.join(server.url, body.id, body.customerToken);
+    customer.send({ type: 'consent', accept: true });
+    await customer.waitFor(() => customer.frames.find((f) => f.header.width === 640), 15_000, 'a half-size frame');
+    const small = customer.frames.find((f) => f.header.width === 640)!;
+    expect(small.header.height).to.equal(360);
+    expect(small.header.viewport).to.deep.equal({ width: 1280, height: 720 });
+    expect(decodeJpeg(small.jpeg).width).to.equal(640);
+    // Stamped by the redaction gate like every frame: the session runs under a real policy.
+    expect(small.header.policy).to.be.a('string').and.not.equal('none');
+
+    // A click outside the box changes nothing; one at the box's CSS position turns it blue.
+    await sleep(600);
+    let from = customer.frames.length;
+    customer.click(500, 200);
+    await sleep(800);
+    expect(customer.frames.slice(from).map((f) => boxIsBlue(decodeJpeg(f.jpeg)))).to.not.include(true);
+    from = customer.frames.length;
+    customer.click(1100, 200);
+    await customer.frameWhere((img) => boxIsBlue(img) && img.width === 640, from, 10_000);
+    // Once the page is still, a full-size frame that shows the same state.
+    const sharp = await customer.frameWhere((img) => img.width === 1280, from, 10_000);
+    expect(boxIsBlue(sharp)).to.equal(true);
+    const last = customer.frames.at(-1)!;
+    expect(last.header.width).to.equal(1280);
+    customer.send({ type: 'end' });
+    await customer.close();
+  });
+
+  it('keeps every reduced and sharp frame behind the redaction gate', async function () {
+    const c = LEAK_CASES.find((l) => l.path === '/typing-plain')!;
+    const r = await runLeakCase(server, { url: `${site.url}${c.path}`, watchMs: 2500, type: c.type });
+    expect(r.frames).to.be.greaterThan(0);
+    expect(r.leaks, 'frames with secret pixels').to.deep.equal([]);
+    expect(r.maxControl).to.be.at.least(CONTROL_AT);
+  });
+});
