@@ -10,6 +10,8 @@ export interface MetricsSources {
   pool(): { total: number; used: number; free: number; browsers: number; warm: number };
   browserRestarts(): number;
   egressRefused(): number;
+  /** Cluster mode only. */
+  cluster?(): { redisUp: boolean; relays: number; draining: boolean } | null;
 }
 
 export class Metrics {
@@ -21,6 +23,7 @@ export class Metrics {
   readonly frameBytes = new Histogram({ name: 'vitrine_frame_bytes', help: 'Size of encoded frames', buckets: [5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6], registers: [this.registry] });
   readonly inputToFrame = new Histogram({ name: 'vitrine_input_to_frame_seconds', help: 'From an input replayed into a page to the next frame of that page', buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   readonly refusals = new Counter({ name: 'vitrine_refusals_total', help: 'Refused messages and requests, by error code', labelNames: ['code'], registers: [this.registry] });
+  readonly placements = new Counter({ name: 'vitrine_cluster_placements_total', help: 'Cluster mode: sessions placed by this node, by where they went', labelNames: ['target'], registers: [this.registry] });
   readonly sessionsEnded = new Counter({ name: 'vitrine_sessions_ended_total', help: 'Sessions ended, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(sources: MetricsSources) {
@@ -67,6 +70,33 @@ export class Metrics {
       collect() {
         const p = sources.pool();
         this.set(p.total > 0 ? p.used / p.total : 1);
+      },
+    });
+    new Gauge({
+      name: 'vitrine_cluster_redis_up',
+      help: 'Cluster mode: 1 while the directory (Redis) is reachable',
+      registers: r,
+      collect() {
+        const c = sources.cluster?.();
+        if (c) this.set(c.redisUp ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'vitrine_cluster_relayed_participants',
+      help: 'Cluster mode: participants connected here whose session runs on another node',
+      registers: r,
+      collect() {
+        const c = sources.cluster?.();
+        if (c) this.set(c.relays);
+      },
+    });
+    new Gauge({
+      name: 'vitrine_cluster_draining',
+      help: 'Cluster mode: 1 while this node drains',
+      registers: r,
+      collect() {
+        const c = sources.cluster?.();
+        if (c) this.set(c.draining ? 1 : 0);
       },
     });
     new Gauge({ name: 'vitrine_pool_browsers', help: 'Live browser processes', registers: r, collect() { this.set(sources.pool().browsers); } });

@@ -151,6 +151,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     pool: () => pool.capacity(),
     browserRestarts: () => pool.restarts,
     egressRefused: () => egress.refusedCount,
+    cluster: () => (cluster ? { redisUp: cluster.directory.connected, relays: cluster.relayCount, draining: cluster.draining } : null),
   });
   const registry = new SessionRegistry({
     config,
@@ -179,6 +180,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         registry,
         log,
         audit,
+        onPlaced: (target) => metrics.placements.inc({ target }),
         load: () => ({ capacity: pool.capacity(), cpuHeadroom: pressure(pool.capacity()).cpuHeadroom ?? 0 }),
       });
     } catch (e) {

@@ -35,6 +35,15 @@ describe('cluster placement', function () {
     expect(ranked.map((n) => n.id)).to.deep.equal(['b', 'a']);
   });
 
+  it('takes equal nodes in random order', function () {
+    const nodes = [node('a', 5), node('b', 5)];
+    const firsts = new Set<string>();
+    let i = 0;
+    const alternate = () => [0.1, 0.9, 0.9, 0.1][i++ % 4]!;
+    for (let k = 0; k < 4; k++) firsts.add(rankNodes(nodes, new Map(), alternate)[0]!.id);
+    expect([...firsts].sort()).to.deep.equal(['a', 'b']);
+  });
+
   it('counts placements made since a node last reported, so a burst is spread', function () {
     const nodes = [node('a', 5), node('b', 4)];
     expect(rankNodes(nodes, new Map([['a', [1500, 1600]]]))[0]!.id).to.equal('b');

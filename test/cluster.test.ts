@@ -110,6 +110,10 @@ describe('cluster mode (Redis + three nodes)', function () {
     }
     const after = await owners(nodes.c);
     for (const id of ids) expect(after.has(id), `session ${id} ended`).to.equal(false);
+    const metrics = await (await fetch(`${nodes.a.url}/metrics`)).text();
+    expect(metrics).to.match(/^vitrine_cluster_redis_up 1$/m);
+    const placed = [...metrics.matchAll(/^vitrine_cluster_placements_total\{target="(local|remote)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
+    expect(placed, 'placements made by node A').to.equal(3);
   });
 
   it('lets a customer on node A and an agent on node C see and drive a session owned by node B', async function () {

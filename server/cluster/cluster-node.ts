@@ -37,6 +37,8 @@ export interface ClusterNodeDeps {
   log: Logger;
   audit: AuditSink;
   load(): { capacity: { total: number; used: number; free: number }; cpuHeadroom: number };
+  /** 'local', 'remote' or 'failed', for the placement metric. */
+  onPlaced(target: 'local' | 'remote' | 'failed'): void;
 }
 
 export interface ClusterView {
@@ -206,7 +208,18 @@ export class ClusterNode {
 
   /** Places a session on the node with the most headroom; same answer as a local creation. */
   async place(agent: StaffIdentity, url: string, policy: string | undefined): Promise<CreatedSession> {
-    const local = () => this.#deps.registry.create(agent, url, policy);
+    try {
+      const placed = await this.#place(agent, url, policy);
+      this.#deps.onPlaced(placed.where);
+      return placed.created;
+    } catch (e) {
+      this.#deps.onPlaced('failed');
+      throw e;
+    }
+  }
+
+  async #place(agent: StaffIdentity, url: string, policy: string | undefined): Promise<{ created: CreatedSession; where: 'local' | 'remote' }> {
+    const local = async () => ({ created: await this.#deps.registry.create(agent, url, policy), where: 'local' as const });
     let nodes: NodeLoad[];
     try {
       nodes = await this.directory.liveNodes();
@@ -240,7 +253,7 @@ export class ClusterNode {
         lastError = new VitrineError('NODE_UNAVAILABLE');
         continue;
       }
-      if (res.status === 201) return JSON.parse(res.body.toString('utf8')) as CreatedSession;
+      if (res.status === 201) return { created: JSON.parse(res.body.toString('utf8')) as CreatedSession, where: 'remote' };
       const err = remoteError(res.status, res.body);
       // Full or leaving since its last heartbeat: the next node may have room. Anything else
       // (a refused URL, an unknown policy) would be refused everywhere.

@@ -131,11 +131,13 @@ export class ClusterDirectory {
    * node wins a lock. Returns the nodes reaped by this call.
    */
   async reapLost(self: string): Promise<{ node: string; sessions: string[] }[]> {
-    const ids = await this.#cmd.smembers(`${PREFIX}nodes`);
+    const ids = (await this.#cmd.smembers(`${PREFIX}nodes`)).filter((id) => id !== self);
+    if (!ids.length) return [];
+    // One round trip for all records, however many nodes there are.
+    const records = await this.#cmd.mget(ids.map((id) => `${PREFIX}node:${id}`));
     const out: { node: string; sessions: string[] }[] = [];
-    for (const id of ids) {
-      if (id === self) continue;
-      if (await this.#cmd.exists(`${PREFIX}node:${id}`)) continue;
+    for (const [i, id] of ids.entries()) {
+      if (records[i]) continue;
       const won = await this.#cmd.set(`${PREFIX}reap:${id}`, self, 'PX', this.#opts.nodeTtlMs * 2, 'NX');
       if (won !== 'OK') continue;
       const sessions = await this.#cmd.smembers(`${PREFIX}node-sessions:${id}`);

@@ -17,7 +17,7 @@ export interface NodeLoad {
 }
 
 /** Candidates best first; empty when no node can take a session. */
-export function rankNodes(nodes: readonly NodeLoad[], recentPlacements: ReadonlyMap<string, readonly number[]> = new Map()): NodeLoad[] {
+export function rankNodes(nodes: readonly NodeLoad[], recentPlacements: ReadonlyMap<string, readonly number[]> = new Map(), random: () => number = Math.random): NodeLoad[] {
   const scored = nodes
     .filter((n) => !n.draining)
     .map((n) => {
@@ -27,9 +27,11 @@ export function rankNodes(nodes: readonly NodeLoad[], recentPlacements: Readonly
       const slotHeadroom = n.capacity.total > 0 ? free / n.capacity.total : 0;
       // Headroom in tenths: nodes sharing a machine (or alike) see the same load average with
       // a little noise, which must not outweigh free slots.
-      return { node: n, free, score: Math.floor(Math.min(slotHeadroom, Math.max(n.cpuHeadroom, 0)) * 10) };
+      // Equal nodes are taken in random order, so that several entry nodes do not all send
+      // their next session to the same one.
+      return { node: n, free, score: Math.floor(Math.min(slotHeadroom, Math.max(n.cpuHeadroom, 0)) * 10), tie: random() };
     })
     .filter((c) => c.free > 0);
-  scored.sort((a, b) => b.score - a.score || b.free - a.free || a.node.id.localeCompare(b.node.id));
+  scored.sort((a, b) => b.score - a.score || b.free - a.free || a.tie - b.tie);
   return scored.map((c) => c.node);
 }
