@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
 import { ADAPTIVE_QUALITY } from '../server/browser/session-page.ts';
 import { serveFixtures, startTestServer, TestClient, type TestServer } from '../test/support/harness.ts';
-import { cpuOf, flagIsBlue, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
+import { cpuOf, descendants, flagIsBlue, processes, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
 import { BENCH_PAGES, FLAG } from './pages.ts';
 import { RawCdp } from './raw-cdp.ts';
 import { TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
@@ -156,9 +156,9 @@ await cold.close();
 // The participants run in a child process (bench/load-worker.ts) and look only at the flag.
 const BOUND_MS = 250;
 const countsArg = process.argv.find((a, i) => process.argv[i - 1] === '--counts' || a.startsWith('--counts='))?.replace(/^--counts=/, '');
-const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 44] : [1, 10, 20, 28, 36, 44, 56, 72];
+const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 44] : [1, 10, 20, 28, 40, 52, 64];
 const ACTIONS = quick ? 5 : 10;
-if (want('load')) {
+if (want('load') || want('idle')) {
 const loadServer = await server({ policy: 'default', warm: 2 });
 const worker = fork(join(import.meta.dirname, 'load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const ask = <T>(m: object, reply: string): Promise<T> =>
@@ -201,7 +201,42 @@ let bestRaw = 0;
 let vitrineDone = false;
 let rawDone = false;
 const ladder: { n: number; vitrine?: LoadResult & { pssMb: number; serverMb: number }; raw?: LoadResult & { pssMb: number } }[] = [];
-for (const n of COUNTS) {
+if (want('idle')) {
+  // Idle cost: sessions with their customer connected and nothing happening, against raw pages
+  // (context + page + screencast); the marginal PSS of the browser's processes per session.
+  const N = quick ? 5 : 10;
+  const pids = loadServer.vitrine.pool.browserPids();
+  await sleep(1500);
+  const before = pids.reduce((a, p) => a + treePssMb(p), 0);
+  const made = [];
+  for (let i = 0; i < N; i++) made.push((await loadServer.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
+  await ask({ type: 'join', server: loadServer.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
+  await sleep(3000);
+  const after = pids.reduce((a, p) => a + treePssMb(p), 0);
+  const byType = (pid: number) => {
+    const all = processes();
+    const out: Record<string, number> = {};
+    for (const p of [pid, ...descendants(pid)]) {
+      const t = p === pid ? 'browser' : (/--type=([a-z-]+)/.exec(all.find((q) => q.pid === p)?.cmd ?? '')?.[1] ?? 'other');
+      out[t] = round((out[t] ?? 0) + pssOfMb(p), 0);
+    }
+    return out;
+  };
+  const vTypes = byType(pids[0]!);
+  await ask({ type: 'end' }, 'ended');
+  await sleep(1000);
+  const rawPid = raw.pids()[0]!;
+  const rawBefore = treePssMb(rawPid);
+  const pages = [];
+  for (let i = 0; i < N; i++) pages.push(await raw.open(`${site.url}/form`, { keep: false, focused: true }));
+  await sleep(3000);
+  const rawAfter = treePssMb(rawPid);
+  const rTypes = byType(rawPid);
+  for (const p of pages) await p.close();
+  row(`idle session: marginal browser PSS (MB)`, round((after - before) / N), round((rawAfter - rawBefore) / N), `${N} sessions; browser ${round(after)} MB with them (${JSON.stringify(vTypes)}); raw ${JSON.stringify(rTypes)}`);
+}
+
+for (const n of want('load') ? COUNTS : []) {
   if (vitrineDone && rawDone) break;
   const step: (typeof ladder)[number] = { n };
   ladder.push(step);
@@ -233,7 +268,7 @@ for (const n of COUNTS) {
   if (v) row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbit(v), 3), r ? round(mbit(r), 3) : '-', `${round(v.frames / v.seconds / n, 1)} / ${r ? round(r.frames / r.seconds / n, 1) : '-'} frames/s per session`);
 }
 const best = (n: number) => (n ? n : `< ${ladder[0]?.n}`);
-row(`sessions within p95 ${BOUND_MS} ms (largest count measured)`, best(bestVitrine), best(bestRaw), `counts tried: ${ladder.map((l) => l.n).join(', ')}`);
+if (want('load')) row(`sessions within p95 ${BOUND_MS} ms (largest count measured)`, best(bestVitrine), best(bestRaw), `counts tried: ${ladder.map((l) => l.n).join(', ')}`);
 worker.disconnect();
 await loadServer.close();
 }
