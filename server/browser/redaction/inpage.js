@@ -41,7 +41,11 @@
     MASK + '::before,' + MASK + '::after{visibility:hidden !important;}' +
     MASK + '::selection{color:transparent !important;background:' + C + ' !important;}' +
     MASK + ':is(img,video,canvas,iframe,frame,svg,object,embed,picture){filter:brightness(0) !important;}' +
-    (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;}' : '');
+    (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;}' : '') +
+    // A caret takes the text's colour: in a field not (yet) masked it would draw a sliver of
+    // whatever colour the page gives sensitive text. A neutral caret everywhere (masked fields
+    // keep theirs transparent: that rule is more specific).
+    '*{caret-color:#808080 !important;}';
 
   var sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
