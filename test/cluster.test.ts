@@ -227,7 +227,7 @@ describe('cluster mode (Redis + three nodes)', function () {
     expect((await late.closed).code).to.equal(4404);
   });
 
-  it('drains a node on SIGTERM: readiness goes down, no new session lands on it, its sessions end, it exits 0', async function () {
+  it('drains a node with `vitrine drain` (the preStop hook): readiness goes down, no new session lands on it, its sessions end; then SIGTERM exits 0', async function () {
     // A session on node C, with its customer attached through node A.
     let s: { id: string; customerToken: string } | undefined;
     for (let i = 0; i < 6 && !s; i++) {
@@ -253,7 +253,7 @@ describe('cluster mode (Redis + three nodes)', function () {
     const reconnectToken = (relayed.messages.find((m) => m.type === 'joined') as { reconnectToken?: string }).reconnectToken!;
     expect(reconnectToken).to.be.a('string');
 
-    nodes.c.proc.kill('SIGTERM');
+    const drained = nodes.c.drainCommand();
     const deadline = Date.now() + 10_000;
     let ready = 200;
     while (Date.now() < deadline && ready === 200) {
@@ -269,6 +269,10 @@ describe('cluster mode (Redis + three nodes)', function () {
     }
     const ended = await customer.message('ended', () => true, 20_000);
     expect(ended.reason).to.equal('server_shutdown');
+    const cli = await drained;
+    expect(cli.code, cli.output).to.equal(0);
+    expect(cli.output).to.match(/"ended":1/);
+    nodes.c.proc.kill('SIGTERM');
     const exit = await nodes.c.exit(30_000);
     expect(exit.code, nodes.c.log.slice(-2000)).to.equal(0);
     // Participants relayed through the drained node are told to reconnect, and can, elsewhere.

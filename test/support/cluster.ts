@@ -81,15 +81,17 @@ export class VitrineNode {
   readonly id: string;
   readonly proc: ChildProcess;
   readonly dataDir: string;
+  readonly env: Record<string, string>;
   url = '';
   internalPort = 0;
   log = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(id: string, proc: ChildProcess, dataDir: string) {
+  private constructor(id: string, proc: ChildProcess, dataDir: string, env: Record<string, string>) {
     this.id = id;
     this.proc = proc;
     this.dataDir = dataDir;
+    this.env = env;
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -116,7 +118,7 @@ export class VitrineNode {
       ...opts.env,
     };
     const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const node = new VitrineNode(opts.id, proc, dataDir);
+    const node = new VitrineNode(opts.id, proc, dataDir, env);
     const onData = (d: Buffer) => {
       node.log += d.toString();
       if (node.log.length > 2_000_000) node.log = node.log.slice(-1_000_000);
@@ -140,6 +142,15 @@ export class VitrineNode {
         return [];
       }
     });
+  }
+
+  /** `vitrine drain`, as a Kubernetes preStop hook runs it next to the node. */
+  drainCommand(): Promise<{ code: number | null; output: string }> {
+    const proc = spawn(process.execPath, ['server/bin.mjs', 'drain'], { cwd: ROOT, env: { ...this.env, VITRINE_CLUSTER_PORT: String(this.internalPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    return new Promise((resolve) => proc.once('exit', (code) => resolve({ code, output })));
   }
 
   /** The exit of a node already told to stop; SIGKILL after the bound. */
