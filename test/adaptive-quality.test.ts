@@ -7,7 +7,9 @@ import jpeg from 'jpeg-js';
 import { AdaptiveQuality, levelsFor } from '../server/browser/adaptive-quality.ts';
 import { jpegSize } from '../server/browser/jpeg-size.ts';
 
-const make = () => new AdaptiveQuality({ quality: 70, width: 1280, height: 720 });
+// Thresholds spelled out, so that tuning the defaults does not change what these tests mean.
+const make = () =>
+  new AdaptiveQuality({ quality: 70, width: 1280, height: 720, downAfterMs: 1000, upAfterMs: 4000, cpuHigh: 0.85, cpuTarget: 0.75, lateMs: 150, onTimeMs: 60, sharpAfterMs: 400, sharpAnywayAfterMs: 2000 });
 
 /** Feeds a CPU sample every 500 ms from `from` to `to` and evaluates after each; returns the level changes. */
 function run(a: AdaptiveQuality, from: number, to: number, busy: number): number[] {
@@ -22,7 +24,7 @@ function run(a: AdaptiveQuality, from: number, to: number, busy: number): number
 
 describe('adaptive quality: levels', () => {
   it('starts at the configured quality and the full viewport', () => {
-    const a = make();
+    const a = new AdaptiveQuality({ quality: 70, width: 1280, height: 720 });
     expect(a.level).to.equal(0);
     expect(a.settings()).to.deep.equal({ quality: 70, maxWidth: 1280, maxHeight: 720 });
     expect(a.sharpSettings()).to.deep.equal({ quality: 70, maxWidth: 1280, maxHeight: 720 });
@@ -87,7 +89,7 @@ describe('adaptive quality: stepping down and up', () => {
   it('does not step up when the costlier level would saturate the machine again', () => {
     const a = make();
     run(a, 0, 3000, 0.95);
-    // 0.6 busy at half size: full-ish size would need about 0.6 × 0.7 / 0.45 ≈ 0.93.
+    // 0.6 busy at half size: three-quarter size would need about 0.6 × 0.8 / 0.62 ≈ 0.77.
     expect(run(a, 3500, 30_000, 0.6)).to.deep.equal([]);
     expect(a.level).to.equal(2);
   });
