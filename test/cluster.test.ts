@@ -182,6 +182,14 @@ describe('cluster mode (Redis + three nodes)', function () {
     let mark = shared.agent.frames.length;
     shared.customer.click(600, 400);
     await shared.agent.frameWhere((img) => near(bg(img), BLUE), mark, 30_000);
+    // Meanwhile a node places new sessions on itself and says Redis is down.
+    const during = await create(nodes.a);
+    const local = await api(nodes.a.url, 'GET', '/api/sessions', supervisorToken);
+    expect(local.json.sessions.find((x: { id: string }) => x.id === during.id)?.node).to.equal('node-a');
+    const down = await api(nodes.a.url, 'GET', '/api/cluster', supervisorToken);
+    expect(down.json.redis).to.equal('down');
+    expect(await (await fetch(`${nodes.a.url}/metrics`)).text()).to.match(/^vitrine_cluster_redis_up 0$/m);
+    expect((await api(nodes.a.url, 'DELETE', `/api/sessions/${during.id}`, agentToken)).status).to.equal(204);
     await redis.restart();
     // Empty Redis: every node must put itself and its sessions back.
     const deadline = Date.now() + 20_000;
