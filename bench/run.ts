@@ -17,8 +17,8 @@ const quick = process.argv.includes('--quick');
 /** `--only fps,latency,ttff,load,idle,policy` runs just those sections (for measuring one change). */
 const only = process.argv.find((a, i) => process.argv[i - 1] === '--only' || a.startsWith('--only='))?.replace(/^--only=/, '').split(',');
 const want = (section: string) => !only || only.includes(section);
-/** `--no-adaptive`: Vitrine without adaptive capture quality (to measure what it gains). */
-if (process.argv.includes('--no-adaptive')) ADAPTIVE_QUALITY.enabled = false;
+/** Adaptive quality is off by default (VITRINE_ADAPTIVE_QUALITY); `--adaptive` measures with it on. */
+const adaptive = process.argv.includes('--adaptive');
 /** `--compare-adaptive`: the load ladder runs Vitrine with and without it, side by side. */
 const compareAdaptive = process.argv.includes('--compare-adaptive');
 const SECONDS = quick ? 2 : 5;
@@ -34,9 +34,16 @@ const site = await serveFixtures(BENCH_PAGES);
 const raw = await RawCdp.start(QUALITY);
 const openPolicy = { check: () => undefined, summary: () => ({ masked: [], record: false, retentionDays: null }), urlFilter: () => null, createGate: async () => createOpenGate({ name: 'none', version: '0' }) };
 
-async function server(opts: { policy: 'default' | 'none'; warm?: number }): Promise<TestServer> {
+async function server(opts: { policy: 'default' | 'none'; warm?: number; adaptive?: boolean }): Promise<TestServer> {
   return startTestServer(
-    { VITRINE_ALLOW_HOSTS: site.host, VITRINE_JPEG_QUALITY: String(QUALITY), VITRINE_WARM_PAGES: String(opts.warm ?? 2), VITRINE_SESSIONS_PER_BROWSER: '120', VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000' },
+    {
+      VITRINE_ALLOW_HOSTS: site.host,
+      VITRINE_JPEG_QUALITY: String(QUALITY),
+      VITRINE_WARM_PAGES: String(opts.warm ?? 2),
+      VITRINE_SESSIONS_PER_BROWSER: '120',
+      VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000',
+      VITRINE_ADAPTIVE_QUALITY: String(opts.adaptive ?? adaptive),
+    },
     opts.policy === 'none' ? { policies: openPolicy } : {},
   );
 }
@@ -111,7 +118,7 @@ async function ttff(s: TestServer): Promise<number> {
   return ms;
 }
 
-console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720, adaptive quality ${ADAPTIVE_QUALITY.enabled ? 'on' : 'off'}`);
+console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720, adaptive quality ${adaptive ? 'on' : 'off'}`);
 console.log(`${'metric'.padEnd(46)} ${'vitrine'.padStart(10)} ${'raw CDP'.padStart(10)}`);
 
 if (want('fps') || want('latency') || want('ttff')) {
@@ -160,6 +167,8 @@ const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 4
 const ACTIONS = quick ? 5 : 10;
 if (want('load') || want('idle')) {
 const loadServer = await server({ policy: 'default', warm: 2 });
+// --compare-adaptive: the same ladder on a second server with adaptive quality the other way.
+const otherServer = compareAdaptive ? await server({ policy: 'default', warm: 2, adaptive: !adaptive }) : null;
 const worker = fork(join(import.meta.dirname, 'load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const ask = <T>(m: object, reply: string): Promise<T> =>
   new Promise((resolve, reject) => {
@@ -177,12 +186,12 @@ const missed = (r: LoadResult) => r.latencies.filter((x) => x === null).length;
 const mbit = (r: LoadResult) => (r.bytes.reduce((a, b) => a + b, 0) * 8) / r.bytes.length / r.seconds / 1e6;
 const fmtP95 = (r: LoadResult) => (missed(r) ? `${round(p95(r))} (${missed(r)} missed)` : String(round(p95(r))));
 /** One step of the ladder against Vitrine: n sessions, their participants in the worker. */
-async function vitrineLoad(n: number): Promise<LoadResult & { pssMb: number; serverMb: number }> {
+async function vitrineLoad(n: number, target: TestServer = loadServer): Promise<LoadResult & { pssMb: number; serverMb: number }> {
   const made = [];
-  for (let i = 0; i < n; i++) made.push((await loadServer.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
-  await ask({ type: 'join', server: loadServer.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
+  for (let i = 0; i < n; i++) made.push((await target.createSession(`${site.url}/form`)).body as { id: string; customerToken: string });
+  await ask({ type: 'join', server: target.url, sessions: made.map((b) => ({ id: b.id, token: b.customerToken })), title: 'Form' }, 'ready');
   await sleep(500);
-  const pids = loadServer.vitrine.pool.browserPids();
+  const pids = target.vitrine.pool.browserPids();
   const browserCpu0 = pids.reduce((a, p) => a + treeCpu(p), 0);
   const serverCpu0 = cpuOf(process.pid);
   const stats0 = { ...ADAPTIVE_QUALITY.stats };
@@ -251,11 +260,9 @@ for (const n of want('load') ? COUNTS : []) {
     if (p95(step.vitrine) <= BOUND_MS) bestVitrine = n;
     else if (p95(step.vitrine) > 4 * BOUND_MS) vitrineDone = true;
   }
-  if (compareAdaptive) {
-    ADAPTIVE_QUALITY.enabled = false;
-    const off = await vitrineLoad(n);
-    ADAPTIVE_QUALITY.enabled = true;
-    row(`form workload, ${n} sessions, adaptive off: p95 (ms)`, fmtP95(off), '-', `CPU ${round(off.cpu.browser / off.seconds, 2)} cores, ${round((off.cpu.browser * 1000) / Math.max(1, off.frames), 0)} ms per frame, ${round(mbit(off), 3)} Mbit/s`);
+  if (otherServer) {
+    const off = await vitrineLoad(n, otherServer);
+    row(`form workload, ${n} sessions, adaptive ${adaptive ? 'off' : 'on'}: p95 (ms)`, fmtP95(off), '-', `CPU ${round(off.cpu.browser / off.seconds, 2)} cores, ${round((off.cpu.browser * 1000) / Math.max(1, off.frames), 0)} ms per frame, ${round(mbit(off), 3)} Mbit/s`);
   }
   const v = step.vitrine;
   const r = step.raw;
@@ -264,13 +271,14 @@ for (const n of want('load') ? COUNTS : []) {
   const cores = (x: LoadResult) => `${round(x.cpu.browser / x.seconds, 2)}${x.cpu.server !== undefined ? `+${round(x.cpu.server / x.seconds, 2)}+${round(x.cpu.participants! / x.seconds, 2)}` : ''}`;
   const perFrame = (x: LoadResult) => round((x.cpu.browser * 1000) / Math.max(1, x.frames), 0);
   if (v || r) row(`form workload, ${n} sessions: CPU cores used`, v ? cores(v) : '-', r ? cores(r) : '-', `browser(+server+participants); browser CPU per frame ${v ? perFrame(v) : '-'} / ${r ? perFrame(r) : '-'} ms`);
-  if (v?.adaptive && ADAPTIVE_QUALITY.enabled) row(`form workload, ${n} sessions: adaptive level changes / sharp frames`, `${v.adaptive.levelChanges} / ${v.adaptive.sharpFrames}`, '-', `over ${n} sessions, ${round(v.seconds, 0)} s; ${v.adaptive.duplicatesDropped} duplicate frames dropped`);
+  if (v?.adaptive && adaptive) row(`form workload, ${n} sessions: adaptive level changes / sharp frames`, `${v.adaptive.levelChanges} / ${v.adaptive.sharpFrames}`, '-', `over ${n} sessions, ${round(v.seconds, 0)} s; ${v.adaptive.duplicatesDropped} duplicate frames dropped`);
   if (v) row(`form workload, ${n} sessions: Mbit/s per participant`, round(mbit(v), 3), r ? round(mbit(r), 3) : '-', `${round(v.frames / v.seconds / n, 1)} / ${r ? round(r.frames / r.seconds / n, 1) : '-'} frames/s per session`);
 }
 const best = (n: number) => (n ? n : `< ${ladder[0]?.n}`);
 if (want('load')) row(`sessions within p95 ${BOUND_MS} ms (largest count measured)`, best(bestVitrine), best(bestRaw), `counts tried: ${ladder.map((l) => l.n).join(', ')}`);
 worker.disconnect();
 await loadServer.close();
+await otherServer?.close();
 }
 
 
@@ -293,6 +301,6 @@ await site.close();
 const out = join(import.meta.dirname, 'results');
 mkdirSync(out, { recursive: true });
 const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, adaptive: ADAPTIVE_QUALITY.enabled, only: only ?? null, rows }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, adaptive, only: only ?? null, rows }, null, 2));
 console.log(`\nresults written to ${file}`);
 process.exit(0);

@@ -57,6 +57,7 @@ export const SETTINGS = {
   VITRINE_WARM_PAGES: { schema: intIn(0, 32), default: '2', doc: 'Ready-made contexts+pages kept warm so a new session starts at once.' },
   VITRINE_VIEWPORT: { schema: z.string().regex(/^\d{3,4}x\d{3,4}$/, 'expected WIDTHxHEIGHT'), default: '1280x720', doc: 'Session viewport in CSS pixels.' },
   VITRINE_JPEG_QUALITY: { schema: intIn(10, 100), default: '70', doc: 'Screencast JPEG quality.' },
+  VITRINE_ADAPTIVE_QUALITY: { schema: boolish, default: 'false', doc: 'Under sustained CPU saturation, capture smaller, lower-quality frames (back up when the load falls; a sharp frame once the page is still). Off by default: below saturation it costs latency (docs/performance.md).' },
   VITRINE_INVITE_TTL_SECONDS: { schema: intIn(10, 86400), default: '900', doc: 'How long a session waits for its customer before it expires.' },
   VITRINE_MAX_SESSION_MINUTES: { schema: intIn(1, 1440), default: '180', doc: 'Hard limit on a session\'s duration.' },
   VITRINE_COMPANY_NAME: { schema: z.string().min(1).max(100), default: 'Vitrine', doc: 'Company name shown on the customer consent screen.' },
@@ -104,6 +105,7 @@ export interface Config {
   };
   readonly viewport: Viewport;
   readonly jpegQuality: number;
+  readonly adaptiveQuality: boolean;
   readonly inviteTtlMs: number;
   readonly maxSessionMs: number;
   readonly companyName: string;
@@ -228,6 +230,7 @@ export function loadConfig(processEnv: Env): Config {
     }),
     viewport: Object.freeze({ width: w, height: h }),
     jpegQuality: values.VITRINE_JPEG_QUALITY as number,
+    adaptiveQuality: values.VITRINE_ADAPTIVE_QUALITY as boolean,
     inviteTtlMs: (values.VITRINE_INVITE_TTL_SECONDS as number) * 1000,
     maxSessionMs: (values.VITRINE_MAX_SESSION_MINUTES as number) * 60_000,
     companyName: values.VITRINE_COMPANY_NAME as string,

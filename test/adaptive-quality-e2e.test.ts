@@ -29,10 +29,9 @@ describe('adaptive quality in a session', function () {
 
   before(async function () {
     // Every CPU sample counts as saturated (down a level every 300 ms); sharp frames are always allowed.
-    ADAPTIVE_QUALITY.enabled = true;
     ADAPTIVE_QUALITY.options = { cpuHigh: 0, cpuTarget: 2, downAfterMs: 300, upAfterMs: 1e9 };
     site = await serveFixtures({ ...LEAK_PAGES, '/box': BOX });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_ADAPTIVE_QUALITY: 'true' });
   });
   after(async function () {
     ADAPTIVE_QUALITY.options = saved;

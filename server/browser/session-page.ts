@@ -36,6 +36,8 @@ export interface SessionPageHandlers {
 export interface SessionPageOptions {
   viewport: Viewport;
   jpegQuality: number;
+  /** VITRINE_ADAPTIVE_QUALITY: smaller frames under sustained CPU saturation. */
+  adaptiveQuality: boolean;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
   checkUrl(url: string): Promise<unknown>;
   /** When set, every subresource request is checked too (policy allow/deny lists). */
@@ -47,13 +49,11 @@ export interface SessionPageOptions {
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
 
 /**
- * Adaptive capture quality (adaptive-quality.ts): smaller, lower-quality frames while the
- * machine is loaded, a sharp frame once the page is still. On by default; a candidate for a
- * setting (VITRINE_ADAPTIVE_QUALITY=true|false). The benchmark turns it off to compare; tests
- * override thresholds through `options` to force reduced levels. Read when a session opens.
+ * Adaptive capture quality (adaptive-quality.ts), when VITRINE_ADAPTIVE_QUALITY turns it on:
+ * `options` lets tests force reduced levels (read when a session opens); `stats` counts what it
+ * did, for the benchmark.
  */
-export const ADAPTIVE_QUALITY: { enabled: boolean; options: Partial<AdaptiveOptions>; stats: { levelChanges: number; sharpFrames: number; duplicatesDropped: number } } = {
-  enabled: true,
+export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions>; stats: { levelChanges: number; sharpFrames: number; duplicatesDropped: number } } = {
   options: {},
   stats: { levelChanges: 0, sharpFrames: 0, duplicatesDropped: 0 },
 };
@@ -90,7 +90,7 @@ export class SessionPage {
     this.#gate = gate;
     this.#handlers = handlers;
     this.#opts = opts;
-    this.#adaptive = ADAPTIVE_QUALITY.enabled ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
+    this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
   }
 
   /** Wires the leased page up and starts the screencast; the page is still blank. */

@@ -115,6 +115,7 @@ export class SessionRegistry {
         {
           viewport: config.viewport,
           jpegQuality: config.jpegQuality,
+          adaptiveQuality: config.adaptiveQuality,
           checkUrl,
           subresourceFilter: filter,
           createGate: (p) => this.#deps.createGate(p, policyName),

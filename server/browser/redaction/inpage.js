@@ -44,8 +44,9 @@
     (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;}' : '') +
     // A caret takes the text's colour: in a field not (yet) masked it would draw a sliver of
     // whatever colour the page gives sensitive text. A neutral caret everywhere (masked fields
-    // keep theirs transparent: that rule is more specific).
-    '*{caret-color:#808080 !important;}';
+    // keep theirs transparent: that rule is more specific). And a steady one: a blinking caret
+    // repaints the page twice a second, each a full frame to capture, encode and send.
+    '*{caret-color:#808080 !important;caret-animation:manual !important;}';
 
   var sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
