@@ -8,7 +8,7 @@ import { $, note, setState, show } from './dom.ts';
 const TOKEN_KEY = 'vitrine:auditor-token';
 const canvas = $<HTMLCanvasElement>('screen');
 const seek = $<HTMLInputElement>('seek');
-let frames: { t: number; jpeg: Uint8Array }[] = [];
+let frames: { t: number; jpeg: Uint8Array; viewport: { width: number; height: number } | undefined }[] = [];
 let current: string | null = null;
 let playing = false;
 let startedAt = 0;
@@ -23,9 +23,10 @@ async function draw(pos: number): Promise<void> {
   const f = frames[i];
   if (!f) return;
   const bitmap = await createImageBitmap(new Blob([f.jpeg as BlobPart], { type: 'image/jpeg' }));
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  // A frame captured smaller under load (adaptive quality) still covers the whole viewport.
+  canvas.width = f.viewport?.width ?? bitmap.width;
+  canvas.height = f.viewport?.height ?? bitmap.height;
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
   bitmap.close();
   seek.value = String(Math.round(pos));
   $('clock').textContent = `${fmt(pos)} / ${fmt(Number(seek.max))}`;
@@ -55,7 +56,10 @@ async function open(id: string): Promise<void> {
     const kind = view.getUint8(off);
     const t = view.getFloat64(off + 1);
     const n = view.getUint32(off + 9);
-    if (kind === 1) frames.push({ t, jpeg: decodeFrame(buf.subarray(off + 13, off + 13 + n)).jpeg });
+    if (kind === 1) {
+      const { header, jpeg } = decodeFrame(buf.subarray(off + 13, off + 13 + n));
+      frames.push({ t, jpeg, viewport: header.viewport });
+    }
     off += 13 + n;
   }
   current = id;
