@@ -12,17 +12,17 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLUE, PAGES, WHITE } from '../test/support/fixture-pages.ts';
 import { api, RedisProcess, staffToken, VitrineNode } from '../test/support/cluster.ts';
-import { colourAt, near, serveFixtures, TestClient } from '../test/support/harness.ts';
-import { percentile, round } from './measure.ts';
+import { serveFixtures, TestClient } from '../test/support/harness.ts';
+import { flagIsBlue, percentile, round } from './measure.ts';
+import { BENCH_PAGES, FLAG } from './pages.ts';
 
 const quick = process.argv.includes('--quick');
 const TRIALS = quick ? 20 : 60;
 const FPS_SECONDS = quick ? 5 : 15;
 
 const redis = await RedisProcess.start();
-const site = await serveFixtures(PAGES);
+const site = await serveFixtures(BENCH_PAGES);
 const nodes: VitrineNode[] = [];
 const clients: TestClient[] = [];
 try {
@@ -48,21 +48,32 @@ try {
   };
 
   // --- latency ----------------------------------------------------------------------------
-  const s1 = await create('/toggle');
-  const s2 = await create('/toggle');
+  // Both sessions on the same node (same browser), so that only the path differs.
+  const s1 = await create('/static');
+  let s2 = await create('/static');
+  for (let i = 0; i < 10 && s2.own !== s1.own; i++) {
+    await api(b!.url, 'DELETE', `/api/sessions/${s2.id}`, agentToken);
+    s2 = await create('/static');
+  }
+  if (s2.own !== s1.own) throw new Error('could not place two sessions on one node');
   const direct = await live(s1.own, s1);
   const relayed = await live(s2.other, s2);
-  const bg = (c: TestClient, from: number, colour: [number, number, number]) => c.frameWhere((img) => near(colourAt(img, 1000, 600), colour), from, 10_000);
   const lat = { direct: [] as number[], relayed: [] as number[] };
-  for (const c of [direct, relayed]) await bg(c, 0, WHITE);
   for (let i = 0; i < TRIALS; i++) {
     for (const [name, c] of [['direct', direct], ['relayed', relayed]] as const) {
-      const mark = c.frames.length;
-      const t0 = performance.now();
-      c.click(600, 400);
-      await bg(c, mark, i % 2 === 0 ? BLUE : WHITE);
-      lat[name].push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 60));
+      const from = c.frames.length;
+      const blue = !flagIsBlue(c.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
+      const t0 = Date.now();
+      c.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
+      c.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
+      let checked = from;
+      // The frame's arrival time, recorded before any pixel is looked at.
+      const at = await c.waitFor(() => {
+        for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
+        return undefined;
+      }, 10_000);
+      lat[name].push(at - t0);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

@@ -163,7 +163,7 @@ await cold.close();
 // The participants run in a child process (bench/load-worker.ts) and look only at the flag.
 const BOUND_MS = 250;
 const countsArg = process.argv.find((a, i) => process.argv[i - 1] === '--counts' || a.startsWith('--counts='))?.replace(/^--counts=/, '');
-const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 44] : [1, 10, 20, 28, 40, 52, 64];
+const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [10, 28, 44] : [1, 10, 20, 28, 40, 52, 64, 80];
 const ACTIONS = quick ? 5 : 10;
 if (want('load') || want('idle')) {
 const loadServer = await server({ policy: 'default', warm: 2 });
