@@ -6,7 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { CloseCodes } from '../errors.ts';
-import type { EndReason } from '../protocol.ts';
+import type { EndReason, ServerMessage } from '../protocol.ts';
 import { END_MESSAGES } from '../session/end-messages.ts';
 import { LatestFrameSender } from '../session/latest-frame.ts';
 
@@ -84,7 +84,7 @@ export class Relay {
   /** Tells the participant the session ended (the owner could not), then closes. */
   end(reason: EndReason): void {
     if (this.#done) return;
-    if (this.#client.readyState === this.#client.OPEN) this.#client.send(JSON.stringify({ type: 'ended', reason, message: END_MESSAGES[reason] }));
+    if (this.#client.readyState === this.#client.OPEN) this.#client.send(JSON.stringify({ type: 'ended', reason, message: END_MESSAGES[reason] } satisfies ServerMessage));
     this.close(CloseCodes.NORMAL, 'session ended');
   }
 
