@@ -103,7 +103,13 @@ describe('cluster mode (Redis + three nodes)', function () {
     for (const id of ids) byNode.set(where.get(id)!, (byNode.get(where.get(id)!) ?? 0) + 1);
     expect([...byNode.keys()].sort(), JSON.stringify([...byNode])).to.deep.equal(['node-a', 'node-b', 'node-c']);
     for (const n of byNode.values()) expect(n).to.be.within(1, 3);
-    // Clean up through other nodes than the owners: DELETE is forwarded to the owner.
+    // Another agent may not end them, through whichever node.
+    const other = await staffToken('agent-2', 'agent', 'Bob Agent');
+    const someone = ids.find((id) => where.get(id) !== 'node-a')!;
+    const refused = await api(nodes.a.url, 'DELETE', `/api/sessions/${someone}`, other);
+    expect(refused.status).to.equal(403);
+    expect(refused.json.error.code).to.equal('FORBIDDEN');
+    // Clean up through other nodes than the owners: the end request reaches the owner via Redis.
     for (const id of ids) {
       const via = where.get(id) === 'node-a' ? nodes.b : nodes.a;
       expect((await api(via.url, 'DELETE', `/api/sessions/${id}`, agentToken)).status).to.equal(204);

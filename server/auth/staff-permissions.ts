@@ -16,3 +16,8 @@ export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[
   'recording.delete': ['auditor'],
   'cluster.read': ['supervisor', 'auditor'],
 };
+
+/** Who may end a session through the API: the agent who started it, or a supervisor. */
+export function mayEnd(who: { sub: string; role: string }, createdBy: string): boolean {
+  return who.role !== 'agent' || who.sub === createdBy;
+}

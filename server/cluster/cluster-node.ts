@@ -11,6 +11,7 @@ import type { WebSocket } from 'ws';
 import type { AuditSink } from '../audit/audit.ts';
 import { FailureLimiter, type Limiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
+import { mayEnd } from '../auth/staff-permissions.ts';
 import type { ClusterConfig } from '../config.ts';
 import { CloseCodes, ErrorCodes, VitrineError, type ErrorCode } from '../errors.ts';
 import { clientAddress } from '../http/client-address.ts';
@@ -48,6 +49,9 @@ export interface ClusterView {
   totals: { nodes: number; sessions: number; slots: number; freeSlots: number };
 }
 
+/** How long an end request waits for the owner's confirmation. */
+const END_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Placements tried before giving up: the best nodes may have filled since their heartbeat. */
 const PLACEMENT_ATTEMPTS = 3;
 
@@ -62,6 +66,8 @@ export class ClusterNode {
   #bound: { api: RequestListener; acceptParticipant(socket: WebSocket, addr: string): void } | null = null;
   readonly #relays = new Map<string, Set<Relay>>();
   readonly #recent = new Map<string, number[]>();
+  /** End requests this node sent, waiting for the owner's session-ended event. */
+  readonly #endWaiters = new Map<string, Set<() => void>>();
   readonly #startedAt = Date.now();
   #timer: NodeJS.Timeout | null = null;
   #draining: Promise<{ ended: number }> | null = null;
@@ -339,9 +345,40 @@ export class ClusterNode {
     if (e.type === 'session-ended') {
       // Normal ends reach participants from the owner itself; a lost node cannot say so.
       if (e.reason === 'node_lost') for (const r of [...(this.#relays.get(e.session) ?? [])]) r.end('node_lost');
+      for (const done of this.#endWaiters.get(e.session) ?? []) done();
+    } else if (e.type === 'end-session') {
+      if (e.node !== this.id) return;
+      const s = this.#deps.registry.get(e.session);
+      if (!s) return;
+      this.#log.info({ session: e.session, by: e.by }, 'session ended at the request of another node');
+      void s.end('deleted');
     } else if (e.node === this.id) {
       void this.#fence();
     }
+  }
+
+  /**
+   * DELETE /api/sessions/:id for a session another node owns: authorized here from the
+   * directory (who started it), sent to the owner through Redis, answered once it has ended.
+   * False when the directory knows no such live session elsewhere.
+   */
+  async endElsewhere(sessionId: string, who: { sub: string; role: string }): Promise<boolean> {
+    const record = await this.directory.session(sessionId).catch((e) => {
+      this.#redisDown(e);
+      return null;
+    });
+    if (!record || record.ended || record.node === this.id) return false;
+    if (!mayEnd(who, record.agent.sub)) throw new VitrineError('FORBIDDEN', 'only the agent who started the session, or a supervisor, may end it');
+    const ended = new Promise<boolean>((resolve) => {
+      const done = () => resolve(true);
+      let set = this.#endWaiters.get(sessionId);
+      if (!set) this.#endWaiters.set(sessionId, (set = new Set()));
+      set.add(done);
+      setTimeout(() => resolve(false), END_REQUEST_TIMEOUT_MS).unref();
+    }).finally(() => this.#endWaiters.delete(sessionId));
+    await this.directory.requestEnd(sessionId, record.node, who.sub);
+    if (!(await ended)) throw new VitrineError('NODE_UNAVAILABLE', 'the node running this session did not confirm the end; retry');
+    return true;
   }
 
   /** A single-use claim shared by all nodes; true when Redis is away (the owner still checks). */

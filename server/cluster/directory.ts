@@ -29,6 +29,8 @@ export interface SessionRecord {
 
 export type ClusterEvent =
   | { type: 'session-ended'; session: string; reason: EndReason; node: string }
+  /** An API caller on another node asked the owner to end a session (already authorized there). */
+  | { type: 'end-session'; session: string; node: string; by: string }
   | { type: 'node-lost'; node: string; sessions: number; by: string };
 
 const PREFIX = 'vitrine:';
@@ -154,6 +156,11 @@ export class ClusterDirectory {
     return out;
   }
 
+  /** Asks the owning node to end a session (small control message, no state). */
+  async requestEnd(session: string, owner: string, by: string): Promise<void> {
+    await this.#cmd.publish(CHANNEL, JSON.stringify({ type: 'end-session', session, node: owner, by } satisfies ClusterEvent));
+  }
+
   /** True when this node was declared lost (its participants were told its sessions ended). */
   async takeLostMarker(self: string): Promise<boolean> {
     return (await this.#cmd.del(`${PREFIX}lost:${self}`)) > 0;
@@ -195,7 +202,7 @@ export class ClusterDirectory {
 function parseEvent(text: string): ClusterEvent | null {
   try {
     const e = JSON.parse(text) as ClusterEvent;
-    if (e && (e.type === 'session-ended' || e.type === 'node-lost')) return e;
+    if (e && (e.type === 'session-ended' || e.type === 'node-lost' || e.type === 'end-session')) return e;
   } catch {
     /* ignore: not ours */
   }

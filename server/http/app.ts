@@ -13,7 +13,7 @@ import type { Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
 import type { IdentityVerifier, StaffIdentity, StaffRole } from '../auth/identity.ts';
-import { STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
+import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
@@ -159,10 +159,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.delete('/api/sessions/:id', async (req, res, next) => {
     try {
       const who = await staff(req, 'session.delete');
-      if (await answeredElsewhere(req, res)) return;
-      const session = deps.registry.get(String(req.params.id));
+      const id = String(req.params.id);
+      const session = deps.registry.get(id);
+      // Cluster mode: the end request goes to the owner through Redis, answered once it ended.
+      if (!session && deps.cluster && !isForwarded(req) && (await deps.cluster.endElsewhere(id, who))) {
+        res.status(204).end();
+        return;
+      }
       if (!session) throw new VitrineError('NO_SUCH_SESSION');
-      if (who.role === 'agent' && session.createdBy.sub !== who.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session, or a supervisor, may end it');
+      if (!mayEnd(who, session.createdBy.sub)) throw new VitrineError('FORBIDDEN', 'only the agent who started the session, or a supervisor, may end it');
       await session.end('deleted');
       res.status(204).end();
     } catch (e) {
