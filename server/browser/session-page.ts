@@ -73,9 +73,6 @@ export class SessionPage {
   readonly #adaptive: AdaptiveQuality | null;
   /** The level the screencast runs at now (frames are tagged with it). */
   #screencastLevel = 0;
-  /** Whether somebody may see frames (setWatched), and whether the screencast runs now. */
-  #watched = false;
-  #casting = false;
   /** Restarts of the screencast run one after another. */
   #restarting: Promise<void> = Promise.resolve();
   #sharpTimer: NodeJS.Timeout | null = null;
@@ -184,7 +181,7 @@ export class SessionPage {
         patterns: this.#opts.subresourceFilter ? [{ urlPattern: '*', requestStage: 'Request' }] : [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }],
       }),
     ]);
-    // The screencast starts once somebody may see its frames (setWatched).
+    await this.#startScreencast(this.#captureSettings(0));
     if (this.#adaptive) {
       const adaptive = this.#adaptive;
       const unsubscribeCpu = onCpuSample((busy) => {
@@ -203,34 +200,12 @@ export class SessionPage {
     await this.#cdp.send('Page.startScreencast', { format: 'jpeg', quality: c.quality, maxWidth: c.maxWidth, maxHeight: c.maxHeight, everyNthFrame: 1 });
   }
 
-  /**
-   * Runs the screencast only while somebody may see its frames: a session waiting for consent,
-   * or one nobody is connected to, then costs Chromium no capture or encoding at all (an
-   * animated page would otherwise burn most of a core). Starting again sends a current frame.
-   */
-  setWatched(watched: boolean): void {
-    if (this.#closed || watched === this.#watched) return;
-    this.#watched = watched;
-    this.#restarting = this.#restarting
-      .then(async () => {
-        if (this.#closed || this.#casting === this.#watched) return;
-        if (this.#watched) await this.#startScreencast(this.#captureSettings(this.#screencastLevel));
-        else await this.#cdp.send('Page.stopScreencast');
-        this.#casting = this.#watched;
-      })
-      .catch(() => undefined);
-  }
-
   /** Moves the screencast to the adaptive level (Chromium takes new settings only by a restart). */
   #restartScreencast(): void {
     this.#restarting = this.#restarting
       .then(async () => {
         const level = this.#adaptive?.level ?? 0;
         if (this.#closed || level === this.#screencastLevel) return;
-        if (!this.#casting) {
-          this.#screencastLevel = level;
-          return;
-        }
         await this.#cdp.send('Page.stopScreencast');
         if (this.#closed) return;
         this.#screencastLevel = level;

@@ -481,9 +481,7 @@ export class Session {
     for (const p of this.#participants.values()) p.send(message);
   }
 
-  /** Every change of who may see what is broadcast: the screencast follows it here too. */
   #broadcastState(except?: string): void {
-    if (this.#state !== 'ended') this.#page.setWatched([...this.#participants.values()].some((p) => this.#maySee(p)));
     const snapshot = this.snapshot();
     for (const p of this.#participants.values()) if (p.id !== except) p.send({ type: 'state', snapshot });
   }
