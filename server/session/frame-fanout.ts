@@ -30,7 +30,10 @@ export class FrameFanout {
   encode(frame: CapturedFrame, policy: PolicyStamp): Uint8Array {
     this.counters.framesCaptured++;
     this.#metrics.framesCaptured.inc();
-    if (this.#inputAt && frame.capturedAt >= this.#inputAt) {
+    // The next frame to arrive after an input. Not filtered on the frame's capture time:
+    // Chromium stamps a frame with its begin time, which can precede an input it already shows,
+    // and a page whose caret does not blink may send no frame after that one.
+    if (this.#inputAt) {
       this.#metrics.inputToFrame.observe((Date.now() - this.#inputAt) / 1000);
       this.#inputAt = 0;
     }
