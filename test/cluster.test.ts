@@ -183,6 +183,34 @@ describe('cluster mode (Redis + three nodes)', function () {
     await observer.close();
   });
 
+  it('lists recordings of every node and replays or erases one through any node', async function () {
+    const r = await api(nodes.a.url, 'POST', '/api/sessions', agentToken, { url: `${site.url}/toggle`, policy: 'bank' });
+    expect(r.status, JSON.stringify(r.json)).to.equal(201);
+    const owner = (await owners(nodes.a)).get(r.json.id)!;
+    const customer = await join(nodes.a, r.json.id, r.json.customerToken);
+    customer.send({ type: 'consent', accept: true });
+    await customer.frameWhere((img) => near(bg(img), WHITE), 0, 30_000);
+    customer.send({ type: 'end' });
+    await customer.message('ended');
+    const elsewhere = [nodes.a, nodes.b, nodes.c].find((n) => n.id !== owner)!;
+    const auditor = await staffToken('aud-2', 'auditor', 'Ann Auditor');
+    const list = await api(elsewhere.url, 'GET', '/api/recordings', auditor);
+    expect(list.status).to.equal(200);
+    const rec = (list.json.recordings as { id: string; session: string; node: string }[]).find((x) => x.session === r.json.id);
+    expect(rec, 'the recording is listed by a node that did not make it').to.not.equal(undefined);
+    expect(rec!.node).to.equal(owner);
+    const replay = await fetch(`${elsewhere.url}/api/recordings/${rec!.id}`, { headers: { authorization: `Bearer ${auditor}` } });
+    expect(replay.status).to.equal(200);
+    expect(replay.headers.get('x-recording-session')).to.equal(r.json.id);
+    const bytes = new Uint8Array(await replay.arrayBuffer());
+    expect(bytes[0], 'first entry').to.be.oneOf([1, 2]);
+    expect(bytes.length).to.be.greaterThan(1000);
+    expect((await api(elsewhere.url, 'DELETE', `/api/recordings/${rec!.id}`, auditor)).status).to.equal(204);
+    expect((await api(elsewhere.url, 'GET', `/api/recordings/${rec!.id}`, auditor)).status).to.equal(404);
+    const after = await api(nodes.c.url, 'GET', '/api/recordings', auditor);
+    expect((after.json.recordings as { id: string }[]).some((x) => x.id === rec!.id)).to.equal(false);
+  });
+
   it('keeps running sessions going while Redis restarts, and the nodes re-register', async function () {
     await redis.stop();
     let mark = shared.agent.frames.length;

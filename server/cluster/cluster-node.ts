@@ -20,7 +20,7 @@ import type { EndReason } from '../protocol.ts';
 import type { CreatedSession, SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 import { ClusterDirectory, type ClusterEvent } from './directory.ts';
-import { HopClient } from './hop-client.ts';
+import { HopClient, type HopResponse } from './hop-client.ts';
 import { InternalServer } from './internal-server.ts';
 import { rankNodes, type NodeLoad } from './placement.ts';
 import { Relay } from './relay.ts';
@@ -397,14 +397,38 @@ export class ClusterNode {
   async proxy(req: Request, res: Response, node: NodeLoad): Promise<void> {
     let answer;
     try {
-      answer = await this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
-        headers: pickHeaders(req, ['authorization', 'accept']),
-        clientAddress: clientAddress(req),
-        timeoutMs: 15_000,
-      });
+      answer = await this.#ask(req, node);
     } catch {
       throw new VitrineError('NODE_UNAVAILABLE');
     }
+    this.#send(res, answer);
+  }
+
+  #ask(req: Request, node: NodeLoad, maxBytes?: number) {
+    return this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
+      headers: pickHeaders(req, ['authorization', 'accept']),
+      clientAddress: clientAddress(req),
+      timeoutMs: 30_000,
+      ...(maxBytes ? { maxBytes } : {}),
+    });
+  }
+
+  /**
+   * Asks every other live node in turn (recordings live on the node that recorded them); the
+   * first answer that is not a 404 is sent. False when no node had it.
+   */
+  async proxyToAny(req: Request, res: Response, maxBytes?: number): Promise<boolean> {
+    const nodes = (await this.directory.liveNodes().catch(() => [] as NodeLoad[])).filter((n) => n.id !== this.id);
+    for (const node of nodes) {
+      const answer = await this.#ask(req, node, maxBytes).catch(() => null);
+      if (!answer || answer.status === 404) continue;
+      this.#send(res, answer);
+      return true;
+    }
+    return false;
+  }
+
+  #send(res: Response, answer: HopResponse): void {
     for (const h of ['content-type', 'retry-after', 'www-authenticate', 'x-recording-complete', 'x-recording-session']) {
       const v = answer.headers[h];
       if (v !== undefined) res.setHeader(h, v);
@@ -412,23 +436,23 @@ export class ClusterNode {
     res.status(answer.status).send(answer.body);
   }
 
-  /** The sessions of every other live node, asked with the caller's own credentials. */
-  async remoteSessions(req: IncomingMessage): Promise<{ sessions: Record<string, unknown>[]; unreachable: string[] }> {
+  /** A list (sessions, recordings) from every other live node, asked with the caller's own credentials. */
+  async remoteList(req: IncomingMessage, what: 'sessions' | 'recordings'): Promise<{ items: Record<string, unknown>[]; unreachable: string[] }> {
     const nodes = (await this.directory.liveNodes().catch(() => [] as NodeLoad[])).filter((n) => n.id !== this.id);
-    const sessions: Record<string, unknown>[] = [];
+    const items: Record<string, unknown>[] = [];
     const unreachable: string[] = [];
     await Promise.all(
       nodes.map(async (n) => {
         try {
-          const r = await this.#hop.request(n.advertise, 'GET', '/internal/api/sessions', { headers: pickHeaders(req, ['authorization']), clientAddress: clientAddress(req), timeoutMs: 5000 });
+          const r = await this.#hop.request(n.advertise, 'GET', `/internal/api/${what}`, { headers: pickHeaders(req, ['authorization']), clientAddress: clientAddress(req), timeoutMs: 5000 });
           if (r.status !== 200) throw new Error(String(r.status));
-          sessions.push(...(JSON.parse(r.body.toString('utf8')) as { sessions: Record<string, unknown>[] }).sessions);
+          items.push(...((JSON.parse(r.body.toString('utf8')) as Record<string, Record<string, unknown>[]>)[what] ?? []));
         } catch {
           unreachable.push(n.id);
         }
       }),
     );
-    return { sessions, unreachable };
+    return { items, unreachable };
   }
 
   async view(): Promise<ClusterView> {

@@ -12,7 +12,7 @@ export interface HopResponse {
   body: Buffer;
 }
 
-/** Bound on what another node may answer; API answers are small, recordings are not proxied. */
+/** Default bound on what another node may answer (API answers are small; recordings ask for more). */
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export class HopClient {
@@ -29,7 +29,7 @@ export class HopClient {
     target: string,
     method: string,
     path: string,
-    opts: { headers?: Record<string, string>; body?: string; clientAddress?: string; timeoutMs?: number } = {},
+    opts: { headers?: Record<string, string>; body?: string; clientAddress?: string; timeoutMs?: number; maxBytes?: number } = {},
   ): Promise<HopResponse> {
     const [host, port] = splitHostPort(target);
     return new Promise((resolve, reject) => {
@@ -53,7 +53,7 @@ export class HopClient {
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > MAX_RESPONSE_BYTES) req.destroy(new Error('internal hop: answer too large'));
+            if (size > (opts.maxBytes ?? MAX_RESPONSE_BYTES)) req.destroy(new Error('internal hop: answer too large'));
             else chunks.push(c);
           });
           res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));

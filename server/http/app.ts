@@ -24,6 +24,9 @@ import type { SessionRegistry } from '../session/registry.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
 
+/** Bound on a recording fetched from another node for replay (held in memory while relayed). */
+const MAX_RECORDING_ANSWER_BYTES = 512 * 1024 * 1024;
+
 const CreateSessionBody = z
   .object({
     url: z.string().min(1).max(MAX_URL_LENGTH),
@@ -203,8 +206,8 @@ export function createApp(deps: AppDeps): express.Express {
         res.json({ sessions });
         return;
       }
-      const remote = await deps.cluster.remoteSessions(req);
-      res.json({ sessions: [...sessions, ...remote.sessions], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
+      const remote = await deps.cluster.remoteList(req, 'sessions');
+      res.json({ sessions: [...sessions, ...remote.items], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
     } catch (e) {
       next(e);
     }
@@ -241,12 +244,25 @@ export function createApp(deps: AppDeps): express.Express {
     if (!deps.recordings) throw new VitrineError('NO_SUCH_RECORDING', 'recordings are not enabled on this server');
     return deps.recordings;
   };
+  /** Cluster mode: a recording this node does not hold is asked of the others (the holder audits it). */
+  const recordingElsewhere = async (req: Request, res: Response, id: string): Promise<boolean> => {
+    if (!deps.cluster || isForwarded(req) || deps.recordings?.list().some((r) => r.id === id)) return false;
+    return deps.cluster.proxyToAny(req, res, MAX_RECORDING_ANSWER_BYTES);
+  };
+
   app.get('/api/recordings', async (req, res, next) => {
     try {
       const auditor = await staff(req, 'recording.read');
-      const list = deps.recordings?.list() ?? [];
+      const node = deps.cluster ? { node: deps.cluster.id } : {};
+      const list: Record<string, unknown>[] = (deps.recordings?.list() ?? []).map((r) => ({ ...r, ...node }));
       deps.audit.record({ type: 'recording.accessed', actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'list', count: list.length } });
-      res.json({ recordings: list });
+      // Each node keeps the recordings it made; the list covers every node.
+      if (!deps.cluster || isForwarded(req)) {
+        res.json({ recordings: list });
+        return;
+      }
+      const remote = await deps.cluster.remoteList(req, 'recordings');
+      res.json({ recordings: [...list, ...remote.items], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
     } catch (e) {
       next(e);
     }
@@ -257,6 +273,7 @@ export function createApp(deps: AppDeps): express.Express {
     try {
       const auditor = await staff(req, 'recording.read');
       const id = String(req.params.id);
+      if (await recordingElsewhere(req, res, id)) return;
       let result;
       try {
         result = store().read(id);
@@ -286,6 +303,7 @@ export function createApp(deps: AppDeps): express.Express {
     try {
       const auditor = await staff(req, 'recording.delete');
       const id = String(req.params.id);
+      if (await recordingElsewhere(req, res, id)) return;
       let deleted = false;
       try {
         deleted = store().delete(id);

@@ -15,6 +15,8 @@ import { TEST_SECRET } from './harness.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CLUSTER_SECRET = 'cluster-test-secret-cluster-test-secret-0123';
+/** The same recording key on every node, as a deployment's Secret gives them. */
+const RECORDING_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export async function freePort(): Promise<number> {
   const s = createServer();
@@ -112,6 +114,7 @@ export class VitrineNode {
       VITRINE_DRAIN_SECONDS: '3',
       VITRINE_ALLOW_HOSTS: opts.allowHosts,
       VITRINE_DATA_DIR: dataDir,
+      VITRINE_RECORDING_KEY: RECORDING_KEY,
       VITRINE_WARM_PAGES: '1',
       VITRINE_SESSIONS_PER_BROWSER: '4',
       VITRINE_LOG_LEVEL: 'info',
