@@ -14,8 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, RedisProcess, staffToken, VitrineNode } from '../test/support/cluster.ts';
 import { serveFixtures, TestClient } from '../test/support/harness.ts';
-import { flagIsBlue, percentile, round } from './measure.ts';
-import { BENCH_PAGES, FLAG } from './pages.ts';
+import { clickTrial, percentile, round } from './measure.ts';
+import { BENCH_PAGES } from './pages.ts';
 
 const quick = process.argv.includes('--quick');
 const TRIALS = quick ? 20 : 60;
@@ -61,18 +61,9 @@ try {
   const lat = { direct: [] as number[], relayed: [] as number[] };
   for (let i = 0; i < TRIALS; i++) {
     for (const [name, c] of [['direct', direct], ['relayed', relayed]] as const) {
-      const from = c.frames.length;
-      const blue = !flagIsBlue(c.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
-      const t0 = Date.now();
-      c.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
-      c.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
-      let checked = from;
-      // The frame's arrival time, recorded before any pixel is looked at.
-      const at = await c.waitFor(() => {
-        for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
-        return undefined;
-      }, 10_000);
-      lat[name].push(at - t0);
+      const ms = await clickTrial(c, 10_000);
+      if (Number.isNaN(ms)) throw new Error(`no frame showed a click (${name})`);
+      lat[name].push(ms);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

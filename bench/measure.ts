@@ -1,7 +1,9 @@
 /** Small helpers for the benchmark: pixel probe, percentiles, memory of a process tree. */
 import { readFileSync, readdirSync } from 'node:fs';
 import jpeg from 'jpeg-js';
+import type { TestClient } from '../test/support/harness.ts';
 import { jpegSize, probeJpeg } from './jpeg-probe.ts';
+import { FLAG } from './pages.ts';
 
 /** Frames probed, and how many needed a full decode (anything but baseline JPEG). */
 export const probeStats = { probes: 0, fullDecodes: 0 };
@@ -22,6 +24,28 @@ export function flagIsBlue(bytes: Uint8Array, x: number, y: number, viewport = {
   const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true });
   const i = (py * img.width + px) * 4;
   return img.data[i + 2]! > 200 && img.data[i]! < 60;
+}
+
+/**
+ * One click on a bench page: resolves with the milliseconds from the click to the arrival of the
+ * first frame whose flag shows the toggle (NaN after timeoutMs). It expects the opposite of what
+ * the page shows now, so one lost click cannot skew the rest; arrival is recorded before any
+ * pixel is looked at.
+ */
+export async function clickTrial(c: TestClient, timeoutMs: number): Promise<number> {
+  const from = c.frames.length;
+  const blue = !flagIsBlue(c.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
+  const t0 = Date.now();
+  c.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
+  c.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
+  let checked = from;
+  const at = await c
+    .waitFor(() => {
+      for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
+      return undefined;
+    }, timeoutMs)
+    .catch(() => NaN);
+  return at - t0;
 }
 
 export function percentile(values: number[], p: number): number {

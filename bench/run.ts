@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
 import { ADAPTIVE_QUALITY } from '../server/browser/session-page.ts';
 import { serveFixtures, startTestServer, TestClient, type TestServer } from '../test/support/harness.ts';
-import { cpuOf, descendants, flagIsBlue, processes, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
-import { BENCH_PAGES, FLAG } from './pages.ts';
+import { clickTrial, cpuOf, descendants, processes, pssOfMb, percentile, round, sleep, treeCpu, treePssMb } from './measure.ts';
+import { BENCH_PAGES } from './pages.ts';
 import { RawCdp } from './raw-cdp.ts';
 import { TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
@@ -85,21 +85,8 @@ async function latency(s: TestServer, path: string, trials: number): Promise<num
   const c = l.customer;
   const out: number[] = [];
   for (let i = 0; i < trials; i++) {
-    const from = c.frames.length;
-    // Expect the opposite of what the page shows now, so one lost click cannot skew the rest.
-    const blue = !flagIsBlue(c.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
-    // Both sides time the frame's arrival, before it is decoded for the pixel check.
-    const t0 = Date.now();
-    c.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
-    c.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
-    let checked = from;
-    const at = await c
-      .waitFor(() => {
-        for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
-        return undefined;
-      }, 5000)
-      .catch(() => NaN);
-    if (!Number.isNaN(at)) out.push(at - t0);
+    const ms = await clickTrial(c, 5000);
+    if (!Number.isNaN(ms)) out.push(ms);
     await sleep(150);
   }
   await l.end();

@@ -30,6 +30,15 @@ describe('cluster mode (Redis + three nodes)', function () {
     expect(r.status, JSON.stringify(r.json)).to.equal(201);
     return r.json as { id: string; customerToken: string; agentToken: string };
   };
+  /** Placement picks the node: create sessions (ending the others) until one lands on `owner`. */
+  const createOn = async (owner: VitrineNode, via: VitrineNode) => {
+    for (let i = 0; i < 12; i++) {
+      const c = await create(via);
+      if ((await owners(via)).get(c.id) === owner.id) return c;
+      expect((await api(via.url, 'DELETE', `/api/sessions/${c.id}`, agentToken)).status).to.equal(204);
+    }
+    throw new Error(`no session was placed on ${owner.id}`);
+  };
   const owners = async (via: VitrineNode): Promise<Map<string, string>> => {
     const r = await api(via.url, 'GET', '/api/sessions', supervisorToken);
     expect(r.status).to.equal(200);
@@ -123,16 +132,9 @@ describe('cluster mode (Redis + three nodes)', function () {
   });
 
   it('lets a customer on node A and an agent on node C see and drive a session owned by node B', async function () {
-    let s: { id: string; customerToken: string; agentToken: string } | undefined;
-    // Placement picks the node; keep creating until one lands on B (ending the others).
-    for (let i = 0; i < 9 && !s; i++) {
-      const c = await create(nodes.a);
-      if ((await owners(nodes.a)).get(c.id) === 'node-b') s = c;
-      else expect((await api(nodes.a.url, 'DELETE', `/api/sessions/${c.id}`, agentToken)).status).to.equal(204);
-    }
-    expect(s, 'a session placed on node B').to.not.equal(undefined);
-    const customer = await join(nodes.a, s!.id, s!.customerToken);
-    const agent = await join(nodes.c, s!.id, s!.agentToken);
+    const s = await createOn(nodes.b, nodes.a);
+    const customer = await join(nodes.a, s.id, s.customerToken);
+    const agent = await join(nodes.c, s.id, s.agentToken);
     const agentJoined = agent.messages.find((m) => m.type === 'joined') as unknown as { you: string };
     customer.send({ type: 'consent', accept: true });
     await customer.waitFor(() => customer.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Toggle'), 30_000, 'page loaded');
@@ -150,7 +152,7 @@ describe('cluster mode (Redis + three nodes)', function () {
     mark = customer.frames.length;
     agent.click(600, 400);
     await customer.frameWhere((img) => near(bg(img), WHITE), mark, 30_000);
-    shared = { id: s!.id, customer, agent, agentJoined };
+    shared = { id: s.id, customer, agent, agentJoined };
   });
 
   it('keeps the invite single-use across nodes', async function () {
@@ -271,25 +273,13 @@ describe('cluster mode (Redis + three nodes)', function () {
 
   it('drains a node with `vitrine drain` (the preStop hook): readiness goes down, no new session lands on it, its sessions end; then SIGTERM exits 0', async function () {
     // A session on node C, with its customer attached through node A.
-    let s: { id: string; customerToken: string } | undefined;
-    for (let i = 0; i < 6 && !s; i++) {
-      const c = await create(nodes.c);
-      if ((await owners(nodes.a)).get(c.id) === 'node-c') s = c;
-      else expect((await api(nodes.a.url, 'DELETE', `/api/sessions/${c.id}`, agentToken)).status).to.equal(204);
-    }
-    expect(s, 'a session placed on node C').to.not.equal(undefined);
-    const customer = await join(nodes.a, s!.id, s!.customerToken);
+    const s = await createOn(nodes.c, nodes.c);
+    const customer = await join(nodes.a, s.id, s.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.frameWhere(() => true, 0, 30_000);
     // And a session on node A whose customer is attached through node C.
-    let onA: { id: string; customerToken: string } | undefined;
-    for (let i = 0; i < 6 && !onA; i++) {
-      const c = await create(nodes.a);
-      if ((await owners(nodes.a)).get(c.id) === 'node-a') onA = c;
-      else expect((await api(nodes.a.url, 'DELETE', `/api/sessions/${c.id}`, agentToken)).status).to.equal(204);
-    }
-    expect(onA, 'a session placed on node A').to.not.equal(undefined);
-    const relayed = await join(nodes.c, onA!.id, onA!.customerToken);
+    const onA = await createOn(nodes.a, nodes.a);
+    const relayed = await join(nodes.c, onA.id, onA.customerToken);
     relayed.send({ type: 'consent', accept: true });
     await relayed.frameWhere(() => true, 0, 30_000);
     const reconnectToken = (relayed.messages.find((m) => m.type === 'joined') as { reconnectToken?: string }).reconnectToken!;
@@ -320,7 +310,7 @@ describe('cluster mode (Redis + three nodes)', function () {
     // Participants relayed through the drained node are told to reconnect, and can, elsewhere.
     expect((await relayed.closed).code).to.equal(1012);
     expect(relayed.messages.some((m) => m.type === 'ended'), 'their session did not end').to.equal(false);
-    const back = await join(nodes.a, onA!.id, reconnectToken);
+    const back = await join(nodes.a, onA.id, reconnectToken);
     expect((back.messages.find((m) => m.type === 'joined') as { snapshot: { state: string } }).snapshot.state).to.equal('live');
     await back.frameWhere(() => true, 0, 30_000);
     const view = await api(nodes.a.url, 'GET', '/api/cluster', supervisorToken);
