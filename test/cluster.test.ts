@@ -250,13 +250,25 @@ describe('cluster mode (Redis + three nodes)', function () {
 
   it('ends the sessions of a killed node with node_lost, told through the other nodes, and places new sessions elsewhere', async function () {
     const killedAt = Date.now();
-    await nodes.b.kill();
+    const browsers = await nodes.b.kill();
+    expect(browsers.length, 'node B had browser processes').to.be.greaterThan(0);
     const [c, a] = await Promise.all([shared.customer.message('ended', () => true, 15_000), shared.agent.message('ended', () => true, 15_000)]);
     const tookMs = Date.now() - killedAt;
     expect(c.reason).to.equal('node_lost');
     expect(a.reason).to.equal('node_lost');
     // Heartbeat 500 ms, lost after three missed: well within 5 s even on a loaded machine.
     expect(tookMs, 'participants told within the heartbeat bound').to.be.below(5000);
+    // Its browsers talk CDP over a pipe: they exit when the server dies, even by SIGKILL.
+    const alive = () => browsers.filter((p) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    for (let i = 0; i < 100 && alive().length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(), 'browser processes left behind by the killed node').to.deep.equal([]);
     const view = await api(nodes.a.url, 'GET', '/api/cluster', supervisorToken);
     expect(view.json.nodes.map((n: { id: string }) => n.id)).to.deep.equal(['node-a', 'node-c']);
     for (let i = 0; i < 3; i++) {

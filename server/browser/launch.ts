@@ -43,6 +43,9 @@ export async function launchBrowser(opts: { chromiumPath?: string; viewport: Vie
       handleSIGTERM: false,
       handleSIGHUP: false,
       protocolTimeout: 30_000,
+      // CDP over a pipe rather than a WebSocket: no socket framing in the browser process for
+      // every frame, and a browser whose server dies (even by SIGKILL) sees the pipe close and exits.
+      pipe: true,
     });
   } catch (e) {
     await rm(userDataDir, { recursive: true, force: true });

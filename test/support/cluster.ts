@@ -172,22 +172,29 @@ export class VitrineNode {
     return r;
   }
 
-  /** SIGKILL of the node and its browsers at once, as when a machine dies. */
-  async kill(): Promise<void> {
+  /**
+   * SIGKILL of the node process alone, as when it crashes. Returns the processes it had started
+   * (its browsers), which must then exit by themselves; cleanup() kills any that did not.
+   */
+  async kill(): Promise<number[]> {
     const pid = this.proc.pid;
-    const tree = pid ? descendants(pid) : [];
+    const tree = pid && this.proc.exitCode === null ? descendants(pid) : [];
+    this.#children.push(...tree);
     this.proc.kill('SIGKILL');
-    for (const p of tree) {
+    await this.exited;
+    return tree;
+  }
+
+  #children: number[] = [];
+
+  cleanup(): void {
+    for (const p of this.#children) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
-        /* already gone */
+        /* gone, as it should be */
       }
     }
-    await this.exited;
-  }
-
-  cleanup(): void {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
