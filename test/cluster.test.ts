@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { BLUE, PAGES, WHITE } from './support/fixture-pages.ts';
+import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { INTERNAL_AUTH_HEADER, signInternal } from '../server/cluster/internal-auth.ts';
 import { api, CLUSTER_SECRET, RedisProcess, staffToken, VitrineNode } from './support/cluster.ts';
@@ -125,6 +126,17 @@ describe('cluster mode (Redis + three nodes)', function () {
     }
     const after = await owners(nodes.c);
     for (const id of ids) expect(after.has(id), `session ${id} ended`).to.equal(false);
+    // What Redis keeps of an ended session names nobody: where it ran and why it ended.
+    const r = new Redis(redis.url);
+    try {
+      const tomb = JSON.parse((await r.get(`vitrine:session:${ids[0]}`))!);
+      expect(Object.keys(tomb).sort()).to.deep.equal(['ended', 'id', 'node']);
+      expect(tomb.ended.reason).to.equal('deleted');
+      const everything = (await r.keys('vitrine:*')).join(' ') + ' ' + (await Promise.all((await r.keys('vitrine:session:*')).map((k) => r.get(k)))).join(' ');
+      expect(everything).to.not.match(/Alice|agent-1/);
+    } finally {
+      r.disconnect();
+    }
     const metrics = await (await fetch(`${nodes.a.url}/metrics`)).text();
     expect(metrics).to.match(/^vitrine_cluster_redis_up 1$/m);
     const placed = [...metrics.matchAll(/^vitrine_cluster_placements_total\{target="(local|remote)"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);

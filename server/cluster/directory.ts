@@ -7,7 +7,8 @@
  *   node:<id>            NodeLoad JSON, expires after the heartbeat TTL
  *   nodes                set of node ids ever registered and not yet reaped
  *   node-sessions:<id>   set of session ids the node owns
- *   session:<id>         SessionRecord JSON, expires with the session (+ a day once ended)
+ *   session:<id>         SessionRecord JSON, expires with the session; once ended only a
+ *                        tombstone is kept for a day (id, node, why), with nobody's identity
  *   lost:<id>            marker: the node was declared lost; if it is still running it must end
  *                        its sessions (fencing), because participants were already told
  *   reap:<id>            lock so that one node reaps a lost node
@@ -18,14 +19,10 @@ import { Redis } from 'ioredis';
 import type { EndReason } from '../protocol.ts';
 import type { NodeLoad } from './placement.ts';
 
-export interface SessionRecord {
-  id: string;
-  node: string;
-  agent: { sub: string; name: string };
-  createdAt: number;
-  policy: string;
-  ended?: { reason: EndReason; at: number };
-}
+export type SessionRecord =
+  | { id: string; node: string; agent: { sub: string; name: string }; createdAt: number; policy: string; ended?: undefined }
+  /** What is left once a session ended: where it ran (audit reads) and why it ended (late joins). */
+  | { id: string; node: string; ended: { reason: EndReason; at: number } };
 
 export type ClusterEvent =
   | { type: 'session-ended'; session: string; reason: EndReason; node: string }
@@ -116,10 +113,13 @@ export class ClusterDirectory {
     return v ? (JSON.parse(v) as SessionRecord) : null;
   }
 
-  /** Marks the session ended, keeps the record a day (late joins learn why), and tells every node. */
+  /**
+   * Replaces the record by a tombstone kept a day (late joins learn why; audit reads find the
+   * node whose chain holds the records) and tells every node. The tombstone names nobody: who
+   * ran the session is not kept once it has ended.
+   */
   async endSession(id: string, reason: EndReason, owner: string): Promise<void> {
-    const record = await this.session(id);
-    const ended: SessionRecord = { ...(record ?? { id, node: owner, agent: { sub: '', name: '' }, createdAt: 0, policy: '' }), ended: { reason, at: Date.now() } };
+    const ended: SessionRecord = { id, node: owner, ended: { reason, at: Date.now() } };
     await this.#cmd
       .multi()
       .set(`${PREFIX}session:${id}`, JSON.stringify(ended), 'PX', ENDED_RECORD_MS)
