@@ -72,33 +72,23 @@ export class Metrics {
         this.set(p.total > 0 ? p.used / p.total : 1);
       },
     });
-    new Gauge({
-      name: 'vitrine_cluster_redis_up',
-      help: 'Cluster mode: 1 while the directory (Redis) is reachable',
-      registers: r,
-      collect() {
-        const c = sources.cluster?.();
-        if (c) this.set(c.redisUp ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'vitrine_cluster_relayed_participants',
-      help: 'Cluster mode: participants connected here whose session runs on another node',
-      registers: r,
-      collect() {
-        const c = sources.cluster?.();
-        if (c) this.set(c.relays);
-      },
-    });
-    new Gauge({
-      name: 'vitrine_cluster_draining',
-      help: 'Cluster mode: 1 while this node drains',
-      registers: r,
-      collect() {
-        const c = sources.cluster?.();
-        if (c) this.set(c.draining ? 1 : 0);
-      },
-    });
+    // Cluster mode only: absent from a single server's figures.
+    const clusterGauges: [string, string, (c: NonNullable<ReturnType<NonNullable<MetricsSources['cluster']>>>) => number][] = [
+      ['vitrine_cluster_redis_up', 'Cluster mode: 1 while the directory (Redis) is reachable', (c) => (c.redisUp ? 1 : 0)],
+      ['vitrine_cluster_relayed_participants', 'Cluster mode: participants connected here whose session runs on another node', (c) => c.relays],
+      ['vitrine_cluster_draining', 'Cluster mode: 1 while this node drains', (c) => (c.draining ? 1 : 0)],
+    ];
+    for (const [name, help, value] of clusterGauges) {
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        collect() {
+          const c = sources.cluster?.();
+          if (c) this.set(value(c));
+        },
+      });
+    }
     new Gauge({ name: 'vitrine_pool_browsers', help: 'Live browser processes', registers: r, collect() { this.set(sources.pool().browsers); } });
     new Gauge({ name: 'vitrine_browser_restarts', help: 'Browsers replaced after dying', registers: r, collect() { this.set(sources.browserRestarts()); } });
     new Gauge({ name: 'vitrine_egress_refused', help: 'Connections refused by the egress guard', registers: r, collect() { this.set(sources.egressRefused()); } });
