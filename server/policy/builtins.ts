@@ -14,6 +14,11 @@ export const BUILTIN_MASKS: readonly string[] = [
   `${FIELD}[name="exp" i]`,
   `${FIELD}[id="exp" i]`,
   '[data-vitrine-mask]',
+  // Documents that cannot run the policy script are covered whole from their first paint: a
+  // sandboxed frame without scripts, and plug-in style embeddings whose content no script sees.
+  ':is(iframe, frame)[sandbox]:not([sandbox~="allow-scripts" i])',
+  'embed',
+  'object:not([type^="image/" i])',
 ];
 
 export const BUILTIN_HIDES: readonly string[] = ['[data-vitrine-hide]'];

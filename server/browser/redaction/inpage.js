@@ -12,6 +12,17 @@
   var MARK = 'data-vitrine-masked';
   if (Object.prototype.hasOwnProperty.call(window, KEY)) return;
   var errors = [];
+  // The server's doorbell (a CDP binding with a per-session name): rung once when the document
+  // changes after a capture, so a change that paints nothing for staff (inside a mask) still
+  // reaches the customer. Taken off the window at once: the page never sees it.
+  var bell = typeof window[cfg.binding] === 'function' ? window[cfg.binding] : null;
+  try { delete window[cfg.binding]; } catch (e) { /* not configurable: stays, harmless */ }
+  var rung = false;
+  var changed = true;
+  function touched() {
+    changed = true;
+    if (!rung && bell) { rung = true; try { bell(''); } catch (e) { /* the server will look anyway */ } }
+  }
   var eff;
   try {
     eff = mergeSections(cfg.compiled, String(location.href));
@@ -35,24 +46,91 @@
   var css =
     MASK + '{background:' + C + ' !important;background-image:none !important;color:transparent !important;' +
     '-webkit-text-fill-color:transparent !important;text-shadow:none !important;caret-color:transparent !important;' +
-    'border-color:' + C + ' !important;outline-color:' + C + ' !important;box-shadow:none !important;}' +
-    MASK + ' *{opacity:0 !important;visibility:hidden !important;}' +
+    'border-color:' + C + ' !important;outline-color:' + C + ' !important;box-shadow:none !important;' +
+    // The masks are switched off for the customer's capture and on for staff's, every tick: a
+    // transition or animation would restart at each switch and the customer would never see
+    // the content settle.
+    'transition:none !important;animation:none !important;}' +
+    MASK + ' *{opacity:0 !important;visibility:hidden !important;transition:none !important;animation:none !important;}' +
     MASK + '::placeholder{color:transparent !important;-webkit-text-fill-color:transparent !important;}' +
     MASK + '::before,' + MASK + '::after{visibility:hidden !important;}' +
     MASK + '::selection{color:transparent !important;background:' + C + ' !important;}' +
     MASK + ':is(img,video,canvas,iframe,frame,svg,object,embed,picture){filter:brightness(0) !important;}' +
-    (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;}' : '') +
-    // A caret takes the text's colour: in a field not (yet) masked it would draw a sliver of
-    // whatever colour the page gives sensitive text. A neutral caret everywhere (masked fields
-    // keep theirs transparent: that rule is more specific). And a steady one: a blinking caret
-    // repaints the page twice a second, each a full frame to capture, encode and send.
-    '*{caret-color:#808080 !important;caret-animation:manual !important;}';
+    // SVG text has no box to paint: its glyphs are filled and stroked so thickly in the mask
+    // colour that they run together into a solid bar, and nothing of their shape is legible.
+    MASK + ':is(text,tspan,textPath){fill:' + C + ' !important;stroke:' + C + ' !important;stroke-width:.8em !important;' +
+    'stroke-linejoin:round !important;stroke-linecap:round !important;paint-order:stroke !important;}' +
+    (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;transition:none !important;animation:none !important;}' : '');
+  // Never switched off: a caret takes the text's colour, so in a field not (yet) masked it would
+  // draw a sliver of whatever colour the page gives sensitive text; a neutral one everywhere
+  // (masked fields keep theirs transparent: that rule is more specific). And a steady one: a
+  // blinking caret repaints the page twice a second, each a full frame to capture and send.
+  var fixedCss = '*{caret-color:#808080 !important;caret-animation:manual !important;}';
 
   var sheet = new CSSStyleSheet();
   sheet.replaceSync(css);
+  var fixedSheet = new CSSStyleSheet();
+  fixedSheet.replaceSync(fixedCss);
+  var RULES = sheet.cssRules.length;
+  var FIRST_RULE = RULES ? sheet.cssRules[0].cssText : '';
+  // Set when anything but this script touched the mask sheet, or a root lost it: the document
+  // then never again confirms its masks (the server withholds staff frames and says why).
+  var tampered = false;
+  var adoptedDesc = Object.getOwnPropertyDescriptor(Document.prototype, 'adoptedStyleSheets');
+  var shadowAdoptedDesc = Object.getOwnPropertyDescriptor(ShadowRoot.prototype, 'adoptedStyleSheets');
+  function ours(list) {
+    var out = [];
+    for (var i = 0; i < list.length; i++) if (list[i] !== sheet && list[i] !== fixedSheet) out.push(list[i]);
+    return out.concat([fixedSheet, sheet]);
+  }
+  function rawAdopted(root) {
+    return (root.nodeType === 9 ? adoptedDesc : shadowAdoptedDesc).get.call(root);
+  }
   function ensureSheet(root) {
-    var list = root.adoptedStyleSheets;
-    if (list.indexOf(sheet) === -1) root.adoptedStyleSheets = list.concat([sheet]);
+    var list = rawAdopted(root);
+    if (list[list.length - 1] !== sheet || list.indexOf(fixedSheet) === -1) (root.nodeType === 9 ? adoptedDesc : shadowAdoptedDesc).set.call(root, ours(list));
+  }
+  // Frameworks assign adoptedStyleSheets wholesale: whatever they assign, the masks stay last
+  // (so they win ties) and in force. Reading gives the page its own list back, without ours.
+  [[Document.prototype, adoptedDesc], [ShadowRoot.prototype, shadowAdoptedDesc]].forEach(function (pair) {
+    var d = pair[1];
+    if (!d || !d.set) return;
+    Object.defineProperty(pair[0], 'adoptedStyleSheets', {
+      configurable: true,
+      enumerable: d.enumerable,
+      get: function () {
+        var list = d.get.call(this);
+        var out = [];
+        for (var i = 0; i < list.length; i++) if (list[i] !== sheet && list[i] !== fixedSheet) out.push(list[i]);
+        return out;
+      },
+      set: function (v) { d.set.call(this, ours(Array.prototype.slice.call(v))); },
+    });
+  });
+  // The mask sheet is never handed to the page (see the getter above); should it reach it
+  // anyway, every way to change or disable it is refused and remembered.
+  ['replace', 'replaceSync', 'insertRule', 'deleteRule', 'addRule', 'removeRule'].forEach(function (name) {
+    var orig = CSSStyleSheet.prototype[name];
+    if (typeof orig !== 'function') return;
+    CSSStyleSheet.prototype[name] = function () {
+      if (this === sheet || this === fixedSheet) { tampered = true; throw new DOMException('not allowed', 'NotAllowedError'); }
+      return orig.apply(this, arguments);
+    };
+  });
+  var disabledDesc = Object.getOwnPropertyDescriptor(StyleSheet.prototype, 'disabled');
+  Object.defineProperty(StyleSheet.prototype, 'disabled', {
+    configurable: true,
+    enumerable: disabledDesc.enumerable,
+    get: disabledDesc.get,
+    set: function (v) {
+      if ((this === sheet || this === fixedSheet) && !switching) { tampered = true; return; }
+      disabledDesc.set.call(this, v);
+    },
+  });
+  var switching = false;
+  function setMasks(on) {
+    switching = true;
+    try { disabledDesc.set.call(sheet, !on); } finally { switching = false; }
   }
 
   // --- text patterns -------------------------------------------------------------------------
@@ -162,6 +240,7 @@
   // --- observing documents and shadow roots --------------------------------------------------
   var roots = [];
   function onRecords(records) {
+    touched();
     ensureSheet(document);
     for (var i = 0; i < records.length; i++) {
       var r = records[i];
@@ -212,9 +291,11 @@
   ['input', 'change', 'keyup', 'paste', 'compositionend'].forEach(function (type) {
     document.addEventListener(type, function (e) {
       var t = e.composedPath ? e.composedPath()[0] : e.target;
+      touched();
       try { if (t && t.nodeType === 1) { scanField(t); if (isEditable(t)) scanTree(t); } } catch (err) { errors.push('event: ' + err); }
     }, true);
   });
+  window.addEventListener('scroll', touched, true);
 
   function deepActive() {
     var a = document.activeElement;
@@ -238,10 +319,78 @@
     }
     return out;
   }
+  // --- the per-tick switch ------------------------------------------------------------------
+  // Every capture tick the server switches the masks off (customer's capture) and on again
+  // (staff's capture), then asks whether they stayed on. `gen` counts switches: a staff capture
+  // is kept only if no switch happened between "on" and the check after it.
+  var gen = 0;
+  function intact() {
+    if (tampered || errors.length) return false;
+    if (disabledDesc.get.call(sheet) || sheet.cssRules.length !== RULES || (RULES && sheet.cssRules[0].cssText !== FIRST_RULE)) return false;
+    var list = rawAdopted(document);
+    if (list[list.length - 1] !== sheet) return false;
+    for (var i = 0; i < roots.length; i++) {
+      var l = rawAdopted(roots[i]);
+      if (l[l.length - 1] !== sheet) return false;
+    }
+    return true;
+  }
+  // Is anything masked or hidden painted in the viewport? When nothing is, one capture serves
+  // both audiences. Counted generously: anything in doubt counts as masked.
+  var presenceSlow = 0;
+  function maskedInView() {
+    if (Date.now() < presenceSlow) return true;
+    var started = Date.now();
+    var sel = HIDE ? MASK + ',' + HIDE : MASK;
+    var w = innerWidth, h = innerHeight;
+    var found = false;
+    for (var r = 0; r <= roots.length && !found; r++) {
+      var list = (r === 0 ? document : roots[r - 1]).querySelectorAll(sel);
+      if (list.length > 200) { found = true; break; }
+      for (var i = 0; i < list.length; i++) {
+        var b = list[i].getBoundingClientRect();
+        if (b.right > 0 && b.bottom > 0 && b.left < w && b.top < h && (b.width > 0 || b.height > 0)) { found = true; break; }
+        // A zero-size box can still paint (overflow, SVG, inline content): count it.
+        if (b.width === 0 && b.height === 0 && list[i].getClientRects().length === 0 && list[i].namespaceURI !== 'http://www.w3.org/1999/xhtml') { found = true; break; }
+      }
+    }
+    // On a huge document the search itself would cost more than a second capture: skip it a while.
+    if (Date.now() - started > 4) presenceSlow = Date.now() + 2000;
+    return found;
+  }
+  function allowed(t) {
+    return t === cfg.token;
+  }
   Object.defineProperty(window, KEY, {
     value: Object.freeze({
       status: function () {
         return { version: cfg.compiled.version, url: String(location.href), errors: errors.slice(0, 20), ready: errors.length === 0 };
+      },
+      /** Before a tick: has anything changed since the last one, and is anything masked in view? */
+      probe: function (t) {
+        if (!allowed(t)) return null;
+        var c = changed;
+        changed = false;
+        rung = false;
+        return { changed: c, masked: maskedInView(), ok: intact() };
+      },
+      unmask: function (t) {
+        if (!allowed(t)) return null;
+        gen++;
+        setMasks(false);
+        return gen;
+      },
+      mask: function (t) {
+        if (!allowed(t)) return null;
+        gen++;
+        setMasks(true);
+        ensureSheet(document);
+        for (var i = 0; i < roots.length; i++) ensureSheet(roots[i]);
+        return intact() ? gen : -1;
+      },
+      check: function (t, g) {
+        if (!allowed(t)) return false;
+        return gen === g && intact();
       },
       focusMasked: function () {
         var a = deepActive();

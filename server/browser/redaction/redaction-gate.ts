@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { CDPSession, Frame, Page } from 'puppeteer';
 import { mergeSections, type CompiledPolicy } from '../../policy/engine.ts';
 import { ibanValid, luhnValid } from '../../policy/patterns.ts';
+import { DIGIT_ZEROS } from '../../policy/unicode-digits.ts';
 import type { FrameGate, PolicyStamp } from '../frame-gate.ts';
 
 const INPAGE = readFileSync(join(import.meta.dirname, 'inpage.js'), 'utf8').trim();
@@ -38,6 +39,10 @@ export class RedactionGate implements FrameGate {
   readonly policy: PolicyStamp;
   readonly #page: Page;
   readonly #key = `__vitrine_${randomBytes(9).toString('base64url').replace(/[-]/g, '_')}`;
+  /** Proves a switch request comes from the server: the page never sees it. */
+  readonly #token = randomBytes(18).toString('base64url');
+  /** The CDP binding documents ring when they change (taken off the window by the script). */
+  readonly #binding = `__vitrine_bell_${randomBytes(9).toString('hex')}`;
   readonly #script: string;
   readonly #confirmMs: number;
   readonly #log: (event: string, details: Record<string, unknown>) => void;
@@ -59,7 +64,7 @@ export class RedactionGate implements FrameGate {
     this.#confirmMs = opts.confirmTimeoutMs ?? 5000;
     this.#log = opts.log ?? (() => undefined);
     this.#iframes = compiled.sections[0]?.iframes ?? 'mask';
-    const cfg = { key: this.#key, compiled, colour: MASK_COLOUR };
+    const cfg = { key: this.#key, compiled, colour: MASK_COLOUR, token: this.#token, binding: this.#binding, digitZeros: DIGIT_ZEROS };
     this.#script = `${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
   }
 
