@@ -234,7 +234,7 @@ export const FRAME_FORMAT_VERSION = 1;
 export const FRAME_KIND_JPEG = 1;
 
 export interface FrameHeader {
-  /** Increases by one per frame of the session. */
+  /** Increases by one per frame of the session's stream for this audience. */
   seq: number;
   /** Server time (ms since epoch) when the frame was captured. */
   ts: number;
@@ -246,6 +246,12 @@ export interface FrameHeader {
   /** Redaction policy in force when this frame was captured. */
   policy: string;
   policyVersion: string;
+  /**
+   * Whose view it is: `customer` frames show the page as it is and go to the customer only;
+   * `staff` frames were captured with every mask confirmed on (agents, supervisors, recordings).
+   * Each audience has its own sequence.
+   */
+  audience: 'customer' | 'staff';
 }
 
 export function encodeFrame(header: FrameHeader, jpeg: Uint8Array): Uint8Array {

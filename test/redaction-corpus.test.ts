@@ -1,6 +1,7 @@
 /**
  * Every case of ../shared/redaction-corpus through a real session under the default policy:
- * no frame an agent receives may hold a secret pixel, and the control colour must be seen.
+ * no frame an agent receives may hold a secret pixel, and the control colour must be seen;
+ * the customer's own frames must show the secret.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { startTestServer, type TestServer } from './support/harness.ts';
-import { CONTROL_AT, runLeakCase } from './support/leak-check.ts';
+import { CONTROL_AT, CUSTOMER_SEES_AT, runLeakCase } from './support/leak-check.ts';
 
 const CORPUS = join(import.meta.dirname, '..', '..', 'shared', 'redaction-corpus');
 
@@ -54,6 +55,10 @@ describe('redaction corpus (../shared/redaction-corpus)', function () {
       expect(r.frames, 'frames the agent received').to.be.greaterThan(0);
       expect(r.leaks, 'frames with secret pixels').to.deep.equal([]);
       expect(r.maxControl, 'control pixels in the best frame').to.be.at.least(CONTROL_AT);
+      // The owner is not blinded: the customer's own frames show the secret.
+      expect(r.customerFrames, 'frames the customer received').to.be.greaterThan(0);
+      expect(r.customerMaxSecret, 'secret pixels in the customer\'s best frame').to.be.at.least(CUSTOMER_SEES_AT);
+      expect(r.audiencesRight, 'every frame labelled for its audience').to.equal(true);
     });
   }
 });

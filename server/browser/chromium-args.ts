@@ -4,6 +4,23 @@
  */
 import type { Viewport } from '../protocol.ts';
 
+/**
+ * Begin-frame control (capture-loop.ts): session pages paint only when Vitrine asks, so each
+ * picture shows a known state of the masks. Chromium refuses it with site-per-process; cross-site
+ * frames then share the page's renderer (docs/SECURITY.md says why that was chosen).
+ */
+export const BEGIN_FRAME_ARGS: readonly string[] = [
+  '--enable-begin-frame-control',
+  // Every begin-frame runs the whole pipeline before drawing: the picture is of this frame.
+  '--run-all-compositor-stages-before-draw',
+  '--disable-new-content-rendering-timeout',
+  // Animations, scrolling and image decoding on the main thread, in step with the frame asked for.
+  '--disable-threaded-animation',
+  '--disable-threaded-scrolling',
+  '--disable-checker-imaging',
+  '--disable-image-animation-resync',
+];
+
 export function chromiumArgs(viewport: Viewport, userDataDir: string): string[] {
   return [
     // Root in a container has no usable sandbox; the container is the isolation boundary.

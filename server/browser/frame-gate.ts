@@ -1,42 +1,72 @@
 /**
- * The seam between the screencast and redaction: a frame reaches participants only when the
- * session's gate allows it. The redaction controller (server/browser/redaction/) implements
- * this interface for real policies; everything that forwards frames depends only on it.
+ * The seam between capture and redaction. Every capture tick the capture loop asks the gate to
+ * switch the masks off in every document (the customer's capture), on again (staff's capture),
+ * and then whether they stayed on: a staff frame exists only when that last answer is yes. The
+ * redaction controller (server/browser/redaction/) implements this interface for real policies;
+ * the capture loop and everything that forwards frames depend only on it.
  */
 export interface PolicyStamp {
   name: string;
   version: string;
 }
 
+/** What the documents said before a tick. */
+export interface ProbeResult {
+  /** Something changed since the last probe that a capture may show (DOM, fields, scroll). */
+  changed: boolean;
+  /** Something masked or hidden is painted in the viewport: staff and customer frames differ. */
+  masked: boolean;
+}
+
+/** Proof that every document had its masks on at one moment; checked again by `confirm`. */
+export interface MaskSeal {
+  readonly epoch: number;
+}
+
 export interface FrameGate {
   /** The policy in force; stamped into every frame header. */
   readonly policy: PolicyStamp;
-  /**
-   * May a frame captured at `capturedAt` (ms since the epoch) be shown? Must be false unless
-   * every frame of the page confirmed the policy before that instant and nothing has failed
-   * since. Called once per frame, synchronously: keep it cheap.
-   */
-  allows(capturedAt: number): boolean;
-  /** Why frames are withheld right now, or null when the gate is open. */
+  /** Why staff get no frames right now, or null when every document is confirmed or covered. */
   closedReason(): string | null;
+  /** Before a tick; never throws (a document that does not answer counts as changed and masked). */
+  probe(): Promise<ProbeResult>;
+  /** Masks off in every confirmed document, for the customer's capture; false if any did not answer. */
+  unmask(): Promise<boolean>;
+  /**
+   * Masks on in every document. A seal only when the gate is open and every document answered
+   * that its masks are on and intact; null otherwise (no staff frame this tick).
+   */
+  mask(): Promise<MaskSeal | null>;
+  /**
+   * After the staff capture: true only if, since `mask()` sealed, no document switched its masks
+   * or lost them, and no frame was created, navigated or destroyed.
+   */
+  confirm(seal: MaskSeal): Promise<boolean>;
   /** True when the focused element in the page is masked (or unknown); agents may not type then. */
   focusIsMasked(): Promise<boolean>;
-  /** Called whenever allows()/closedReason() may have changed; returns an unsubscribe. */
+  /** Called whenever closedReason() may have changed; returns an unsubscribe. */
   onChange(listener: () => void): () => void;
+  /** Called when a document says it changed (a change staff may not see can still be the customer's). */
+  onActivity(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
 /**
- * A gate that lets every frame through. Only for pages that no policy covers, such as the
- * benchmark's raw baseline; sessions always run behind the redaction gate.
+ * A gate with no policy: one capture serves everybody. Only for pages that no policy covers,
+ * such as the benchmark's raw baseline and tests of the recording path; sessions with a
+ * policy always run behind the redaction gate.
  */
 export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0' }): FrameGate {
   return {
     policy,
-    allows: () => true,
     closedReason: () => null,
+    probe: async () => ({ changed: false, masked: false }),
+    unmask: async () => true,
+    mask: async () => ({ epoch: 0 }),
+    confirm: async () => true,
     focusIsMasked: async () => false,
     onChange: () => () => undefined,
+    onActivity: () => () => undefined,
     close: async () => undefined,
   };
 }

@@ -5,9 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer';
+import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer';
 import type { Viewport } from '../protocol.ts';
-import { chromiumArgs } from './chromium-args.ts';
+import { BEGIN_FRAME_ARGS, chromiumArgs } from './chromium-args.ts';
 import { findBrowser, type FoundBrowser } from './find-browser.ts';
 
 export interface LaunchedBrowser {
@@ -17,6 +17,32 @@ export interface LaunchedBrowser {
   /** Closes the browser (or kills it when it does not answer) and removes its data dir. */
   close(): Promise<void>;
 }
+
+/**
+ * A page that paints only on HeadlessExperimental.beginFrame (capture-loop.ts), in `context`.
+ * Puppeteer cannot create one itself: the target is made over the browser's own session and
+ * puppeteer attaches to it as to any other.
+ */
+export async function newControlledPage(browser: Browser, context: BrowserContext, viewport: Viewport): Promise<Page> {
+  // One session on the browser target for the browser's life: detaching one makes puppeteer
+  // forget the browser target itself.
+  let pending = browserSessions.get(browser);
+  if (!pending) {
+    pending = browser.target().createCDPSession();
+    browserSessions.set(browser, pending);
+  }
+  const session = await pending;
+  {
+    const { targetId } = await session.send('Target.createTarget', { url: 'about:blank', browserContextId: context.id, enableBeginFrameControl: true, width: viewport.width, height: viewport.height });
+    const target = await browser.waitForTarget((t) => (t as unknown as { _targetId: string })._targetId === targetId, { timeout: 10_000 });
+    const page = await target.page();
+    if (!page) throw new Error('the controlled page did not attach');
+    await page.setViewport(viewport);
+    return page;
+  }
+}
+
+const browserSessions = new WeakMap<Browser, Promise<CDPSession>>();
 
 export function resolveBrowser(configuredPath: string | undefined): FoundBrowser {
   return findBrowser(configuredPath, () => {
@@ -28,7 +54,7 @@ export function resolveBrowser(configuredPath: string | undefined): FoundBrowser
   });
 }
 
-export async function launchBrowser(opts: { chromiumPath?: string; viewport: Viewport; extraArgs?: string[] }): Promise<LaunchedBrowser> {
+export async function launchBrowser(opts: { chromiumPath?: string; viewport: Viewport; extraArgs?: string[]; beginFrameControl?: boolean }): Promise<LaunchedBrowser> {
   const found = resolveBrowser(opts.chromiumPath);
   const userDataDir = await mkdtemp(join(tmpdir(), 'vitrine-browser-'));
   let browser: Browser;
@@ -36,13 +62,15 @@ export async function launchBrowser(opts: { chromiumPath?: string; viewport: Vie
     browser = await puppeteer.launch({
       executablePath: found.path,
       headless: found.kind === 'headless-shell' ? 'shell' : true,
-      args: [...chromiumArgs(opts.viewport, userDataDir), ...(opts.extraArgs ?? [])],
+      args: [...chromiumArgs(opts.viewport, userDataDir), ...(opts.beginFrameControl ? BEGIN_FRAME_ARGS : []), ...(opts.extraArgs ?? [])],
       defaultViewport: opts.viewport,
       // The pool handles signals itself and closes browsers in order on shutdown.
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
       protocolTimeout: 30_000,
+      // Session pages are created by Vitrine itself, under begin-frame control (newControlledPage).
+      waitForInitialPage: false,
       // CDP over a pipe rather than a WebSocket: no socket framing in the browser process for
       // every frame, and a browser whose server dies (even by SIGKILL) sees the pipe close and exits.
       pipe: true,

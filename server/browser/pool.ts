@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Viewport } from '../protocol.ts';
-import { launchBrowser, type LaunchedBrowser } from './launch.ts';
+import { launchBrowser, newControlledPage, type LaunchedBrowser } from './launch.ts';
 
 export interface PoolOptions {
   chromiumPath?: string;
@@ -158,9 +158,12 @@ export class BrowserPool extends EventEmitter {
     } catch {
       // Some permission names are unknown to some Chromium builds; the rest still apply.
     }
-    const page = await context.newPage();
-    await page.setViewport(this.#opts.viewport);
-    return { context, page };
+    try {
+      return { context, page: await newControlledPage(owner.browser, context, this.#opts.viewport) };
+    } catch (e) {
+      await context.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   /** Keeps `warmPages` ready in the browser, never beyond its free capacity. */
@@ -185,6 +188,7 @@ export class BrowserPool extends EventEmitter {
       chromiumPath: this.#opts.chromiumPath,
       viewport: this.#opts.viewport,
       extraArgs: this.#opts.extraArgs,
+      beginFrameControl: true,
     });
     const pooled = new PooledBrowser(this.#nextId++, launched);
     this.#browsers[slot] = pooled;

@@ -1,29 +1,25 @@
 /**
  * One session's page, seen from the session layer: a narrow interface over puppeteer and CDP.
- * It screencasts the page through the frame gate, replays authorized input, navigates, and
+ * It captures the page for each audience (capture-loop.ts), replays authorized input, navigates, and
  * keeps the page from doing anything participants cannot see (dialogs, popups, downloads, file
  * choosers). Everything it learns is reported through the handlers given at open.
  */
 import type { CDPSession, Page, Target } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Input, NoticeCode, Viewport } from '../protocol.ts';
-import { AdaptiveQuality, type AdaptiveOptions, type CaptureSettings } from './adaptive-quality.ts';
+import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
+import { CaptureLoop, type Audience, type CapturedFrame, type CaptureStats } from './capture-loop.ts';
 import { onCpuSample } from './cpu-load.ts';
 import type { FrameGate } from './frame-gate.ts';
-import { jpegSize } from './jpeg-size.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import type { PageLease } from './pool.ts';
 
-export interface CapturedFrame {
-  jpeg: Buffer;
-  /** ms since the epoch at which Chromium captured it. */
-  capturedAt: number;
-  width: number;
-  height: number;
-}
+export type { Audience, CapturedFrame } from './capture-loop.ts';
 
 export interface SessionPageHandlers {
-  frame(frame: CapturedFrame): void;
+  /** A frame for the customer, for staff, or for both (captured masked and confirmed). */
+  frame(frame: CapturedFrame, to: Audience | 'both'): void;
+  /** A staff capture was dropped by the redaction gate. */
   withheld(reason: string): void;
   navigated(info: { url: string; title: string }): void;
   notice(code: NoticeCode, message: string): void;
@@ -36,7 +32,7 @@ export interface SessionPageHandlers {
 export interface SessionPageOptions {
   viewport: Viewport;
   jpegQuality: number;
-  /** VITRINE_ADAPTIVE_QUALITY: smaller frames under sustained CPU saturation. */
+  /** VITRINE_ADAPTIVE_QUALITY: lower quality and a slower tick under sustained CPU saturation. */
   adaptiveQuality: boolean;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
   checkUrl(url: string): Promise<unknown>;
@@ -53,9 +49,9 @@ const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
  * `options` lets tests force reduced levels (read when a session opens); `stats` counts what it
  * did, for the benchmark.
  */
-export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions>; stats: { levelChanges: number; sharpFrames: number; duplicatesDropped: number } } = {
+export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions>; stats: { levelChanges: number } } = {
   options: {},
-  stats: { levelChanges: 0, sharpFrames: 0, duplicatesDropped: 0 },
+  stats: { levelChanges: 0 },
 };
 
 export class SessionPage {
@@ -69,19 +65,9 @@ export class SessionPage {
   #closed = false;
   #lastUrl = 'about:blank';
   readonly #cleanups: (() => void)[] = [];
-  /** Null when adaptive quality is off: the screencast then always runs at level 0. */
   readonly #adaptive: AdaptiveQuality | null;
-  /** The level the screencast runs at now (frames are tagged with it). */
-  #screencastLevel = 0;
-  /** Restarts of the screencast run one after another. */
-  #restarting: Promise<void> = Promise.resolve();
-  #sharpTimer: NodeJS.Timeout | null = null;
-  /** Screencast frames received so far that differed from the one before. */
-  #changes = 0;
-  /** The last screencast frame's bytes: an identical one that follows shows nothing new. */
-  #lastCast: Buffer | null = null;
-  /** A sharp frame is being captured, or went out after the last screencast frame. */
-  #sharpPending = false;
+  readonly #loop: CaptureLoop;
+  #audiences = { customer: false, staff: false };
 
   private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: SessionPageHandlers, opts: SessionPageOptions) {
     this.#lease = lease;
@@ -91,9 +77,15 @@ export class SessionPage {
     this.#handlers = handlers;
     this.#opts = opts;
     this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
+    this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r) }, {
+      viewport: opts.viewport,
+      quality: opts.jpegQuality,
+      wants: () => this.#audiences,
+      adaptive: this.#adaptive,
+    });
   }
 
-  /** Wires the leased page up and starts the screencast; the page is still blank. */
+  /** Wires the leased page up and starts capturing; the page is still blank. */
   static async open(lease: PageLease, handlers: SessionPageHandlers, opts: SessionPageOptions): Promise<SessionPage> {
     const cdp = await lease.page.createCDPSession();
     let gate: FrameGate | undefined;
@@ -115,6 +107,25 @@ export class SessionPage {
 
   get url(): string {
     return this.#lastUrl;
+  }
+
+  get captureStats(): CaptureStats {
+    return this.#loop.stats;
+  }
+
+  /**
+   * Who may see frames now. Nobody: no captures at all. Customer only: unmasked captures. Staff:
+   * masked, sealed captures too. The session calls this whenever consent, pause or presence change.
+   */
+  setAudiences(a: { customer: boolean; staff: boolean }): void {
+    const grew = (a.customer && !this.#audiences.customer) || (a.staff && !this.#audiences.staff);
+    this.#audiences = { ...a };
+    if (grew) this.#loop.resend();
+  }
+
+  /** Fresh frames for everyone watching, even if nothing changed (a participant joined). */
+  refresh(): void {
+    this.#loop.resend();
   }
 
   async #wire(): Promise<void> {
@@ -158,18 +169,18 @@ export class SessionPage {
     context.on('targetcreated', onTarget);
     this.#cleanups.push(() => context.off('targetcreated', onTarget));
 
-    cdp.on('Page.screencastFrame', (e) => this.#onScreencastFrame(e));
     cdp.on('Page.fileChooserOpened', () => this.#handlers.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
     cdp.on('Page.downloadWillBegin', () => this.#handlers.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
     cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
     const unsubscribe = this.#gate.onChange(() => {
       const reason = this.#gate.closedReason();
       this.#handlers.gate(reason);
-      // A page that stopped repainting sends no screencast frame; when the gate opens,
-      // capture one so participants are not left on the placeholder.
-      if (reason === null) void this.captureNow();
+      // Staff were kept waiting: capture for them as soon as the gate opens.
+      if (reason === null) this.#loop.refresh();
     });
     this.#cleanups.push(unsubscribe);
+    // A document that changed (even only inside its masks) may change the customer's picture.
+    this.#cleanups.push(this.#gate.onActivity(() => this.#loop.kick()));
 
     await Promise.all([
       cdp.send('Page.enable'),
@@ -181,127 +192,20 @@ export class SessionPage {
         patterns: this.#opts.subresourceFilter ? [{ urlPattern: '*', requestStage: 'Request' }] : [{ urlPattern: '*', resourceType: 'Document', requestStage: 'Request' }],
       }),
     ]);
-    await this.#startScreencast(this.#captureSettings(0));
+    this.#loop.start();
     if (this.#adaptive) {
       const adaptive = this.#adaptive;
       const unsubscribeCpu = onCpuSample((busy) => {
         adaptive.cpu(busy);
-        if (adaptive.evaluate(Date.now()) !== null) this.#restartScreencast();
+        if (adaptive.evaluate(Date.now()) !== null) ADAPTIVE_QUALITY.stats.levelChanges++;
       });
       this.#cleanups.push(unsubscribeCpu);
     }
   }
 
-  #captureSettings(level: number): CaptureSettings {
-    return this.#adaptive?.settings(level) ?? { quality: this.#opts.jpegQuality, maxWidth: this.#opts.viewport.width, maxHeight: this.#opts.viewport.height };
-  }
-
-  async #startScreencast(c: CaptureSettings): Promise<void> {
-    await this.#cdp.send('Page.startScreencast', { format: 'jpeg', quality: c.quality, maxWidth: c.maxWidth, maxHeight: c.maxHeight, everyNthFrame: 1 });
-  }
-
-  /** Moves the screencast to the adaptive level (Chromium takes new settings only by a restart). */
-  #restartScreencast(): void {
-    this.#restarting = this.#restarting
-      .then(async () => {
-        const level = this.#adaptive?.level ?? 0;
-        if (this.#closed || level === this.#screencastLevel) return;
-        await this.#cdp.send('Page.stopScreencast');
-        if (this.#closed) return;
-        this.#screencastLevel = level;
-        ADAPTIVE_QUALITY.stats.levelChanges++;
-        await this.#startScreencast(this.#captureSettings(level));
-      })
-      .catch(() => undefined);
-  }
-
-  /** Looks again, when it may be due, whether the page has been still long enough for a sharp frame. */
-  #armSharp(): void {
-    if (!this.#adaptive || this.#sharpTimer || this.#closed) return;
-    const wait = this.#adaptive.sharpCheckIn(Date.now());
-    if (wait === null) return;
-    this.#sharpTimer = setTimeout(() => {
-      this.#sharpTimer = null;
-      if (this.#closed) return;
-      if (this.#adaptive!.sharpDue(Date.now())) void this.#sendSharp();
-      else this.#armSharp();
-    }, wait);
-    this.#sharpTimer.unref();
-  }
-
-  /** One frame at full size and quality, through the gate like every other. */
-  async #sendSharp(): Promise<void> {
-    const adaptive = this.#adaptive!;
-    adaptive.sharpSent();
-    const seen = this.#changes;
-    const c = adaptive.sharpSettings();
-    const capturedAt = Date.now();
-    this.#sharpPending = true;
-    try {
-      // Capturing makes Chromium send a screencast frame too, identical to the last one: the
-      // frame handler drops it, so that it does not replace the sharp frame on screens.
-      const shot = await this.#cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: c.quality, optimizeForSpeed: true });
-      if (this.#closed) return;
-      // A screencast frame that showed a change meanwhile may be newer: it wins, and the sharp
-      // frame waits for the page to be still again.
-      if (this.#changes !== seen) {
-        this.#sharpPending = false;
-        return this.#armSharp();
-      }
-      ADAPTIVE_QUALITY.stats.sharpFrames++;
-      this.#emitFrame(Buffer.from(shot.data, 'base64'), capturedAt);
-    } catch {
-      this.#sharpPending = false;
-      // The page is navigating or gone; the next still moment tries again.
-    }
-  }
-
-  #onScreencastFrame(e: { data: string; sessionId: number; metadata: { timestamp?: number; deviceWidth: number; deviceHeight: number } }): void {
-    if (!this.#closed) {
-      const now = Date.now();
-      const capturedAt = e.metadata.timestamp ? e.metadata.timestamp * 1000 : now;
-      const jpeg = Buffer.from(e.data, 'base64');
-      const same = this.#adaptive !== null && this.#lastCast !== null && jpeg.equals(this.#lastCast);
-      this.#lastCast = jpeg;
-      if (!same) {
-        this.#changes++;
-        this.#sharpPending = false;
-        this.#adaptive?.frame(now, capturedAt, this.#screencastLevel);
-        this.#emitFrame(jpeg, capturedAt);
-        this.#armSharp();
-      } else if (!this.#sharpPending || !this.#gate.allows(capturedAt)) {
-        // Nothing new, but not superseded by a sharp frame either: passed on as always (and
-        // withheld as always when the gate is closed).
-        this.#emitFrame(jpeg, capturedAt);
-      } else {
-        ADAPTIVE_QUALITY.stats.duplicatesDropped++;
-      }
-    }
-    // Acked once the frame is in the fan-out (which never blocks: slow sockets skip frames),
-    // so Chromium's next frame is never held up by a participant.
-    this.#cdp.send('Page.screencastFrameAck', { sessionId: e.sessionId }).catch(() => undefined);
-  }
-
-  #emitFrame(jpeg: Buffer, capturedAt: number): void {
-    if (!this.#gate.allows(capturedAt)) {
-      this.#handlers.withheld(this.#gate.closedReason() ?? 'frame captured before the policy was confirmed');
-      return;
-    }
-    // The image may be smaller than the viewport (adaptive quality); the header says both.
-    const size = jpegSize(jpeg) ?? this.#opts.viewport;
-    this.#handlers.frame({ jpeg, capturedAt, width: size.width, height: size.height });
-  }
-
-  /** Captures the page as it is now and passes it through the gate like a screencast frame. */
-  async captureNow(): Promise<void> {
-    if (this.#closed) return;
-    const capturedAt = Date.now();
-    try {
-      const shot = await this.#cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: this.#opts.jpegQuality, optimizeForSpeed: true });
-      if (!this.#closed) this.#emitFrame(Buffer.from(shot.data, 'base64'), capturedAt);
-    } catch {
-      // The page is navigating or gone; the screencast delivers the next frame.
-    }
+  /** One staff picture of the page as it is (policy preview); null when it could not be sealed. */
+  staffStill(format: 'png' | 'jpeg'): Promise<Buffer | null> {
+    return this.#loop.staffStill(format);
   }
 
   async #onDocumentRequest(e: { requestId: string; request: { url: string }; resourceType: string }): Promise<void> {
@@ -422,16 +326,19 @@ export class SessionPage {
     }
   }
 
-  /** Stops the screencast and destroys the session's browser context with all its data. */
+  /** An input was applied: capture at once rather than at the next tick. */
+  inputApplied(): void {
+    this.#loop.kick();
+  }
+
+  /** Stops capturing and destroys the session's browser context with all its data. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const c of this.#cleanups.splice(0)) c();
-    if (this.#sharpTimer) clearTimeout(this.#sharpTimer);
-    this.#sharpTimer = null;
     // A crashed or hung target never answers: bound every step, then drop the context anyway.
     const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
-    await bounded(this.#cdp.send('Page.stopScreencast'));
+    await bounded(this.#loop.close());
     await bounded(this.#gate.close());
     await bounded(this.#cdp.detach());
     await this.#lease.release();

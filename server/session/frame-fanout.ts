@@ -1,47 +1,60 @@
 /**
- * A session's frames: each captured frame is encoded once (header + JPEG) into one buffer that
- * every participant's socket shares, and counted; the newest is kept for whoever needs a frame
- * at once (a late joiner, a static page). Also times input-to-frame latency.
+ * A session's two frame streams. The customer's stream carries the page as it is and reaches
+ * the customer only; the staff stream carries frames captured with every mask confirmed on and
+ * reaches agents, supervisors and the recording. Each stream has its own sequence, its own
+ * newest frame (for a late joiner) and its own input-to-frame timing; no customer frame is ever
+ * stored where a staff frame is looked up. A frame captured masked and confirmed with nothing
+ * masked in view is encoded once per stream (the header names the audience).
  */
 import type { PolicyStamp } from '../browser/frame-gate.ts';
-import type { CapturedFrame } from '../browser/session-page.ts';
+import type { Audience, CapturedFrame } from '../browser/session-page.ts';
 import type { SessionMetrics } from '../metrics.ts';
 import { encodeFrame, type Viewport } from '../protocol.ts';
 import type { Participant } from './participant.ts';
 
+export type Lane = Audience;
+
+export const laneOf = (p: Participant): Lane => (p.role === 'customer' ? 'customer' : 'staff');
+
 export class FrameFanout {
-  readonly counters = { framesCaptured: 0, framesWithheld: 0, framesSent: 0 };
+  readonly counters = { framesCaptured: 0, framesWithheld: 0, framesSent: 0, customerFrames: 0, staffFrames: 0 };
   readonly #viewport: Viewport;
   readonly #metrics: SessionMetrics;
-  #seq = 0;
-  #last: Uint8Array | null = null;
-  #inputAt = 0;
+  readonly #seq: Record<Lane, number> = { customer: 0, staff: 0 };
+  readonly #last: Record<Lane, Uint8Array | null> = { customer: null, staff: null };
+  readonly #inputAt: Record<Lane, number> = { customer: 0, staff: 0 };
+  #anyInputAt = 0;
 
   constructor(viewport: Viewport, metrics: SessionMetrics) {
     this.#viewport = viewport;
     this.#metrics = metrics;
   }
 
-  get last(): Uint8Array | null {
-    return this.#last;
+  last(lane: Lane): Uint8Array | null {
+    return this.#last[lane];
   }
 
-  /** Encodes a frame that passed the redaction gate; the result goes to every participant as is. */
-  encode(frame: CapturedFrame, policy: PolicyStamp): Uint8Array {
+  /** Encodes a frame for one stream; the result goes to every participant of that stream as is. */
+  encode(frame: CapturedFrame, policy: PolicyStamp, lane: Lane): Uint8Array {
     this.counters.framesCaptured++;
+    this.counters[lane === 'customer' ? 'customerFrames' : 'staffFrames']++;
     this.#metrics.framesCaptured.inc();
-    // The next frame to arrive after an input. Not filtered on the frame's capture time:
-    // Chromium stamps a frame with its begin time, which can precede an input it already shows,
-    // and a page whose caret does not blink may send no frame after that one.
-    if (this.#inputAt) {
-      this.#metrics.inputToFrame.observe((Date.now() - this.#inputAt) / 1000);
-      this.#inputAt = 0;
+    // The next frame to arrive after an input. Not filtered on the frame's capture time: a
+    // capture that began just before an input can already show it.
+    const now = Date.now();
+    if (this.#inputAt[lane]) {
+      this.#metrics.inputToAudienceFrame.observe({ audience: lane }, (now - this.#inputAt[lane]) / 1000);
+      this.#inputAt[lane] = 0;
+    }
+    if (this.#anyInputAt) {
+      this.#metrics.inputToFrame.observe((now - this.#anyInputAt) / 1000);
+      this.#anyInputAt = 0;
     }
     const encoded = encodeFrame(
-      { seq: ++this.#seq, ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: this.#viewport, policy: policy.name, policyVersion: policy.version },
+      { seq: ++this.#seq[lane], ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: this.#viewport, policy: policy.name, policyVersion: policy.version, audience: lane },
       frame.jpeg,
     );
-    this.#last = encoded;
+    this.#last[lane] = encoded;
     this.#metrics.frameBytes.observe(encoded.byteLength);
     return encoded;
   }
@@ -59,12 +72,20 @@ export class FrameFanout {
     this.#metrics.framesWithheld.inc();
   }
 
-  /** Starts an input-to-frame measurement unless one is running. */
-  inputApplied(): void {
-    if (!this.#inputAt) this.#inputAt = Date.now();
+  /** Starts input-to-frame measurements on the streams someone watches, unless one is running. */
+  inputApplied(lanes: { customer: boolean; staff: boolean }): void {
+    const now = Date.now();
+    if (!this.#anyInputAt) this.#anyInputAt = now;
+    for (const lane of ['customer', 'staff'] as const) if (lanes[lane] && !this.#inputAt[lane]) this.#inputAt[lane] = now;
+  }
+
+  /** Forgets the newest staff frame (pause: nothing from before it may reach a new joiner). */
+  clearStaff(): void {
+    this.#last.staff = null;
   }
 
   clear(): void {
-    this.#last = null;
+    this.#last.customer = null;
+    this.#last.staff = null;
   }
 }

@@ -105,7 +105,7 @@ export class SessionRegistry {
       page = await SessionPage.open(
         lease,
         {
-          frame: (f) => later((s) => s.onFrame(f)),
+          frame: (f, to) => later((s) => s.onFrame(f, to)),
           withheld: (r) => later((s) => s.onWithheld(r)),
           navigated: (n) => later((s) => s.onNavigated(n)),
           notice: (c, m) => later((s) => s.onNotice(c, m)),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditSink } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
-import type { SessionPage, CapturedFrame } from '../browser/session-page.ts';
+import type { Audience, SessionPage, CapturedFrame } from '../browser/session-page.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -25,7 +25,7 @@ import type { SessionMetrics } from '../metrics.ts';
 import type { RecordingWriter } from '../recording/recording-file.ts';
 import { CustomerAccess } from './customer-access.ts';
 import { END_MESSAGES } from './end-messages.ts';
-import { FrameFanout } from './frame-fanout.ts';
+import { FrameFanout, laneOf } from './frame-fanout.ts';
 import type { Participant } from './participant.ts';
 import { authorize } from './permissions.ts';
 
@@ -186,13 +186,36 @@ export class Session {
 
   // ---- page events -------------------------------------------------------------------------
 
-  onFrame(frame: CapturedFrame): void {
-    if (this.#state === 'ended') return;
-    const encoded = this.#frames.encode(frame, this.#page.gate.policy);
+  /**
+   * A frame from the page for one audience. Customer frames (unmasked) go to the customer's
+   * socket and nowhere else; staff frames (captured with every mask confirmed) go to staff and
+   * to the recording. `both` was captured masked with nothing masked in view.
+   */
+  onFrame(frame: CapturedFrame, to: Audience | 'both'): void {
     if (this.#state !== 'live') return;
-    for (const p of this.#participants.values()) if (this.#maySee(p)) this.#frames.deliver(p, encoded);
-    // The recording holds exactly what staff were shown: masked frames, never while paused.
-    if (this.#recorder && this.#staffMaySee()) this.#recorder.frame(encoded);
+    const policy = this.#page.gate.policy;
+    if (to !== 'staff') {
+      const encoded = this.#frames.encode(frame, policy, 'customer');
+      for (const p of this.#participants.values()) if (p.role === 'customer') this.#frames.deliver(p, encoded);
+    }
+    if (to !== 'customer' && this.#staffMaySee()) {
+      const encoded = this.#frames.encode(frame, policy, 'staff');
+      for (const p of this.#participants.values()) if (p.role !== 'customer') this.#frames.deliver(p, encoded);
+      // The recording holds exactly what staff were shown: masked frames, never while paused.
+      this.#recorder?.frame(encoded);
+    }
+  }
+
+  /**
+   * Tells the page whom to capture for: nothing before consent; the customer's view while the
+   * customer is connected; the staff view only while staff may see and someone takes it (a staff
+   * participant, or the recording). Called after every change of who may see what.
+   */
+  #updateAudiences(): void {
+    const live = this.#state === 'live';
+    const customer = live && this.participants.some((p) => p.role === 'customer');
+    const staff = this.#staffMaySee() && (this.#recorder !== null || this.participants.some((p) => p.role !== 'customer'));
+    this.#page.setAudiences({ customer, staff });
   }
 
   #recorder: RecordingWriter | null = null;
@@ -273,6 +296,7 @@ export class Session {
     }
     if (!p.open) throw new VitrineError('NOT_JOINED', 'the connection closed while joining');
     this.#participants.set(p.id, p);
+    this.#updateAudiences();
     p.send({
       type: 'joined',
       protocol: 1,
@@ -294,6 +318,7 @@ export class Session {
 
   leave(p: Participant): void {
     if (!this.#participants.delete(p.id)) return;
+    this.#updateAudiences();
     this.#controlRequests.delete(p.id);
     if (this.#control === p.id) this.#control = null;
     if (this.#state === 'ended') return;
@@ -311,15 +336,19 @@ export class Session {
   }
 
   #sendCurrentFrameToAll(): void {
-    const last = this.#frames.last;
-    for (const q of this.#participants.values()) if (last && this.#maySee(q)) this.#frames.deliver(q, last);
-    void this.#page.captureNow();
+    this.#updateAudiences();
+    for (const q of this.#participants.values()) {
+      const last = this.#frames.last(laneOf(q));
+      if (last && this.#maySee(q)) this.#frames.deliver(q, last);
+    }
+    this.#page.refresh();
   }
 
   #sendCurrentFrame(p: Participant): void {
-    if (this.#frames.last) this.#frames.deliver(p, this.#frames.last);
-    // Chromium sends nothing while the page does not repaint; a fresh capture covers that.
-    void this.#page.captureNow();
+    const last = this.#frames.last(laneOf(p));
+    if (last) this.#frames.deliver(p, last);
+    // A still page sends nothing new; a fresh capture for everyone covers that.
+    this.#page.refresh();
   }
 
   // ---- messages ----------------------------------------------------------------------------
@@ -399,6 +428,7 @@ export class Session {
       case 'resume':
         if (this.#paused === (msg.type === 'pause')) return;
         this.#paused = msg.type === 'pause';
+        this.#updateAudiences();
         this.#audit(this.#paused ? 'sharing.paused' : 'sharing.resumed', p);
         this.onNotice(this.#paused ? 'PAUSED' : 'RESUMED', this.#paused ? 'The customer paused sharing.' : 'The customer resumed sharing.');
         this.#broadcastState();
@@ -416,7 +446,10 @@ export class Session {
         await this.#page.input(i).catch((e) => {
           throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
         });
-        if (i.kind !== 'pointer' || i.action !== 'move') this.#frames.inputApplied();
+        if (i.kind !== 'pointer' || i.action !== 'move') {
+          this.#frames.inputApplied({ customer: true, staff: this.#staffMaySee() });
+          this.#page.inputApplied();
+        }
         return;
       }
       case 'control/request':
@@ -496,6 +529,7 @@ export class Session {
 
   async #end(reason: EndReason): Promise<void> {
     this.#state = 'ended';
+    this.#page.setAudiences({ customer: false, staff: false });
     this.#endReason = reason;
     this.#log.info({ reason }, 'session ended');
     this.#audit('session.ended', null, { reason });

@@ -1,6 +1,9 @@
 /**
- * Runs one leak case through a real session: the agent's frames are collected while the page
- * loads, changes and is typed into, and every one is checked for secret pixels.
+ * Runs one leak case through a real session, both sides at once: the agent's frames are
+ * collected while the page loads, changes and is typed into, and every one is checked for
+ * secret pixels; the customer's frames are checked for the secret too, which they must show
+ * (the customer sees their own page as it is, and a case whose secret never renders proves
+ * nothing about masking).
  */
 import type { ReceivedFrame, TestServer } from './harness.ts';
 import { sleep, TestClient } from './harness.ts';
@@ -16,6 +19,11 @@ export interface LeakResult {
   frames: number;
   leaks: { seq: number; secret: number }[];
   maxControl: number;
+  /** Frames the customer received, and the most secret pixels any of them showed. */
+  customerFrames: number;
+  customerMaxSecret: number;
+  /** Every frame each side received was labelled for that side. */
+  audiencesRight: boolean;
 }
 
 export async function runLeakCase(server: TestServer, c: LeakCase): Promise<LeakResult> {
@@ -36,14 +44,14 @@ export async function runLeakCase(server: TestServer, c: LeakCase): Promise<Leak
       }
     }
     await sleep(c.watchMs);
-    return check(agent.frames);
+    return both(agent.frames, customer.frames);
   } finally {
     customer.send({ type: 'end' });
     await Promise.all([agent.close(), customer.close()]);
   }
 }
 
-export function check(frames: ReceivedFrame[]): LeakResult {
+export function check(frames: ReceivedFrame[]): Omit<LeakResult, 'customerFrames' | 'customerMaxSecret' | 'audiencesRight'> {
   const leaks: { seq: number; secret: number }[] = [];
   let maxControl = 0;
   for (const f of frames) {
@@ -54,4 +62,15 @@ export function check(frames: ReceivedFrame[]): LeakResult {
   return { frames: frames.length, leaks, maxControl };
 }
 
-export { CONTROL_AT };
+/** The agent's frames through `check`, and what the customer's frames showed. */
+export function both(agentFrames: ReceivedFrame[], customerFrames: ReceivedFrame[]): LeakResult {
+  let customerMaxSecret = 0;
+  for (const f of customerFrames) customerMaxSecret = Math.max(customerMaxSecret, countPixels(f.jpeg).secret);
+  const audiencesRight = agentFrames.every((f) => f.header.audience === 'staff') && customerFrames.every((f) => f.header.audience === 'customer');
+  return { ...check(agentFrames), customerFrames: customerFrames.length, customerMaxSecret, audiencesRight };
+}
+
+/** The customer's frames must show at least this many secret pixels: the secret, plainly. */
+export const CUSTOMER_SEES_AT = 40;
+
+export { CONTROL_AT, LEAK_AT };

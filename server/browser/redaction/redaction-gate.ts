@@ -1,11 +1,11 @@
 /**
- * Applies a redaction policy inside a session's page and decides, frame by frame, whether a
- * screencast frame may be shown (the FrameGate). Fail closed: the gate opens only once the
- * current document of every frame has answered that the policy's current version is in force;
- * it closes the moment any frame starts loading, attaches or navigates; frames captured before
- * it reopened are withheld. A subframe that cannot be covered is masked whole by its parent
- * (policy `iframes: mask`), or keeps the gate closed (`iframes: block`); a main document that
- * cannot be covered keeps the gate closed and says why.
+ * Applies a redaction policy inside a session's page and answers the capture loop's per-tick
+ * switch (the FrameGate). Fail closed, for staff: a document counts only once it has answered,
+ * through a per-session secret name, that the policy's current version is in force; until then
+ * a subframe stays covered by its parent (its element is masked from its first paint) and an
+ * unconfirmed main document means no staff frame at all. Every frame created, navigated or
+ * destroyed bumps an epoch, and a staff capture is kept only if the epoch did not move and every
+ * document still had its masks on after the capture. The customer's captures need none of this.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,13 +14,14 @@ import type { CDPSession, Frame, Page } from 'puppeteer';
 import { mergeSections, type CompiledPolicy } from '../../policy/engine.ts';
 import { ibanValid, luhnValid } from '../../policy/patterns.ts';
 import { DIGIT_ZEROS } from '../../policy/unicode-digits.ts';
-import type { FrameGate, PolicyStamp } from '../frame-gate.ts';
+import type { FrameGate, MaskSeal, PolicyStamp, ProbeResult } from '../frame-gate.ts';
+import { staffBlocker } from './frame-safety.ts';
 
 const INPAGE = readFileSync(join(import.meta.dirname, 'inpage.js'), 'utf8').trim();
 export const MASK_COLOUR = '#5b6470';
 
 export interface RedactionOptions {
-  /** How long a document may take to confirm before its frame is masked whole or the gate gives up. */
+  /** How long the main document may take to confirm before the placeholder says why. */
   confirmTimeoutMs?: number;
   log?: (event: string, details: Record<string, unknown>) => void;
 }
@@ -32,8 +33,24 @@ interface FrameStatus {
   ready: boolean;
 }
 
+interface FrameState {
+  confirmed: boolean;
+  released: boolean;
+  /** Last problem this document reported, for the placeholder and the log. */
+  problem: string;
+}
+
+interface Seal extends MaskSeal {
+  gens: Map<Frame, number>;
+}
+
 const timeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+
+const frameId = (f: Frame): string => (f as unknown as { _id: string })._id;
+
+/** One call into a document's switch must never hold a tick up for long. */
+const SWITCH_MS = 500;
 
 export class RedactionGate implements FrameGate {
   readonly policy: PolicyStamp;
@@ -46,16 +63,20 @@ export class RedactionGate implements FrameGate {
   readonly #script: string;
   readonly #confirmMs: number;
   readonly #log: (event: string, details: Record<string, unknown>) => void;
-  readonly #iframes: 'mask' | 'block';
-  #openSince = 0;
-  #reason: string | null = 'the policy has not been confirmed yet';
+  /** Bumped by every frame created, navigated or destroyed and every document context change. */
   #epoch = 0;
+  #reason: string | null = 'the policy has not been confirmed yet';
+  #mainProblem = 'waiting for the page';
+  /** The main document did not confirm within the bound: the placeholder says why. */
+  #gaveUp = false;
   #running = false;
+  #again = false;
   #closed = false;
   #cdp: CDPSession | null = null;
   #preloadId: string | null = null;
-  readonly #covered = new WeakSet<Frame>();
+  readonly #states = new Map<Frame, FrameState>();
   readonly #listeners = new Set<() => void>();
+  readonly #activity = new Set<() => void>();
   readonly #cleanups: (() => void)[] = [];
 
   constructor(page: Page, compiled: CompiledPolicy, opts: RedactionOptions = {}) {
@@ -63,7 +84,6 @@ export class RedactionGate implements FrameGate {
     this.policy = { name: compiled.name, version: compiled.version };
     this.#confirmMs = opts.confirmTimeoutMs ?? 5000;
     this.#log = opts.log ?? (() => undefined);
-    this.#iframes = compiled.sections[0]?.iframes ?? 'mask';
     const cfg = { key: this.#key, compiled, colour: MASK_COLOUR, token: this.#token, binding: this.#binding, digitZeros: DIGIT_ZEROS };
     this.#script = `${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
   }
@@ -71,24 +91,33 @@ export class RedactionGate implements FrameGate {
   /** Installs the policy in the page; call on a blank page before its first navigation. */
   async attach(): Promise<this> {
     const page = this.#page;
-    this.#preloadId = (await page.evaluateOnNewDocument(this.#script)).identifier;
-    const onFrame = () => this.#invalidate('a frame navigated');
-    const onDetached = () => this.#invalidate('a frame was removed');
-    page.on('frameattached', onFrame);
-    page.on('framenavigated', onFrame);
-    page.on('framedetached', onDetached);
-    this.#cleanups.push(() => page.off('frameattached', onFrame), () => page.off('framenavigated', onFrame), () => page.off('framedetached', onDetached));
-    // Close before the new document commits, not only after: loading starts earlier than commit.
     this.#cdp = await page.createCDPSession();
-    this.#cdp.on('Page.frameStartedLoading', () => this.#invalidate('a frame started loading'));
-    this.#cdp.on('Page.frameRequestedNavigation', () => this.#invalidate('a navigation was requested'));
-    await this.#cdp.send('Page.enable');
-    this.#invalidate('the policy was installed');
+    const cdp = this.#cdp;
+    // Runtime on this session: the doorbell binding and every document context's birth and death.
+    await cdp.send('Runtime.enable');
+    await cdp.send('Runtime.addBinding', { name: this.#binding });
+    this.#preloadId = (await page.evaluateOnNewDocument(this.#script)).identifier;
+    const onAttached = (f: Frame) => this.#changed(f, 'a frame was created');
+    const onNavigated = (f: Frame) => this.#changed(f, 'a frame navigated');
+    const onDetached = (f: Frame) => {
+      this.#states.delete(f);
+      this.#bump('a frame was removed');
+    };
+    page.on('frameattached', onAttached);
+    page.on('framenavigated', onNavigated);
+    page.on('framedetached', onDetached);
+    this.#cleanups.push(() => page.off('frameattached', onAttached), () => page.off('framenavigated', onNavigated), () => page.off('framedetached', onDetached));
+    cdp.on('Page.frameStartedLoading', () => this.#bump('a frame started loading'));
+    cdp.on('Page.frameRequestedNavigation', () => this.#bump('a navigation was requested'));
+    cdp.on('Runtime.executionContextCreated', () => this.#bump('a document context was created'));
+    cdp.on('Runtime.executionContextDestroyed', () => this.#bump('a document context was destroyed'));
+    cdp.on('Runtime.executionContextsCleared', () => this.#bump('document contexts were cleared'));
+    cdp.on('Runtime.bindingCalled', (e) => {
+      if (e.name === this.#binding) for (const l of this.#activity) l();
+    });
+    await cdp.send('Page.enable');
+    for (const f of page.frames()) this.#changed(f, 'the policy was installed');
     return this;
-  }
-
-  allows(capturedAt: number): boolean {
-    return this.#openSince > 0 && capturedAt >= this.#openSince;
   }
 
   closedReason(): string | null {
@@ -100,42 +129,87 @@ export class RedactionGate implements FrameGate {
     return () => this.#listeners.delete(listener);
   }
 
-  #setState(reason: string | null): void {
-    const wasOpen = this.#reason === null;
-    this.#reason = reason;
-    this.#openSince = reason === null ? Date.now() : 0;
-    if (wasOpen !== (reason === null) || reason !== null) for (const l of this.#listeners) l();
+  onActivity(listener: () => void): () => void {
+    this.#activity.add(listener);
+    return () => this.#activity.delete(listener);
   }
 
-  /** Closes the gate at once and starts confirming every frame again. */
-  #invalidate(why: string): void {
+  /** Recomputes the reason from the frames' states and tells listeners when it changed. */
+  #update(): void {
+    if (this.#closed) return;
+    const facts = this.#page.frames().map((f) => {
+      const st = this.#states.get(f);
+      return { id: frameId(f), parentId: (f.parentFrame() ? frameId(f.parentFrame()!) : null) ?? null, confirmed: st?.confirmed ?? false, released: st?.released ?? false };
+    });
+    let reason = staffBlocker(facts);
+    const main = this.#states.get(this.#page.mainFrame());
+    if (reason !== null && !main?.confirmed) {
+      reason = this.#gaveUp ? `protected content: ${this.#mainProblem}` : `confirming the privacy policy (${this.#mainProblem})`;
+    }
+    if (reason === this.#reason) return;
+    if (this.#reason === null) this.#log('gate closed', { why: reason });
+    this.#reason = reason;
+    for (const l of this.#listeners) l();
+  }
+
+  #bump(why: string): void {
     if (this.#closed) return;
     this.#epoch++;
-    if (this.#reason === null) this.#log('gate closed', { why });
-    const reason = `confirming the privacy policy (${why})`;
-    if (this.#reason !== reason) this.#setState(reason);
-    if (!this.#running) void this.#run();
+    void why;
+  }
+
+  /** A frame has a new document (or is new): not confirmed until it says so. */
+  #changed(frame: Frame, why: string): void {
+    if (this.#closed) return;
+    this.#epoch++;
+    const prev = this.#states.get(frame);
+    // A released element shows whatever document is in it now: it stays "released" (unsafe)
+    // until the parent has covered it again.
+    this.#states.set(frame, { confirmed: false, released: prev?.released ?? false, problem: why });
+    if (frame.parentFrame() === null) {
+      this.#gaveUp = false;
+      this.#mainProblem = why;
+      for (const f of [...this.#states.keys()]) if (f !== frame && f.detached) this.#states.delete(f);
+    }
+    this.#update();
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    void this.#run();
   }
 
   /**
-   * One confirmation run at a time. `#running` is set and cleared inside this one async
-   * function, with no await between the last epoch check and the reset, so an invalidation
-   * either lands while it runs (and is seen by the epoch check) or starts a new run.
+   * One confirmation run at a time; a change while it runs makes it go round again. Retries
+   * unconfirmed documents until each answers (covered meanwhile) or the bound passes.
    */
   async #run(): Promise<void> {
     this.#running = true;
     try {
-      while (!this.#closed) {
-        const epoch = this.#epoch;
-        await new Promise((r) => setTimeout(r, 15));
-        await this.#verify(epoch);
-        if (epoch === this.#epoch) break;
+      const started = Date.now();
+      for (let round = 0; !this.#closed; round++) {
+        this.#again = false;
+        const pending = await this.#confirmAll();
+        this.#update();
+        if (!pending && !this.#again) break;
+        if (!this.#again && Date.now() - started > this.#confirmMs) {
+          this.#log('policy not confirmed', { problem: this.#mainProblem, frames: pending });
+          if (!this.#states.get(this.#page.mainFrame())?.confirmed) this.#gaveUp = true;
+          // Still covered (subframes) or on the placeholder (main); a later change tries again.
+          break;
+        }
+        await new Promise((r) => setTimeout(r, round < 10 ? 15 : 100));
       }
     } catch (e) {
       this.#log('confirmation failed', { error: String(e) });
-      this.#setState('protected content: the policy could not be confirmed');
     } finally {
       this.#running = false;
+      this.#update();
+      if (this.#again && !this.#closed) this.#schedule();
     }
   }
 
@@ -147,56 +221,135 @@ export class RedactionGate implements FrameGate {
     }
   }
 
-  async #verify(epoch: number): Promise<void> {
-    const deadline = Date.now() + this.#confirmMs;
-    let pending = this.#page.frames();
-    let lastProblem = 'waiting for the page';
-    while (pending.length && Date.now() < deadline && !this.#closed) {
-      const next: Frame[] = [];
-      for (const frame of pending) {
-        if (frame.detached || this.#covered.has(frame)) continue;
-        const url = frame.url();
-        // Chromium's own error pages hold no site content and run no preload script.
-        if (url.startsWith('chrome-error://')) continue;
-        let s = await this.#status(frame);
-        if (s === null && (url === 'about:blank' || url === 'about:srcdoc' || url === '')) {
-          // Initial and script-written documents never get preload scripts: install directly.
-          await timeout(frame.evaluate(this.#script).catch(() => undefined), 1000);
-          s = await this.#status(frame);
-        }
-        if (s && s.version === this.policy.version && s.ready) continue;
-        this.#log('frame unconfirmed', { url: url.slice(0, 80), status: s === undefined ? 'no answer' : s === null ? 'no script' : s.errors.join('; ') || 'not ready', epoch });
-        lastProblem = s ? `a frame reported: ${s.errors[0] ?? 'policy not ready'}` : 'a frame has not confirmed the policy';
-        next.push(frame);
+  /** Asks every unconfirmed document once; returns how many are still pending. */
+  async #confirmAll(): Promise<number> {
+    let pending = 0;
+    for (const frame of this.#page.frames()) {
+      if (frame.detached) continue;
+      const st = this.#states.get(frame) ?? { confirmed: false, released: false, problem: 'a frame was created' };
+      this.#states.set(frame, st);
+      if (st.confirmed) continue;
+      const parent = frame.parentFrame();
+      // First cover a released element that holds a new document, so staff can see the rest.
+      if (st.released && parent && (await this.#owner(frame, 'cover'))) st.released = false;
+      const url = frame.url();
+      let s = await this.#status(frame);
+      if (s === null && (url === 'about:blank' || url === 'about:srcdoc' || url === '' || url.startsWith('chrome-error://'))) {
+        // Initial, script-written and error documents never get preload scripts: install directly.
+        await timeout(frame.evaluate(this.#script).catch(() => undefined), 1000);
+        s = await this.#status(frame);
       }
-      if (epoch !== this.#epoch) return;
-      pending = next;
-      if (pending.length) await new Promise((r) => setTimeout(r, 50));
-    }
-    if (epoch !== this.#epoch || this.#closed) return;
-    for (const frame of pending.filter((f) => !f.detached)) {
-      const covered = frame.parentFrame() !== null && this.#iframes === 'mask' && (await this.#maskFrameElement(frame));
-      if (!covered) {
-        this.#log('policy not confirmed', { problem: lastProblem, main: frame.parentFrame() === null });
-        this.#setState(`protected content: ${lastProblem}`);
-        return;
+      if (this.#states.get(frame) !== st) {
+        pending++;
+        continue; // it navigated meanwhile; the next round asks the new document
       }
-      this.#log('frame masked whole', { reason: lastProblem });
+      if (s && s.version === this.policy.version && s.ready) {
+        st.confirmed = true;
+        if (parent && this.#states.get(parent)?.confirmed) st.released = await this.#owner(frame, 'release');
+        continue;
+      }
+      st.problem = s ? `a frame reported: ${s.errors[0] ?? 'policy not ready'}` : 'a frame has not confirmed the policy';
+      if (!parent) this.#mainProblem = st.problem;
+      this.#log('frame unconfirmed', { url: url.slice(0, 80), status: s === undefined ? 'no answer' : s === null ? 'no script' : s.errors.join('; ') || 'not ready', main: !parent });
+      pending++;
     }
-    if (epoch === this.#epoch) this.#setState(null);
+    // A confirmed child whose parent confirmed later is released now.
+    for (const frame of this.#page.frames()) {
+      const st = this.#states.get(frame);
+      const parent = frame.parentFrame();
+      if (st?.confirmed && !st.released && parent && this.#states.get(parent)?.confirmed) st.released = await this.#owner(frame, 'release');
+    }
+    return pending;
   }
 
-  /** Covers a subframe the policy cannot reach with the mask, from its parent document. */
-  async #maskFrameElement(frame: Frame): Promise<boolean> {
+  /** Covers or releases a frame's element through its parent document's switch. */
+  async #owner(frame: Frame, op: 'cover' | 'release'): Promise<boolean> {
+    const cdp = this.#cdp;
+    if (!cdp || frame.detached) return false;
     try {
-      const el = await frame.frameElement();
-      if (!el) return false;
-      await el.evaluate((node) => node.setAttribute('data-vitrine-masked', ''));
-      this.#covered.add(frame);
-      return true;
+      const { backendNodeId } = await cdp.send('DOM.getFrameOwner', { frameId: frameId(frame) });
+      const { object } = await cdp.send('DOM.resolveNode', { backendNodeId });
+      if (!object.objectId) return false;
+      try {
+        const r = await cdp.send('Runtime.callFunctionOn', {
+          objectId: object.objectId,
+          functionDeclaration: `function (k, t) { var a = window[k]; return !!a && a.${op}(t, this); }`,
+          arguments: [{ value: this.#key }, { value: this.#token }],
+          returnByValue: true,
+        });
+        return r.result.value === true;
+      } finally {
+        await cdp.send('Runtime.releaseObject', { objectId: object.objectId }).catch(() => undefined);
+      }
     } catch {
       return false;
     }
+  }
+
+  // ---- the per-tick switch (FrameGate) -----------------------------------------------------
+
+  /** Documents that answer the switch: those confirmed now. */
+  #documents(): Frame[] {
+    return this.#page.frames().filter((f) => !f.detached && this.#states.get(f)?.confirmed === true);
+  }
+
+  async #call<T>(frame: Frame, op: string, ...args: unknown[]): Promise<T | undefined> {
+    try {
+      return (await timeout(
+        frame.evaluate((k: string, o: string, t: string, a: unknown[]) => {
+          const api = (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown> | undefined>)[k];
+          return api ? api[o]!(t, ...a) : undefined;
+        }, this.#key, op, this.#token, args),
+        SWITCH_MS,
+      )) as T | undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async probe(): Promise<ProbeResult> {
+    const docs = this.#documents();
+    if (docs.length === 0) return { changed: true, masked: true };
+    const rs = await Promise.all(docs.map((f) => this.#call<{ changed: boolean; masked: boolean; ok: boolean } | null>(f, 'probe')));
+    let changed = false;
+    let masked = false;
+    for (const r of rs) {
+      if (!r) return { changed: true, masked: true };
+      changed ||= r.changed;
+      masked ||= r.masked || !r.ok;
+    }
+    // A covered (unconfirmed) frame is shown to the customer and masked for staff.
+    if (docs.length !== this.#page.frames().length) masked = true;
+    return { changed, masked };
+  }
+
+  async unmask(): Promise<boolean> {
+    const rs = await Promise.all(this.#documents().map((f) => this.#call<number | null>(f, 'unmask')));
+    return rs.every((r) => typeof r === 'number');
+  }
+
+  async mask(): Promise<MaskSeal | null> {
+    const epoch = this.#epoch;
+    const docs = this.#documents();
+    const rs = await Promise.all(docs.map((f) => this.#call<number | null>(f, 'mask')));
+    if (this.#reason !== null || epoch !== this.#epoch || docs.length === 0) return null;
+    const gens = new Map<Frame, number>();
+    for (let i = 0; i < docs.length; i++) {
+      const g = rs[i];
+      if (typeof g !== 'number' || g < 0) return null;
+      gens.set(docs[i]!, g);
+    }
+    const seal: Seal = { epoch, gens };
+    return seal;
+  }
+
+  async confirm(sealed: MaskSeal): Promise<boolean> {
+    const seal = sealed as Seal;
+    if (!(seal.gens instanceof Map) || seal.epoch !== this.#epoch || this.#reason !== null) return false;
+    const docs = this.#documents();
+    if (docs.length !== seal.gens.size || docs.some((f) => !seal.gens.has(f))) return false;
+    const rs = await Promise.all(docs.map((f) => this.#call<boolean>(f, 'check', seal.gens.get(f))));
+    return rs.every((r) => r === true) && seal.epoch === this.#epoch && this.#reason === null;
   }
 
   async focusIsMasked(): Promise<boolean> {
@@ -228,10 +381,10 @@ export class RedactionGate implements FrameGate {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#openSince = 0;
     this.#reason = 'closed';
     for (const c of this.#cleanups.splice(0)) c();
     this.#listeners.clear();
+    this.#activity.clear();
     if (this.#preloadId) await this.#page.removeScriptToEvaluateOnNewDocument(this.#preloadId).catch(() => undefined);
     await this.#cdp?.detach().catch(() => undefined);
   }

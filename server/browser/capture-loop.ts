@@ -1,0 +1,307 @@
+/**
+ * Two audiences from one live page. The session's page runs under begin-frame control: it
+ * paints only when this loop asks (HeadlessExperimental.beginFrame), so the loop knows exactly
+ * what state of the page each picture shows. Every tick:
+ *
+ *   probe   every document: did anything change, is anything masked in view? and one frame
+ *           without a picture, whose damage flag says whether the masked view changed;
+ *   unmask  every document switches its masks off → capture: the customer's frame;
+ *   mask    every document switches them on and confirms → capture: the staff frame, kept only
+ *           if every document still confirms afterwards and no frame came or went meanwhile.
+ *
+ * When nothing masked is in view one capture, with the masks on, serves both. When nothing
+ * changed there is no capture at all: an idle tick costs one picture-less frame. The masks
+ * are on between ticks, so whatever goes wrong leaves the page masked. Staff frames come only
+ * from a sealed capture; the customer's frames go only to the customer's handler.
+ */
+import type { CDPSession } from 'puppeteer';
+import type { Viewport } from '../protocol.ts';
+import type { AdaptiveQuality } from './adaptive-quality.ts';
+import type { FrameGate } from './frame-gate.ts';
+
+export type Audience = 'customer' | 'staff';
+
+export interface CapturedFrame {
+  jpeg: Buffer;
+  /** ms since the epoch at which the capture began. */
+  capturedAt: number;
+  width: number;
+  height: number;
+  /** JPEG quality it was encoded at. */
+  quality: number;
+}
+
+export interface CaptureHandlers {
+  /** `to` says who may see it: a 'both' frame was captured with the masks on and confirmed. */
+  frame(frame: CapturedFrame, to: Audience | 'both'): void;
+  /** A staff capture was dropped, and why. */
+  withheld(reason: string): void;
+}
+
+export interface CaptureOptions {
+  viewport: Viewport;
+  quality: number;
+  /** Tick period while the page changes (ms). */
+  intervalMs?: number;
+  /** Tick period after the page has been still for a second (ms): anything that moves is seen within it. */
+  idleIntervalMs?: number;
+  /** Who is watching now; nobody watching means no captures, only picture-less frames. */
+  wants(): { customer: boolean; staff: boolean };
+  /** Optional load adaptation: lower quality and a slower tick under sustained saturation. */
+  adaptive?: AdaptiveQuality | null;
+}
+
+export interface CaptureStats {
+  ticks: number;
+  idleTicks: number;
+  customerFrames: number;
+  staffFrames: number;
+  sharedFrames: number;
+  staffWithheld: number;
+}
+
+interface BeginFrameResult {
+  hasDamage: boolean;
+  screenshotData?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export class CaptureLoop {
+  readonly stats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0 };
+  readonly #cdp: CDPSession;
+  readonly #gate: FrameGate;
+  readonly #handlers: CaptureHandlers;
+  readonly #opts: Required<Omit<CaptureOptions, 'adaptive'>> & { adaptive: AdaptiveQuality | null };
+  #closed = false;
+  #running: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  /** Something happened (input, a document rang): tick now rather than at the next period. */
+  #kicked = false;
+  /** Deliver a fresh frame to both audiences at the next tick, changed or not. */
+  #refresh = true;
+  /** Staff missed the latest change (withheld, or not watching then): capture for them when possible. */
+  #staffStale = true;
+  #customerStale = true;
+  #lastChange = Date.now();
+  #lastStaff: Buffer | null = null;
+  #lastCustomer: Buffer | null = null;
+
+  constructor(cdp: CDPSession, gate: FrameGate, handlers: CaptureHandlers, opts: CaptureOptions) {
+    this.#cdp = cdp;
+    this.#gate = gate;
+    this.#handlers = handlers;
+    this.#opts = { intervalMs: 33, idleIntervalMs: 200, adaptive: null, ...opts };
+  }
+
+  start(): void {
+    this.#running ??= this.#loop();
+  }
+
+  /** Input was applied or the page rang: capture at once. */
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  /** Someone needs a frame now (joined, resumed, consent given). */
+  refresh(): void {
+    this.#refresh = true;
+    this.kick();
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#closed) {
+      const started = Date.now();
+      let active = false;
+      try {
+        active = await this.#tick();
+      } catch {
+        // The page is navigating, crashed or closing: the next tick tries again, and the
+        // session's own crash handling ends it if it is gone.
+        active = true;
+      }
+      if (this.#closed) break;
+      const still = Date.now() - this.#lastChange > 1000;
+      const period = (still && !active ? this.#opts.idleIntervalMs : this.#opts.intervalMs) * this.#slowdown();
+      const wait = Math.max(this.#kicked ? 4 : 0, period - (Date.now() - started));
+      if (this.#kicked && Date.now() - started >= 4) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.#wake = null;
+          resolve();
+        }, wait);
+        t.unref();
+        this.#wake = () => {
+          clearTimeout(t);
+          this.#wake = null;
+          // Never closer than a few ms: an input storm must not starve the browser.
+          setTimeout(resolve, Math.max(0, 4 - (Date.now() - started))).unref();
+        };
+      });
+    }
+  }
+
+  /** Under sustained load the adaptive level stretches the tick period (frames are still whole). */
+  #slowdown(): number {
+    const a = this.#opts.adaptive;
+    if (!a || a.level === 0) return 1;
+    const s = a.settings();
+    return Math.min(4, this.#opts.viewport.width / Math.max(1, s.maxWidth));
+  }
+
+  #quality(): number {
+    const a = this.#opts.adaptive;
+    return a ? a.settings().quality : this.#opts.quality;
+  }
+
+  async #begin(quality: number | null): Promise<BeginFrameResult> {
+    return (await this.#cdp.send('HeadlessExperimental.beginFrame', {
+      interval: this.#opts.intervalMs,
+      ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
+    })) as BeginFrameResult;
+  }
+
+  /** Returns whether the tick captured anything. */
+  async #tick(): Promise<boolean> {
+    this.stats.ticks++;
+    const kicked = this.#kicked;
+    this.#kicked = false;
+    const want = this.#opts.wants();
+    if (!want.customer && !want.staff) {
+      // Nobody may see the page: it still runs (timers, animation frames, loading), unseen.
+      const r = await this.#begin(null);
+      if (r.hasDamage) this.#markChanged();
+      this.stats.idleTicks++;
+      return false;
+    }
+    const probe = await this.#gate.probe();
+    // The masks are on between ticks: damage here means the masked view changed.
+    const damage = (await this.#begin(null)).hasDamage;
+    if (damage || probe.changed) this.#markChanged();
+    const adaptive = this.#opts.adaptive;
+    const sharp = adaptive !== null && adaptive.level > 0 && !damage && !probe.changed && adaptive.sharpDue(Date.now());
+    const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp);
+    const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp);
+    if (!forStaff && !forCustomer) {
+      this.stats.idleTicks++;
+      return false;
+    }
+    this.#refresh = false;
+    if (sharp) adaptive!.sharpSent();
+    const quality = sharp ? this.#opts.quality : this.#quality();
+    const level = adaptive?.level ?? 0;
+
+    if (!probe.masked) {
+      // Nothing masked in view: the masked picture is the customer's picture too.
+      const seal = await this.#gate.mask();
+      const at = Date.now();
+      const shot = await this.#capture(quality);
+      const staffOk = seal !== null && (await this.#gate.confirm(seal));
+      if (!shot) return true;
+      adaptive?.frame(Date.now(), at, level);
+      const frame = this.#frame(shot, at, quality);
+      if (staffOk) {
+        this.#emit(frame, want.customer && want.staff ? 'both' : want.staff ? 'staff' : 'customer');
+        this.#staffStale = false;
+      } else {
+        if (want.customer) this.#emit(frame, 'customer');
+        if (want.staff) this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks during the capture');
+      }
+      this.#customerStale = false;
+      return true;
+    }
+
+    if (forCustomer) {
+      // Whatever this returns, the picture is the customer's: a document that did not switch
+      // off only leaves the customer a masked field for a moment.
+      await this.#gate.unmask();
+      const at = Date.now();
+      const shot = await this.#capture(quality);
+      if (shot) {
+        adaptive?.frame(Date.now(), at, level);
+        this.#emit(this.#frame(shot, at, quality), 'customer');
+        this.#customerStale = false;
+      }
+    }
+    const seal = await this.#gate.mask();
+    if (!forStaff) {
+      // Draw the masked state once without a picture, so the next tick's damage flag compares
+      // against it rather than against the customer's picture.
+      await this.#begin(null);
+      if (want.staff) this.#staffStale = true;
+      return true;
+    }
+    const at = Date.now();
+    const shot = await this.#capture(quality);
+    if (!seal) return this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks');
+    const ok = await this.#gate.confirm(seal);
+    if (!ok) return this.#withhold(this.#gate.closedReason() ?? 'a document changed during the capture');
+    if (shot) {
+      this.#emit(this.#frame(shot, at, quality), 'staff');
+      this.#staffStale = false;
+    }
+    return true;
+  }
+
+  #markChanged(): void {
+    this.#lastChange = Date.now();
+  }
+
+  #withhold(reason: string): true {
+    this.stats.staffWithheld++;
+    this.#staffStale = true;
+    this.#handlers.withheld(reason);
+    return true;
+  }
+
+  async #capture(quality: number): Promise<Buffer | null> {
+    const r = await this.#begin(quality);
+    // No picture while the renderer starts up or navigates: nothing to send this tick.
+    return r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : null;
+  }
+
+  #frame(jpeg: Buffer, capturedAt: number, quality: number): CapturedFrame {
+    return { jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height, quality };
+  }
+
+  #emit(frame: CapturedFrame, to: Audience | 'both'): void {
+    if (this.#closed) return;
+    // An identical picture tells nobody anything: keep the socket quiet.
+    const toStaff = to !== 'customer' && !(this.#lastStaff && this.#lastStaff.equals(frame.jpeg));
+    const toCustomer = to !== 'staff' && !(this.#lastCustomer && this.#lastCustomer.equals(frame.jpeg));
+    if (to !== 'customer') this.#lastStaff = frame.jpeg;
+    if (to !== 'staff') this.#lastCustomer = frame.jpeg;
+    if (toStaff && toCustomer) {
+      this.stats.sharedFrames++;
+      this.#handlers.frame(frame, 'both');
+    } else if (toStaff) {
+      this.stats.staffFrames++;
+      this.#handlers.frame(frame, 'staff');
+    } else if (toCustomer) {
+      this.stats.customerFrames++;
+      this.#handlers.frame(frame, 'customer');
+    }
+  }
+
+  /** Forget the last pictures: the next capture goes out even if it looks the same (a new joiner). */
+  resend(): void {
+    this.#lastStaff = null;
+    this.#lastCustomer = null;
+    this.refresh();
+  }
+
+  /** One staff picture now, outside the loop's rhythm (policy preview): null if it could not be sealed. */
+  async staffStill(format: 'png' | 'jpeg'): Promise<Buffer | null> {
+    const seal = await this.#gate.mask();
+    const r = (await this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format } })) as BeginFrameResult;
+    if (!seal || !(await this.#gate.confirm(seal)) || !r.screenshotData) return null;
+    return Buffer.from(r.screenshotData, 'base64');
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.();
+    await this.#running?.catch(() => undefined);
+  }
+}
