@@ -1,12 +1,14 @@
 /**
  * `vitrine policy check <file>` validates a policy file and lists every problem with its path.
  * `vitrine policy preview <url> --policy <name> [--out shot.png]` renders the URL as an agent
- * would see it under that policy and lists which rules matched which elements.
+ * would see it under that policy (a staff capture, sealed like every staff frame) and lists
+ * which rules matched which elements.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchBrowser } from './browser/launch.ts';
+import { CaptureLoop } from './browser/capture-loop.ts';
+import { launchBrowser, newControlledPage } from './browser/launch.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
 import { loadConfig } from './config.ts';
 import { compilePolicy } from './policy/engine.ts';
@@ -34,10 +36,14 @@ async function preview(args: string[]): Promise<number> {
   if (!url) return usage();
   const config = loadConfig(process.env);
   const policy = PolicyStore.load(config.policyDir).require(values.policy!);
-  const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport });
+  const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true });
+  let loop: CaptureLoop | undefined;
   try {
-    const page = await (await browser.browser.createBrowserContext()).newPage();
+    const page = await newControlledPage(browser.browser, await browser.browser.createBrowserContext(), config.viewport);
     const gate = await new RedactionGate(page, compilePolicy(policy)).attach();
+    // The page paints only when asked: keep it painting (unseen) while it loads.
+    loop = new CaptureLoop(await page.createCDPSession(), gate, { frame: () => undefined, withheld: () => undefined }, { viewport: config.viewport, quality: config.jpegQuality, wants: () => ({ customer: false, staff: false }) });
+    loop.start();
     try {
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
     } catch (e) {
@@ -49,7 +55,13 @@ async function preview(args: string[]): Promise<number> {
       console.error(`✗ the page did not confirm the policy: ${gate.closedReason()} — an agent would see the protected-content placeholder`);
       return 1;
     }
-    writeFileSync(values.out!, await page.screenshot({ type: 'png' }));
+    // Exactly what staff would be sent: a capture sealed with every document's masks confirmed on.
+    const still = await loop.staffStill('png');
+    if (!still) {
+      console.error(`✗ the masks could not be confirmed for a staff capture (${gate.closedReason() ?? 'a document changed during the capture'}) — an agent would get no frame`);
+      return 1;
+    }
+    writeFileSync(values.out!, still);
     console.log(`Agent's view of ${url} under "${policy.name}" (version ${policy.version}) saved to ${values.out}`);
     const rules = policy.file.rules ?? [];
     for (const frame of await gate.report()) {
@@ -61,6 +73,7 @@ async function preview(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    await loop?.close();
     await browser.close();
   }
 }

@@ -65,7 +65,8 @@ interface BeginFrameResult {
   screenshotData?: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** At most this long between two full looks at a page with masked content in view (ms). */
+const BACKSTOP_MS = 3000;
 
 export class CaptureLoop {
   readonly stats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0 };
@@ -86,6 +87,7 @@ export class CaptureLoop {
   #lastChange = Date.now();
   #lastStaff: Buffer | null = null;
   #lastCustomer: Buffer | null = null;
+  #lastFull = 0;
 
   constructor(cdp: CDPSession, gate: FrameGate, handlers: CaptureHandlers, opts: CaptureOptions) {
     this.#cdp = cdp;
@@ -115,6 +117,7 @@ export class CaptureLoop {
       const started = Date.now();
       let active = false;
       try {
+        if (this.#stills.length) await this.#takeStills();
         active = await this.#tick();
       } catch {
         // The page is navigating, crashed or closing: the next tick tries again, and the
@@ -181,8 +184,11 @@ export class CaptureLoop {
     if (damage || probe.changed) this.#markChanged();
     const adaptive = this.#opts.adaptive;
     const sharp = adaptive !== null && adaptive.level > 0 && !damage && !probe.changed && adaptive.sharpDue(Date.now());
-    const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp);
-    const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp);
+    // The damage flag cannot see a change that happened while the masks were being switched
+    // (the settle frame below absorbs it): a fresh look now and then catches what it missed.
+    const backstop = probe.masked && Date.now() - this.#lastFull > BACKSTOP_MS;
+    const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
+    const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {
       this.stats.idleTicks++;
       return false;
@@ -198,6 +204,7 @@ export class CaptureLoop {
       const at = Date.now();
       const shot = await this.#capture(quality);
       const staffOk = seal !== null && (await this.#gate.confirm(seal));
+      await this.#settle();
       if (!shot) return true;
       adaptive?.frame(Date.now(), at, level);
       const frame = this.#frame(shot, at, quality);
@@ -226,22 +233,34 @@ export class CaptureLoop {
     }
     const seal = await this.#gate.mask();
     if (!forStaff) {
-      // Draw the masked state once without a picture, so the next tick's damage flag compares
-      // against it rather than against the customer's picture.
-      await this.#begin(null);
+      await this.#settle();
       if (want.staff) this.#staffStale = true;
       return true;
     }
     const at = Date.now();
     const shot = await this.#capture(quality);
-    if (!seal) return this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks');
+    if (forCustomer) this.#lastFull = Date.now();
+    if (!seal) {
+      await this.#settle();
+      return this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks');
+    }
     const ok = await this.#gate.confirm(seal);
+    await this.#settle();
     if (!ok) return this.#withhold(this.#gate.closedReason() ?? 'a document changed during the capture');
     if (shot) {
       this.#emit(this.#frame(shot, at, quality), 'staff');
       this.#staffStale = false;
     }
     return true;
+  }
+
+  /**
+   * After a picture, or after the masks were switched, the first frame always reports damage.
+   * One picture-less frame with the masks on absorbs it, so that the next tick's damage flag
+   * means a change.
+   */
+  async #settle(): Promise<void> {
+    await this.#begin(null);
   }
 
   #markChanged(): void {
@@ -291,16 +310,34 @@ export class CaptureLoop {
     this.refresh();
   }
 
-  /** One staff picture now, outside the loop's rhythm (policy preview): null if it could not be sealed. */
-  async staffStill(format: 'png' | 'jpeg'): Promise<Buffer | null> {
-    const seal = await this.#gate.mask();
-    const r = (await this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format } })) as BeginFrameResult;
-    if (!seal || !(await this.#gate.confirm(seal)) || !r.screenshotData) return null;
-    return Buffer.from(r.screenshotData, 'base64');
+  /**
+   * One staff picture at the loop's next turn (policy preview), sealed like every staff frame:
+   * null if it could not be. Taken inside the loop so that no two begin-frames overlap.
+   */
+  staffStill(format: 'png' | 'jpeg'): Promise<Buffer | null> {
+    return new Promise((resolve) => {
+      this.#stills.push({ format, resolve });
+      this.kick();
+    });
+  }
+
+  readonly #stills: { format: 'png' | 'jpeg'; resolve: (b: Buffer | null) => void }[] = [];
+
+  async #takeStills(): Promise<void> {
+    for (const still of this.#stills.splice(0)) {
+      try {
+        const seal = await this.#gate.mask();
+        const r = (await this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format } })) as BeginFrameResult;
+        still.resolve(seal && (await this.#gate.confirm(seal)) && r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : null);
+      } catch {
+        still.resolve(null);
+      }
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const still of this.#stills.splice(0)) still.resolve(null);
     this.#wake?.();
     await this.#running?.catch(() => undefined);
   }

@@ -151,6 +151,8 @@ export class SessionPage {
     const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
       if (frame.parentFrame() !== null) return;
       this.#lastUrl = frame.url();
+      // A new document is news even if it looks the same as the last one: send it.
+      this.#loop.resend();
       void this.#reportNavigation();
     };
     page.on('framenavigated', onFrameNavigated);
@@ -176,7 +178,7 @@ export class SessionPage {
       const reason = this.#gate.closedReason();
       this.#handlers.gate(reason);
       // Staff were kept waiting: capture for them as soon as the gate opens.
-      if (reason === null) this.#loop.refresh();
+      if (reason === null) this.#loop.resend();
     });
     this.#cleanups.push(unsubscribe);
     // A document that changed (even only inside its masks) may change the customer's picture.

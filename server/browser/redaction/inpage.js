@@ -129,6 +129,8 @@
   });
   var switching = false;
   function setMasks(on) {
+    // Setting the same value still invalidates style, and so paints: only switch for real.
+    if (disabledDesc.get.call(sheet) === !on) return;
     switching = true;
     try { disabledDesc.set.call(sheet, !on); } finally { switching = false; }
   }
@@ -144,8 +146,52 @@
   });
   var digitsOnly = compiled.every(function (p) { return ['card-number', 'iban', 'us-ssn', 'phone'].indexOf(p.name) !== -1; });
   var counts = {};
-  function matches(text) {
-    if (!text || (digitsOnly && !/\d/.test(text))) return null;
+  // Patterns are tested on text as a person reads it, not as it is encoded: a number written in
+  // Arabic-Indic, Devanagari or full-width digits, grouped by no-break or thin spaces, split by
+  // zero-width characters or soft hyphens, or laid out over several source lines reads as the
+  // same card number. So: compatibility forms folded (NFKC: full-width, mathematical, circled and
+  // superscript digits and letters, every space separator), invisible characters deleted (format
+  // and default-ignorable: zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
+  // marks, variation selectors), every other decimal digit mapped to its ASCII value, marks
+  // stacked on a digit dropped, dashes made '-', and white space collapsed as layout does.
+  var ZEROS = (cfg.digitZeros || []).slice().sort(function (a, b) { return a - b; });
+  var NON_ASCII = /[^\x00-\x7f]/;
+  var LOOSE_SPACE = /[\t\n\v\f\r]| {2}/;
+  var IGNORABLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+  var OTHER_DIGIT = /(?![0-9])\p{Nd}/gu;
+  var ND = /\p{Nd}/u;
+  var MARKED_DIGIT = /([0-9])\p{M}+/gu;
+  var DASH = /(?!-)\p{Dash}/gu;
+  var SPACE = /[\s\x85\p{Zs}]+/gu;
+  // Everything NFKC turns into a digit is a number (N*) or a CJK compatibility square (U+32xx,
+  // U+33xx: "1月", "10点"), so text with none of these can hold no digit at all once read.
+  var MAYBE_DIGIT = /[\p{N}\u3200-\u33ff]/u;
+  function digitOf(ch) {
+    var cp = ch.codePointAt(0);
+    var lo = 0, hi = ZEROS.length - 1, zero = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (ZEROS[mid] <= cp) { zero = ZEROS[mid]; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (zero >= 0 && cp - zero < 10) return String(cp - zero);
+    // A script newer than the server's Unicode tables: its run starts where Nd stops, and runs
+    // only ever touch in whole tens.
+    var z = cp;
+    while (cp - z < 60 && ND.test(String.fromCodePoint(z - 1))) z--;
+    return String((cp - z) % 10);
+  }
+  function readable(text) {
+    if (NON_ASCII.test(text)) {
+      text = text.replace(IGNORABLE, '').normalize('NFKC')
+        .replace(OTHER_DIGIT, digitOf).replace(MARKED_DIGIT, '$1').replace(DASH, '-');
+      return text.replace(SPACE, ' ');
+    }
+    return LOOSE_SPACE.test(text) ? text.replace(SPACE, ' ') : text;
+  }
+  function noDigits(text) {
+    return !/[0-9]/.test(text) && (!NON_ASCII.test(text) || !MAYBE_DIGIT.test(text));
+  }
+  function test1(text) {
     for (var i = 0; i < compiled.length; i++) {
       var p = compiled[i];
       p.re.lastIndex = 0;
@@ -157,9 +203,19 @@
     }
     return null;
   }
+  // The text as read first; as written too, for custom patterns aimed at the raw characters.
+  function matches(text) {
+    if (!text || (digitsOnly && noDigits(text))) return null;
+    var r = readable(text);
+    return test1(r) || (r !== text ? test1(text) : null);
+  }
   function startsPattern(text) {
     if (!text) return null;
-    for (var i = 0; i < compiled.length; i++) if (compiled[i].prefix && compiled[i].prefix.test(text)) return compiled[i].name;
+    var r = readable(text);
+    for (var i = 0; i < compiled.length; i++) {
+      var pre = compiled[i].prefix;
+      if (pre && (pre.test(r) || (r !== text && pre.test(text)))) return compiled[i].name;
+    }
     return null;
   }
   function mark(el, why) {
@@ -171,9 +227,18 @@
   function isEditable(el) {
     return !!(el && el.isContentEditable);
   }
+  // Elements whose text is never painted as text (lower case: SVG keeps its own spelling).
+  var UNPAINTED = { script: 1, style: 1, template: 1 };
+  // The select that shows `el`, when `el` is its selected option.
+  function showingSelect(el) {
+    return el.localName === 'option' && el.selected ? el.closest('select') : null;
+  }
   function scanTextNode(node) {
     var el = node.parentElement;
-    if (!el || el.tagName === 'SCRIPT' || el.tagName === 'STYLE' || el.tagName === 'TEMPLATE') return;
+    if (!el || UNPAINTED[el.localName]) return;
+    // A selected option's text is also what its select shows.
+    var sel = showingSelect(el);
+    if (sel) scanField(sel);
     var why = matches(node.data) || (isEditable(el) ? startsPattern(node.data) : null);
     if (why) {
       if (el === document.body || el === document.documentElement || (el.textContent || '').length > 2000) {
@@ -186,9 +251,11 @@
       } else mark(el, why);
       return;
     }
-    // A number split across elements ("4111 <b>1111</b> …"): test small ancestors as a whole,
-    // starting only from text that could be part of one, and never masking the page itself.
-    if (!/\S/.test(node.data) || (digitsOnly && !/\d/.test(node.data))) return;
+    // A number split across elements ("4111 <b>1111</b> …", <wbr>, SVG <tspan>, MathML <mn>):
+    // test small ancestors as a whole, starting only from text that could be part of one, and
+    // never masking the page itself. The mark lands on the smallest ancestor that reads as a
+    // match (an SVG <text>, not its <tspan>; a MathML <mrow>, not its <mn>).
+    if (!/\S/.test(node.data) || (digitsOnly && noDigits(node.data))) return;
     var up = el;
     for (var depth = 0; depth < 3 && up && up !== document.body && up !== document.documentElement && up.tagName !== 'HEAD'; depth++, up = up.parentElement) {
       var t = up.textContent || '';
@@ -207,25 +274,67 @@
     while ((n = walker.nextNode())) if (matches(n.data)) return true;
     return false;
   }
+  // Input types whose value is never painted, and those that paint it but are not typed into.
+  var VALUELESS = { checkbox: 1, radio: 1, hidden: 1, range: 1, color: 1 };
+  var BUTTON = { button: 1, submit: 1, reset: 1, image: 1 };
   function scanField(el) {
     if (!el || el.nodeType !== 1) return;
     var tag = el.tagName;
     var value = '';
-    if (tag === 'INPUT' || tag === 'TEXTAREA') value = el.value;
-    else if (tag === 'SELECT') value = el.selectedIndex >= 0 && el.options[el.selectedIndex] ? el.options[el.selectedIndex].text : '';
-    else return;
-    var why = matches(value) || startsPattern(value) || matches(el.getAttribute('placeholder') || '') || matches(el.getAttribute('title') || '');
+    var typed = true;
+    if (tag === 'INPUT' || tag === 'TEXTAREA') {
+      var type = tag === 'INPUT' ? el.type : 'textarea';
+      if (!VALUELESS[type]) value = el.value;
+      typed = !BUTTON[type];
+      // Autofill previews a value the page cannot read: what the field shows is unknown.
+      if (!value && typed && autofilled(el)) { mark(el, 'autofill'); return; }
+    } else if (tag === 'SELECT') {
+      // Chosen, not typed: a whole match masks it, a leading digit does not.
+      var opt = el.selectedIndex >= 0 ? el.options[el.selectedIndex] : null;
+      value = opt ? opt.label : '';
+      typed = false;
+    } else return;
+    var why = matches(value) || (typed ? startsPattern(value) : null) || matches(el.getAttribute('placeholder') || '') ||
+      matches(el.getAttribute('title') || '') || (tag === 'INPUT' ? matches(el.getAttribute('alt') || '') : null);
     if (why) mark(el, why);
   }
+  var AUTOFILL = [':autofill', ':-webkit-autofill'].filter(function (s) {
+    try { document.createDocumentFragment().querySelector(s); return true; } catch (e) { return false; }
+  })[0];
+  function autofilled(el) {
+    return !!AUTOFILL && el.matches(AUTOFILL);
+  }
   function scanElement(el) {
-    if (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT') scanField(el);
-    else if (el.hasAttribute && (el.hasAttribute('title') || el.hasAttribute('aria-label'))) {
-      var w = matches(el.getAttribute('title') || '') || matches(el.getAttribute('aria-label') || '');
+    var tag = el.tagName;
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') scanField(el);
+    else {
+      var w = null;
+      if (el.hasAttribute('title') || el.hasAttribute('aria-label')) w = matches(el.getAttribute('title') || '') || matches(el.getAttribute('aria-label') || '');
+      // Painted text that lives in attributes: a broken image shows its alt, an option its label.
+      if (!w && tag === 'IMG') w = matches(el.getAttribute('alt') || '');
+      if (!w && tag === 'OPTION') w = matches(el.getAttribute('label') || '');
       if (w) mark(el, w);
+      var sel = tag === 'OPTION' ? showingSelect(el) : null;
+      if (sel) scanField(sel);
     }
     if (el.shadowRoot) setupRoot(el.shadowRoot);
   }
+  // Painted text kept in attributes the shared observer does not watch (alt, label): a second
+  // observer, on the document and on each shadow root as its first scan starts.
+  var painted = new MutationObserver(function (records) {
+    touched();
+    for (var i = 0; i < records.length; i++) {
+      try { scanElement(records[i].target); } catch (e) { errors.push('scan: ' + e); }
+    }
+  });
+  var paintedWatched = new WeakSet();
+  function watchPainted(root) {
+    if (paintedWatched.has(root)) return;
+    paintedWatched.add(root);
+    painted.observe(root, { subtree: true, attributes: true, attributeFilter: ['alt', 'label'] });
+  }
   function scanTree(root) {
+    if (root.nodeType === 11 && root.host) watchPainted(root);
     if (root.nodeType === 3) return scanTextNode(root);
     if (root.nodeType === 1) scanElement(root);
     if (root.nodeType !== 1 && root.nodeType !== 11 && root.nodeType !== 9) return;
@@ -236,9 +345,26 @@
       else scanElement(n);
     }
   }
-
   // --- observing documents and shadow roots --------------------------------------------------
   var roots = [];
+  // A frame's document is covered by its element here, from the element's first paint, until
+  // the server has confirmed that document's own masks and released it; a new document in it
+  // (a changed src or srcdoc) is covered again at once. Only the server releases (see `release`).
+  var FRAME_TAGS = { IFRAME: 1, FRAME: 1, OBJECT: 1, EMBED: 1, PORTAL: 1, FENCEDFRAME: 1 };
+  var released = new WeakSet();
+  function coverFrame(el) {
+    released.delete(el);
+    if (!el.hasAttribute(MARK)) el.setAttribute(MARK, '');
+    gen++;
+  }
+  function coverFrames(node) {
+    if (node.nodeType !== 1 && node.nodeType !== 11) return;
+    if (node.nodeType === 1 && FRAME_TAGS[node.tagName]) coverFrame(node);
+    if (node.querySelectorAll) {
+      var list = node.querySelectorAll('iframe,frame,object,embed,portal,fencedframe');
+      for (var i = 0; i < list.length; i++) coverFrame(list[i]);
+    }
+  }
   function onRecords(records) {
     touched();
     ensureSheet(document);
@@ -246,11 +372,12 @@
       var r = records[i];
       try {
         if (r.type === 'childList') {
-          for (var j = 0; j < r.addedNodes.length; j++) scanTree(r.addedNodes[j]);
+          for (var j = 0; j < r.addedNodes.length; j++) { coverFrames(r.addedNodes[j]); scanTree(r.addedNodes[j]); }
           if (r.target.nodeType === 1 && r.target.tagName === 'SELECT') scanField(r.target);
         } else if (r.type === 'characterData') scanTextNode(r.target);
         else if (r.type === 'attributes') {
-          if (r.attributeName === MARK && r.oldValue !== null && !r.target.hasAttribute(MARK)) r.target.setAttribute(MARK, '');
+          if (r.attributeName === MARK && r.oldValue !== null && !r.target.hasAttribute(MARK) && !released.has(r.target)) r.target.setAttribute(MARK, '');
+          else if ((r.attributeName === 'src' || r.attributeName === 'srcdoc' || r.attributeName === 'data') && FRAME_TAGS[r.target.tagName]) coverFrame(r.target);
           else scanElement(r.target);
         }
       } catch (e) {
@@ -259,12 +386,13 @@
     }
   }
   var observeOptions = { subtree: true, childList: true, characterData: true, attributes: true, attributeOldValue: true,
-    attributeFilter: [MARK, 'value', 'placeholder', 'title', 'aria-label', 'type', 'name', 'id', 'autocomplete', 'contenteditable', 'selected'] };
+    attributeFilter: [MARK, 'src', 'srcdoc', 'data', 'value', 'placeholder', 'title', 'aria-label', 'type', 'name', 'id', 'autocomplete', 'contenteditable', 'selected'] };
   function setupRoot(root) {
     if (roots.indexOf(root) !== -1) return;
     roots.push(root);
     ensureSheet(root);
     new MutationObserver(function (records) { ensureSheet(root); onRecords(records); }).observe(root, observeOptions);
+    coverFrames(root);
     scanTree(root);
   }
   var attachShadow = Element.prototype.attachShadow;
@@ -275,27 +403,139 @@
   };
   ensureSheet(document);
   new MutationObserver(onRecords).observe(document, observeOptions);
-  if (document.documentElement) scanTree(document.documentElement);
+  if (document.documentElement) { coverFrames(document.documentElement); scanTree(document.documentElement); }
 
-  // Script-set values fire no event and no mutation: catch them at the setter.
-  [[HTMLInputElement.prototype, 'value'], [HTMLTextAreaElement.prototype, 'value'], [HTMLSelectElement.prototype, 'value'], [HTMLSelectElement.prototype, 'selectedIndex']].forEach(function (pair) {
-    var d = Object.getOwnPropertyDescriptor(pair[0], pair[1]);
+  // Script-set values fire no event and no mutation: catch them at the setter, or after the
+  // method, that changed them. `fieldOf` names the field whose painted text may have changed.
+  function self(el) { return el; }
+  function selectOf(el) { return el && el.closest ? el.closest('select') : null; }
+  function collectionSelect(c) { return c.length ? selectOf(c[0]) : null; }
+  function scanSafely(el) {
+    try { scanField(el); } catch (e) { errors.push('field: ' + e); }
+  }
+  [[HTMLInputElement.prototype, 'value', self], [HTMLTextAreaElement.prototype, 'value', self],
+    [HTMLInputElement.prototype, 'valueAsNumber', self], [HTMLInputElement.prototype, 'valueAsDate', self],
+    [HTMLSelectElement.prototype, 'value', self], [HTMLSelectElement.prototype, 'selectedIndex', self],
+    [HTMLOptionElement.prototype, 'selected', selectOf],
+    [typeof HTMLOptionsCollection === 'function' ? HTMLOptionsCollection.prototype : null, 'selectedIndex', collectionSelect]].forEach(function (hook) {
+    var d = hook[0] && Object.getOwnPropertyDescriptor(hook[0], hook[1]);
     if (!d || !d.set) return;
-    Object.defineProperty(pair[0], pair[1], {
+    var fieldOf = hook[2];
+    Object.defineProperty(hook[0], hook[1], {
       configurable: true,
       enumerable: d.enumerable,
       get: d.get,
-      set: function (v) { d.set.call(this, v); try { scanField(this); } catch (e) { errors.push('field: ' + e); } },
+      set: function (v) { d.set.call(this, v); scanSafely(fieldOf(this)); },
     });
   });
-  ['input', 'change', 'keyup', 'paste', 'compositionend'].forEach(function (type) {
-    document.addEventListener(type, function (e) {
-      var t = e.composedPath ? e.composedPath()[0] : e.target;
-      touched();
-      try { if (t && t.nodeType === 1) { scanField(t); if (isEditable(t)) scanTree(t); } } catch (err) { errors.push('event: ' + err); }
-    }, true);
+  function formFields(form) { return Array.prototype.slice.call(form.elements || []); }
+  function activeField() { var a = deepActive(); return a ? [a] : []; }
+  function after(proto, name, fieldsOf) {
+    var orig = proto && proto[name];
+    if (typeof orig !== 'function') return;
+    proto[name] = function () {
+      try { return orig.apply(this, arguments); } finally {
+        try { fieldsOf(this).forEach(scanSafely); } catch (e) { errors.push('field: ' + e); }
+      }
+    };
+  }
+  function one(el) { return [el]; }
+  after(HTMLInputElement.prototype, 'setRangeText', one);
+  after(HTMLTextAreaElement.prototype, 'setRangeText', one);
+  after(HTMLInputElement.prototype, 'stepUp', one);
+  after(HTMLInputElement.prototype, 'stepDown', one);
+  // Resetting restores default values and selections without a mutation or an input event.
+  after(HTMLFormElement.prototype, 'reset', formFields);
+  // execCommand fires `input` on the field it edits; checked again here all the same.
+  after(Document.prototype, 'execCommand', activeField);
+  // document.open() (and write() on a closed document, which opens it) erases the document's and
+  // window's event listeners: put them back at once.
+  ['open', 'write', 'writeln'].forEach(function (name) {
+    after(Document.prototype, name, function (doc) { if (doc === document) listen(); return []; });
   });
-  window.addEventListener('scroll', touched, true);
+
+  // Fields change under the user's hands without a mutation: look at their values on every
+  // input event, in whatever shadow root the field is.
+  function fieldEvent(e) {
+    var t = e.composedPath ? e.composedPath()[0] : e.target;
+    touched();
+    try {
+      if (!t || t.nodeType !== 1) return;
+      scanField(t);
+      if (isEditable(t)) scanTree(t);
+      // From inside a closed shadow root the event arrives retargeted to its host: look inside.
+      else if (roots.length && t.tagName !== 'INPUT' && t.tagName !== 'TEXTAREA' && t.tagName !== 'SELECT') fieldsHostedBy(t).forEach(scanField);
+    } catch (err) { errors.push('event: ' + err); }
+  }
+  function fieldsHostedBy(host) {
+    var out = [];
+    for (var i = 0; i < roots.length; i++) {
+      for (var r = roots[i]; r && r.host; r = r.host.getRootNode()) {
+        if (r.host !== host) continue;
+        out = out.concat(Array.prototype.slice.call(roots[i].querySelectorAll('input,textarea,select')));
+        break;
+      }
+    }
+    return out;
+  }
+  // The reset event fires before the form resets (a reset button needs no script): look again
+  // once it has, in the next frame's animation callbacks, which run before that frame is painted.
+  function resetEvent(e) {
+    var form = e.target;
+    requestAnimationFrame(function () {
+      try { if (form && form.elements) formFields(form).forEach(scanField); } catch (err) { errors.push('event: ' + err); }
+    });
+  }
+  function listen() {
+    ['input', 'change', 'keyup', 'paste', 'compositionend'].forEach(function (type) { document.addEventListener(type, fieldEvent, true); });
+    document.addEventListener('reset', resetEvent, true);
+    window.addEventListener('scroll', touched, true);
+  }
+  listen();
+  watchPainted(document);
+
+  // A sweep over every field, run by the API's probe once per capture tick before the staff
+  // capture, for what no hook or listener sees: a setter or method taken from another realm (a
+  // frame's prototypes), a listener erased by a cross-realm document.open(), autofill. Capped and
+  // resumed where it stopped, so a page with thousands of fields pays for SWEEP of them per tick;
+  // a masked field, or one whose shown value is the one read last time, costs a lookup.
+  var SWEEP = 500;
+  var sweepAt = 0;
+  var lastShown = new WeakMap();
+  function shownValue(el) {
+    if (el.tagName !== 'SELECT') return el.value;
+    var o = el.selectedIndex >= 0 ? el.options[el.selectedIndex] : null;
+    return o ? o.label : '';
+  }
+  function rescanFields() {
+    try {
+      listen();
+      var lists = [document.getElementsByTagName('input'), document.getElementsByTagName('textarea'), document.getElementsByTagName('select')];
+      for (var r = 0; r < roots.length; r++) lists.push(roots[r].querySelectorAll('input,textarea,select'));
+      var total = 0;
+      for (var i = 0; i < lists.length; i++) total += lists[i].length;
+      if (!total) return;
+      var at = sweepAt % total;
+      var li = 0;
+      while (at >= lists[li].length) { at -= lists[li].length; li++; }
+      for (var n = 0; n < Math.min(SWEEP, total); n++) {
+        var el = lists[li][at];
+        if (++at >= lists[li].length) { at = 0; do li = (li + 1) % lists.length; while (!lists[li].length); }
+        if (el.hasAttribute(MARK)) continue;
+        var shown = shownValue(el);
+        var before = lastShown.get(el);
+        if (before === shown && !autofilled(el)) continue;
+        lastShown.set(el, shown);
+        // Painted anew with no event or mutation to say so: the next captures must show it.
+        if (before !== undefined && before !== shown) changed = true;
+        scanField(el);
+        if (el.hasAttribute(MARK)) changed = true;
+      }
+      sweepAt = (sweepAt + Math.min(SWEEP, total)) % total;
+    } catch (e) {
+      errors.push('sweep: ' + e);
+    }
+  }
 
   function deepActive() {
     var a = document.activeElement;
@@ -368,6 +608,7 @@
       },
       /** Before a tick: has anything changed since the last one, and is anything masked in view? */
       probe: function (t) {
+        rescanFields();
         if (!allowed(t)) return null;
         var c = changed;
         changed = false;
@@ -391,6 +632,18 @@
       check: function (t, g) {
         if (!allowed(t)) return false;
         return gen === g && intact();
+      },
+      /** The server confirmed the document inside this frame element: show it (to staff too). */
+      release: function (t, el) {
+        if (!allowed(t) || !el || !FRAME_TAGS[el.tagName]) return false;
+        released.add(el);
+        el.removeAttribute(MARK);
+        return true;
+      },
+      cover: function (t, el) {
+        if (!allowed(t) || !el) return false;
+        coverFrame(el);
+        return true;
       },
       focusMasked: function () {
         var a = deepActive();

@@ -67,6 +67,8 @@ export class RedactionGate implements FrameGate {
   #epoch = 0;
   #reason: string | null = 'the policy has not been confirmed yet';
   #mainProblem = 'waiting for the page';
+  /** What made the main document unconfirmed (shown while it is being confirmed). */
+  #mainWhy = 'waiting for the page';
   /** The main document did not confirm within the bound: the placeholder says why. */
   #gaveUp = false;
   #running = false;
@@ -144,7 +146,7 @@ export class RedactionGate implements FrameGate {
     let reason = staffBlocker(facts);
     const main = this.#states.get(this.#page.mainFrame());
     if (reason !== null && !main?.confirmed) {
-      reason = this.#gaveUp ? `protected content: ${this.#mainProblem}` : `confirming the privacy policy (${this.#mainProblem})`;
+      reason = this.#gaveUp ? `protected content: ${this.#mainProblem}` : `confirming the privacy policy (${this.#mainWhy})`;
     }
     if (reason === this.#reason) return;
     if (this.#reason === null) this.#log('gate closed', { why: reason });
@@ -169,6 +171,7 @@ export class RedactionGate implements FrameGate {
     if (frame.parentFrame() === null) {
       this.#gaveUp = false;
       this.#mainProblem = why;
+      this.#mainWhy = why;
       for (const f of [...this.#states.keys()]) if (f !== frame && f.detached) this.#states.delete(f);
     }
     this.#update();
