@@ -159,10 +159,36 @@ export class CaptureLoop {
   }
 
   async #begin(quality: number | null): Promise<BeginFrameResult> {
-    return (await this.#cdp.send('HeadlessExperimental.beginFrame', {
-      interval: this.#opts.intervalMs,
-      ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
-    })) as BeginFrameResult;
+    // Waiters want a drawn picture: Chromium still drops input aimed at a new document after a
+    // picture-less frame (measured), not after one with a picture.
+    const waiting = quality === null ? [] : this.#frameWaiters.splice(0);
+    try {
+      return (await this.#cdp.send('HeadlessExperimental.beginFrame', {
+        interval: this.#opts.intervalMs,
+        ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
+      })) as BeginFrameResult;
+    } finally {
+      for (const w of waiting) w();
+    }
+  }
+
+  readonly #frameWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves after the next picture the page draws (begun after this call), when closed, or
+   * after `boundMs` at most (nobody may be watching, so no picture may come).
+   */
+  nextPicture(boundMs = 500): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, boundMs);
+      t.unref();
+      this.#frameWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+      this.kick();
+    });
   }
 
   /** Returns whether the tick captured anything. */
@@ -188,6 +214,7 @@ export class CaptureLoop {
     // (the settle frame below absorbs it): a fresh look now and then catches what it missed.
     const backstop = probe.masked && Date.now() - this.#lastFull > BACKSTOP_MS;
     const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
+    if (process.env.DBG_TICK) console.log("tick", Date.now() % 100000, JSON.stringify({ damage, changed: probe.changed, masked: probe.masked, kicked, cs: this.#customerStale, ss: this.#staffStale, r: this.#refresh, backstop }));
     const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {
       this.stats.idleTicks++;
@@ -338,6 +365,7 @@ export class CaptureLoop {
   async close(): Promise<void> {
     this.#closed = true;
     for (const still of this.#stills.splice(0)) still.resolve(null);
+    for (const w of this.#frameWaiters.splice(0)) w();
     this.#wake?.();
     await this.#running?.catch(() => undefined);
   }

@@ -151,6 +151,10 @@ export class SessionPage {
     const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
       if (frame.parentFrame() !== null) return;
       this.#lastUrl = frame.url();
+      const undrawn = this.#loop.nextPicture().then(() => {
+        if (this.#undrawn === undrawn) this.#undrawn = null;
+      });
+      this.#undrawn = undrawn;
       // A new document is news even if it looks the same as the last one: send it.
       this.#loop.resend();
       void this.#reportNavigation();
@@ -292,6 +296,17 @@ export class SessionPage {
 
   /** Replays one input event; coordinates are CSS pixels already checked against the viewport. */
   async input(input: Input): Promise<void> {
+    // Chromium drops input aimed at a document that has not been drawn yet, and under
+    // begin-frame control nothing draws until the loop asks: after a commit, input waits for
+    // the first picture of the new document (asked for at once, and bounded).
+    if (this.#undrawn) await this.#undrawn;
+    await this.#input(input);
+  }
+
+  /** Resolves once a frame was drawn after the last main-document commit; null when one was. */
+  #undrawn: Promise<void> | null = null;
+
+  async #input(input: Input): Promise<void> {
     const cdp = this.#cdp;
     switch (input.kind) {
       case 'pointer': {

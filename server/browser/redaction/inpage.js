@@ -227,6 +227,8 @@
   function isEditable(el) {
     return !!(el && el.isContentEditable);
   }
+  // Text nodes, and CDATA sections (an XML document's SVG text may be one): NodeFilter bits.
+  var TEXT = 4 | 8;
   // Elements whose text is never painted as text (lower case: SVG keeps its own spelling).
   var UNPAINTED = { script: 1, style: 1, template: 1 };
   // The select that shows `el`, when `el` is its selected option.
@@ -258,18 +260,47 @@
     if (!/\S/.test(node.data) || (digitsOnly && noDigits(node.data))) return;
     var up = el;
     for (var depth = 0; depth < 3 && up && up !== document.body && up !== document.documentElement && up.tagName !== 'HEAD'; depth++, up = up.parentElement) {
-      var t = up.textContent || '';
-      if (t.length > 300) break;
+      var known = readThisPass(up);
+      if (known === BIG) break;
+      if (known === CLEAN) continue;
+      var t = smallText(up);
+      if (t === null) { known = BIG; break; }
       var w = matches(t);
       if (w) {
         if (!someTextMatches(up)) mark(up, w);
         return;
       }
+      known = CLEAN;
     }
+  }
+  // Ancestors read in this synchronous pass (every text node of a table row reads the same row):
+  // their text cannot change before the pass ends, and anything changed after it is scanned
+  // again by the observer, whose callback comes after the cache is dropped (a microtask queued
+  // earlier). BIG: too long to be one small number; CLEAN: read, no match.
+  var BIG = 1, CLEAN = 2;
+  var passCache = null;
+  function readThisPass(el) {
+    if (!passCache) {
+      passCache = new Map();
+      queueMicrotask(function () { passCache = null; });
+    }
+    return passCache.get(el);
+  }
+  // The text of `el` (as textContent) when it is short, else null. Read node by node and given
+  // up early: textContent would build a big container's whole text once per text node in it.
+  function smallText(el) {
+    var walker = document.createTreeWalker(el, TEXT);
+    var out = '';
+    var n, k = 0;
+    while ((n = walker.nextNode())) {
+      out += n.data;
+      if (out.length > 300 || ++k > 100) return null;
+    }
+    return out;
   }
   // True when one text node under `el` holds a whole match: that node's own element is masked.
   function someTextMatches(el) {
-    var walker = document.createTreeWalker(el, 4);
+    var walker = document.createTreeWalker(el, TEXT);
     var n;
     while ((n = walker.nextNode())) if (matches(n.data)) return true;
     return false;
@@ -335,14 +366,14 @@
   }
   function scanTree(root) {
     if (root.nodeType === 11 && root.host) watchPainted(root);
-    if (root.nodeType === 3) return scanTextNode(root);
+    if (root.nodeType === 3 || root.nodeType === 4) return scanTextNode(root);
     if (root.nodeType === 1) scanElement(root);
     if (root.nodeType !== 1 && root.nodeType !== 11 && root.nodeType !== 9) return;
-    var walker = document.createTreeWalker(root, 5 /* elements and text */);
+    var walker = document.createTreeWalker(root, 1 | TEXT);
     var n;
     while ((n = walker.nextNode())) {
-      if (n.nodeType === 3) scanTextNode(n);
-      else scanElement(n);
+      if (n.nodeType === 1) scanElement(n);
+      else scanTextNode(n);
     }
   }
   // --- observing documents and shadow roots --------------------------------------------------
@@ -453,6 +484,42 @@
   ['open', 'write', 'writeln'].forEach(function (name) {
     after(Document.prototype, name, function (doc) { if (doc === document) listen(); return []; });
   });
+
+  // Text a script draws into a 2D canvas is read like page text: each string, and a run of
+  // strings drawn side by side on one line (a number drawn group by group); a match masks the
+  // whole canvas, and a copy of a masked canvas masks the one it is drawn into. Not seen: glyphs
+  // drawn as paths or images, WebGL, workers' OffscreenCanvas (a gap, see docs/redaction.md).
+  var runs = new WeakMap();
+  function drawText(ctx, args) {
+    var canvas = ctx.canvas;
+    if (!canvas || canvas.nodeType !== 1 || canvas.hasAttribute(MARK)) return;
+    var text = String(args[0]);
+    var x = +args[1], y = +args[2];
+    var run = runs.get(ctx);
+    if (!run && digitsOnly && noDigits(text)) return;
+    var m = ctx.measureText(text);
+    var left = x - m.actualBoundingBoxLeft, right = x + m.actualBoundingBoxRight;
+    // Side by side: same baseline, starting after the last one within about two spaces.
+    var near = run && run.y === y && left - run.right >= -1 && left - run.right <= 2 * ctx.measureText(' ').width;
+    var joined = near ? (run.text + ' ' + text).slice(-80) : text;
+    runs.set(ctx, { y: y, right: right, text: joined });
+    var why = matches(text) || (joined !== text ? matches(joined) : null);
+    if (why) mark(canvas, why);
+  }
+  if (typeof CanvasRenderingContext2D === 'function') {
+    ['fillText', 'strokeText'].forEach(function (name) {
+      var orig = CanvasRenderingContext2D.prototype[name];
+      CanvasRenderingContext2D.prototype[name] = function () {
+        try { drawText(this, arguments); } catch (e) { errors.push('canvas: ' + e); }
+        return orig.apply(this, arguments);
+      };
+    });
+    var drawImage = CanvasRenderingContext2D.prototype.drawImage;
+    CanvasRenderingContext2D.prototype.drawImage = function (src) {
+      try { if (src && src.nodeType === 1 && src.hasAttribute(MARK) && this.canvas && this.canvas.nodeType === 1) mark(this.canvas, 'canvas copy'); } catch (e) { errors.push('canvas: ' + e); }
+      return drawImage.apply(this, arguments);
+    };
+  }
 
   // Fields change under the user's hands without a mutation: look at their values on every
   // input event, in whatever shadow root the field is.
