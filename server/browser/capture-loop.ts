@@ -49,6 +49,8 @@ export interface CaptureOptions {
   wants(): { customer: boolean; staff: boolean };
   /** Optional load adaptation: lower quality and a slower tick under sustained saturation. */
   adaptive?: AdaptiveQuality | null;
+  /** Serialises begin-frames with the other pages of the same browser (launch.ts frameTurn). */
+  turn?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export interface CaptureStats {
@@ -73,7 +75,7 @@ export class CaptureLoop {
   readonly #cdp: CDPSession;
   readonly #gate: FrameGate;
   readonly #handlers: CaptureHandlers;
-  readonly #opts: Required<Omit<CaptureOptions, 'adaptive'>> & { adaptive: AdaptiveQuality | null };
+  readonly #opts: Required<Omit<CaptureOptions, 'adaptive' | 'turn'>> & { adaptive: AdaptiveQuality | null; turn: <T>(run: () => Promise<T>) => Promise<T> };
   #closed = false;
   #running: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -93,7 +95,7 @@ export class CaptureLoop {
     this.#cdp = cdp;
     this.#gate = gate;
     this.#handlers = handlers;
-    this.#opts = { intervalMs: 33, idleIntervalMs: 200, adaptive: null, ...opts };
+    this.#opts = { intervalMs: 33, idleIntervalMs: 200, adaptive: null, turn: (run) => run(), ...opts };
   }
 
   start(): void {
@@ -163,10 +165,12 @@ export class CaptureLoop {
     // picture-less frame (measured), not after one with a picture.
     const waiting = quality === null ? [] : this.#frameWaiters.splice(0);
     try {
-      return (await this.#cdp.send('HeadlessExperimental.beginFrame', {
-        interval: this.#opts.intervalMs,
-        ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
-      })) as BeginFrameResult;
+      return (await this.#opts.turn(() =>
+        this.#cdp.send('HeadlessExperimental.beginFrame', {
+          interval: this.#opts.intervalMs,
+          ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
+        }),
+      )) as BeginFrameResult;
     } finally {
       for (const w of waiting) w();
     }
@@ -214,7 +218,6 @@ export class CaptureLoop {
     // (the settle frame below absorbs it): a fresh look now and then catches what it missed.
     const backstop = probe.masked && Date.now() - this.#lastFull > BACKSTOP_MS;
     const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
-    if (process.env.DBG_TICK) console.log("tick", Date.now() % 100000, JSON.stringify({ damage, changed: probe.changed, masked: probe.masked, kicked, cs: this.#customerStale, ss: this.#staffStale, r: this.#refresh, backstop }));
     const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {
       this.stats.idleTicks++;
@@ -354,7 +357,7 @@ export class CaptureLoop {
     for (const still of this.#stills.splice(0)) {
       try {
         const seal = await this.#gate.mask();
-        const r = (await this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format } })) as BeginFrameResult;
+        const r = (await this.#opts.turn(() => this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format } }))) as BeginFrameResult;
         still.resolve(seal && (await this.#gate.confirm(seal)) && r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : null);
       } catch {
         still.resolve(null);

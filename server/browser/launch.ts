@@ -44,6 +44,31 @@ export async function newControlledPage(browser: Browser, context: BrowserContex
 
 const browserSessions = new WeakMap<Browser, Promise<CDPSession>>();
 
+/** Runs frame requests of one browser one after another (see frameTurn). */
+export type FrameTurn = <T>(run: () => Promise<T>) => Promise<T>;
+
+const turns = new WeakMap<Browser, FrameTurn>();
+
+/**
+ * Begin-frame requests to two pages of one browser at once crash its GPU process ("Got
+ * overlapping IssueExternalBeginFrame", then "GPU process isn't usable. Goodbye": measured on
+ * Chromium 156 with two pages, however far apart each page's own frames are). So every page of a
+ * browser takes its turn, first come first served; browsers of the pool run side by side.
+ */
+export function frameTurn(browser: Browser): FrameTurn {
+  let turn = turns.get(browser);
+  if (!turn) {
+    let last: Promise<unknown> = Promise.resolve();
+    turn = <T>(run: () => Promise<T>): Promise<T> => {
+      const next = last.then(run, run);
+      last = next.catch(() => undefined);
+      return next;
+    };
+    turns.set(browser, turn);
+  }
+  return turn;
+}
+
 export function resolveBrowser(configuredPath: string | undefined): FoundBrowser {
   return findBrowser(configuredPath, () => {
     try {

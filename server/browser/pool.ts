@@ -123,6 +123,7 @@ export class BrowserPool extends EventEmitter {
     } catch (e) {
       target.leased--;
       if (e instanceof VitrineError) throw e;
+      this.#opts.log.error({ err: String(e), browser: target.id }, 'could not open a page for a session');
       throw new VitrineError('BROWSER_ERROR', 'could not open a page for the session', { cause: e });
     }
   }

@@ -12,6 +12,7 @@ import { CaptureLoop, type Audience, type CapturedFrame, type CaptureStats } fro
 import { onCpuSample } from './cpu-load.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
+import { frameTurn } from './launch.ts';
 import type { PageLease } from './pool.ts';
 
 export type { Audience, CapturedFrame } from './capture-loop.ts';
@@ -82,6 +83,7 @@ export class SessionPage {
       quality: opts.jpegQuality,
       wants: () => this.#audiences,
       adaptive: this.#adaptive,
+      turn: frameTurn(lease.page.browser()),
     });
   }
 

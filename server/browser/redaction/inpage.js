@@ -264,13 +264,13 @@
       if (known === BIG) break;
       if (known === CLEAN) continue;
       var t = smallText(up);
-      if (t === null) { known = BIG; break; }
+      if (t === null) { passCache.set(up, BIG); break; }
       var w = matches(t);
       if (w) {
         if (!someTextMatches(up)) mark(up, w);
         return;
       }
-      known = CLEAN;
+      passCache.set(up, CLEAN);
     }
   }
   // Ancestors read in this synchronous pass (every text node of a table row reads the same row):
@@ -438,15 +438,15 @@
 
   // Script-set values fire no event and no mutation: catch them at the setter, or after the
   // method, that changed them. `fieldOf` names the field whose painted text may have changed.
-  function self(el) { return el; }
+  function itself(el) { return el; }
   function selectOf(el) { return el && el.closest ? el.closest('select') : null; }
   function collectionSelect(c) { return c.length ? selectOf(c[0]) : null; }
   function scanSafely(el) {
     try { scanField(el); } catch (e) { errors.push('field: ' + e); }
   }
-  [[HTMLInputElement.prototype, 'value', self], [HTMLTextAreaElement.prototype, 'value', self],
-    [HTMLInputElement.prototype, 'valueAsNumber', self], [HTMLInputElement.prototype, 'valueAsDate', self],
-    [HTMLSelectElement.prototype, 'value', self], [HTMLSelectElement.prototype, 'selectedIndex', self],
+  [[HTMLInputElement.prototype, 'value', itself], [HTMLTextAreaElement.prototype, 'value', itself],
+    [HTMLInputElement.prototype, 'valueAsNumber', itself], [HTMLInputElement.prototype, 'valueAsDate', itself],
+    [HTMLSelectElement.prototype, 'value', itself], [HTMLSelectElement.prototype, 'selectedIndex', itself],
     [HTMLOptionElement.prototype, 'selected', selectOf],
     [typeof HTMLOptionsCollection === 'function' ? HTMLOptionsCollection.prototype : null, 'selectedIndex', collectionSelect]].forEach(function (hook) {
     var d = hook[0] && Object.getOwnPropertyDescriptor(hook[0], hook[1]);
