@@ -252,6 +252,8 @@ export interface FrameHeader {
    * Each audience has its own sequence.
    */
   audience: 'customer' | 'staff';
+  /** JPEG quality the image was encoded at (lower while the server adapts to load). */
+  quality: number;
 }
 
 export function encodeFrame(header: FrameHeader, jpeg: Uint8Array): Uint8Array {

@@ -56,7 +56,7 @@ describe('protocol', function () {
 
   it('round-trips a binary frame and refuses malformed ones', function () {
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
-    const header = { seq: 3, ts: 1000, width: 1280, height: 720, viewport: { width: 1280, height: 720 }, policy: 'default', policyVersion: 'abc', audience: 'staff' as const };
+    const header = { seq: 3, ts: 1000, width: 1280, height: 720, viewport: { width: 1280, height: 720 }, policy: 'default', policyVersion: 'abc', audience: 'staff' as const, quality: 70 };
     const bytes = encodeFrame(header, jpeg);
     expect(String.fromCharCode(bytes[0]!, bytes[1]!)).to.equal('VF');
     const back = decodeFrame(bytes);

@@ -1,18 +1,17 @@
 /**
- * Adaptive capture quality for one session's screencast: pure decision logic, no timers and no
- * I/O, so that it can be tested with made-up clocks (the wiring is in session-page.ts).
+ * Adaptive capture quality for one session: pure decision logic, no timers and no I/O, so that
+ * it can be tested with made-up clocks (the wiring is in session-page.ts and capture-loop.ts).
  *
- * Each frame costs the browser CPU roughly in proportion to its pixels (a half-size frame about
- * half). When the machine is loaded — its CPUs are saturated, or this session's frames reach
- * the server late — the session steps down to a cheaper capture (smaller, lower JPEG quality);
- * when the load has been low for a while it steps back up, one level at a time, and only if the
- * costlier level would still fit. Participants' canvases scale every frame to the viewport and
- * input is mapped in CSS viewport pixels, so a smaller frame is only less sharp.
+ * When the machine is loaded — its CPUs are saturated, or this session's frames reach the
+ * server late — the session steps down to a cheaper capture; when the load has been low for a
+ * while it steps back up, one level at a time, and only if the costlier level would still fit.
+ * The capture loop paces frames itself (begin-frame control), so a level is applied without any
+ * restart: its `scale` stretches the tick period (0.5: half the frames) and its `quality` lowers
+ * the JPEG quality; frames stay whole, at the viewport's size.
  *
  * A reduced frame is blurry; once the page has stopped changing for a moment the session sends
- * one sharp frame at full size and quality. A sharp frame costs more than the reduced frame it
- * replaces (Chromium also sends a screencast frame for every capture), so while the machine is
- * busy it waits for a quieter moment or for the page to stay still longer.
+ * one sharp frame at full quality. While the machine is busy it waits for a quieter moment or
+ * for the page to stay still longer.
  */
 
 export interface CaptureSettings {
