@@ -135,6 +135,8 @@ describe('recordings through the server', function () {
       // Exactly what the agent was shown, byte for byte.
       const sent = new Set(first.agent.frames.map((f) => f.header.seq));
       for (const f of frames) expect(sent.has(decodeFrame(f).header.seq)).to.equal(true);
+      // The staff stream only: never a frame of the customer's own, unmasked view.
+      for (const f of frames) expect(decodeFrame(f).header.audience).to.equal('staff');
       expect(decodeFrame(frames[0]!).header.policy).to.equal('recorded');
       expect(events).to.include.members(['consent.given', 'recording.started', 'session.ended']);
 
