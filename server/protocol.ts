@@ -181,11 +181,31 @@ export type ServerMessage =
   | { type: 'navigate/proposed'; proposal: NavigationProposal }
   | { type: 'navigate/answered'; id: string; approved: boolean; url: string }
   | { type: 'notice'; code: NoticeCode; message: string }
-  | { type: 'error'; code: string; message: string; ref?: string }
+  | { type: 'error'; code: string; message: string; ref?: string; reason?: JoinRefusalReason }
   | { type: 'pong'; t?: number; serverTime: number }
   | { type: 'ended'; reason: EndReason; message: string };
 
 export type ServerMessageType = ServerMessage['type'];
+
+/**
+ * Sent with a refused join (`ref: "join"`) when the code alone would mislead a person:
+ * `invite_used`: the single-use link was opened already; `expired`: the link's time is up.
+ */
+export type JoinRefusalReason = 'invite_used' | 'expired';
+
+/** `GET /api/me`: who a staff token belongs to, as the server verified it. */
+export const StaffMeSchema = z
+  .object({
+    sub: z.string().min(1).max(200),
+    name: z.string().min(1).max(100),
+    /** The first of the token's roles in the order agent, supervisor, auditor. */
+    role: z.enum(['agent', 'supervisor', 'auditor']),
+    roles: z.array(z.enum(['agent', 'supervisor', 'auditor'])).min(1),
+    /** When the token stops working (ISO 8601). */
+    expiresAt: z.iso.datetime(),
+  })
+  .strict();
+export type StaffMe = z.infer<typeof StaffMeSchema>;
 
 export type NoticeCode =
   | 'DIALOG_DISMISSED'
@@ -213,6 +233,7 @@ export type EndReason =
   | 'verification_failed'
   | 'browser_crashed'
   | 'page_crashed'
+  | 'page_unresponsive'
   | 'server_shutdown'
   | 'node_lost'
   | 'error';

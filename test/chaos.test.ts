@@ -30,6 +30,37 @@ describe('chaos and floods', function () {
     await site?.close();
   });
 
+  it('ends a session whose page loops forever with page_unresponsive, while a bystander on the same browser keeps its frames', async function () {
+    const loops = await serveFixtures({ '/loop': '<!doctype html><title>Loop</title><h1>busy</h1><script>setTimeout(() => { for (;;) {} }, 800)</script>' });
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: `${site.host},${loops.host}` });
+    try {
+      // The bystander: a page that changes ten times a second, watched by its customer.
+      const by = await server.createSession(`${site.url}/animated`);
+      const bystander = await TestClient.join(server.url, by.body.id, by.body.customerToken);
+      bystander.send({ type: 'consent', accept: true });
+      await bystander.frameWhere(() => true);
+      const { body } = await server.createSession(`${loops.url}/loop`);
+      const customer = await TestClient.join(server.url, body.id, body.customerToken);
+      customer.send({ type: 'consent', accept: true });
+      const started = Date.now();
+      const ended = await customer.message('ended', () => true, 30_000);
+      expect(ended.reason).to.equal('page_unresponsive');
+      expect(Date.now() - started, 'time to notice the stuck page').to.be.below(20_000);
+      // The bystander's frames never stopped for long while the other page was stuck.
+      const times = bystander.frames.filter((f) => f.at >= started).map((f) => f.at);
+      let gap = 0;
+      for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+      expect(times.length, 'bystander frames meanwhile').to.be.greaterThan(20);
+      expect(gap, 'longest bystander frame gap (ms)').to.be.below(2500);
+      await customer.waitFor(() => server.vitrine.pool.capacity().used === 1 || undefined, 15_000, 'the stuck page released');
+      bystander.send({ type: 'end' });
+      await Promise.all([customer.close(), bystander.close()]);
+    } finally {
+      await server.close();
+      await loops.close();
+    }
+  });
+
   it('ends a session whose renderer is killed, tells its participants, and keeps serving new sessions', async function () {
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_WARM_PAGES: '0' });
     try {

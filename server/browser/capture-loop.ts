@@ -36,7 +36,12 @@ export interface CaptureHandlers {
   frame(frame: CapturedFrame, to: Audience | 'both'): void;
   /** A staff capture was dropped, and why. */
   withheld(reason: string): void;
+  /** The page has not drawn a frame asked of it for UNRESPONSIVE_MS: its renderer is stuck. */
+  unresponsive?(): void;
 }
+
+/** A begin-frame unanswered this long means the page's renderer is stuck (ms). */
+export const UNRESPONSIVE_MS = 10_000;
 
 export interface CaptureOptions {
   viewport: Viewport;
@@ -99,7 +104,9 @@ export class CaptureLoop {
   }
 
   start(): void {
-    this.#running ??= this.#loop();
+    if (this.#running) return;
+    this.#watch();
+    this.#running = this.#loop();
   }
 
   /** Input was applied or the page rang: capture at once. */
@@ -161,6 +168,29 @@ export class CaptureLoop {
   }
 
   async #begin(quality: number | null): Promise<BeginFrameResult> {
+    this.#beginAt = Date.now();
+    try {
+      return await this.#beginFrame(quality);
+    } finally {
+      this.#beginAt = 0;
+    }
+  }
+
+  /** When the pending begin-frame was asked for (0: none pending); the watchdog reads it. */
+  #beginAt = 0;
+  #watchdog: NodeJS.Timeout | null = null;
+
+  #watch(): void {
+    this.#watchdog = setInterval(() => {
+      if (this.#closed || !this.#beginAt || Date.now() - this.#beginAt < UNRESPONSIVE_MS) return;
+      if (this.#watchdog) clearInterval(this.#watchdog);
+      this.#watchdog = null;
+      this.#handlers.unresponsive?.();
+    }, 1000);
+    this.#watchdog.unref();
+  }
+
+  async #beginFrame(quality: number | null): Promise<BeginFrameResult> {
     // Waiters want a drawn picture: Chromium still drops input aimed at a new document after a
     // picture-less frame (measured), not after one with a picture.
     const waiting = quality === null ? [] : this.#frameWaiters.splice(0);
@@ -367,6 +397,7 @@ export class CaptureLoop {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
     for (const still of this.#stills.splice(0)) still.resolve(null);
     for (const w of this.#frameWaiters.splice(0)) w();
     this.#wake?.();

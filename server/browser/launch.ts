@@ -47,6 +47,14 @@ const browserSessions = new WeakMap<Browser, Promise<CDPSession>>();
 /** Runs frame requests of one browser one after another (see frameTurn). */
 export type FrameTurn = <T>(run: () => Promise<T>) => Promise<T>;
 
+/**
+ * How long one page may hold its browser's turn. A page whose renderer is stuck (a script in an
+ * endless loop) never answers its begin-frame; its turn ends anyway so that it cannot stop every
+ * other session of the browser (measured: another page's frame is drawn, and the browser lives,
+ * while a stuck page's request is pending). The stuck page's own loop still waits for its answer.
+ */
+export const TURN_HOLD_MS = 1000;
+
 const turns = new WeakMap<Browser, FrameTurn>();
 
 /**
@@ -61,7 +69,8 @@ export function frameTurn(browser: Browser): FrameTurn {
     let last: Promise<unknown> = Promise.resolve();
     turn = <T>(run: () => Promise<T>): Promise<T> => {
       const next = last.then(run, run);
-      last = next.catch(() => undefined);
+      const settled = next.then(() => undefined, () => undefined);
+      last = Promise.race([settled, new Promise<void>((r) => setTimeout(r, TURN_HOLD_MS).unref())]);
       return next;
     };
     turns.set(browser, turn);

@@ -8,7 +8,7 @@ import type { CDPSession, Page, Target } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Input, NoticeCode, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
-import { CaptureLoop, type Audience, type CapturedFrame, type CaptureStats } from './capture-loop.ts';
+import { CaptureLoop, UNRESPONSIVE_MS, type Audience, type CapturedFrame, type CaptureStats } from './capture-loop.ts';
 import { onCpuSample } from './cpu-load.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
@@ -27,7 +27,7 @@ export interface SessionPageHandlers {
   /** The redaction gate opened (null) or closed (why). */
   gate(reason: string | null): void;
   /** The page or its browser is gone; the session must end. */
-  lost(reason: 'browser_crashed' | 'page_crashed'): void;
+  lost(reason: 'browser_crashed' | 'page_crashed' | 'page_unresponsive'): void;
 }
 
 export interface SessionPageOptions {
@@ -78,7 +78,7 @@ export class SessionPage {
     this.#handlers = handlers;
     this.#opts = opts;
     this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
-    this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r) }, {
+    this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r), unresponsive: () => this.#lost('page_unresponsive') }, {
       viewport: opts.viewport,
       quality: opts.jpegQuality,
       wants: () => this.#audiences,
@@ -201,6 +201,7 @@ export class SessionPage {
       }),
     ]);
     this.#loop.start();
+    this.#watchLiveness();
     if (this.#adaptive) {
       const adaptive = this.#adaptive;
       const unsubscribeCpu = onCpuSample((busy) => {
@@ -209,6 +210,33 @@ export class SessionPage {
       });
       this.#cleanups.push(unsubscribeCpu);
     }
+  }
+
+  /**
+   * A bounded liveness probe: the page's renderer is asked to evaluate nothing every 2 s. A
+   * renderer stuck in a script never answers; after UNRESPONSIVE_MS the session ends with
+   * `page_unresponsive` and closing it frees the renderer. Any answer counts, an error too (a
+   * page between documents has no context to evaluate in, but its renderer answered).
+   */
+  #watchLiveness(): void {
+    let askedAt = 0;
+    const timer = setInterval(() => {
+      if (this.#closed) return;
+      if (askedAt) {
+        if (Date.now() - askedAt >= UNRESPONSIVE_MS) {
+          clearInterval(timer);
+          this.#lost('page_unresponsive');
+        }
+        return;
+      }
+      askedAt = Date.now();
+      this.#cdp.send('Runtime.evaluate', { expression: '0', returnByValue: true }).then(
+        () => (askedAt = 0),
+        () => (askedAt = 0),
+      );
+    }, 2000);
+    timer.unref();
+    this.#cleanups.push(() => clearInterval(timer));
   }
 
   /** One staff picture of the page as it is (policy preview); null when it could not be sealed. */
@@ -271,7 +299,7 @@ export class SessionPage {
     this.#handlers.navigated({ url, title });
   }
 
-  #lost(reason: 'browser_crashed' | 'page_crashed'): void {
+  #lost(reason: 'browser_crashed' | 'page_crashed' | 'page_unresponsive'): void {
     if (this.#closed) return;
     this.#handlers.lost(reason);
   }

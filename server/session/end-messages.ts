@@ -12,6 +12,7 @@ export const END_MESSAGES: Record<EndReason, string> = {
   verification_failed: 'The verification code was not confirmed.',
   browser_crashed: 'The session browser stopped unexpectedly; the session was ended.',
   page_crashed: 'The page crashed; the session was ended.',
+  page_unresponsive: 'The page stopped responding; the session was ended.',
   server_shutdown: 'The server is shutting down.',
   node_lost: 'The server running this session stopped responding; the session was ended.',
   error: 'The session failed and was ended.',
