@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { CaptureLoop } from './browser/capture-loop.ts';
 import { launchBrowser, newControlledPage } from './browser/launch.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
+import { resolveSandbox } from './browser/sandbox.ts';
 import { loadConfig } from './config.ts';
 import { compilePolicy } from './policy/engine.ts';
 import { parsePolicy, PolicyStore } from './policy/store.ts';
@@ -36,7 +37,8 @@ async function preview(args: string[]): Promise<number> {
   if (!url) return usage();
   const config = loadConfig(process.env);
   const policy = PolicyStore.load(config.policyDir).require(values.policy!);
-  const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true });
+  const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user });
+  const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true, sandbox });
   let loop: CaptureLoop | undefined;
   try {
     const page = await newControlledPage(browser.browser, await browser.browser.createBrowserContext(), config.viewport);

@@ -51,6 +51,8 @@ export const SETTINGS = {
   VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: { schema: intIn(1, 10000), default: '30', doc: 'Session creations one agent may make per minute (more are refused with 429).' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
+  VITRINE_BROWSER_USER: { schema: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a user name'), default: 'vitrine-browser', doc: 'When the server runs as root: the unprivileged user browsers run as, so that Chromium\'s sandbox works and browsers cannot read the server\'s secrets (`npm run setup` creates it). Ignored when the server is not root.' },
+  VITRINE_UNSAFE_NO_SANDBOX: { schema: boolish, default: 'false', doc: 'Run browsers without Chromium\'s sandbox (renderers unconfined). Only for machines where it cannot work; logged loudly at start and shown on /readyz.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
   VITRINE_BROWSERS: { schema: intIn(1, 64), default: '1', doc: 'Browser processes in the pool.' },
   VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
@@ -97,6 +99,8 @@ export interface Config {
   readonly idleMs: number;
   readonly devMode: boolean;
   readonly chromiumPath: string | undefined;
+  /** VITRINE_BROWSER_USER and VITRINE_UNSAFE_NO_SANDBOX (server/browser/sandbox.ts). */
+  readonly browserSandbox: { user: string; unsafeNoSandbox: boolean };
   readonly allowHosts: readonly string[];
   readonly pool: {
     readonly browsers: number;
@@ -222,6 +226,7 @@ export function loadConfig(processEnv: Env): Config {
     idleMs: (values.VITRINE_IDLE_SECONDS as number) * 1000,
     devMode,
     chromiumPath: values.CHROMIUM_PATH as string | undefined,
+    browserSandbox: Object.freeze({ user: values.VITRINE_BROWSER_USER as string, unsafeNoSandbox: values.VITRINE_UNSAFE_NO_SANDBOX as boolean }),
     allowHosts: Object.freeze(allowHosts),
     pool: Object.freeze({
       browsers: values.VITRINE_BROWSERS as number,

@@ -21,6 +21,7 @@ import { RedactionGate } from './browser/redaction/redaction-gate.ts';
 import { compilePolicy, urlAllowedByPolicy } from './policy/engine.ts';
 import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
+import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
@@ -137,8 +138,12 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     onRefused: (d) => audit.record({ type: 'egress.refused', details: { host: d.host, port: d.port, reason: d.reason ?? null } }),
   });
   let pool: BrowserPool;
+  let sandbox: BrowserSandbox;
   try {
-    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs() });
+    sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user });
+    if (sandbox.mode === 'off') log.error({ sandbox: 'off' }, 'VITRINE_UNSAFE_NO_SANDBOX is set: session browsers run WITHOUT Chromium\'s sandbox; a renderer exploit on any page would reach this machine');
+    else log.info({ sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid } : {}) }, 'session browsers run with Chromium\'s sandbox');
+    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox });
   } catch (e) {
     await egress.close();
     await demo?.close();
@@ -218,10 +223,11 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, viewport: config.viewport }),
     ready: () => {
       const capacity = pool.capacity();
-      if (closing) return { ready: false, reason: 'shutting down', capacity };
-      if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity };
-      if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity };
-      return { ready: true, capacity };
+      const box = sandbox.mode === 'off' ? ('off' as const) : ('on' as const);
+      if (closing) return { ready: false, reason: 'shutting down', capacity, sandbox: box };
+      if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity, sandbox: box };
+      if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity, sandbox: box };
+      return { ready: true, capacity, sandbox: box };
     },
   });
   const server: Server = config.tls

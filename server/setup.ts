@@ -1,10 +1,12 @@
 /**
  * `npm run setup`: makes sure what Vitrine runs on is there, installing Debian's packages when
  * missing (as root, with apt-get): a browser (chromium-headless-shell) always, and redis-server,
- * which cluster mode's tests start on loopback (a single-node server does not need it).
+ * which cluster mode's tests start on loopback (a single-node server does not need it); as root,
+ * also the unprivileged user browsers run as.
  */
 import { spawnSync } from 'node:child_process';
 import { BrowserNotFoundError, findBrowser, NO_BROWSER_HELP } from './browser/find-browser.ts';
+import { DEFAULT_BROWSER_USER, lookupUser } from './browser/sandbox.ts';
 
 function tryFind(): string | undefined {
   try {
@@ -19,6 +21,26 @@ function tryFind(): string | undefined {
 
 const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
+/**
+ * A server running as root starts its browsers as this unprivileged user, so that Chromium's
+ * sandbox works (server/browser/sandbox.ts). Made here once, with no login and no home to speak of.
+ */
+function ensureBrowserUser(): void {
+  if (process.getuid?.() !== 0) return;
+  const name = process.env.VITRINE_BROWSER_USER || DEFAULT_BROWSER_USER;
+  if (lookupUser(name)) {
+    console.log(`vitrine setup: browser user ${name} found (Chromium's sandbox)`);
+    return;
+  }
+  const r = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name], { stdio: 'inherit' });
+  if (r.status !== 0 || !lookupUser(name)) {
+    console.error(`vitrine setup: could not create the browser user ${name} (useradd exit ${r.status}); browsers cannot run sandboxed as root without it.`);
+    process.exit(1);
+  }
+  console.log(`vitrine setup: created the unprivileged browser user ${name} (Chromium's sandbox)`);
+}
+
+ensureBrowserUser();
 const browser = tryFind();
 const redis = hasRedis();
 if (browser) console.log(`vitrine setup: browser found: ${browser}`);

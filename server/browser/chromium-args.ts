@@ -1,6 +1,6 @@
 /**
  * Command-line flags for every browser Vitrine launches. Each one is here for a reason:
- * the session browser runs unattended, as root in containers, on a closed network.
+ * the session browser runs unattended, as an unprivileged user, on a closed network.
  */
 import type { Viewport } from '../protocol.ts';
 
@@ -21,10 +21,10 @@ export const BEGIN_FRAME_ARGS: readonly string[] = [
   '--disable-image-animation-resync',
 ];
 
-export function chromiumArgs(viewport: Viewport, userDataDir: string): string[] {
+export function chromiumArgs(viewport: Viewport, userDataDir: string, sandbox = true): string[] {
   return [
-    // Root in a container has no usable sandbox; the container is the isolation boundary.
-    '--no-sandbox',
+    // Chromium's sandbox is on unless an operator turned it off explicitly (sandbox.ts).
+    ...(sandbox ? [] : ['--no-sandbox']),
     '--disable-gpu',
     '--disable-quic',
     '--no-first-run',

@@ -2,18 +2,20 @@
  * Launches one browser process the way every part of Vitrine needs it. The user data
  * directory is fresh per process and removed when the process ends.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer';
 import type { Viewport } from '../protocol.ts';
 import { BEGIN_FRAME_ARGS, chromiumArgs } from './chromium-args.ts';
 import { findBrowser, type FoundBrowser } from './find-browser.ts';
+import { browserEnv, resolveSandbox, userWrapper, type BrowserSandbox } from './sandbox.ts';
 
 export interface LaunchedBrowser {
   browser: Browser;
   found: FoundBrowser;
   userDataDir: string;
+  sandbox: BrowserSandbox;
   /** Closes the browser (or kills it when it does not answer) and removes its data dir. */
   close(): Promise<void>;
 }
@@ -88,15 +90,39 @@ export function resolveBrowser(configuredPath: string | undefined): FoundBrowser
   });
 }
 
-export async function launchBrowser(opts: { chromiumPath?: string; viewport: Viewport; extraArgs?: string[]; beginFrameControl?: boolean }): Promise<LaunchedBrowser> {
+export interface LaunchOptions {
+  chromiumPath?: string;
+  viewport: Viewport;
+  extraArgs?: string[];
+  beginFrameControl?: boolean;
+  /** How the browser is confined (sandbox.ts); by default decided from who the server runs as. */
+  sandbox?: BrowserSandbox;
+}
+
+export async function launchBrowser(opts: LaunchOptions): Promise<LaunchedBrowser> {
   const found = resolveBrowser(opts.chromiumPath);
+  const sandbox = opts.sandbox ?? resolveSandbox();
   const userDataDir = await mkdtemp(join(tmpdir(), 'vitrine-browser-'));
+  // The wrapper that drops to the sandbox user lives where that user cannot write: root runs it.
+  const launchDir = sandbox.mode === 'user' ? await mkdtemp(join(tmpdir(), 'vitrine-launch-')) : null;
+  const cleanup = async () => {
+    await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+    if (launchDir) await rm(launchDir, { recursive: true, force: true });
+  };
   let browser: Browser;
   try {
+    let executablePath = found.path;
+    if (sandbox.mode === 'user' && launchDir) {
+      await chown(userDataDir, sandbox.uid, sandbox.gid);
+      executablePath = join(launchDir, 'browser');
+      await writeFile(executablePath, userWrapper(found.path, sandbox), { mode: 0o700 });
+    }
     browser = await puppeteer.launch({
-      executablePath: found.path,
+      executablePath,
       headless: found.kind === 'headless-shell' ? 'shell' : true,
-      args: [...chromiumArgs(opts.viewport, userDataDir), ...(opts.beginFrameControl ? BEGIN_FRAME_ARGS : []), ...(opts.extraArgs ?? [])],
+      args: [...chromiumArgs(opts.viewport, userDataDir, sandbox.mode !== 'off'), ...(opts.beginFrameControl ? BEGIN_FRAME_ARGS : []), ...(opts.extraArgs ?? [])],
+      // Nothing of the server's environment (secrets among it) reaches the browser's processes.
+      env: browserEnv(userDataDir),
       defaultViewport: opts.viewport,
       // The pool handles signals itself and closes browsers in order on shutdown.
       handleSIGINT: false,
@@ -110,7 +136,7 @@ export async function launchBrowser(opts: { chromiumPath?: string; viewport: Vie
       pipe: true,
     });
   } catch (e) {
-    await rm(userDataDir, { recursive: true, force: true });
+    await cleanup();
     throw e;
   }
   let closed = false;
@@ -118,6 +144,7 @@ export async function launchBrowser(opts: { chromiumPath?: string; viewport: Vie
     browser,
     found,
     userDataDir,
+    sandbox,
     async close() {
       if (closed) return;
       closed = true;
@@ -127,7 +154,7 @@ export async function launchBrowser(opts: { chromiumPath?: string; viewport: Vie
       } catch {
         proc?.kill('SIGKILL');
       }
-      await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
+      await cleanup();
     },
   };
 }

@@ -10,6 +10,7 @@ import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Viewport } from '../protocol.ts';
 import { launchBrowser, newControlledPage, type LaunchedBrowser } from './launch.ts';
+import type { BrowserSandbox } from './sandbox.ts';
 
 export interface PoolOptions {
   chromiumPath?: string;
@@ -20,6 +21,8 @@ export interface PoolOptions {
   log: Logger;
   /** Extra Chromium flags (e.g. the egress proxy). */
   extraArgs?: string[];
+  /** How every browser of the pool is confined, decided once at start (sandbox.ts). */
+  sandbox?: BrowserSandbox;
 }
 
 /** A context+page handed to one session; `release()` destroys the context and all its data. */
@@ -190,6 +193,7 @@ export class BrowserPool extends EventEmitter {
       viewport: this.#opts.viewport,
       extraArgs: this.#opts.extraArgs,
       beginFrameControl: true,
+      sandbox: this.#opts.sandbox,
     });
     const pooled = new PooledBrowser(this.#nextId++, launched);
     this.#browsers[slot] = pooled;

@@ -43,7 +43,7 @@ export interface AppDeps {
   creations: Limiter;
   log: Logger;
   info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
-  ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number } };
+  ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number }; sandbox: 'on' | 'off' };
   retryAfterSeconds: number;
   metrics: Metrics;
   recordings: RecordingStore | null;
@@ -97,7 +97,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/readyz', (_req, res) => {
     const r = deps.ready();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure() });
+    // `sandbox: "off"` tells whoever watches readiness that browsers run unconfined (VITRINE_UNSAFE_NO_SANDBOX).
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure(), sandbox: r.sandbox });
   });
   app.get('/metrics', async (_req, res) => {
     const m = await deps.metrics.render();
