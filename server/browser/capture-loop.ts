@@ -243,7 +243,8 @@ export class CaptureLoop {
     const damage = (await this.#begin(null)).hasDamage;
     if (damage || probe.changed) this.#markChanged();
     const adaptive = this.#opts.adaptive;
-    const sharp = adaptive !== null && adaptive.level > 0 && !damage && !probe.changed && adaptive.sharpDue(Date.now());
+    // Not on an input's tick: the page is about to change, it is not still.
+    const sharp = adaptive !== null && adaptive.level > 0 && !kicked && !damage && !probe.changed && adaptive.sharpDue(Date.now());
     // The damage flag cannot see a change that happened while the masks were being switched
     // (the settle frame below absorbs it): a fresh look now and then catches what it missed.
     const backstop = probe.masked && Date.now() - this.#lastFull > BACKSTOP_MS;
@@ -374,20 +375,20 @@ export class CaptureLoop {
    * One staff picture at the loop's next turn (policy preview), sealed like every staff frame:
    * null if it could not be. Taken inside the loop so that no two begin-frames overlap.
    */
-  staffStill(format: 'png' | 'jpeg'): Promise<Buffer | null> {
+  staffStill(format: 'png' | 'jpeg', quality?: number): Promise<Buffer | null> {
     return new Promise((resolve) => {
-      this.#stills.push({ format, resolve });
+      this.#stills.push({ format, quality, resolve });
       this.kick();
     });
   }
 
-  readonly #stills: { format: 'png' | 'jpeg'; resolve: (b: Buffer | null) => void }[] = [];
+  readonly #stills: { format: 'png' | 'jpeg'; quality?: number; resolve: (b: Buffer | null) => void }[] = [];
 
   async #takeStills(): Promise<void> {
     for (const still of this.#stills.splice(0)) {
       try {
         const seal = await this.#gate.mask();
-        const r = (await this.#opts.turn(() => this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format } }))) as BeginFrameResult;
+        const r = (await this.#opts.turn(() => this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format, ...(still.format === 'jpeg' && still.quality ? { quality: still.quality } : {}) } }))) as BeginFrameResult;
         still.resolve(seal && (await this.#gate.confirm(seal)) && r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : null);
       } catch {
         still.resolve(null);

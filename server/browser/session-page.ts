@@ -244,6 +244,13 @@ export class SessionPage {
     return this.#loop.staffStill(format);
   }
 
+  /** One sealed staff frame of the page as it is now, within `boundMs`, or null (the recording's last frame). */
+  async finalStaffFrame(boundMs = 1000): Promise<CapturedFrame | null> {
+    const capturedAt = Date.now();
+    const jpeg = await Promise.race([this.#loop.staffStill('jpeg', this.#opts.jpegQuality), new Promise<null>((r) => setTimeout(() => r(null), boundMs).unref())]);
+    return jpeg ? { jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height, quality: this.#opts.jpegQuality } : null;
+  }
+
   async #onDocumentRequest(e: { requestId: string; request: { url: string }; resourceType: string }): Promise<void> {
     if (e.resourceType !== 'Document') {
       // Subresources: the egress proxy checks addresses; here only the policy's lists apply.

@@ -528,6 +528,10 @@ export class Session {
   }
 
   async #end(reason: EndReason): Promise<void> {
+    // A recorded session that ends before any staff frame was made (the customer alone, ending at
+    // once) still leaves a recording of the page: one sealed staff capture of it as it is now.
+    // Otherwise the recording holds exactly the frames staff were shown, nothing added.
+    const lastLook = this.#recorder && this.#recorder.frames === 0 && this.#staffMaySee() ? this.#page.finalStaffFrame() : null;
     this.#state = 'ended';
     this.#page.setAudiences({ customer: false, staff: false });
     this.#endReason = reason;
@@ -536,6 +540,8 @@ export class Session {
     if (this.#recorder) {
       const r = this.#recorder;
       this.#recorder = null;
+      const last = lastLook ? await lastLook : null;
+      if (last) r.frame(this.#frames.encode(last, this.#page.gate.policy, 'staff'));
       r.close();
       this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
     }
