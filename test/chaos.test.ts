@@ -30,6 +30,46 @@ describe('chaos and floods', function () {
     await site?.close();
   });
 
+  it('coalesces a page\'s dialog flood into a few notices and lets a navigation past beforeunload go ahead', async function () {
+    const pages = await serveFixtures({
+      '/alerts': '<!doctype html><title>Alerts</title><h1>alerts</h1><script>setTimeout(() => { const t = setInterval(() => alert("4111 1111 1111 1111"), 1); setTimeout(() => clearInterval(t), 3000); }, 500)</script>',
+      '/leave': '<!doctype html><title>Leave</title><h1>stay?</h1><script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = ""; })</script>',
+    });
+    const server = await startTestServer({ VITRINE_ALLOW_HOSTS: `${site.host},${pages.host}` });
+    try {
+      const { body } = await server.createSession(`${pages.url}/alerts`);
+      const customer = await TestClient.join(server.url, body.id, body.customerToken);
+      customer.send({ type: 'consent', accept: true });
+      await customer.message('notice', (m) => m.code === 'DIALOG_DISMISSED', 15_000);
+      await sleep(4000);
+      const dialogs = customer.messages.filter((m) => m.type === 'notice' && m.code === 'DIALOG_DISMISSED');
+      // Hundreds of dialogs in 3 s; a notice at once and a total every 2 s at most.
+      expect(dialogs.length, 'dialog notices').to.be.within(1, 4);
+      expect(dialogs.some((m) => m.type === 'notice' && /more times/.test(m.message)), 'a total was told').to.equal(true);
+      expect(JSON.stringify(dialogs)).to.not.include('4111');
+      customer.send({ type: 'end' });
+      await customer.close();
+
+      // beforeunload: the navigation the customer asked for proceeds.
+      const s2 = await server.createSession(`${pages.url}/leave`);
+      const c2 = await TestClient.join(server.url, s2.body.id, s2.body.customerToken);
+      c2.send({ type: 'consent', accept: true });
+      await c2.waitFor(() => c2.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Leave'), 15_000, 'the page');
+      // A user gesture arms beforeunload in Chromium.
+      c2.click(100, 100);
+      await sleep(300);
+      c2.send({ type: 'navigate', url: `${site.url}/green` });
+      await c2.waitFor(() => c2.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Green'), 15_000, 'the page asked for');
+      // The page did ask (the control: without it this proves nothing), and was told truthfully.
+      expect(c2.messages.some((m) => m.type === 'notice' && /confirm leaving/.test(m.message)), 'the beforeunload notice').to.equal(true);
+      c2.send({ type: 'end' });
+      await c2.close();
+    } finally {
+      await server.close();
+      await pages.close();
+    }
+  });
+
   it('ends a session whose page loops forever with page_unresponsive, while a bystander on the same browser keeps its frames', async function () {
     const loops = await serveFixtures({ '/loop': '<!doctype html><title>Loop</title><h1>busy</h1><script>setTimeout(() => { for (;;) {} }, 800)</script>' });
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: `${site.host},${loops.host}` });

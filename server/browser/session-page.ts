@@ -13,6 +13,7 @@ import { onCpuSample } from './cpu-load.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import { frameTurn } from './launch.ts';
+import { NoticeThrottle } from './notice-throttle.ts';
 import type { PageLease } from './pool.ts';
 
 export type { Audience, CapturedFrame } from './capture-loop.ts';
@@ -69,6 +70,8 @@ export class SessionPage {
   readonly #adaptive: AdaptiveQuality | null;
   readonly #loop: CaptureLoop;
   #audiences = { customer: false, staff: false };
+  /** Page events, coalesced: a page that loops on dialogs or popups floods nobody. */
+  readonly #notices: NoticeThrottle;
 
   private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: SessionPageHandlers, opts: SessionPageOptions) {
     this.#lease = lease;
@@ -77,6 +80,7 @@ export class SessionPage {
     this.#gate = gate;
     this.#handlers = handlers;
     this.#opts = opts;
+    this.#notices = new NoticeThrottle((code, message) => handlers.notice(code, message));
     this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
     this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r), unresponsive: () => this.#lost('page_unresponsive') }, {
       viewport: opts.viewport,
@@ -141,11 +145,19 @@ export class SessionPage {
     page.on('error', onPageError);
     this.#cleanups.push(() => page.off('error', onPageError));
 
-    const onDialog = (dialog: { type(): string; dismiss(): Promise<void> }) => {
+    const onDialog = (dialog: { type(): string; dismiss(): Promise<void>; accept(): Promise<void> }) => {
       const type = dialog.type();
-      dialog.dismiss().catch(() => undefined);
       // The dialog's text may carry page data, so participants learn only that one appeared.
-      this.#handlers.notice('DIALOG_DISMISSED', `The page opened a ${type} dialog; it was dismissed.`);
+      if (type === 'beforeunload') {
+        // Dismissing "leave this page?" would mean "stay": the page would cancel the navigation a
+        // participant asked for. Every navigation in a session comes from a participant or from the
+        // page itself, so leaving always proceeds.
+        dialog.accept().catch(() => undefined);
+        this.#notices.notice('DIALOG_DISMISSED', 'The page asked to confirm leaving it; the navigation went ahead.');
+        return;
+      }
+      dialog.dismiss().catch(() => undefined);
+      this.#notices.notice('DIALOG_DISMISSED', `The page opened ${type === 'alert' ? 'an alert' : `a ${type}`} dialog; it was dismissed.`);
     };
     page.on('dialog', onDialog);
     this.#cleanups.push(() => page.off('dialog', onDialog));
@@ -177,8 +189,9 @@ export class SessionPage {
     context.on('targetcreated', onTarget);
     this.#cleanups.push(() => context.off('targetcreated', onTarget));
 
-    cdp.on('Page.fileChooserOpened', () => this.#handlers.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
-    cdp.on('Page.downloadWillBegin', () => this.#handlers.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
+    cdp.on('Page.fileChooserOpened', () => this.#notices.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
+    cdp.on('Page.downloadWillBegin', () => this.#notices.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
+    this.#cleanups.push(() => this.#notices.close());
     cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
     const unsubscribe = this.#gate.onChange(() => {
       const reason = this.#gate.closedReason();
@@ -287,10 +300,10 @@ export class SessionPage {
     await popup?.close().catch(() => undefined);
     if (this.#closed) return;
     if (/^https?:/i.test(url)) {
-      this.#handlers.notice('POPUP_REDIRECTED', 'The page opened a new window; it was loaded here instead.');
+      this.#notices.notice('POPUP_REDIRECTED', 'The page opened a new window; it was loaded here instead.');
       this.navigate(url).catch(() => undefined);
     } else {
-      this.#handlers.notice('POPUP_REFUSED', 'The page opened a new window; it was closed.');
+      this.#notices.notice('POPUP_REFUSED', 'The page opened a new window; it was closed.');
     }
   }
 
