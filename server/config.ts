@@ -62,7 +62,7 @@ export const SETTINGS = {
   VITRINE_ADAPTIVE_QUALITY: { schema: boolish, default: 'false', doc: 'Under sustained CPU saturation, capture smaller, lower-quality frames (back up when the load falls; a sharp frame once the page is still). Off by default: below saturation it costs latency (docs/performance.md).' },
   VITRINE_INVITE_TTL_SECONDS: { schema: intIn(10, 86400), default: '900', doc: 'How long a session waits for its customer before it expires.' },
   VITRINE_MAX_SESSION_MINUTES: { schema: intIn(1, 1440), default: '180', doc: 'Hard limit on a session\'s duration.' },
-  VITRINE_COMPANY_NAME: { schema: z.string().min(1).max(100), default: 'Vitrine', doc: 'Company name shown on the customer consent screen.' },
+  VITRINE_COMPANY_NAME: { schema: z.string().trim().min(1).max(100), default: undefined, doc: 'Your company\'s name as customers know it, shown on the consent screen ("Share this page with Acme Bank?") and in the customer\'s header. Unset: customers are asked to share with "our support team".' },
   VITRINE_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   VITRINE_DEMO: { schema: boolish, default: undefined, doc: 'Serve the built-in demo bank site on loopback and allow it (default: on in development mode).' },
   VITRINE_DRAIN_SECONDS: { schema: intIn(0, 3600), default: undefined, doc: 'On SIGTERM (or `vitrine drain`): stop taking sessions, wait this long for running sessions to finish, then end the rest and exit. Default 30 in cluster mode (sessions can start on other nodes meanwhile), 0 otherwise.' },
@@ -112,6 +112,7 @@ export interface Config {
   readonly adaptiveQuality: boolean;
   readonly inviteTtlMs: number;
   readonly maxSessionMs: number;
+  /** Empty when not configured: clients then speak of "our support team". */
   readonly companyName: string;
   readonly logLevel: string;
   readonly demo: boolean;
@@ -238,7 +239,7 @@ export function loadConfig(processEnv: Env): Config {
     adaptiveQuality: values.VITRINE_ADAPTIVE_QUALITY as boolean,
     inviteTtlMs: (values.VITRINE_INVITE_TTL_SECONDS as number) * 1000,
     maxSessionMs: (values.VITRINE_MAX_SESSION_MINUTES as number) * 60_000,
-    companyName: values.VITRINE_COMPANY_NAME as string,
+    companyName: (values.VITRINE_COMPANY_NAME as string | undefined) ?? '',
     logLevel: values.VITRINE_LOG_LEVEL as string,
     demo: (values.VITRINE_DEMO as boolean | undefined) ?? devMode,
     dataDir: (values.VITRINE_DATA_DIR as string | undefined) ?? (devMode ? undefined : resolve('data')),

@@ -3,6 +3,8 @@
  * WebSocket, carries one of these codes; clients and integrators match on the code, never on
  * the message. Codes are part of the public contract (docs/protocol.md): add, never rename.
  */
+import type { JoinRefusalReason } from './protocol.ts';
+
 export const ErrorCodes = {
   // protocol / input validation
   BAD_JSON: { status: 400, message: 'message is not valid JSON' },
@@ -56,11 +58,17 @@ export type ErrorCode = keyof typeof ErrorCodes;
 export class VitrineError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+  /**
+   * Why a join was refused, finer than the code (`invite_used`, `expired`): a client tells a
+   * person "ask for a new link" instead of "connection lost". The code stays what it always was.
+   */
+  readonly reason: JoinRefusalReason | undefined;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; reason?: JoinRefusalReason }) {
     super(message ?? ErrorCodes[code].message, options);
     this.name = 'VitrineError';
     this.code = code;
     this.status = ErrorCodes[code].status;
+    this.reason = options?.reason;
   }
 }
 

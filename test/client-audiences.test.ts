@@ -1,7 +1,8 @@
 /**
  * The two audiences as people see them, in a real browser: on the demo bank's payment form the
  * customer types their card number and sees it in their own view while the agent's console shows
- * the same field as a solid mask. Screenshots of both, side by side, go to docs/screenshots/.
+ * the same field as a solid mask. Screenshots of both, side by side, go to .tmp/screens (and to
+ * docs/screenshots/ with SCREENSHOTS=1).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ import { MASK_COLOUR } from '../server/browser/redaction/redaction-gate.ts';
 import { startDemoSite, type DemoSite } from '../server/demo/demo-site.ts';
 import { startTestServer, type TestServer } from './support/harness.ts';
 
-const SHOTS = join(import.meta.dirname, '..', 'docs', 'screenshots');
+// The documentation's copies are written only on request (SCREENSHOTS=1, as test/support/client-page.ts):
+// a test run must not rewrite tracked files.
+const SHOTS = join(import.meta.dirname, '..', process.env.SCREENSHOTS === '1' ? 'docs/screenshots' : '.tmp/screens');
 const VIEW = { width: 1280, height: 720 };
 
 interface Rect { x: number; y: number; width: number; height: number }
@@ -117,6 +120,8 @@ describe('both audiences in the web client', function () {
     await sheet.screenshot({ path: join(SHOTS, 'pay-both-audiences.png') });
 
     await customer.click('#end');
+    await customer.waitForSelector('#confirm[open]');
+    await customer.click('#confirm-ok');
     await agent.waitForSelector('body[data-state="ended"]');
     await agentCtx.close();
     await customerCtx.close();

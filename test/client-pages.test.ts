@@ -86,6 +86,9 @@ describe('web client in a real browser', function () {
     await agent.screenshot({ path: join(SHOTS, 'agent-live.png') });
 
     await customer.click('#end');
+    // Ending asks first (an accessible dialog, not window.confirm).
+    await customer.waitForSelector('#confirm[open]');
+    await customer.click('#confirm-ok');
     await customer.waitForSelector('body[data-state="ended"]');
     await agent.waitForSelector('body[data-state="ended"]');
     for (const p of [customer, agent]) {

@@ -9,6 +9,8 @@ describe('config', function () {
     expect(c.host).to.equal('127.0.0.1');
     expect(c.demo).to.equal(true);
     expect(c.viewport).to.deep.equal({ width: 1280, height: 720 });
+    // No product name passed off as the customer's company: clients then say "our support team".
+    expect(c.companyName).to.equal('');
     expect(c.jwtSecret).to.have.length(32);
     expect(loadConfig({}).jwtSecret).to.not.deep.equal(c.jwtSecret);
   });

@@ -125,9 +125,17 @@ describe('hostile input', function () {
     });
 
     it('refuses a second customer connection while one is present', async function () {
+      // With the customer's own (valid) reconnect token: the customer is already here.
+      const joined = customer.messages.find((m) => m.type === 'joined');
+      const reconnect = joined?.type === 'joined' ? joined.reconnectToken : undefined;
       const c = await connect();
-      c.send({ type: 'join', session: session.id, token: session.customerToken });
+      c.send({ type: 'join', session: session.id, token: reconnect });
       expect((await c.closed).code).to.equal(4409);
+      // With the invite again: a spent link, said as such (not "already open elsewhere, retry").
+      const again = await connect();
+      again.send({ type: 'join', session: session.id, token: session.customerToken });
+      expect((await again.closed).code).to.equal(4401);
+      expect(again.messages.find((m) => m.type === 'error')).to.include({ code: 'BAD_TOKEN', reason: 'invite_used' });
     });
 
     it('refuses a second join on the same connection', async function () {

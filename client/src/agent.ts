@@ -1,8 +1,11 @@
 /**
- * The agent console (/agent): sign in with a token from the identity provider, start a session
- * on a URL, hand the customer link over, then watch, ask for control and propose pages.
+ * The agent console (/agent): sign in with a token from the identity provider (checked at once,
+ * agent-signin.ts), start a session on a URL, hand the customer link over, then watch, ask for
+ * control and propose pages.
  */
-import type { SessionSnapshot } from '../../server/protocol.ts';
+import type { SessionSnapshot, StaffMe } from '../../server/protocol.ts';
+import { checkToken, showSignInError, showWhoami } from './agent-signin.ts';
+import { confirmAction } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
 
@@ -20,6 +23,9 @@ interface Started {
 }
 let session: Started | null = null;
 let previous: SessionSnapshot | null = null;
+/** Who the server says the token belongs to; null while signed out or being checked. */
+let me: StaffMe | null = null;
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
 const token = () => sessionStorage.getItem(TOKEN_KEY);
 const button = (id: string) => $<HTMLButtonElement>(id);
@@ -35,7 +41,7 @@ const view = new SessionView({
   },
   onClosed(kind) {
     previous = null;
-    document.body.classList.remove('control');
+    document.body.classList.remove('control', 'paused');
     for (const id of ['request-control', 'propose']) button(id).disabled = true;
     // After a lost connection End still works, over HTTP.
     button('end').disabled = kind !== 'lost';
@@ -81,6 +87,7 @@ function render(s: SessionSnapshot): void {
               : 'Viewing · the customer has control';
   $('banner').textContent = banner;
   document.body.classList.toggle('control', s.control === me);
+  document.body.classList.toggle('paused', s.state === 'live' && s.paused);
   show($('verify-form'), s.state === 'live' && !s.verified);
   const live = s.state === 'live' && s.verified;
   button('request-control').disabled = !live || s.control === me || s.controlRequests.includes(me);
@@ -90,17 +97,54 @@ function render(s: SessionSnapshot): void {
 }
 
 function renderSignedIn(): void {
-  const signedIn = !!token();
+  const signedIn = !!token() && me !== null;
   setState(signedIn ? 'signed-in' : 'signed-out');
   show($('signin-panel'), !signedIn);
   show($('start-panel'), signedIn);
   show($('signout'), signedIn);
-  $('banner').textContent = signedIn ? 'Signed in' : 'Signed out';
+  showWhoami(signedIn ? me : null);
+  $('banner').textContent = signedIn ? `Signed in as ${me!.name}` : 'Signed out';
   if (signedIn) $('url').focus();
   else $('token').focus();
 }
 
+/** Checks a token with the server; signs in with it only when the server accepts it. */
+async function signIn(t: string): Promise<void> {
+  const button = $<HTMLButtonElement>('signin');
+  button.disabled = true;
+  $('banner').textContent = 'Checking your token…';
+  const checked = await checkToken(t);
+  button.disabled = false;
+  if (!checked.ok) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    me = null;
+    showSignInError(checked.message);
+    renderSignedIn();
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, t);
+  me = checked.me;
+  showSignInError(null);
+  $<HTMLTextAreaElement>('token').value = '';
+  clearTimeout(expiryTimer);
+  // A token past its expiry opens nothing any more: say so when it happens, not at the next click.
+  const left = Date.parse(checked.me.expiresAt) - Date.now();
+  expiryTimer = setTimeout(onExpired, Math.min(Math.max(0, left), 2 ** 31 - 1));
+  renderSignedIn();
+}
+
+function onExpired(): void {
+  if (session) {
+    note('Your sign-in has expired: you can finish this session, then sign in again with a new token.', 'error');
+    return;
+  }
+  signOut();
+  showSignInError('Your sign-in expired. Paste a new token to continue.');
+}
+
 function signOut(): void {
+  clearTimeout(expiryTimer);
+  me = null;
   if (session) view.send({ type: 'end' });
   view.disconnect();
   session = null;
@@ -119,12 +163,16 @@ function signOut(): void {
 $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const t = $<HTMLTextAreaElement>('token').value.trim().replace(/^Bearer\s+/i, '');
-  if (!t) return;
-  sessionStorage.setItem(TOKEN_KEY, t);
-  $<HTMLTextAreaElement>('token').value = '';
-  renderSignedIn();
+  if (!t) {
+    showSignInError('Paste your token first.');
+    return;
+  }
+  void signIn(t);
 });
-$('signout').addEventListener('click', signOut);
+$('signout').addEventListener('click', async () => {
+  if (session && !(await confirmAction({ title: 'Sign out and end the session?', text: 'Signing out ends the session for the customer too.', confirm: 'Sign out and end', cancel: 'Stay signed in' }))) return;
+  signOut();
+});
 
 async function errorText(res: Response): Promise<string> {
   const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
@@ -199,6 +247,13 @@ $('propose-form').addEventListener('submit', (e) => {
 });
 $('end').addEventListener('click', async () => {
   if (!session) return;
+  const yes = await confirmAction({
+    title: 'End the session for everyone?',
+    text: previous?.state === 'live' ? 'The customer stops sharing their page, and their link stops working.' : 'The customer link stops working.',
+    confirm: 'End session',
+    cancel: 'Continue session',
+  });
+  if (!yes || !session) return;
   const { id } = session;
   view.send({ type: 'end' });
   // Over HTTP as well, in case the socket is down: the session must not outlive the agent's intent.
@@ -224,4 +279,6 @@ fetch('/api/info')
     if (info.company) document.title = `Agent console · ${info.company}`;
   })
   .catch(() => undefined);
-renderSignedIn();
+const stored = token();
+if (stored) void signIn(stored);
+else renderSignedIn();

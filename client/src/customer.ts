@@ -1,10 +1,14 @@
 /**
  * The customer's view (/s/<id>#<invite token>): consent first, then the live page with the
- * customer's controls: control, pause, navigation approval, address bar, history, end.
+ * customer's controls: control, pause, navigation approval, address bar, history, end. Every
+ * word the customer reads comes from words.ts or from messages the server words for them.
  */
 import type { NavigationProposal, SessionSnapshot } from '../../server/protocol.ts';
-import { $, note, show } from './dom.ts';
+import { confirmAction } from './confirm.ts';
+import { deliberate, RequestRegion } from './deliberate.ts';
+import { $, announce, note, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
+import { CUSTOMER_END, customerCloseText, customerError, customerNotice, listOf, siteName } from './words.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const fromHash = location.hash.replace(/^#/, '').replace(/^token=/, '');
@@ -15,13 +19,26 @@ const storeKey = `vitrine:reconnect:${sessionId}`;
 let token = fromHash || sessionStorage.getItem(storeKey) || '';
 let proposal: NavigationProposal | null = null;
 let verificationCode: string | null = null;
+/** "our support team" until the server names the company (VITRINE_COMPANY_NAME). */
+let company = '';
 
 const controls = ['grant', 'revoke', 'pause', 'resume', 'back', 'forward', 'reload', 'go', 'address', 'end'].map((id) => $<HTMLButtonElement | HTMLInputElement>(id));
 const prompts = ['consent', 'control-prompt', 'nav-prompt', 'pause', 'resume', 'grant', 'revoke', 'verify-box'];
+const controlRegion = new RequestRegion($('control-prompt'));
+const navRegion = new RequestRegion($('nav-prompt'));
 
 const view = new SessionView({
+  showPolicy: false,
+  words: {
+    close: customerCloseText,
+    ended: (reason) => CUSTOMER_END[reason],
+    notice: customerNotice,
+    error: customerError,
+  },
   onJoined(m) {
-    $('company').textContent = m.company;
+    company = m.company;
+    $('company').textContent = company || 'Shared session';
+    if (company) document.title = `Shared session · ${company}`;
     if (m.reconnectToken) {
       token = m.reconnectToken;
       sessionStorage.setItem(storeKey, m.reconnectToken);
@@ -37,9 +54,13 @@ const view = new SessionView({
   onMessage(m) {
     const s = view.snapshot;
     if (m.type === 'control/requested' && s?.state === 'live') {
-      $('control-text').textContent = `${m.by.name} asks to control the page: they could click and type in it for you.`;
+      const text = `${m.by.name} asks to control the page: they could click and type in it for you.`;
+      $('control-text').textContent = text;
+      // Shown and announced; focus stays where the customer has it (see deliberate.ts).
       show($('control-prompt'), true);
-      $('control-accept').focus();
+      controlRegion.appeared();
+      announce(`${text} Answer with the Grant control or Refuse buttons in the Control request panel.`);
+      note(`${m.by.name} asked to control the page.`);
     }
     if (m.type === 'navigate/proposed' && s) {
       proposal = m.proposal;
@@ -50,7 +71,7 @@ const view = new SessionView({
       show($('nav-prompt'), false);
     }
   },
-  onClosed(kind) {
+  onClosed(kind, _text, info) {
     if (kind === 'ended') {
       sessionStorage.removeItem(storeKey);
       token = '';
@@ -59,11 +80,14 @@ const view = new SessionView({
     }
     proposal = null;
     verificationCode = null;
+    shownProposal = null;
     for (const c of controls) c.disabled = true;
     for (const id of prompts) show($(id), false);
-    for (const id of ['consent-url', 'nav-url', 'verify-code', 'consent-code']) $(id).textContent = '';
+    for (const id of ['consent-url', 'consent-site', 'nav-url', 'verify-code', 'consent-code']) $(id).textContent = '';
     $<HTMLInputElement>('address').value = '';
-    $('banner').textContent = kind === 'ended' ? 'Session ended' : kind === 'refused' ? 'Could not join' : 'Connection lost';
+    const why = info?.refusal?.reason;
+    $('banner').textContent =
+      kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost';
     document.body.classList.remove('control');
   },
 });
@@ -72,27 +96,36 @@ function name(s: SessionSnapshot, id: string): string {
   return s.participants.find((p) => p.id === id)?.name ?? 'Your agent';
 }
 
+/** The proposal id last shown, so that the same proposal is not re-armed on every snapshot. */
+let shownProposal: string | null = null;
+
+function renderConsent(s: SessionSnapshot, agents: string[]): void {
+  const who = s.consent.agents.length ? s.consent.agents : agents;
+  const team = company || 'our support team';
+  $('consent-company').textContent = team;
+  $('consent-company-title').textContent = team;
+  $('consent-agents').textContent = listOf(who) || 'An agent';
+  $('consent-verb').textContent = who.length > 1 ? 'ask' : 'asks';
+  $('consent-site').textContent = siteName(s.url);
+  $('consent-url').textContent = s.url;
+  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.join(', ') : 'passwords, card numbers';
+  $('consent-recorded').textContent = s.consent.recorded ? 'This session is recorded (already masked) for quality and compliance.' : 'This session is not recorded.';
+  // The dialog itself takes focus (screen readers read it); Accept is one deliberate Tab away,
+  // never pre-focused, so no key pressed while the page opens can accept.
+  if (!$('consent').contains(document.activeElement)) $('consent-dialog').focus();
+}
+
 function render(s: SessionSnapshot): void {
   const live = s.state === 'live';
   const agents = s.participants.filter((p) => p.role === 'agent').map((p) => p.name);
   show($('consent'), s.state === 'waiting');
-  if (s.state === 'waiting') {
-    $('consent-company').textContent = s.consent.company;
-    $('consent-company-title').textContent = s.consent.company;
-    $('consent-agents').textContent = (s.consent.agents.length ? s.consent.agents : agents).join(', ') || 'an agent';
-    $('consent-url').textContent = s.url;
-    $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.join(', ') : 'passwords, card numbers';
-    $('consent-recorded').textContent = s.consent.recorded
-      ? 'This session is recorded (already masked) for quality and compliance.'
-      : 'This session is not recorded.';
-    if (!$('consent').contains(document.activeElement)) $('accept').focus();
-  }
+  if (s.state === 'waiting') renderConsent(s, agents);
   const staff = s.participants.filter((p) => p.role !== 'customer');
   const holder = s.control ? s.participants.find((p) => p.id === s.control) ?? null : null;
-  const watching = staff.length ? staff.map((p) => (p.role === 'supervisor' ? `${p.name} (supervisor)` : p.name)).join(', ') : 'nobody yet';
+  const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? `supervisor ${p.name}` : p.name))) : 'nobody yet';
   $('banner').textContent = !live
     ? 'Waiting for your answer'
-    : [s.paused ? 'Sharing paused' : `Viewing: ${watching}`, holder ? `${holder.name} (agent) has control` : 'Only you control the page'].join(' · ');
+    : [s.paused ? 'Sharing paused' : `Viewing: ${watching}`, holder ? `${holder.name} has control` : 'Only you control the page'].join(' · ');
   document.body.classList.toggle('control', !!holder);
   show($('verify-box'), live && !s.verified && !!verificationCode);
   show($('consent-verify'), !s.verified && !!verificationCode);
@@ -111,18 +144,25 @@ function render(s: SessionSnapshot): void {
   if (live && proposal) {
     $('nav-text').textContent = `${name(s, proposal.by)} proposes to open this page:`;
     $('nav-url').textContent = proposal.url;
-  }
+    if (shownProposal !== proposal.id) {
+      shownProposal = proposal.id;
+      navRegion.appeared();
+      note(`${name(s, proposal.by)} proposed to open ${siteName(proposal.url)}.`);
+      announce(`${name(s, proposal.by)} proposes to open ${siteName(proposal.url)}. Answer with the Approve and open or Decline buttons in the Page proposal panel.`);
+    }
+  } else shownProposal = null;
   $('status').textContent = live && s.title ? `Page: ${s.title}` : '';
 }
 
 $('accept').addEventListener('click', () => view.send({ type: 'consent', accept: true }));
 $('decline').addEventListener('click', () => view.send({ type: 'consent', accept: false }));
-for (const id of ['grant', 'control-accept']) {
-  $(id).addEventListener('click', () => {
-    show($('control-prompt'), false);
-    view.send({ type: 'control/grant' });
-  });
-}
+const grant = () => {
+  show($('control-prompt'), false);
+  view.send({ type: 'control/grant' });
+};
+deliberate($<HTMLButtonElement>('control-accept'), controlRegion, grant, (how) => note(how, 'error'));
+// "Give control" in the bar answers a pending request too: the same rule holds for it.
+deliberate($<HTMLButtonElement>('grant'), controlRegion, grant, (how) => note(how, 'error'));
 $('control-refuse').addEventListener('click', () => {
   show($('control-prompt'), false);
   // The protocol has no refusal message; with nobody in control, a revoke clears the request
@@ -133,9 +173,9 @@ $('control-refuse').addEventListener('click', () => {
 $('revoke').addEventListener('click', () => view.send({ type: 'control/revoke' }));
 $('pause').addEventListener('click', () => view.send({ type: 'pause' }));
 $('resume').addEventListener('click', () => view.send({ type: 'resume' }));
-$('nav-approve').addEventListener('click', () => {
+deliberate($<HTMLButtonElement>('nav-approve'), navRegion, () => {
   if (proposal) view.send({ type: 'navigate/approve', id: proposal.id });
-});
+}, (how) => note(how, 'error'));
 $('nav-decline').addEventListener('click', () => {
   if (proposal) view.send({ type: 'navigate/decline', id: proposal.id });
 });
@@ -148,7 +188,15 @@ $('address-form').addEventListener('submit', (e) => {
   $('screen').focus();
 });
 for (const action of ['back', 'forward', 'reload'] as const) $(action).addEventListener('click', () => view.send({ type: 'history', action }));
-$('end').addEventListener('click', () => view.send({ type: 'end' }));
+$('end').addEventListener('click', async () => {
+  const yes = await confirmAction({
+    title: 'End the session?',
+    text: 'Your agent will stop seeing this page, and this link will stop working.',
+    confirm: 'End session',
+    cancel: 'Continue session',
+  });
+  if (yes) view.send({ type: 'end' });
+});
 
 if (!sessionId || !token) {
   document.body.dataset.state = 'ended';

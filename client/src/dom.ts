@@ -1,4 +1,4 @@
-/** Tiny DOM helpers: elements by id (failing loudly when a page lacks one) and the event log. */
+/** Tiny DOM helpers: elements by id (failing loudly when a page lacks one), notifications, announcements. */
 export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`missing element #${id}`);
@@ -9,15 +9,38 @@ export function show(el: HTMLElement, visible: boolean): void {
   el.hidden = !visible;
 }
 
-/** Adds a line to the log (the page shows the newest; the list keeps 50 for screen readers). */
+/** How many notifications the list keeps: enough to scroll back through a session. */
+export const KEPT_NOTES = 30;
+
+/**
+ * Adds a notification at the top of the list (newest first), keeping the last KEPT_NOTES. The
+ * list stays on screen, so a message is not lost when the next one arrives; it is a polite live
+ * region, so screen readers hear each one as it comes.
+ */
 export function note(text: string, kind: 'info' | 'error' = 'info'): void {
   const log = document.getElementById('log');
   if (!log) return;
   const li = document.createElement('li');
   li.className = kind;
-  li.textContent = `${new Date().toLocaleTimeString()} ${text}`;
-  log.append(li);
-  while (log.children.length > 50) log.firstElementChild?.remove();
+  const time = document.createElement('time');
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  li.append(time, ' ', text);
+  log.prepend(li);
+  while (log.children.length > KEPT_NOTES) log.lastElementChild?.remove();
+}
+
+/**
+ * Says something to assistive technology at once (an assertive live region), for what needs an
+ * answer: a control request, a navigation proposal. Focus is never moved to say it.
+ */
+export function announce(text: string): void {
+  const el = document.getElementById('announce');
+  if (!el) return;
+  // Cleared first so that the same words twice are announced twice.
+  el.textContent = '';
+  setTimeout(() => (el.textContent = text), 50);
 }
 
 export function setState(state: string): void {

@@ -3,10 +3,12 @@
  * errors, the input gate, and the two ways a session stops showing: it ended (for good), or the
  * connection was lost (a Reconnect button may bring it back). Either way the pixels are wiped.
  */
-import type { ClientMessage, Input, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
+import type { ClientMessage, EndReason, Input, NoticeCode, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
 import { Connection, FINAL_CLOSE_CODES, RECONNECT_CLOSE_CODE } from './connection.ts';
+import { dismissConfirm } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { Viewer } from './viewer.ts';
+import type { CloseInfo } from './words.ts';
 
 export type Joined = Extract<ServerMessage, { type: 'joined' }>;
 export type CloseKind = 'ended' | 'refused' | 'lost';
@@ -19,7 +21,19 @@ export interface SessionViewHooks {
    * `ended`: the session is over. `refused`: the server would not let this token join.
    * `lost`: the connection is gone, the session may not be.
    */
-  onClosed(kind: CloseKind, text: string): void;
+  onClosed(kind: CloseKind, text: string, info: CloseInfo | null): void;
+  /**
+   * The words a page shows (the customer's are plain, see words.ts); without them the server's
+   * own messages are shown, which suit agents.
+   */
+  words?: {
+    close(c: CloseInfo): { text: string; final: boolean };
+    ended(reason: EndReason): string;
+    notice(code: NoticeCode, message: string): string;
+    error(code: string, message: string): string;
+  };
+  /** Whether the policy in force is shown (staff care; to a customer it is jargon). */
+  showPolicy?: boolean;
 }
 
 /** A refusal with the same code is shown again only after this long. */
@@ -42,6 +56,8 @@ export class SessionView {
   #keysHeld = false;
   /** When this view reconnected by itself lately (bounded, so a loop cannot form). */
   #autoReconnects: number[] = [];
+  /** The error that refused the join, kept to say why the socket then closed. */
+  #refusal: CloseInfo['refusal'] = null;
 
   constructor(hooks: SessionViewHooks) {
     this.#hooks = hooks;
@@ -50,7 +66,10 @@ export class SessionView {
       overlay: $('overlay'),
       overlayText: $('overlay-text'),
       send: (input) => this.#sendInput(input),
-      onPolicy: (t) => ($('policy').textContent = t),
+      onPolicy: (t) => {
+        const el = document.getElementById('policy');
+        if (el && hooks.showPolicy !== false) el.textContent = t;
+      },
     });
     $('reconnect').addEventListener('click', () => {
       if (this.#target) this.connect(this.#target.session, this.#target.token);
@@ -70,6 +89,7 @@ export class SessionView {
     this.#target = { session, token };
     this.#ended = false;
     this.#joined = false;
+    this.#refusal = null;
     document.body.dataset.connection = 'connecting';
     show($('reconnect'), false);
     this.viewer.showMessage('Connecting…');
@@ -129,18 +149,24 @@ export class SessionView {
         this.#setSnapshot(m.snapshot);
         break;
       case 'notice':
-        note(m.message);
+        note(this.#hooks.words ? this.#hooks.words.notice(m.code, m.message) : m.message);
         break;
       case 'error': {
+        if (m.ref === 'join' && !this.#joined) {
+          // Said once the socket closes, in words that fit why.
+          this.#refusal = { code: m.code, ...(m.reason ? { reason: m.reason } : {}) };
+          break;
+        }
         if (m.code === 'MASKED_FIELD') this.#keysHeld = true;
         // Refusals repeat while someone keeps clicking or typing; say each once in a while.
         const now = Date.now();
-        if (this.#lastError.code !== m.code || now - this.#lastError.at > REPEAT_ERROR_MS) note(`Refused: ${m.message}`, 'error');
+        const text = this.#hooks.words ? this.#hooks.words.error(m.code, m.message) : `Refused: ${m.message}`;
+        if (this.#lastError.code !== m.code || now - this.#lastError.at > REPEAT_ERROR_MS) note(text, 'error');
         this.#lastError = { code: m.code, at: now };
         break;
       }
       case 'ended':
-        this.#close('ended', `Session ended: ${m.message}`);
+        this.#close('ended', `Session ended: ${this.#hooks.words ? this.#hooks.words.ended(m.reason) : m.message}`);
         break;
       default:
         break;
@@ -165,9 +191,12 @@ export class SessionView {
       return;
     }
     // A session that is gone cannot be rejoined; anything else is worth another try.
-    const final = FINAL_CLOSE_CODES.has(code);
-    const text = this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
-    this.#close(final && !this.#joined ? 'refused' : 'lost', text);
+    const info: CloseInfo = { code, joined: this.#joined, refusal: this.#refusal };
+    const worded = this.#hooks.words?.close(info);
+    const final = worded ? worded.final : FINAL_CLOSE_CODES.has(code);
+    const text = worded ? worded.text : this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
+    $('reconnect').textContent = this.#joined ? 'Reconnect' : 'Try again';
+    this.#close(final && !this.#joined ? 'refused' : 'lost', text, info);
     show($('reconnect'), !final && this.#target !== null);
   }
 
@@ -185,8 +214,9 @@ export class SessionView {
     this.#hooks.onSnapshot(s);
   }
 
-  #close(kind: CloseKind, text: string): void {
+  #close(kind: CloseKind, text: string, info: CloseInfo | null = null): void {
     this.#ended = kind !== 'lost';
+    dismissConfirm();
     this.#conn?.close();
     this.#conn = null;
     this.#forget();
@@ -194,7 +224,7 @@ export class SessionView {
     setState('ended');
     document.body.dataset.connection = kind;
     $('status').textContent = text;
-    this.#hooks.onClosed(kind, text);
+    this.#hooks.onClosed(kind, text, info);
   }
 
   #forget(): void {

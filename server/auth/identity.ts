@@ -16,6 +16,8 @@ export interface StaffIdentity {
   sub: string;
   name: string;
   roles: StaffRole[];
+  /** When the token stops working (ms since the epoch), if known; shown to whoever signs in with it. */
+  expiresAt?: number;
 }
 
 export class IdentityVerifier {
@@ -59,7 +61,7 @@ export class IdentityVerifier {
     const rawName = claimAt(payload, this.#identity.nameClaim);
     const sub = String(payload.sub).slice(0, 200);
     const name = typeof rawName === 'string' && rawName.trim() ? rawName.trim().slice(0, 100) : sub;
-    return { sub, name, roles };
+    return { sub, name, roles, expiresAt: Number(payload.exp) * 1000 };
   }
 
   /** Mints a staff token with the shared secret; for `npm run token` and development mode. */

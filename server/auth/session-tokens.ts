@@ -5,7 +5,7 @@
  * one role, with an audience that keeps them apart from staff tokens.
  */
 import { randomBytes } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { VitrineError } from '../errors.ts';
 import type { Role } from '../protocol.ts';
 import { describeJoseError } from './identity.ts';
@@ -76,6 +76,8 @@ export class SessionTokens {
       };
     } catch (e) {
       if (e instanceof VitrineError) throw e;
+      // jose checks the signature before the claims: an expired token here is one we issued.
+      if (e instanceof joseErrors.JWTExpired && e.payload.sid === sessionId) throw new VitrineError('BAD_TOKEN', 'this link has expired', { reason: 'expired' });
       throw new VitrineError('BAD_TOKEN', describeJoseError(e));
     }
   }

@@ -4,9 +4,11 @@
  */
 import type { StaffRole } from './identity.ts';
 
-export type StaffAction = 'session.create' | 'session.delete' | 'session.observe' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
+export type StaffAction = 'identity.read' | 'session.create' | 'session.delete' | 'session.observe' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
 
 export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[]>> = {
+  // Anyone with a staff role may ask who their token says they are.
+  'identity.read': ['agent', 'supervisor', 'auditor'],
   'session.create': ['agent'],
   // The agent who started it, or a supervisor.
   'session.delete': ['agent', 'supervisor'],

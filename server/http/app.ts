@@ -12,11 +12,11 @@ import type { AuditSink } from '../audit/audit.ts';
 import type { Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
-import type { IdentityVerifier, StaffIdentity, StaffRole } from '../auth/identity.ts';
+import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
 import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { MAX_URL_LENGTH, type Viewport } from '../protocol.ts';
+import { MAX_URL_LENGTH, StaffMeSchema, type Viewport } from '../protocol.ts';
 import type { Metrics } from '../metrics.ts';
 import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
@@ -127,6 +127,21 @@ export function createApp(deps: AppDeps): express.Express {
     deps.audit.record({ type: 'token.refused', details: { code: err.code, reason: err.message, action } });
     throw err;
   };
+
+  /**
+   * Who the bearer token belongs to, verified exactly as every other call verifies it, so that a
+   * console can refuse a bad token at sign-in instead of at the first action.
+   */
+  app.get('/api/me', async (req, res, next) => {
+    try {
+      const who = await staff(req, 'identity.read');
+      const roles = STAFF_ROLES.filter((r) => who.roles.includes(r));
+      const expiresAt = new Date(who.expiresAt ?? Date.now()).toISOString();
+      res.json(StaffMeSchema.parse({ sub: who.sub, name: who.name, role: roles[0] ?? who.role, roles: roles.length ? roles : [who.role], expiresAt }));
+    } catch (e) {
+      next(e);
+    }
+  });
 
   const { creations } = deps;
   const json = express.json({ limit: '16kb', type: () => true });

@@ -142,7 +142,17 @@ export class WsGateway {
     }
     if (!session || session.state === 'ended') {
       await this.#deps.failures.fail(addr);
-      socket.close(CloseCodes.NO_SUCH_SESSION, 'no such session');
+      // A session that waited past its invite is gone; a person holding that link is told it
+      // expired (only a token we signed for this session id can learn that much).
+      const expired = await this.#deps.tokens.verify(msg.token, msg.session).then(
+        () => false,
+        (e: unknown) => isVitrineError(e) && e.reason === 'expired',
+      );
+      if (socket.readyState === socket.OPEN) {
+        const message = expired ? 'this link has expired' : 'no such session';
+        socket.send(JSON.stringify({ type: 'error', code: 'NO_SUCH_SESSION', message, ref: 'join', ...(expired ? { reason: 'expired' } : {}) }));
+        socket.close(CloseCodes.NO_SUCH_SESSION, message);
+      }
       return null;
     }
     try {
@@ -150,7 +160,7 @@ export class WsGateway {
       // The owner also keeps the invite single-use; the cluster-wide claim holds even if a
       // session's state were ever rebuilt elsewhere.
       if (claims.kind === 'invite' && this.#deps.cluster && !(await this.#deps.cluster.claimOnce(`invite:${claims.jti}`, claims.exp * 1000 - Date.now() + 60_000))) {
-        throw new VitrineError('BAD_TOKEN', 'this invite has already been used');
+        throw new VitrineError('BAD_TOKEN', 'this invite has already been used', { reason: 'invite_used' });
       }
       if (socket.readyState !== socket.OPEN) return null;
       const participant = new Participant({ id: randomBytes(6).toString('base64url'), role: claims.role, sub: claims.sub, name: claims.name, socket, onRefusal: this.#deps.onRefusal });
@@ -167,7 +177,7 @@ export class WsGateway {
       const close =
         err.code === 'BAD_TOKEN' ? CloseCodes.BAD_TOKEN : err.code === 'NO_SUCH_SESSION' ? CloseCodes.NO_SUCH_SESSION : err.code === 'CUSTOMER_PRESENT' ? CloseCodes.CONFLICT : CloseCodes.BAD_REQUEST;
       if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'error', code: err.code, message: err.message, ref: 'join' }));
+        socket.send(JSON.stringify({ type: 'error', code: err.code, message: err.message, ref: 'join', ...(err.reason ? { reason: err.reason } : {}) }));
         socket.close(close, err.message);
       }
       return null;

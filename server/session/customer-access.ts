@@ -24,13 +24,22 @@ export class CustomerAccess {
     this.#code = opts.verificationCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : null;
   }
 
-  /** Throws BAD_TOKEN unless these claims may bring the customer in now; consumes them. */
-  admit(claims: SessionClaims, now = Date.now()): void {
+  /**
+   * Throws BAD_TOKEN unless these claims may bring the customer in now, without consuming them:
+   * checked before "the customer is already here", so a spent link says so (not "try again").
+   */
+  check(claims: SessionClaims): void {
     if (claims.kind === 'invite') {
       if (claims.jti !== this.#inviteJti) throw new VitrineError('BAD_TOKEN');
-      if (this.#inviteUsed) throw new VitrineError('BAD_TOKEN', 'this invite has already been used');
-      this.#inviteUsed = true;
-    } else if (claims.jti !== this.#reconnectJti || now - this.#leftAt > this.#graceMs) {
+      if (this.#inviteUsed) throw new VitrineError('BAD_TOKEN', 'this invite has already been used', { reason: 'invite_used' });
+    }
+  }
+
+  /** Throws BAD_TOKEN unless these claims may bring the customer in now; consumes them. */
+  admit(claims: SessionClaims, now = Date.now()): void {
+    this.check(claims);
+    if (claims.kind === 'invite') this.#inviteUsed = true;
+    else if (claims.jti !== this.#reconnectJti || now - this.#leftAt > this.#graceMs) {
       throw new VitrineError('BAD_TOKEN', 'this reconnect token is used or expired');
     }
     this.#reconnectJti = null;

@@ -28,6 +28,7 @@ import { END_MESSAGES } from './end-messages.ts';
 import { FrameFanout, laneOf } from './frame-fanout.ts';
 import type { Participant } from './participant.ts';
 import { authorize } from './permissions.ts';
+import { CUSTOMER_WORDING, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
 
 
 export interface SessionInit {
@@ -179,8 +180,13 @@ export class Session {
     };
   }
 
+  /** The snapshot one participant may see: all of it for the customer, staffView() for staff. */
+  #snapshotFor(p: Participant, full = this.snapshot()): SessionSnapshot {
+    return p.role === 'customer' ? full : staffView(full);
+  }
+
   consentInfo(): ConsentInfo {
-    const staff = new Set([this.createdBy.name, ...this.participants.filter((p) => p.role !== 'customer').map((p) => (p.role === 'supervisor' ? `${p.name} (supervisor)` : p.name))]);
+    const staff = new Set([this.createdBy.name, ...this.participants.filter((p) => p.role !== 'customer').map((p) => staffLabel(p))]);
     return { company: this.#init.company, agents: [...staff], masked: this.#init.masked, recorded: this.#init.recorded };
   }
 
@@ -269,7 +275,18 @@ export class Session {
 
   onNotice(code: NoticeCode, message: string): void {
     if (code === 'NAVIGATION_FAILED' && message.startsWith('Navigation refused')) this.#audit('navigation.refused', null, { message: message.slice(0, 200) });
-    this.#broadcast({ type: 'notice', code, message });
+    const forCustomer = CUSTOMER_WORDING[code] ?? message;
+    // What the page did while paused is the customer's alone; staff are not told afterwards either.
+    const forStaff = this.#paused && PAGE_NOTICES.has(code) ? null : message;
+    this.#notify(code, forCustomer, forStaff);
+  }
+
+  #notify(code: NoticeCode, forCustomer: string | null, forStaff: string | null, except?: string): void {
+    for (const p of this.#participants.values()) {
+      if (p.id === except) continue;
+      const message = p.role === 'customer' ? forCustomer : forStaff;
+      if (message !== null) p.send({ type: 'notice', code, message });
+    }
   }
 
   // ---- participants ------------------------------------------------------------------------
@@ -282,6 +299,7 @@ export class Session {
     if (this.#state === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
     let reconnectToken: string | undefined;
     if (p.role === 'customer') {
+      this.#access.check(claims);
       if (this.participants.some((q) => q.role === 'customer')) throw new VitrineError('CUSTOMER_PRESENT');
       this.#access.admit(claims);
       const next = await this.#init.mintReconnect();
@@ -297,6 +315,8 @@ export class Session {
     if (!p.open) throw new VitrineError('NOT_JOINED', 'the connection closed while joining');
     this.#participants.set(p.id, p);
     this.#updateAudiences();
+    const snapshot = this.#snapshotFor(p);
+    if (p.role !== 'customer') this.#sentToStaff.set(p, JSON.stringify(snapshot));
     p.send({
       type: 'joined',
       protocol: 1,
@@ -304,7 +324,7 @@ export class Session {
       you: p.id,
       session: this.id,
       viewport: this.viewport,
-      snapshot: this.snapshot(),
+      snapshot,
       company: this.#init.company,
       ...(reconnectToken ? { reconnectToken } : {}),
       ...(p.role === 'customer' && this.#access.code ? { verificationCode: this.#access.code } : {}),
@@ -312,7 +332,8 @@ export class Session {
     this.#log.info({ participant: p.id, role: p.role, sub: p.sub }, 'participant joined');
     this.#audit('participant.joined', p, { via: claims.kind });
     this.#broadcastState(p.id);
-    this.onNotice('PARTICIPANT_JOINED', `${p.name} (${p.role}) joined.`);
+    // Everyone else hears who came in; the newcomer knows.
+    this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id);
     if (this.#maySee(p)) this.#sendCurrentFrame(p);
   }
 
@@ -331,7 +352,7 @@ export class Session {
       this.#controlRequests.clear();
       this.#customerGrace = this.#timer(this.#init.customerGraceMs, () => void this.end('customer_left'));
     }
-    this.onNotice('PARTICIPANT_LEFT', `${p.name} (${p.role}) left.`);
+    this.#notify('PARTICIPANT_LEFT', presenceNotice(p.info, 'left', 'customer'), presenceNotice(p.info, 'left', 'staff'));
     this.#broadcastState();
   }
 
@@ -491,7 +512,9 @@ export class Session {
         this.#proposal = null;
         const approved = msg.type === 'navigate/approve';
         this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, { host: new URL(proposal.url).host });
-        this.#broadcast({ type: 'navigate/answered', id: proposal.id, approved, url: proposal.url });
+        const answered: ServerMessage = { type: 'navigate/answered', id: proposal.id, approved, url: proposal.url };
+        // While paused only the proposer learns the answer (to their own proposal).
+        for (const q of this.#participants.values()) if (!this.#paused || q.role === 'customer' || q.id === proposal.by) q.send(answered);
         this.#broadcastState();
         if (approved) await this.#page.navigate(proposal.url);
         return;
@@ -510,13 +533,22 @@ export class Session {
 
   // ---- fan-out helpers ---------------------------------------------------------------------
 
-  #broadcast(message: ServerMessage): void {
-    for (const p of this.#participants.values()) p.send(message);
-  }
+  /** Staff views last sent, by participant: while paused, an unchanged view is not sent again. */
+  readonly #sentToStaff = new WeakMap<Participant, string>();
 
   #broadcastState(except?: string): void {
-    const snapshot = this.snapshot();
-    for (const p of this.#participants.values()) if (p.id !== except) p.send({ type: 'state', snapshot });
+    const full = this.snapshot();
+    for (const p of this.#participants.values()) {
+      if (p.id === except) continue;
+      const snapshot = this.#snapshotFor(p, full);
+      if (p.role !== 'customer') {
+        // Even a blank update would tell staff that the customer moved: send only real changes.
+        const text = JSON.stringify(snapshot);
+        if (this.#paused && this.#sentToStaff.get(p) === text) continue;
+        this.#sentToStaff.set(p, text);
+      }
+      p.send({ type: 'state', snapshot });
+    }
   }
 
   // ---- end ---------------------------------------------------------------------------------

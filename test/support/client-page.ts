@@ -1,0 +1,75 @@
+/**
+ * Helpers for driving the web client in a real browser: reading the shared page off the canvas,
+ * waiting on the page, and screenshots of a state at the sizes people use.
+ *
+ * Screenshots: every call writes one at the page's current size into .tmp/screens. With
+ * SCREENSHOTS=1 in the environment it also writes the state at phone (390×844), 1280×720 and
+ * 1920×1080 into docs/screenshots/<state>-<size>.png, the set the documentation shows.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { near } from './harness.ts';
+
+const TMP_SHOTS = join(import.meta.dirname, '..', '..', '.tmp', 'screens');
+const DOC_SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
+
+export const SCREEN_SIZES = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: '1280x720', width: 1280, height: 720 },
+  { name: '1920x1080', width: 1920, height: 1080 },
+] as const;
+
+export async function shoot(page: Page, state: string): Promise<void> {
+  mkdirSync(TMP_SHOTS, { recursive: true });
+  await page.screenshot({ path: join(TMP_SHOTS, `${state}.png`) });
+  if (process.env.SCREENSHOTS !== '1') return;
+  mkdirSync(DOC_SHOTS, { recursive: true });
+  const before = page.viewport();
+  for (const size of SCREEN_SIZES) {
+    await page.setViewport({ width: size.width, height: size.height });
+    // The canvas refits on resize and repaints with the next frame; give both a moment.
+    await new Promise((r) => setTimeout(r, 400));
+    await page.screenshot({ path: join(DOC_SHOTS, `${state}-${size.name}.png`) });
+  }
+  if (before) await page.setViewport(before);
+}
+
+/** Colour of the shared page at page CSS pixel (x, y) of a 1280×720 session, read from the canvas. */
+export async function canvasColour(page: Page, x: number, y: number): Promise<[number, number, number]> {
+  return page.$eval('#screen', (c, x, y) => {
+    const canvas = c as HTMLCanvasElement;
+    if (!canvas.width) return [-1, -1, -1];
+    const d = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
+    return [d[0]!, d[1]!, d[2]!];
+  }, x, y) as Promise<[number, number, number]>;
+}
+
+export async function waitColour(page: Page, x: number, y: number, rgb: [number, number, number], ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (near(await canvasColour(page, x, y), rgb)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`canvas never showed ${rgb} at ${x},${y}; last ${await canvasColour(page, x, y)}`);
+}
+
+/** Clicks the canvas at page CSS pixel (x, y) of a 1280×720 session, through its scaling. */
+export async function clickPage(page: Page, x: number, y: number): Promise<void> {
+  const box = (await (await page.$('#screen'))!.boundingBox())!;
+  await page.mouse.click(box.x + (box.width * x) / 1280, box.y + (box.height * y) / 720);
+}
+
+export async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const text = (page: Page, selector: string): Promise<string> => page.$eval(selector, (el) => el.textContent ?? '');
+export const visible = (page: Page, selector: string): Promise<boolean> =>
+  page.$eval(selector, (el) => el.checkVisibility()).catch(() => false);
+export const focused = (page: Page): Promise<string> => page.evaluate(() => document.activeElement?.id ?? '');
