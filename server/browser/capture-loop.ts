@@ -95,6 +95,8 @@ export class CaptureLoop {
   #lastStaff: Buffer | null = null;
   #lastCustomer: Buffer | null = null;
   #lastFull = 0;
+  /** Whether the last probe saw anything masked in view (the backstop only matters then). */
+  #lastMasked = true;
 
   constructor(cdp: CDPSession, gate: FrameGate, handlers: CaptureHandlers, opts: CaptureOptions) {
     this.#cdp = cdp;
@@ -238,16 +240,27 @@ export class CaptureLoop {
       this.stats.idleTicks++;
       return false;
     }
-    const probe = await this.#gate.probe();
-    // The masks are on between ticks: damage here means the masked view changed.
+    // The masks are on between ticks: damage here means the masked view changed. An idle tick
+    // ends here, with one picture-less frame: the documents are asked nothing (a change inside a
+    // mask rings the doorbell, which kicks the loop).
     const damage = (await this.#begin(null)).hasDamage;
-    if (damage || probe.changed) this.#markChanged();
     const adaptive = this.#opts.adaptive;
+    const now = Date.now();
     // Not on an input's tick: the page is about to change, it is not still.
-    const sharp = adaptive !== null && adaptive.level > 0 && !kicked && !damage && !probe.changed && adaptive.sharpDue(Date.now());
+    const sharpMaybe = adaptive !== null && adaptive.level > 0 && !kicked && !damage && adaptive.sharpDue(now);
     // The damage flag cannot see a change that happened while the masks were being switched
-    // (the settle frame below absorbs it): a fresh look now and then catches what it missed.
-    const backstop = probe.masked && Date.now() - this.#lastFull > BACKSTOP_MS;
+    // (the settle frame absorbs it): a fresh look now and then catches what it missed.
+    const backstopDue = this.#lastMasked && now - this.#lastFull > BACKSTOP_MS;
+    const due = damage || kicked || this.#refresh || (want.staff && this.#staffStale) || (want.customer && this.#customerStale) || sharpMaybe || backstopDue;
+    if (!due) {
+      this.stats.idleTicks++;
+      return false;
+    }
+    const probe = await this.#gate.probe();
+    this.#lastMasked = probe.masked;
+    if (damage || probe.changed) this.#markChanged();
+    const sharp = sharpMaybe && !probe.changed;
+    const backstop = probe.masked && backstopDue;
     const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
     const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {

@@ -378,6 +378,10 @@
   }
   // --- observing documents and shadow roots --------------------------------------------------
   var roots = [];
+  // Attributes that change how things look but hold no text to scan: they only ring the
+  // doorbell, so that a change the masked view does not show still reaches the customer.
+  var bellObserver = new MutationObserver(function () { touched(); });
+  var bellOptions = { subtree: true, attributes: true, attributeFilter: ['class', 'style', 'hidden', 'open', 'src', 'checked', 'disabled'] };
   // A frame's document is covered by its element here, from the element's first paint, until
   // the server has confirmed that document's own masks and released it; a new document in it
   // (a changed src or srcdoc) is covered again at once. Only the server releases (see `release`).
@@ -423,6 +427,7 @@
     roots.push(root);
     ensureSheet(root);
     new MutationObserver(function (records) { ensureSheet(root); onRecords(records); }).observe(root, observeOptions);
+    bellObserver.observe(root, bellOptions);
     coverFrames(root);
     scanTree(root);
   }
@@ -434,6 +439,7 @@
   };
   ensureSheet(document);
   new MutationObserver(onRecords).observe(document, observeOptions);
+  bellObserver.observe(document, bellOptions);
   if (document.documentElement) { coverFrames(document.documentElement); scanTree(document.documentElement); }
 
   // Script-set values fire no event and no mutation: catch them at the setter, or after the
