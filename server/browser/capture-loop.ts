@@ -48,7 +48,7 @@ export interface CaptureOptions {
   quality: number;
   /** Tick period while the page changes (ms). */
   intervalMs?: number;
-  /** Tick period after the page has been still for a second (ms): anything that moves is seen within it. */
+  /** Tick period once the page is still (ms): anything that starts moving by itself is seen within it. */
   idleIntervalMs?: number;
   /** Who is watching now; nobody watching means no captures, only picture-less frames. */
   wants(): { customer: boolean; staff: boolean };
@@ -71,6 +71,12 @@ interface BeginFrameResult {
   hasDamage: boolean;
   screenshotData?: string;
 }
+
+/** The closest two ticks may start after an input (ms). */
+const MIN_GAP_MS = 4;
+
+/** The page counts as still, and ticks slow to the idle period, this long after its last change (ms). */
+const STILL_AFTER_MS = 150;
 
 /** At most this long between two full looks at a page with masked content in view (ms). */
 const BACKSTOP_MS = 3000;
@@ -111,11 +117,22 @@ export class CaptureLoop {
     this.#running = this.#loop();
   }
 
-  /** Input was applied or the page rang: capture at once. */
+  /** Input was applied (or a frame is needed now): capture at once. */
   kick(): void {
     this.#kicked = true;
     this.#wake?.();
   }
+
+  /**
+   * A document changed (the doorbell): capture soon, but at the active pace, never faster. A page
+   * that changes all the time must not set the rate itself.
+   */
+  nudge(): void {
+    this.#nudged = true;
+    this.#wake?.();
+  }
+
+  #nudged = false;
 
   /** Someone needs a frame now (joined, resumed, consent given). */
   refresh(): void {
@@ -136,22 +153,29 @@ export class CaptureLoop {
         active = true;
       }
       if (this.#closed) break;
-      const still = Date.now() - this.#lastChange > 1000;
-      const period = (still && !active ? this.#opts.idleIntervalMs : this.#opts.intervalMs) * this.#slowdown();
-      const wait = Math.max(this.#kicked ? 4 : 0, period - (Date.now() - started));
-      if (this.#kicked && Date.now() - started >= 4) continue;
+      // Fast ticks only while the page keeps changing (an animation, a transition): a change that
+      // comes later rings the doorbell or follows an input, and either kicks the loop at once.
+      const still = Date.now() - this.#lastChange > STILL_AFTER_MS;
+      const slow = this.#slowdown();
+      const activePeriod = this.#opts.intervalMs * slow;
+      const period = still && !active ? this.#opts.idleIntervalMs * slow : activePeriod;
+      // When the next tick may start, measured from this one's start: at once for an input (a
+      // few ms apart, so that an input storm cannot starve the browser), at the active pace for
+      // a change the page rang about, else after the period.
+      const due = (): number => (this.#kicked ? MIN_GAP_MS : this.#nudged ? Math.min(activePeriod, period) : period);
+      if (Date.now() - started >= due()) continue;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.#wake = null;
-          resolve();
-        }, wait);
-        t.unref();
-        this.#wake = () => {
+        let t: NodeJS.Timeout;
+        const arm = () => {
           clearTimeout(t);
-          this.#wake = null;
-          // Never closer than a few ms: an input storm must not starve the browser.
-          setTimeout(resolve, Math.max(0, 4 - (Date.now() - started))).unref();
+          t = setTimeout(() => {
+            this.#wake = null;
+            resolve();
+          }, Math.max(0, due() - (Date.now() - started)));
+          t.unref();
         };
+        arm();
+        this.#wake = arm;
       });
     }
   }
@@ -232,6 +256,8 @@ export class CaptureLoop {
     this.stats.ticks++;
     const kicked = this.#kicked;
     this.#kicked = false;
+    const nudged = this.#nudged;
+    this.#nudged = false;
     const want = this.#opts.wants();
     if (!want.customer && !want.staff) {
       // Nobody may see the page: it still runs (timers, animation frames, loading), unseen.
@@ -251,14 +277,15 @@ export class CaptureLoop {
     // The damage flag cannot see a change that happened while the masks were being switched
     // (the settle frame absorbs it): a fresh look now and then catches what it missed.
     const backstopDue = this.#lastMasked && now - this.#lastFull > BACKSTOP_MS;
-    const due = damage || kicked || this.#refresh || (want.staff && this.#staffStale) || (want.customer && this.#customerStale) || sharpMaybe || backstopDue;
+    const due = damage || kicked || nudged || this.#refresh || (want.staff && this.#staffStale) || (want.customer && this.#customerStale) || sharpMaybe || backstopDue;
     if (!due) {
       this.stats.idleTicks++;
       return false;
     }
     const probe = await this.#gate.probe();
     this.#lastMasked = probe.masked;
-    if (damage || probe.changed) this.#markChanged();
+    // An input's effects can take a frame or two to paint: tick fast for a moment after one.
+    if (damage || probe.changed || kicked || nudged) this.#markChanged();
     const sharp = sharpMaybe && !probe.changed;
     const backstop = probe.masked && backstopDue;
     const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));

@@ -165,17 +165,18 @@ export class SessionPage {
     const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
       if (frame.parentFrame() !== null) return;
       this.#lastUrl = frame.url();
-      const undrawn = this.#loop.nextPicture().then(() => {
-        if (this.#undrawn === undrawn) this.#undrawn = null;
-      });
-      this.#undrawn = undrawn;
+      this.#awaitPicture();
       // A new document is news even if it looks the same as the last one: send it.
       this.#loop.resend();
       void this.#reportNavigation();
     };
     page.on('framenavigated', onFrameNavigated);
     this.#cleanups.push(() => page.off('framenavigated', onFrameNavigated));
-    const onLoad = () => void this.#reportNavigation();
+    const onLoad = () => {
+      // The parsed document is drawn only at the next picture; input waits for it (see input()).
+      this.#awaitPicture();
+      void this.#reportNavigation();
+    };
     page.on('domcontentloaded', onLoad);
     this.#cleanups.push(() => page.off('domcontentloaded', onLoad));
 
@@ -201,7 +202,7 @@ export class SessionPage {
     });
     this.#cleanups.push(unsubscribe);
     // A document that changed (even only inside its masks) may change the customer's picture.
-    this.#cleanups.push(this.#gate.onActivity(() => this.#loop.kick()));
+    this.#cleanups.push(this.#gate.onActivity(() => this.#loop.nudge()));
 
     await Promise.all([
       cdp.send('Page.enable'),
@@ -353,8 +354,15 @@ export class SessionPage {
     await this.#input(input);
   }
 
-  /** Resolves once a frame was drawn after the last main-document commit; null when one was. */
+  /** Resolves once a picture was drawn after the last main-document commit or DOM ready; null when one was. */
   #undrawn: Promise<void> | null = null;
+
+  #awaitPicture(): void {
+    const undrawn = this.#loop.nextPicture().then(() => {
+      if (this.#undrawn === undrawn) this.#undrawn = null;
+    });
+    this.#undrawn = undrawn;
+  }
 
   async #input(input: Input): Promise<void> {
     const cdp = this.#cdp;
