@@ -72,6 +72,10 @@ interface BeginFrameResult {
   screenshotData?: string;
 }
 
+/** After this long still (ms) the idle tick slows to LONG_IDLE_MS. */
+const LONG_STILL_MS = 2000;
+const LONG_IDLE_MS = 1000;
+
 /** The closest two ticks may start after an input (ms). */
 const MIN_GAP_MS = 4;
 
@@ -158,7 +162,10 @@ export class CaptureLoop {
       const still = Date.now() - this.#lastChange > STILL_AFTER_MS;
       const slow = this.#slowdown();
       const activePeriod = this.#opts.intervalMs * slow;
-      const period = still && !active ? this.#opts.idleIntervalMs * slow : activePeriod;
+      // Still for long: slower still. Almost every change rings the doorbell or follows an input;
+      // the idle tick is only the safety net for what none announces (a video, canvas pixels).
+      const idle = Date.now() - this.#lastChange > LONG_STILL_MS ? LONG_IDLE_MS : this.#opts.idleIntervalMs;
+      const period = still && !active ? idle * slow : activePeriod;
       // When the next tick may start, measured from this one's start: at once for an input (a
       // few ms apart, so that an input storm cannot starve the browser), at the active pace for
       // a change the page rang about, else after the period.
