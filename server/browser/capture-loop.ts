@@ -83,7 +83,7 @@ const MIN_GAP_MS = 4;
 const STILL_AFTER_MS = 150;
 
 /** At most this long between two full looks at a page with masked content in view (ms). */
-const BACKSTOP_MS = 3000;
+const BACKSTOP_MS = 10_000;
 
 export class CaptureLoop {
   readonly stats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0 };
