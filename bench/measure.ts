@@ -48,6 +48,33 @@ export async function clickTrial(c: TestClient, timeoutMs: number): Promise<numb
   return at - t0;
 }
 
+/**
+ * One click seen by both audiences of a session: the customer clicks, and each side times the
+ * arrival of its first frame whose flag shows the toggle (NaN after timeoutMs). Both expect the
+ * opposite of what the customer's page shows now; arrival is recorded before any pixel is read.
+ */
+export async function audienceClickTrial(customer: TestClient, agent: TestClient, timeoutMs: number): Promise<{ customer: number; agent: number }> {
+  const from = { customer: customer.frames.length, agent: agent.frames.length };
+  const blue = !flagIsBlue(customer.frames.at(-1)!.jpeg, FLAG.x, FLAG.y);
+  const t0 = Date.now();
+  customer.input({ kind: 'pointer', action: 'down', x: 640, y: 360, button: 'left', clickCount: 1 });
+  customer.input({ kind: 'pointer', action: 'up', x: 640, y: 360, button: 'left', clickCount: 1 });
+  const arrival = (c: TestClient, start: number) => {
+    let checked = start;
+    return c
+      .waitFor(() => {
+        for (; checked < c.frames.length; checked++) if (flagIsBlue(c.frames[checked]!.jpeg, FLAG.x, FLAG.y) === blue) return c.frames[checked]!.at;
+        return undefined;
+      }, timeoutMs)
+      .catch(() => NaN);
+  };
+  const [c, a] = await Promise.all([arrival(customer, from.customer), arrival(agent, from.agent)]);
+  return { customer: c - t0, agent: a - t0 };
+}
+
+/** `p50 / p95` of a list, rounded. */
+export const p50p95 = (v: number[]) => `${round(percentile(v, 50))} / ${round(percentile(v, 95))}`;
+
 export function percentile(values: number[], p: number): number {
   if (!values.length) return NaN;
   const s = [...values].sort((a, b) => a - b);
@@ -124,6 +151,31 @@ export function browserCpuByType(pid: number): Record<string, number> {
     out[type] = (out[type] ?? 0) + cpuOf(p);
   }
   return out;
+}
+
+/** CPU seconds the whole machine has spent busy so far (every core, /proc/stat). */
+export function machineBusy(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+}
+
+/**
+ * CPU seconds used so far by this process and everything it started, ended or not: a living
+ * process counts its own time and that of the children it has reaped (cutime, cstime); an ended
+ * one is in its reaper's.
+ */
+export function ownTreeCpu(): number {
+  const withChildren = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      return 0;
+    }
+  };
+  return [process.pid, ...descendants(process.pid)].reduce((a, p) => a + withChildren(p), 0);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -114,56 +114,91 @@ export class RawCdp {
     });
   }
 
-  async fps(url: string, ms: number): Promise<number> {
-    const p = await this.open(url);
+  /**
+   * Frames per second the screencast delivers over `ms`. With `typeAt` the field there is
+   * clicked and a character typed every `everyMs` (the form page under steady typing).
+   */
+  async fps(url: string, ms: number, opts: { typeAt?: { x: number; y: number }; everyMs?: number } = {}): Promise<number> {
+    const p = await this.open(url, { keep: false, focused: true });
+    let frames = 0;
+    p.onFrame = () => void frames++;
+    let typing: NodeJS.Timeout | null = null;
+    if (opts.typeAt) {
+      const { x, y } = opts.typeAt;
+      await p.cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x, y, button: 'left', buttons: 1, clickCount: 1 });
+      await p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x, y, button: 'left', buttons: 0, clickCount: 1 });
+      typing = setInterval(() => void p.cdp.send('Input.insertText', { text: 'a' }).catch(() => undefined), opts.everyMs ?? 50);
+    }
     await sleep(500);
-    const start = p.frames.length;
+    const start = frames;
     await sleep(ms);
-    const n = p.frames.length - start;
+    const n = frames - start;
+    if (typing) clearInterval(typing);
     await p.close();
     return n / (ms / 1000);
   }
 
-  /** Click → first screencast frame whose pixels show the change, per trial (ms). */
-  async latency(url: string, trials: number): Promise<number[]> {
+  /** A page kept open for click trials (see clickTrial), so that they can interleave with Vitrine's. */
+  async trialPage(url: string): Promise<RawPage> {
     const p = await this.open(url);
     await sleep(500);
+    return p;
+  }
+
+  /** Click → first screencast frame whose pixels show the change (ms; NaN after 5 s). */
+  async clickTrial(p: RawPage): Promise<number> {
+    const from = p.frames.length;
+    const last = p.frames.at(-1);
+    const blue = last ? !flagIsBlue(last.data, FLAG.x, FLAG.y) : true;
+    const t0 = performance.now();
+    await p.cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: 640, y: 360, button: 'left', clickCount: 1 });
+    await p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: 640, y: 360, button: 'left', clickCount: 1 });
+    let checked = from;
+    for (let waited = 0; waited < 5000; waited += 2) {
+      for (; checked < p.frames.length; checked++) if (flagIsBlue(p.frames[checked]!.data, FLAG.x, FLAG.y) === blue) return p.frames[checked]!.at - t0;
+      await sleep(2);
+    }
+    return NaN;
+  }
+
+  /** Click → first screencast frame whose pixels show the change, per trial (ms). */
+  async latency(url: string, trials: number): Promise<number[]> {
+    const p = await this.trialPage(url);
     const out: number[] = [];
     for (let i = 0; i < trials; i++) {
-      const from = p.frames.length;
-      const last = p.frames.at(-1);
-      const blue = last ? !flagIsBlue(last.data, FLAG.x, FLAG.y) : true;
-      const t0 = performance.now();
-      await p.cdp.send('Input.dispatchMouseEvent', { type: 'mousePressed', x: 640, y: 360, button: 'left', clickCount: 1 });
-      await p.cdp.send('Input.dispatchMouseEvent', { type: 'mouseReleased', x: 640, y: 360, button: 'left', clickCount: 1 });
-      let checked = from;
-      for (let waited = 0; waited < 5000; waited += 2) {
-        let hit = -1;
-        for (; checked < p.frames.length && hit < 0; checked++) if (flagIsBlue(p.frames[checked]!.data, FLAG.x, FLAG.y) === blue) hit = checked;
-        if (hit >= 0) {
-          out.push(p.frames[hit]!.at - t0);
-          break;
-        }
-        await sleep(2);
-      }
+      const ms = await this.clickTrial(p);
+      if (!Number.isNaN(ms)) out.push(ms);
       await sleep(150);
     }
     await p.close();
     return out;
   }
 
-  /** New context + new page + goto + first screencast frame (ms). */
-  async timeToFirstFrame(url: string): Promise<number> {
+  /**
+   * New context + new page + goto + first screencast frame (ms). With `shown`, the first frame
+   * that shows the page (its flag blue: bench/pages.ts /ready and /large), not any frame.
+   */
+  async timeToFirstFrame(url: string, opts: { shown?: boolean; timeoutMs?: number } = {}): Promise<number> {
     const t0 = performance.now();
     const context = await this.launched.browser.createBrowserContext();
-    const page = await context.newPage();
-    const cdp = await page.createCDPSession();
-    const first = new Promise<number>((resolve) => cdp.once('Page.screencastFrame', () => resolve(performance.now() - t0)));
-    await cdp.send('Page.startScreencast', { format: 'jpeg', quality: this.quality, maxWidth: 1280, maxHeight: 720 });
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    const ms = await first;
-    await context.close();
-    return ms;
+    try {
+      const page = await context.newPage();
+      const cdp = await page.createCDPSession();
+      const first = new Promise<number>((resolve) => {
+        const timer = setTimeout(() => resolve(NaN), opts.timeoutMs ?? 60_000);
+        cdp.on('Page.screencastFrame', (e) => {
+          void cdp.send('Page.screencastFrameAck', { sessionId: e.sessionId }).catch(() => undefined);
+          if (opts.shown && !flagIsBlue(Buffer.from(e.data, 'base64'), FLAG.x, FLAG.y)) return;
+          clearTimeout(timer);
+          resolve(performance.now() - t0);
+        });
+      });
+      await cdp.send('Page.startScreencast', { format: 'jpeg', quality: this.quality, maxWidth: 1280, maxHeight: 720 });
+      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+      return await first;
+    } finally {
+      await context.close();
+    }
   }
 
   pids(): number[] {

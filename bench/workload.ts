@@ -21,6 +21,10 @@ export const TRIAL_TIMEOUT_MS = 5000;
 export interface LoadResult {
   /** Input-to-frame per trial (ms); null when no frame showed the change in time. */
   latencies: (number | null)[];
+  /** The same inputs seen by each session's agent (index k is the same input as latencies[k]). */
+  agentLatencies?: (number | null)[];
+  /** Bytes of staff frames received per session's agent. */
+  agentBytes?: number[];
   /** Bytes of frames received per session over the run. */
   bytes: number[];
   seconds: number;

@@ -1,0 +1,62 @@
+/**
+ * The participants of many sessions, in a child process (bench/load-worker.ts) so that they do
+ * not share the server's event loop: per session a customer who acts and, optionally, an agent.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestServer } from '../test/support/harness.ts';
+import { titleOf } from './pages.ts';
+import type { LoadResult } from './workload.ts';
+
+export interface Made {
+  id: string;
+  customerToken: string;
+  agentToken: string;
+}
+
+export class Crowd {
+  readonly #worker: ChildProcess;
+
+  constructor() {
+    this.#worker = fork(join(import.meta.dirname, 'load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  }
+
+  #ask<T>(m: object, reply: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const on = (r: { type: string; message?: string }) => {
+        if (r.type !== reply && r.type !== 'error') return;
+        this.#worker.off('message', on);
+        if (r.type === 'error') reject(new Error(r.message));
+        else resolve(r as T);
+      };
+      this.#worker.on('message', on);
+      this.#worker.send(m);
+    });
+  }
+
+  /** Creates `n` sessions on `path` (one after another, as agents would). */
+  static async create(s: TestServer, url: string, n: number): Promise<Made[]> {
+    const made: Made[] = [];
+    for (let i = 0; i < n; i++) made.push((await s.createSession(url)).body as Made);
+    return made;
+  }
+
+  /** Joins each session's customer (who consents) and, with `agents`, its agent; resolves when all have the page. */
+  async join(s: TestServer, sessions: Made[], path: string, agents: boolean): Promise<void> {
+    const list = sessions.map((m) => ({ id: m.id, token: m.customerToken, ...(agents ? { agentToken: m.agentToken } : {}) }));
+    await this.#ask({ type: 'join', server: s.url, sessions: list, title: titleOf(path) }, 'ready');
+  }
+
+  async go(actions: number): Promise<LoadResult> {
+    return (await this.#ask<{ result: LoadResult }>({ type: 'go', actions }, 'done')).result;
+  }
+
+  /** The customers end their sessions; everybody leaves. */
+  async end(): Promise<void> {
+    await this.#ask({ type: 'end' }, 'ended');
+  }
+
+  close(): void {
+    this.#worker.disconnect();
+  }
+}

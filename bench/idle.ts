@@ -1,0 +1,106 @@
+/**
+ * Idle cost (`--only idle`): sessions whose page is still, against raw CDP pages (context + page
+ * + screencast) doing nothing. CPU of the browser's processes and of the server per session,
+ * and the marginal PSS of the browser per session. Three Vitrine cases: both audiences connected
+ * with nothing masked in view, both connected with masked fields in view (a masked view is
+ * looked at afresh every 3 s), and nobody watching (waiting for consent).
+ */
+import { cpuOf, descendants, processes, pssOfMb, round, sleep, treeCpu, treePssMb } from './measure.ts';
+import { Crowd } from './crowd.ts';
+import { quick, row, server, type Bench } from './common.ts';
+import type { TestServer } from '../test/support/harness.ts';
+
+const N = quick ? 4 : 10;
+const WINDOW_S = quick ? 3 : 10;
+/**
+ * Long enough for every loop to be still for a second and tick at its idle period, and for the
+ * browser to finish loading the pages (and closing the previous case's contexts).
+ */
+const SETTLE_MS = quick ? 3000 : 5000;
+
+/** PSS (MB) of a browser's processes by Chromium process type. */
+function pssByType(pid: number): Record<string, number> {
+  const all = processes();
+  const out: Record<string, number> = {};
+  for (const p of [pid, ...descendants(pid)]) {
+    const t = p === pid ? 'browser' : (/--type=([a-z-]+)/.exec(all.find((q) => q.pid === p)?.cmd ?? '')?.[1] ?? 'other');
+    out[t] = round((out[t] ?? 0) + pssOfMb(p), 0);
+  }
+  return out;
+}
+
+interface IdleResult {
+  /** CPU ms per second per session: browser processes, and the server's process. */
+  browser: number;
+  server: number;
+  /** Marginal PSS per session (MB), and the browser's PSS by process type with them. */
+  pssMb: number;
+  byType: Record<string, number>;
+  ticksPerSec: number;
+  picturesPerSec: number;
+}
+
+async function vitrineIdle(s: TestServer, b: Bench, crowd: Crowd, path: string, watched: boolean): Promise<IdleResult> {
+  const pids = s.vitrine.pool.browserPids();
+  await sleep(1500);
+  const before = pids.reduce((a, p) => a + treePssMb(p), 0);
+  const made = await Crowd.create(s, `${b.site.url}${path}`, N);
+  if (watched) await crowd.join(s, made, path, true);
+  await sleep(SETTLE_MS);
+  const stats = () => made.map((m) => s.vitrine.registry.get(m.id)?.page.captureStats).reduce((a, st) => ({ ticks: a.ticks + (st?.ticks ?? 0), pictures: a.pictures + (st ? st.sharedFrames + st.customerFrames + st.staffFrames : 0) }), { ticks: 0, pictures: 0 });
+  const st0 = stats();
+  const cpu0 = { browser: pids.reduce((a, p) => a + treeCpu(p), 0), server: cpuOf(process.pid) };
+  await sleep(WINDOW_S * 1000);
+  const cpu1 = { browser: pids.reduce((a, p) => a + treeCpu(p), 0), server: cpuOf(process.pid) };
+  const st1 = stats();
+  const after = pids.reduce((a, p) => a + treePssMb(p), 0);
+  const byType = pssByType(pids[0]!);
+  if (watched) await crowd.end();
+  else for (const m of made) await s.vitrine.registry.get(m.id)?.end('deleted');
+  // Closing ten contexts keeps the browser busy for a while: not in the next case's window.
+  await sleep(3000);
+  const per = (cpu: number) => (cpu * 1000) / WINDOW_S / N;
+  return {
+    browser: per(cpu1.browser - cpu0.browser),
+    server: per(cpu1.server - cpu0.server),
+    pssMb: (after - before) / N,
+    byType,
+    ticksPerSec: (st1.ticks - st0.ticks) / WINDOW_S / N,
+    picturesPerSec: (st1.pictures - st0.pictures) / WINDOW_S / N,
+  };
+}
+
+async function rawIdle(b: Bench, path: string): Promise<IdleResult> {
+  const pid = b.raw.pids()[0]!;
+  const before = treePssMb(pid);
+  const pages = [];
+  for (let i = 0; i < N; i++) pages.push(await b.raw.open(`${b.site.url}${path}`, { keep: false, focused: true }));
+  let frames = 0;
+  for (const p of pages) p.onFrame = () => void frames++;
+  await sleep(SETTLE_MS);
+  const cpu0 = treeCpu(pid);
+  const f0 = frames;
+  await sleep(WINDOW_S * 1000);
+  const cpu = treeCpu(pid) - cpu0;
+  const after = treePssMb(pid);
+  const byType = pssByType(pid);
+  for (const p of pages) await p.close();
+  return { browser: (cpu * 1000) / WINDOW_S / N, server: 0, pssMb: (after - before) / N, byType, ticksPerSec: 0, picturesPerSec: (frames - f0) / WINDOW_S / N };
+}
+
+export async function idleSection(b: Bench): Promise<void> {
+  const s = await server(b);
+  const crowd = new Crowd();
+  const unmasked = await vitrineIdle(s, b, crowd, '/form', true);
+  const masked = await vitrineIdle(s, b, crowd, '/form-masked', true);
+  const nobody = await vitrineIdle(s, b, crowd, '/form', false);
+  crowd.close();
+  await s.close();
+  const raw = await rawIdle(b, '/form');
+  const cpu = (r: IdleResult) => `${round(r.browser)}+${round(r.server)}`;
+  const how = (r: IdleResult) => `${round(r.ticksPerSec)} ticks/s, ${round(r.picturesPerSec, 2)} pictures/s per session (raw ${round(raw.picturesPerSec, 2)} frames/s)`;
+  row('idle session CPU, both audiences, nothing masked (ms/s per session)', cpu(unmasked), round(raw.browser, 2), `browser+server, ${N} sessions over ${WINDOW_S} s; ${how(unmasked)}`);
+  row('idle session CPU, both audiences, masked fields in view (ms/s)', cpu(masked), round(raw.browser, 2), how(masked));
+  row('idle session CPU, nobody watching (waiting for consent) (ms/s)', cpu(nobody), round(raw.browser, 2), `${how(nobody)}; both-audiences session costs ${round((unmasked.browser + unmasked.server) / Math.max(0.1, nobody.browser + nobody.server), 1)}× this`);
+  row('idle session: marginal browser PSS (MB)', round(unmasked.pssMb), round(raw.pssMb), `${N} sessions, both audiences; masked ${round(masked.pssMb)}, nobody watching ${round(nobody.pssMb)}; by type ${JSON.stringify(unmasked.byType)}; raw ${JSON.stringify(raw.byType)}`);
+}
