@@ -8,17 +8,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { descendants, processes } from '../bench/measure.ts';
 import { verifyLines } from '../server/audit/chain.ts';
 import { loadConfig } from '../server/config.ts';
 import { GREEN, PAGES } from './support/fixture-pages.ts';
+import { rendererPids } from './support/renderers.ts';
 import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from './support/harness.ts';
 
-/** The renderer processes of a browser (killing them crashes its pages). */
-function rendererPids(browserPid: number): number[] {
-  const mine = new Set(descendants(browserPid));
-  return processes().filter((p) => mine.has(p.pid) && p.cmd.includes('--type=renderer')).map((p) => p.pid);
-}
 
 describe('chaos and floods', function () {
   this.timeout(120_000);

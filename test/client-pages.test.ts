@@ -6,30 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
 import { BLUE, PAGES, WHITE } from './support/fixture-pages.ts';
 import { near, serveFixtures, startTestServer, type FixtureSite, type TestServer } from './support/harness.ts';
+import { waitColour } from './support/client-page.ts';
 
 const SHOTS = join(import.meta.dirname, '..', '.tmp', 'screens');
-
-/** Average colour of the shared page at page CSS pixel (x, y), read from the canvas. */
-async function canvasColour(page: Page, x: number, y: number): Promise<[number, number, number]> {
-  return page.$eval('#screen', (c, x, y) => {
-    const canvas = c as HTMLCanvasElement;
-    if (!canvas.width) return [-1, -1, -1];
-    const d = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
-    return [d[0]!, d[1]!, d[2]!];
-  }, x, y) as Promise<[number, number, number]>;
-}
-
-async function waitColour(page: Page, x: number, y: number, rgb: [number, number, number]): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if (near(await canvasColour(page, x, y), rgb)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`canvas never showed ${rgb} at ${x},${y}; last ${await canvasColour(page, x, y)}`);
-}
 
 describe('web client in a real browser', function () {
   let site: FixtureSite;

@@ -10,17 +10,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { descendants, processes } from '../bench/measure.ts';
+import { rendererPids } from './support/renderers.ts';
 import { PAGES } from './support/fixture-pages.ts';
 import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 
 const isRoot = process.getuid?.() === 0;
 const RECORDING_KEY = randomBytes(32).toString('base64');
 
-function renderers(server: TestServer): number[] {
-  const mine = new Set(server.vitrine.pool.browserPids().flatMap((p) => [p, ...descendants(p)]));
-  return processes().filter((p) => mine.has(p.pid) && p.cmd.includes('--type=renderer')).map((p) => p.pid);
-}
+/** Every renderer of every browser of the server's pool (killing them would crash its pages). */
+const renderers = (server: TestServer): number[] => server.vitrine.pool.browserPids().flatMap(rendererPids);
 
 function status(pid: number): Record<string, string> {
   const out: Record<string, string> = {};
