@@ -16,20 +16,34 @@ export interface Made {
 
 export class Crowd {
   readonly #worker: ChildProcess;
+  /** Set once the worker has exited: every question after that fails at once. */
+  #exited: Error | null = null;
 
   constructor() {
     this.#worker = fork(join(import.meta.dirname, 'load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#worker.on('exit', (code, signal) => (this.#exited = new Error(`the participants' process exited (${signal ?? code})`)));
   }
 
   #ask<T>(m: object, reply: string): Promise<T> {
     return new Promise((resolve, reject) => {
+      if (this.#exited) return reject(this.#exited);
+      const done = () => {
+        this.#worker.off('message', on);
+        this.#worker.off('exit', gone);
+      };
       const on = (r: { type: string; message?: string }) => {
         if (r.type !== reply && r.type !== 'error') return;
-        this.#worker.off('message', on);
+        done();
         if (r.type === 'error') reject(new Error(r.message));
         else resolve(r as T);
       };
+      // A worker that dies (it failed to load, or crashed) never answers: fail instead of waiting.
+      const gone = () => {
+        done();
+        reject(this.#exited);
+      };
       this.#worker.on('message', on);
+      this.#worker.on('exit', gone);
       this.#worker.send(m);
     });
   }

@@ -45,7 +45,15 @@ async function vitrineIdle(s: TestServer, b: Bench, crowd: Crowd, path: string, 
   await sleep(1500);
   const before = pids.reduce((a, p) => a + treePssMb(p), 0);
   const made = await Crowd.create(s, `${b.site.url}${path}`, N);
-  if (watched) await crowd.join(s, made, path, true);
+  if (watched) {
+    try {
+      await crowd.join(s, made, path, true);
+    } catch (e) {
+      await crowd.end();
+      for (const m of made) await s.vitrine.registry.get(m.id)?.end('deleted');
+      throw e;
+    }
+  }
   await sleep(SETTLE_MS);
   const stats = () => made.map((m) => s.vitrine.registry.get(m.id)?.page.captureStats).reduce((a, st) => ({ ticks: a.ticks + (st?.ticks ?? 0), pictures: a.pictures + (st ? st.sharedFrames + st.customerFrames + st.staffFrames : 0) }), { ticks: 0, pictures: 0 });
   const st0 = stats();
@@ -91,11 +99,19 @@ async function rawIdle(b: Bench, path: string): Promise<IdleResult> {
 export async function idleSection(b: Bench): Promise<void> {
   const s = await server(b);
   const crowd = new Crowd();
-  const unmasked = await vitrineIdle(s, b, crowd, '/form', true);
-  const masked = await vitrineIdle(s, b, crowd, '/form-masked', true);
-  const nobody = await vitrineIdle(s, b, crowd, '/form', false);
-  crowd.close();
-  await s.close();
+  let unmasked: IdleResult, masked: IdleResult, nobody: IdleResult;
+  try {
+    unmasked = await vitrineIdle(s, b, crowd, '/form', true);
+    masked = await vitrineIdle(s, b, crowd, '/form-masked', true);
+    nobody = await vitrineIdle(s, b, crowd, '/form', false);
+  } catch (e) {
+    // A session whose participant never saw its page: reported, and the other sections still run.
+    row('idle session CPU', 'failed', '-', (e as Error).message);
+    return;
+  } finally {
+    crowd.close();
+    await s.close();
+  }
   const raw = await rawIdle(b, '/form');
   const cpu = (r: IdleResult) => `${round(r.browser)}+${round(r.server)}`;
   const how = (r: IdleResult) => `${round(r.ticksPerSec)} ticks/s, ${round(r.picturesPerSec, 2)} pictures/s per session (raw ${round(raw.picturesPerSec, 2)} frames/s)`;

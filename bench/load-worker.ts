@@ -39,7 +39,10 @@ function join(server: string, session: string, token: string, title: string | nu
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${server.replace(/^http/, 'ws')}/ws`);
     const c: Viewer = { ws, last: null, viewport: { width: 1280, height: 720 }, title: '', bytes: 0, frames: 0, trial: null };
-    const timer = setTimeout(() => reject(new Error(`session ${session}: no page within 30 s`)), 30_000);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`session ${session}: the ${title === null ? 'agent' : 'customer'} had no page within 30 s (${c.frames} frames, title ${JSON.stringify(c.title)})`));
+    }, 30_000);
     const check = () => {
       if (c.last && (title === null || c.title === title)) {
         clearTimeout(timer);
@@ -155,15 +158,20 @@ process.on('message', (m: JoinMessage | { type: 'go'; actions: number } | { type
     try {
       if (m.type === 'join') {
         // The agent joins first, as in a real session (the agent starts it and waits).
-        const joined = await Promise.all(
+        const joined = await Promise.allSettled(
           m.sessions.map(async (s) => {
-            const agent = s.agentToken ? join(m.server, s.id, s.agentToken, null) : Promise.resolve(null);
-            const customer = join(m.server, s.id, s.token, m.title);
-            return { customer: await customer, agent: await agent };
+            const [agent, customer] = await Promise.allSettled([s.agentToken ? join(m.server, s.id, s.agentToken, null) : Promise.resolve(null), join(m.server, s.id, s.token, m.title)]);
+            if (customer.status === 'fulfilled' && agent.status === 'fulfilled') return { customer: customer.value, agent: agent.value };
+            // Whoever did join leaves again; the session is reported as failed.
+            for (const r of [agent, customer]) if (r.status === 'fulfilled') r.value?.ws.close();
+            throw (agent.status === 'rejected' ? agent.reason : (customer as PromiseRejectedResult).reason) as Error;
           }),
         );
-        members.push(...joined);
-        process.send!({ type: 'ready', count: members.length });
+        for (const r of joined) if (r.status === 'fulfilled') members.push(r.value);
+        const failed = joined.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error).message ?? r.reason)] : []));
+        // The sessions that did join stay in `members`, so that `end` closes them.
+        if (failed.length) process.send!({ type: 'error', message: `${failed.length} of ${m.sessions.length} sessions did not start: ${failed[0]}` });
+        else process.send!({ type: 'ready', count: members.length });
       } else if (m.type === 'go') {
         process.send!({ type: 'done', result: await go(m.actions) });
       } else if (m.type === 'end') {

@@ -19,6 +19,13 @@ import { BENCH_PAGES } from './pages.ts';
 import { RawCdp } from './raw-cdp.ts';
 
 const started = Date.now();
+/** Whatever goes wrong (a browser or the server that stops answering), the run ends in bounded time. */
+const LIMIT_MIN = quick ? 8 : 25;
+setTimeout(() => {
+  console.error(`\nbench: still running after ${LIMIT_MIN} minutes; giving up (figures so far above)`);
+  save('-incomplete');
+  process.exit(2);
+}, LIMIT_MIN * 60_000).unref();
 const b: Bench = { site: await serveFixtures(BENCH_PAGES), raw: await RawCdp.start(QUALITY) };
 
 console.log(`Vitrine benchmark${quick ? ' (quick)' : ''}: ${SECONDS}s windows, ${TRIALS} latency trials, JPEG q${QUALITY}, 1280x720, adaptive quality ${adaptive ? 'on' : 'off'}`);
@@ -47,11 +54,14 @@ if (want('load')) await section('load', () => loadSection(b));
 await b.raw.close();
 await b.site.close();
 
-const minutes = Math.round((Date.now() - started) / 6000) / 10;
-console.log(`\n${minutes} minutes`);
-const out = join(import.meta.dirname, 'results');
-mkdirSync(out, { recursive: true });
-const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, adaptive, only, minutes, sections, rows }, null, 2));
-console.log(`results written to ${file}`);
+function save(suffix = ''): void {
+  const minutes = Math.round((Date.now() - started) / 6000) / 10;
+  console.log(`\n${minutes} minutes`);
+  const out = join(import.meta.dirname, 'results');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}${suffix}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), quick, adaptive, only, minutes, sections, rows }, null, 2));
+  console.log(`results written to ${file}`);
+}
+save();
 process.exit(0);
