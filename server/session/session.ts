@@ -461,15 +461,16 @@ export class Session {
           if (i.x < 0 || i.y < 0 || i.x >= this.viewport.width || i.y >= this.viewport.height) throw new VitrineError('OUT_OF_VIEWPORT');
         }
         if (p.role !== 'customer' && this.#paused) throw new VitrineError('PAUSED');
-        if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && (await this.#page.gate.focusIsMasked())) {
-          throw new VitrineError('MASKED_FIELD');
-        }
-        await this.#page.input(i).catch((e) => {
-          throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
-        });
-        if (i.kind !== 'pointer' || i.action !== 'move') {
-          this.#frames.inputApplied({ customer: true, staff: this.#staffMaySee() });
-          this.#page.inputApplied();
+        // Inputs apply one after another, in the order they came: a key must be checked against
+        // the focus the click before it gave, not against the focus before that click landed.
+        const turn = this.#inputs;
+        let done!: () => void;
+        this.#inputs = new Promise<void>((r) => (done = r));
+        try {
+          await turn;
+          await this.#applyInput(p, i);
+        } finally {
+          done();
         }
         return;
       }
@@ -528,6 +529,22 @@ export class Session {
       case 'end':
         await this.end(p.role === 'customer' ? 'ended_by_customer' : 'ended_by_agent');
         return;
+    }
+  }
+
+  /** Input applied after the one before it (see the queue in #apply). */
+  #inputs: Promise<void> = Promise.resolve();
+
+  async #applyInput(p: Participant, i: Extract<ClientMessage, { type: 'input' }>['input']): Promise<void> {
+    if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && (await this.#page.gate.focusIsMasked())) {
+      throw new VitrineError('MASKED_FIELD');
+    }
+    await this.#page.input(i).catch((e) => {
+      throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
+    });
+    if (i.kind !== 'pointer' || i.action !== 'move') {
+      this.#frames.inputApplied({ customer: true, staff: this.#staffMaySee() });
+      this.#page.inputApplied();
     }
   }
 
