@@ -79,6 +79,47 @@ export const InputSchema = z.discriminatedUnion('kind', [
 
 const url = z.string().min(1).max(MAX_URL_LENGTH);
 
+/** Bounds of a customer's device viewport (CSS pixels) the session page may be emulated at. */
+export const DEVICE_LIMITS = { minSide: 200, maxSide: 2048, minDpr: 0.5, maxDpr: 8 } as const;
+
+/**
+ * The customer's device, as its browser reports it: the CSS-pixel area the shared page gets on
+ * its screen, its pixel ratio, whether it has touch and whether it is a phone or tablet. Only the
+ * customer sends it; the server emulates the session page as that device.
+ */
+export const DeviceSchema = z
+  .object({
+    width: z.number().int().min(DEVICE_LIMITS.minSide).max(DEVICE_LIMITS.maxSide),
+    height: z.number().int().min(DEVICE_LIMITS.minSide).max(DEVICE_LIMITS.maxSide),
+    dpr: finite.min(DEVICE_LIMITS.minDpr).max(DEVICE_LIMITS.maxDpr),
+    touch: z.boolean(),
+    mobile: z.boolean(),
+  })
+  .strict();
+export type Device = z.infer<typeof DeviceSchema>;
+
+/** Most points one stroke message carries; a long stroke is sent in pieces with the same id. */
+export const MAX_STROKE_POINTS = 64;
+const point = z.tuple([coordinate, coordinate]);
+
+/**
+ * Presence: where a participant points, a laser spot, strokes of the drawing tool, and the
+ * round trip it measures. Drawn by the other clients over the picture of the page; never
+ * replayed into the page. Coordinates are page CSS pixels, checked against the viewport.
+ */
+export const PresenceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('pointer'), x: coordinate, y: coordinate }).strict(),
+  z.object({ kind: z.literal('laser'), x: coordinate, y: coordinate }).strict(),
+  /** The pointer left the page view. */
+  z.object({ kind: z.literal('away') }).strict(),
+  z.object({ kind: z.literal('stroke'), id: z.number().int().min(0).max(1e9), points: z.array(point).min(1).max(MAX_STROKE_POINTS) }).strict(),
+  /** Removes the sender's own strokes. */
+  z.object({ kind: z.literal('clear') }).strict(),
+  /** The sender's round trip to the server (from ping/pong), in milliseconds. */
+  z.object({ kind: z.literal('rtt'), ms: z.number().int().min(0).max(120_000) }).strict(),
+]);
+export type Presence = z.infer<typeof PresenceSchema>;
+
 /** Every message a client may send, keyed by `type`. */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), session: id, token: z.string().min(1).max(4096) }).strict(),
@@ -96,7 +137,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resume') }).strict(),
   z.object({ type: z.literal('verify'), code: z.string().regex(/^\d{6}$/, 'expected a 6-digit code') }).strict(),
   z.object({ type: z.literal('ping'), t: finite.optional() }).strict(),
+  z.object({ type: z.literal('device'), device: DeviceSchema }).strict(),
   z.object({ type: z.literal('end') }).strict(),
+  z.object({ type: z.literal('presence'), presence: PresenceSchema }).strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -183,9 +226,26 @@ export type ServerMessage =
   | { type: 'notice'; code: NoticeCode; message: string }
   | { type: 'error'; code: string; message: string; ref?: string; reason?: JoinRefusalReason }
   | { type: 'pong'; t?: number; serverTime: number }
+  | FocusMessage
+  /** Another participant's presence (pointer, laser, stroke, clear, round trip); see Presence. */
+  | { type: 'presence'; from: string; presence: Presence }
   | { type: 'ended'; reason: EndReason; message: string };
 
 export type ServerMessageType = ServerMessage['type'];
+
+/**
+ * To the customer only: whether an editable element of the page has focus, and where it is (CSS
+ * pixels of the session viewport), so that a touch device can open its keyboard. Never content.
+ */
+export interface FocusMessage {
+  type: 'focus';
+  editable: boolean;
+  rect?: { x: number; y: number; width: number; height: number };
+  /** The keyboard the field asks for. */
+  inputMode?: 'text' | 'email' | 'numeric' | 'decimal' | 'tel' | 'url' | 'search';
+  /** Single-line field (Enter submits) or multi-line (Enter breaks the line). */
+  multiline?: boolean;
+}
 
 /**
  * Sent with a refused join (`ref: "join"`) when the code alone would mislead a person:
@@ -214,6 +274,7 @@ export type NoticeCode =
   | 'DOWNLOAD_REFUSED'
   | 'FILE_CHOOSER_REFUSED'
   | 'NAVIGATION_FAILED'
+  | 'PAGE_PREPARING'
   | 'PARTICIPANT_JOINED'
   | 'PARTICIPANT_LEFT'
   | 'IDLE_WARNING'
@@ -234,6 +295,7 @@ export type EndReason =
   | 'browser_crashed'
   | 'page_crashed'
   | 'page_unresponsive'
+  | 'page_memory'
   | 'server_shutdown'
   | 'node_lost'
   | 'error';

@@ -24,6 +24,8 @@ describe('protocol', function () {
       { type: 'verify', code: '012345' },
       { type: 'end' },
       { type: 'ping' },
+      { type: 'presence', presence: { kind: 'pointer', x: 10, y: 20.5 } },
+      { type: 'presence', presence: { kind: 'stroke', id: 3, points: [[1, 2], [3, 4]] } },
     ];
     for (const m of valid) expect(parseClientMessage(JSON.stringify(m)), JSON.stringify(m)).to.include({ ok: true });
     expect(new Set(valid.map((m) => m.type))).to.deep.equal(new Set(CLIENT_MESSAGE_TYPES));

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 export type AuditEventType =
   | 'session.created'
   | 'session.ended'
+  | 'session.rejoined'
   | 'participant.joined'
   | 'participant.left'
   | 'consent.given'

@@ -4,7 +4,7 @@
  */
 import type { StaffRole } from './identity.ts';
 
-export type StaffAction = 'identity.read' | 'session.create' | 'session.delete' | 'session.observe' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
+export type StaffAction = 'identity.read' | 'session.create' | 'session.delete' | 'session.observe' | 'session.list' | 'session.rejoin' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
 
 export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[]>> = {
   // Anyone with a staff role may ask who their token says they are.
@@ -13,6 +13,10 @@ export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[
   // The agent who started it, or a supervisor.
   'session.delete': ['agent', 'supervisor'],
   'session.observe': ['supervisor'],
+  // Agents list their own sessions (the console's "my sessions"); supervisors list all.
+  'session.list': ['agent', 'supervisor'],
+  // A new session token for the agent who started the session (console reload, another tab).
+  'session.rejoin': ['agent'],
   'audit.read': ['auditor'],
   'recording.read': ['auditor'],
   'recording.delete': ['auditor'],

@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { AuditSink } from '../audit/audit.ts';
-import type { Limiter } from '../auth/failure-limiter.ts';
+import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
 import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
@@ -108,10 +108,13 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(deps.info());
   });
 
-  /** Verifies the bearer token for an action; bad tokens are audited and rate-limited per address. */
+  /**
+   * Verifies the bearer token for an action; bad tokens are audited and rate-limited per address.
+   * The token is checked first: a valid one is never refused for other people's failures behind
+   * the same address (failure-limiter.ts); only failing attempts are slowed and refused.
+   */
   const staff = async (req: Request, action: StaffAction): Promise<StaffIdentity & { role: StaffRole }> => {
     const addr = clientAddress(req);
-    if (await deps.failures.blocked(addr)) throw new VitrineError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
     const allowed = STAFF_PERMISSIONS[action];
     let firstError: unknown;
     for (const role of allowed) {
@@ -123,7 +126,10 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     const err = isVitrineError(firstError) ? firstError : new VitrineError('UNAUTHENTICATED');
-    if (err.code === 'UNAUTHENTICATED') await deps.failures.fail(addr);
+    // Past the limit a flood is neither audited one by one (bounded trail) nor told why it failed.
+    if (err.code === 'UNAUTHENTICATED' && (await failedAttempt(deps.failures, addr))) {
+      throw new VitrineError('RATE_LIMITED', 'too many failed authentications from this address; wait a minute');
+    }
     deps.audit.record({ type: 'token.refused', details: { code: err.code, reason: err.message, action } });
     throw err;
   };
@@ -205,14 +211,29 @@ export function createApp(deps: AppDeps): express.Express {
       next(e);
     }
   });
+  app.post('/api/sessions/:id/rejoin', async (req, res, next) => {
+    try {
+      const agent = await staff(req, 'session.rejoin');
+      if (await answeredElsewhere(req, res)) return;
+      const id = String(req.params.id);
+      const { token } = await deps.registry.rejoin(id, agent);
+      deps.audit.record({ type: 'session.rejoined', session: id, actor: { sub: agent.sub, role: 'agent' } });
+      res.status(201).json({ id, agentToken: token });
+    } catch (e) {
+      next(e);
+    }
+  });
   app.get('/api/sessions', async (req, res, next) => {
     try {
-      await staff(req, 'session.observe');
+      const who = await staff(req, 'session.list');
       const node = deps.cluster ? { node: deps.cluster.id } : {};
-      const sessions: Record<string, unknown>[] = deps.registry.list().map((s) => ({
+      // An agent sees the sessions it started ("my sessions"); a supervisor sees every one.
+      const mine = (s: { createdBy: { sub: string } }) => who.role !== 'agent' || s.createdBy.sub === who.sub;
+      const sessions: Record<string, unknown>[] = deps.registry.list().filter(mine).map((s) => ({
         id: s.id,
         state: s.state,
         createdAt: new Date(s.createdAt).toISOString(),
+        expiresAt: new Date(s.inviteExpiresAt).toISOString(),
         agent: s.createdBy.name,
         participants: s.participants.map((p) => p.info),
         policy: s.page.gate.policy,

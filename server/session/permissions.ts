@@ -16,7 +16,8 @@ export type Action =
   | 'share.pause'
   | 'verify'
   | 'end'
-  | 'ping';
+  | 'ping'
+  | 'presence';
 
 export type Grant = 'always' | 'with-control' | 'never';
 
@@ -33,6 +34,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     verify: 'never',
     end: 'always',
     ping: 'always',
+    presence: 'always',
   },
   agent: {
     consent: 'never',
@@ -46,6 +48,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     verify: 'always',
     end: 'always',
     ping: 'always',
+    presence: 'always',
   },
   // Supervisors observe silently: they see what agents see and can do nothing else.
   supervisor: {
@@ -60,6 +63,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     verify: 'never',
     end: 'never',
     ping: 'always',
+    presence: 'never',
   },
 };
 
@@ -79,10 +83,11 @@ export const MESSAGE_ACTION: Readonly<Record<Exclude<ClientMessageType, 'join'>,
   verify: 'verify',
   end: 'end',
   ping: 'ping',
+  presence: 'presence',
 };
 
 /** Actions that need a live session (consent given); the rest work while waiting too. */
-const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause']);
+const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause', 'presence']);
 
 export type Decision = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_CUSTOMER' | 'NOT_AGENT' | 'CONTROL_NOT_GRANTED' | 'NOT_LIVE' };
 

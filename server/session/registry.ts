@@ -116,6 +116,7 @@ export class SessionRegistry {
           viewport: config.viewport,
           jpegQuality: config.jpegQuality,
           adaptiveQuality: config.adaptiveQuality,
+          memoryBudgetMb: config.sessionMemoryMb,
           checkUrl,
           subresourceFilter: filter,
           createGate: (p) => this.#deps.createGate(p, policyName),
@@ -197,6 +198,21 @@ export class SessionRegistry {
     const { token } = await this.#deps.tokens.mint(
       { sid: id, role: 'supervisor', kind: 'participant', sub: supervisor.sub, name: supervisor.name },
       s.createdAt + this.#deps.config.maxSessionMs,
+    );
+    return { token };
+  }
+
+  /**
+   * A new participant token for the agent who started the session: the console's way back in
+   * after a reload or from another tab (the agent's own sign-in proves who asks).
+   */
+  async rejoin(id: string, agent: StaffIdentity): Promise<{ token: string }> {
+    const s = this.#sessions.get(id);
+    if (!s || s.state === 'ended') throw new VitrineError('NO_SUCH_SESSION');
+    if (s.createdBy.sub !== agent.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session may rejoin it');
+    const { token } = await this.#deps.tokens.mint(
+      { sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name },
+      s.createdAt + s.maxDurationMs,
     );
     return { token };
   }

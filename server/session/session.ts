@@ -16,6 +16,7 @@ import {
   type EndReason,
   type NavigationProposal,
   type NoticeCode,
+  type Presence,
   type ServerMessage,
   type SessionSnapshot,
   type SessionState,
@@ -56,6 +57,10 @@ export interface SessionInit {
   mintReconnect(): Promise<{ token: string; jti: string }>;
   onEnded(session: Session): void;
 }
+
+/** Presence messages a participant may send per second (sustained), and in one burst. */
+export const PRESENCE_RATE = 40;
+export const PRESENCE_BURST = 80;
 
 /** Warnings go out this long before an idle or duration limit ends the session. */
 export const END_WARNING_MS = 60_000;
@@ -388,7 +393,8 @@ export class Session {
       if (p.noteRefusal()) this.#kick(p);
       return;
     }
-    if (msg.type !== 'ping') {
+    // Measured round trips are not activity: they would keep an abandoned session open.
+    if (msg.type !== 'ping' && !(msg.type === 'presence' && msg.presence.kind === 'rtt')) {
       this.#lastActivity = Date.now();
       this.#idleWarned = false;
     }
@@ -529,6 +535,36 @@ export class Session {
       case 'end':
         await this.end(p.role === 'customer' ? 'ended_by_customer' : 'ended_by_agent');
         return;
+      case 'presence':
+        this.#relayPresence(p, msg.presence);
+        return;
+    }
+  }
+
+  /** Presence messages per participant: a bucket of PRESENCE_BURST refilled at PRESENCE_RATE/s. */
+  readonly #presenceBudget = new WeakMap<Participant, { tokens: number; at: number }>();
+
+  /**
+   * Relays a pointer, laser spot, stroke or round trip to the other participants. It never
+   * reaches the page. While the customer pauses, nothing of the customer's goes to staff.
+   */
+  #relayPresence(p: Participant, presence: Presence): void {
+    const now = Date.now();
+    const b = this.#presenceBudget.get(p) ?? { tokens: PRESENCE_BURST, at: now };
+    b.tokens = Math.min(PRESENCE_BURST, b.tokens + ((now - b.at) / 1000) * PRESENCE_RATE);
+    b.at = now;
+    this.#presenceBudget.set(p, b);
+    if (b.tokens < 1) throw new VitrineError('RATE_LIMITED', `presence is limited to ${PRESENCE_RATE} messages a second`);
+    b.tokens -= 1;
+    const points = presence.kind === 'pointer' || presence.kind === 'laser' ? [[presence.x, presence.y]] : presence.kind === 'stroke' ? presence.points : [];
+    for (const [x, y] of points) {
+      if (x! < 0 || y! < 0 || x! >= this.viewport.width || y! >= this.viewport.height) throw new VitrineError('OUT_OF_VIEWPORT');
+    }
+    const out: ServerMessage = { type: 'presence', from: p.id, presence };
+    for (const q of this.#participants.values()) {
+      if (q === p) continue;
+      if (this.#paused && p.role === 'customer' && q.role !== 'customer') continue;
+      q.send(out);
     }
   }
 
