@@ -37,13 +37,16 @@ export class SharedLimiter implements Limiter {
     return this.#local.blocked(key);
   }
 
-  async fail(key: string): Promise<void> {
-    this.#local.fail(key);
-    if (!this.#directory.connected) return;
+  /** Counts and answers in one round trip: the caller needs no blocked() before or after. */
+  async fail(key: string): Promise<boolean> {
+    const overLocally = this.#local.fail(key);
+    // Over on this node alone means over everywhere: a flood costs Redis nothing more.
+    if (overLocally || !this.#directory.connected) return overLocally;
     try {
-      await this.#directory.hit(this.#key(key), this.#local.windowMs);
+      return (await this.#directory.hit(this.#key(key), this.#local.windowMs)) > this.#local.max;
     } catch (e) {
       this.#onFallback(e);
+      return overLocally;
     }
   }
 }
