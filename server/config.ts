@@ -48,6 +48,8 @@ export const SETTINGS = {
   VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
   VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
   VITRINE_POLICY_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory of redaction policies (*.yaml); must hold default.yaml. Default: the policies/ folder shipped with Vitrine.' },
+  VITRINE_WS_HEARTBEAT_MS: { schema: intIn(100, 300000), default: '15000', doc: 'WebSocket heartbeat period: every participant and cluster relay socket is pinged this often; one that leaves VITRINE_WS_HEARTBEAT_MISSES pings in a row unanswered is closed as dead (a half-open connection, a phone that changed networks).' },
+  VITRINE_WS_HEARTBEAT_MISSES: { schema: intIn(1, 20), default: '2', doc: 'Unanswered heartbeat pings after which a socket is dead: it is gone at most (misses + 1) × VITRINE_WS_HEARTBEAT_MS after it went silent (45 s by default).' },
   VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: { schema: intIn(1, 10000), default: '30', doc: 'Session creations one agent may make per minute (more are refused with 429).' },
   VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
@@ -125,6 +127,8 @@ export interface Config {
   readonly retentionDays: number;
   readonly policyDir: string;
   readonly sessionsPerAgentPerMinute: number;
+  /** VITRINE_WS_HEARTBEAT_MS and VITRINE_WS_HEARTBEAT_MISSES (server/http/heartbeat.ts). */
+  readonly wsHeartbeat: { readonly intervalMs: number; readonly misses: number };
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
@@ -251,6 +255,7 @@ export function loadConfig(processEnv: Env): Config {
     recordingKeyFile: values.VITRINE_RECORDING_KEY_FILE as string | undefined,
     retentionDays: values.VITRINE_RECORDING_RETENTION_DAYS as number,
     sessionsPerAgentPerMinute: values.VITRINE_SESSIONS_PER_AGENT_PER_MINUTE as number,
+    wsHeartbeat: Object.freeze({ intervalMs: values.VITRINE_WS_HEARTBEAT_MS as number, misses: values.VITRINE_WS_HEARTBEAT_MISSES as number }),
     policyDir: (values.VITRINE_POLICY_DIR as string | undefined) ?? join(import.meta.dirname, '..', 'policies'),
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),

@@ -241,6 +241,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     log,
     audit,
     failures: authFailures,
+    heartbeat: config.wsHeartbeat,
     onRefusal: (code) => metrics.refusals.inc({ code }),
     ...(cluster ? { cluster } : {}),
   });

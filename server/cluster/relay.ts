@@ -6,6 +6,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { CloseCodes } from '../errors.ts';
+import type { Heartbeat } from '../http/heartbeat.ts';
 import type { EndReason, ServerMessage } from '../protocol.ts';
 import { END_MESSAGES } from '../session/end-messages.ts';
 import { LatestFrameSender } from '../session/latest-frame.ts';
@@ -63,6 +64,14 @@ export class Relay {
       if (code === 1000 || (code >= 4000 && code < 5000)) this.close(code, reason.toString('utf8'));
       else this.#onLost(this);
     });
+  }
+
+  /**
+   * Pings the owner's socket: a node that is gone without a FIN (network cut, frozen VM) is
+   * noticed within the heartbeat bound and handled as lost (onLost), like a broken socket.
+   */
+  keepAlive(heartbeat: Heartbeat): void {
+    if (this.#upstream && !this.#done) heartbeat.watch(this.#upstream);
   }
 
   /** A message from the participant. */

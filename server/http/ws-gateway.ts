@@ -7,10 +7,11 @@ import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuditSink } from '../audit/audit.ts';
-import type { Limiter } from '../auth/failure-limiter.ts';
+import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { Relay } from '../cluster/relay.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
+import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
 import { Participant } from '../session/participant.ts';
@@ -25,6 +26,8 @@ export interface GatewayDeps {
   log: Logger;
   audit: AuditSink;
   failures: Limiter;
+  /** Pings every socket; one that misses too many pongs is terminated (heartbeat.ts). */
+  heartbeat?: HeartbeatOptions;
   onRefusal(code: string): void;
   /** Cluster mode: reaching sessions owned by other nodes, and cluster-wide single use. */
   cluster?: {
@@ -36,9 +39,11 @@ export interface GatewayDeps {
 export class WsGateway {
   readonly #wss: WebSocketServer;
   readonly #deps: GatewayDeps;
+  readonly #heartbeat: Heartbeat;
 
   constructor(server: Server, deps: GatewayDeps) {
     this.#deps = deps;
+    this.#heartbeat = new Heartbeat(deps.heartbeat ?? { intervalMs: 15_000, misses: 2 });
     this.#wss = new WebSocketServer({ server, path: '/ws', maxPayload: HARD_MAX_MESSAGE_BYTES, perMessageDeflate: false });
     this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req.socket.remoteAddress ?? 'unknown', false));
   }
@@ -61,6 +66,9 @@ export class WsGateway {
     let joining = false;
     const joinTimer = setTimeout(() => socket.close(CloseCodes.JOIN_TIMEOUT, 'join timed out'), JOIN_TIMEOUT_MS);
     joinTimer.unref();
+    // Every socket, joined, joining or relayed: a dead one must leave its session (and free a
+    // customer's place for their rejoin) within the heartbeat bound.
+    this.#heartbeat.watch(socket, () => log.info({ participant: participant?.id, role: participant?.role, session: session?.id ?? relay?.session, boundMs: this.#heartbeat.boundMs }, 'connection missed its heartbeat; terminated'));
 
     socket.on('error', (e) => log.debug({ err: String(e) }, 'socket error'));
     socket.on('close', () => {
@@ -105,7 +113,11 @@ export class WsGateway {
         joining = true;
         void this.#join(socket, msg, text, log, addr, forwarded).then((joined) => {
           clearTimeout(joinTimer);
-          if (joined && 'relay' in joined) relay = joined.relay;
+          if (joined && 'relay' in joined) {
+            relay = joined.relay;
+            // The owner's end of the relay is pinged here too: a node that went silent is noticed.
+            relay.keepAlive(this.#heartbeat);
+          }
           else if (joined) ({ participant, session } = joined);
         });
         return;
@@ -127,11 +139,16 @@ export class WsGateway {
     addr: string,
     forwarded: boolean,
   ): Promise<{ participant: Participant; session: Session } | { relay: Relay } | null> {
-    if (await this.#deps.failures.blocked(addr)) {
-      socket.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'too many failed joins from this address; wait a minute', ref: 'join' }));
-      socket.close(CloseCodes.ABUSE, 'too many failed joins');
+    // No address is refused up front: many people may share it (failure-limiter.ts). The token is
+    // checked first; only a failing join counts, and past the limit it is slowed and refused.
+    const limited = (): null => {
+      this.#deps.onRefusal('RATE_LIMITED');
+      if (socket.readyState === socket.OPEN) {
+        socket.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'too many failed joins from this address; wait a minute', ref: 'join' }));
+        socket.close(CloseCodes.ABUSE, 'too many failed joins');
+      }
       return null;
-    }
+    };
     const session = this.#deps.registry.get(msg.session);
     if (!session && !forwarded && this.#deps.cluster) {
       const relay = await this.#deps.cluster.relay(socket, msg.session, raw, addr);
@@ -141,7 +158,7 @@ export class WsGateway {
       }
     }
     if (!session || session.state === 'ended') {
-      await this.#deps.failures.fail(addr);
+      if (await failedAttempt(this.#deps.failures, addr)) return limited();
       // A session that waited past its invite is gone; a person holding that link is told it
       // expired (only a token we signed for this session id can learn that much).
       const expired = await this.#deps.tokens.verify(msg.token, msg.session).then(
@@ -171,7 +188,8 @@ export class WsGateway {
       log.info({ code: err.code, session: msg.session }, 'join refused');
       this.#deps.onRefusal(err.code);
       if (err.code === 'BAD_TOKEN') {
-        await this.#deps.failures.fail(addr);
+        // Past the limit a flood is neither audited one by one (bounded trail) nor told why.
+        if (await failedAttempt(this.#deps.failures, addr)) return limited();
         this.#deps.audit.record({ type: 'token.refused', session: msg.session, details: { code: err.code, reason: err.message, via: 'join' } });
       }
       const close =
@@ -185,6 +203,7 @@ export class WsGateway {
   }
 
   async close(): Promise<void> {
+    this.#heartbeat.stop();
     for (const c of this.#wss.clients) c.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
