@@ -86,6 +86,8 @@ export const CloseCodes = {
   NO_SUCH_SESSION: 4404,
   JOIN_TIMEOUT: 4408,
   CONFLICT: 4409,
+  /** The customer came back on a new connection with its reconnect token; this older one is closed. */
+  REPLACED: 4410,
   ABUSE: 4429,
   /** Standard "service restart": the node in between is going away; reconnect through another. */
   RECONNECT: 1012,

@@ -10,6 +10,7 @@ export type AuditEventType =
   | 'session.rejoined'
   | 'participant.joined'
   | 'participant.left'
+  | 'participant.replaced'
   | 'consent.given'
   | 'consent.declined'
   | 'verification.passed'

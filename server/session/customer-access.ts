@@ -35,11 +35,25 @@ export class CustomerAccess {
     }
   }
 
-  /** Throws BAD_TOKEN unless these claims may bring the customer in now; consumes them. */
-  admit(claims: SessionClaims, now = Date.now()): void {
+  /**
+   * Whether these claims may replace the customer's connection that is still there (maybe
+   * half-open): only the reconnect token issued at its latest join, never an invite, so a used
+   * link cannot take a customer's place. Does not consume them.
+   */
+  mayReplace(claims: SessionClaims): boolean {
+    return claims.kind === 'reconnect' && this.#reconnectJti !== null && claims.jti === this.#reconnectJti;
+  }
+
+  /**
+   * Throws BAD_TOKEN unless these claims may bring the customer in now; consumes them. present:
+   * the customer's previous connection is still there and is being replaced, so the grace
+   * period (which counts from a departure) does not apply.
+   */
+  admit(claims: SessionClaims, now = Date.now(), present = false): void {
     this.check(claims);
+    if (present && !this.mayReplace(claims)) throw new VitrineError('CUSTOMER_PRESENT');
     if (claims.kind === 'invite') this.#inviteUsed = true;
-    else if (claims.jti !== this.#reconnectJti || now - this.#leftAt > this.#graceMs) {
+    else if (claims.jti !== this.#reconnectJti || (!present && now - this.#leftAt > this.#graceMs)) {
       throw new VitrineError('BAD_TOKEN', 'this reconnect token is used or expired');
     }
     this.#reconnectJti = null;

@@ -303,10 +303,14 @@ export class Session {
   async join(p: Participant, claims: SessionClaims): Promise<void> {
     if (this.#state === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
     let reconnectToken: string | undefined;
+    let replaced: Participant | undefined;
     if (p.role === 'customer') {
       this.#access.check(claims);
-      if (this.participants.some((q) => q.role === 'customer')) throw new VitrineError('CUSTOMER_PRESENT');
-      this.#access.admit(claims);
+      // The customer's current reconnect token brings them back even while their old connection
+      // is still here (half-open after a network switch, or simply older): the newest wins.
+      // Anything else (a spent token, another tab's) still finds the customer present.
+      replaced = this.participants.find((q) => q.role === 'customer');
+      this.#access.admit(claims, Date.now(), replaced !== undefined);
       const next = await this.#init.mintReconnect();
       if ((this.#state as SessionState) === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
       this.#access.issued(next.jti);
@@ -318,6 +322,8 @@ export class Session {
       }
     }
     if (!p.open) throw new VitrineError('NOT_JOINED', 'the connection closed while joining');
+    if (replaced && this.#participants.has(replaced.id)) this.#replace(replaced);
+    else replaced = undefined;
     this.#participants.set(p.id, p);
     this.#updateAudiences();
     const snapshot = this.#snapshotFor(p);
@@ -338,8 +344,21 @@ export class Session {
     this.#audit('participant.joined', p, { via: claims.kind });
     this.#broadcastState(p.id);
     // Everyone else hears who came in; the newcomer knows.
-    this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id);
+    if (replaced) this.#notify('PARTICIPANT_REPLACED', null, 'The customer reconnected; their previous connection was closed.', p.id);
+    else this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id);
     if (this.#maySee(p)) this.#sendCurrentFrame(p);
+  }
+
+  /**
+   * Takes the customer's older connection out without a departure: no grace period, control
+   * stays as granted (the same customer is watching again at once), and its close, when it
+   * comes, finds nothing to leave. The old socket hears why, with its own close code.
+   */
+  #replace(old: Participant): void {
+    this.#participants.delete(old.id);
+    this.#log.info({ participant: old.id, role: old.role }, 'customer connection replaced by its reconnect');
+    this.#audit('participant.replaced', old);
+    old.close(CloseCodes.REPLACED, 'this session was opened again on another connection');
   }
 
   leave(p: Participant): void {
