@@ -29,6 +29,8 @@ export interface CapturedFrame {
   height: number;
   /** JPEG quality it was encoded at. */
   quality: number;
+  /** The CSS-pixel viewport the picture shows (it changes when the customer's device is emulated). */
+  viewport?: Viewport;
 }
 
 export interface CaptureHandlers {
@@ -389,7 +391,17 @@ export class CaptureLoop {
   }
 
   #frame(jpeg: Buffer, capturedAt: number, quality: number): CapturedFrame {
-    return { jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height, quality };
+    const { width, height } = this.#opts.viewport;
+    return { jpeg, capturedAt, width, height, quality, viewport: { width, height } };
+  }
+
+  /**
+   * The page now has another viewport (device emulation, session-page.ts): frames say so from the
+   * next capture on, and that capture goes out to everyone even if it looks the same.
+   */
+  setViewport(v: Viewport): void {
+    this.#opts.viewport = { width: v.width, height: v.height };
+    this.resend();
   }
 
   #emit(frame: CapturedFrame, to: Audience | 'both'): void {

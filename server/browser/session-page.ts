@@ -6,10 +6,11 @@
  */
 import type { CDPSession, Page, Target } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
-import type { Input, NoticeCode, Viewport } from '../protocol.ts';
+import type { Device, FocusMessage, Input, NoticeCode, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
 import { CaptureLoop, UNRESPONSIVE_MS, type Audience, type CapturedFrame, type CaptureStats } from './capture-loop.ts';
 import { onCpuSample } from './cpu-load.ts';
+import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import { frameTurn } from './launch.ts';
@@ -127,6 +128,65 @@ export class SessionPage {
     const grew = (a.customer && !this.#audiences.customer) || (a.staff && !this.#audiences.staff);
     this.#audiences = { ...a };
     if (grew) this.#loop.resend();
+  }
+
+  // ---- the customer's device (device-emulation.ts) -------------------------------------------
+
+  #device: DeviceEmulation | null = null;
+  #viewport: Viewport | null = null;
+  #focus: FocusMessage = { type: 'focus', editable: false };
+  #focusKey = '';
+  readonly #focusListeners = new Set<(f: FocusMessage) => void>();
+  #focusTimer: NodeJS.Timeout | null = null;
+
+  /** The page's CSS viewport now (the configured one until a device is emulated). */
+  get viewport(): Viewport {
+    return this.#viewport ?? this.#opts.viewport;
+  }
+
+  /**
+   * Emulates the customer's device: its viewport, mobile layout, touch and user agent. Frames
+   * carry the new viewport from the next capture on (it works under begin-frame control: the
+   * capture loop is told the size, and the compositor draws the emulated view).
+   */
+  async emulate(d: Device): Promise<{ viewport: Viewport; userAgentChanged: boolean }> {
+    this.#device ??= new DeviceEmulation(this.#cdp, () => this.#page.browser().userAgent());
+    const r = await this.#device.apply(d);
+    this.#viewport = r.viewport;
+    this.#loop.setViewport(r.viewport);
+    this.#armFocusWatch();
+    return r;
+  }
+
+  /** Whether an editable element has focus (for a touch client's keyboard); told on change only. */
+  onFocus(listener: (f: FocusMessage) => void): () => void {
+    this.#focusListeners.add(listener);
+    return () => this.#focusListeners.delete(listener);
+  }
+
+  get focus(): FocusMessage {
+    return this.#focus;
+  }
+
+  /** Looks at the focus now (after an input, a navigation) and once a second while touch is emulated. */
+  #armFocusWatch(): void {
+    if (this.#focusTimer || !this.#device?.touch) return;
+    this.#focusTimer = setInterval(() => void this.#checkFocus(), 1000);
+    this.#focusTimer.unref();
+    this.#cleanups.push(() => {
+      if (this.#focusTimer) clearInterval(this.#focusTimer);
+    });
+    void this.#checkFocus();
+  }
+
+  async #checkFocus(): Promise<void> {
+    if (this.#closed || !this.#device?.touch) return;
+    const f = await this.#device.focus();
+    const key = JSON.stringify(f);
+    if (this.#closed || key === this.#focusKey) return;
+    this.#focusKey = key;
+    this.#focus = f;
+    for (const l of this.#focusListeners) l(f);
   }
 
   /** Fresh frames for everyone watching, even if nothing changed (a participant joined). */
@@ -262,7 +322,8 @@ export class SessionPage {
   async finalStaffFrame(boundMs = 1000): Promise<CapturedFrame | null> {
     const capturedAt = Date.now();
     const jpeg = await Promise.race([this.#loop.staffStill('jpeg', this.#opts.jpegQuality), new Promise<null>((r) => setTimeout(() => r(null), boundMs).unref())]);
-    return jpeg ? { jpeg, capturedAt, width: this.#opts.viewport.width, height: this.#opts.viewport.height, quality: this.#opts.jpegQuality } : null;
+    const { width, height } = this.viewport;
+    return jpeg ? { jpeg, capturedAt, width, height, quality: this.#opts.jpegQuality, viewport: { width, height } } : null;
   }
 
   async #onDocumentRequest(e: { requestId: string; request: { url: string }; resourceType: string }): Promise<void> {
@@ -404,6 +465,11 @@ export class SessionPage {
   /** An input was applied: capture at once rather than at the next tick. */
   inputApplied(): void {
     this.#loop.kick();
+    // A tap or a key may have moved the focus: a touch client opens or closes its keyboard.
+    if (this.#device?.touch) {
+      setTimeout(() => void this.#checkFocus(), 30).unref();
+      setTimeout(() => void this.#checkFocus(), 250).unref();
+    }
   }
 
   /** Stops capturing and destroys the session's browser context with all its data. */

@@ -51,7 +51,7 @@ export class FrameFanout {
       this.#anyInputAt = 0;
     }
     const encoded = encodeFrame(
-      { seq: ++this.#seq[lane], ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: this.#viewport, policy: policy.name, policyVersion: policy.version, audience: lane, quality: frame.quality },
+      { seq: ++this.#seq[lane], ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: frame.viewport ?? this.#viewport, policy: policy.name, policyVersion: policy.version, audience: lane, quality: frame.quality },
       frame.jpeg,
     );
     this.#last[lane] = encoded;

@@ -17,7 +17,8 @@ export type Action =
   | 'verify'
   | 'end'
   | 'ping'
-  | 'presence';
+  | 'presence'
+  | 'device';
 
 export type Grant = 'always' | 'with-control' | 'never';
 
@@ -35,6 +36,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     end: 'always',
     ping: 'always',
     presence: 'always',
+    device: 'always',
   },
   agent: {
     consent: 'never',
@@ -49,6 +51,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     end: 'always',
     ping: 'always',
     presence: 'always',
+    device: 'never',
   },
   // Supervisors observe silently: they see what agents see and can do nothing else.
   supervisor: {
@@ -64,6 +67,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     end: 'never',
     ping: 'always',
     presence: 'never',
+    device: 'never',
   },
 };
 
@@ -84,6 +88,7 @@ export const MESSAGE_ACTION: Readonly<Record<Exclude<ClientMessageType, 'join'>,
   end: 'end',
   ping: 'ping',
   presence: 'presence',
+  device: 'device',
 };
 
 /** Actions that need a live session (consent given); the rest work while waiting too. */

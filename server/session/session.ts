@@ -12,6 +12,7 @@ import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.
 import type { Logger } from '../log.ts';
 import {
   type ClientMessage,
+  type Device,
   type ConsentInfo,
   type EndReason,
   type NavigationProposal,
@@ -65,10 +66,16 @@ export const PRESENCE_BURST = 80;
 /** Warnings go out this long before an idle or duration limit ends the session. */
 export const END_WARNING_MS = 60_000;
 
+/** The customer's device is emulated at most this often (ms); the latest one wins. */
+export const DEVICE_GAP_MS = 250;
+
 export class Session {
   readonly id: string;
   readonly createdBy: { sub: string; name: string };
-  readonly viewport: Viewport;
+  /** The page's CSS viewport now: the configured one, or the customer's device once emulated. */
+  get viewport(): Viewport {
+    return this.#page.viewport ?? this.#init.viewport;
+  }
   readonly createdAt = Date.now();
   readonly inviteExpiresAt: number;
   #state: SessionState = 'waiting';
@@ -94,7 +101,6 @@ export class Session {
   constructor(init: SessionInit) {
     this.id = init.id;
     this.createdBy = init.createdBy;
-    this.viewport = init.viewport;
     this.inviteExpiresAt = init.inviteExpiresAt;
     this.#url = init.url;
     this.#page = init.page;
@@ -110,6 +116,10 @@ export class Session {
     const idleCheck = setInterval(() => this.#checkIdle(), Math.min(5000, Math.max(250, init.idleMs / 20)));
     idleCheck.unref();
     this.#cleanupIdle = () => clearInterval(idleCheck);
+    // The customer's client opens its keyboard when an editable element has focus: only it is told.
+    this.#page.onFocus?.((f) => {
+      for (const p of this.#participants.values()) if (p.role === 'customer') p.send(f);
+    });
   }
 
   readonly #cleanupIdle: () => void;
@@ -347,6 +357,7 @@ export class Session {
     if (replaced) this.#notify('PARTICIPANT_REPLACED', null, 'The customer reconnected; their previous connection was closed.', p.id);
     else this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id);
     if (this.#maySee(p)) this.#sendCurrentFrame(p);
+    if (p.role === 'customer' && this.#page.focus?.editable) p.send(this.#page.focus);
   }
 
   /**
@@ -557,6 +568,44 @@ export class Session {
       case 'presence':
         this.#relayPresence(p, msg.presence);
         return;
+      case 'device':
+        await this.#emulateDevice(msg.device);
+        return;
+    }
+  }
+
+  // ---- the customer's device ---------------------------------------------------------------
+
+  #devicePending: Device | null = null;
+  #deviceRunning = false;
+  #deviceAt = 0;
+
+  /**
+   * Emulates the customer's device (only the customer sends it, see permissions.ts). A phone
+   * turning around sends a few of these at once: the latest wins, at most one every
+   * DEVICE_GAP_MS. Before consent the page is reloaded when the user agent changed, so that a
+   * site which picks its layout by user agent shows its mobile one; later it keeps its state.
+   */
+  async #emulateDevice(d: Device): Promise<void> {
+    this.#devicePending = d;
+    if (this.#deviceRunning) return;
+    this.#deviceRunning = true;
+    try {
+      while (this.#devicePending && this.#state !== 'ended') {
+        const wait = this.#deviceAt + DEVICE_GAP_MS - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+        const next = this.#devicePending;
+        this.#devicePending = null;
+        if (!next || (this.#state as SessionState) === 'ended') break;
+        this.#deviceAt = Date.now();
+        const r = await this.#page.emulate(next);
+        this.#log.info({ width: r.viewport.width, height: r.viewport.height, mobile: next.mobile, touch: next.touch }, 'customer device emulated');
+        if (r.userAgentChanged && this.#state === 'waiting') await this.#page.history('reload');
+        // Nobody keeps a picture of the old size: the next capture goes to everyone.
+        this.#page.refresh();
+      }
+    } finally {
+      this.#deviceRunning = false;
     }
   }
 
