@@ -8,6 +8,8 @@ import { checkToken, showSignInError, showWhoami } from './agent-signin.ts';
 import { confirmAction } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
+import { PresenceLayer, wireTools } from './presence.ts';
+import { forgetSession, refreshSessions, rememberEnded, rememberSession, storedSession, type Started } from './agent-sessions.ts';
 
 const TOKEN_KEY = 'vitrine:agent-token';
 const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
@@ -15,14 +17,10 @@ if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
 // The token must not stay in the address bar or the history.
 if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 
-interface Started {
-  id: string;
-  customerUrl: string;
-  agentToken: string;
-  expiresAt: string;
-}
 let session: Started | null = null;
 let previous: SessionSnapshot | null = null;
+// Assigned once the view exists; its hooks only run after that.
+let presence: PresenceLayer | undefined;
 /** Who the server says the token belongs to; null while signed out or being checked. */
 let me: StaffMe | null = null;
 let expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -35,12 +33,23 @@ const view = new SessionView({
     tellChanges(previous, s);
     previous = s;
     render(s);
+    presence?.update(s);
+    // The link has done its work once the customer opened it: it steps out of the page's way.
+    document.body.classList.toggle('link-used', s.state !== 'waiting' || s.participants.some((p) => p.role === 'customer'));
   },
   onMessage(m) {
+    presence?.handle(m);
     if (m.type === 'navigate/answered') note(`The customer ${m.approved ? 'approved' : 'declined'} ${m.url}`);
   },
-  onClosed(kind) {
+  onClosed(kind, text) {
     previous = null;
+    presence?.reset();
+    document.body.classList.remove('link-used');
+    if (kind !== 'lost' && session) {
+      rememberEnded(session.id, text);
+      forgetSession();
+    }
+    void refreshSessions(token(), session?.id ?? null, rejoin);
     document.body.classList.remove('control', 'paused');
     for (const id of ['request-control', 'propose']) button(id).disabled = true;
     // After a lost connection End still works, over HTTP.
@@ -131,6 +140,44 @@ async function signIn(t: string): Promise<void> {
   const left = Date.parse(checked.me.expiresAt) - Date.now();
   expiryTimer = setTimeout(onExpired, Math.min(Math.max(0, left), 2 ** 31 - 1));
   renderSignedIn();
+  // A reload (or a new sign-in in this tab) goes back into the session that was open.
+  const open = storedSession();
+  if (open && !session) await rejoin(open.id);
+  else void refreshSessions(t, session?.id ?? null, rejoin);
+}
+
+/**
+ * Back into a session this agent started, with a fresh session token the server mints for the
+ * agent's own sign-in (POST /api/sessions/:id/rejoin): after a reload, or from "My sessions".
+ */
+async function rejoin(id: string): Promise<void> {
+  if (session?.id === id) return;
+  const res = await fetch(`/api/sessions/${encodeURIComponent(id)}/rejoin`, { method: 'POST', headers: { authorization: `Bearer ${token() ?? ''}` } }).catch(() => null);
+  if (!res || res.status !== 201) {
+    const stored = storedSession();
+    if (stored?.id === id && res && res.status !== 503) forgetSession();
+    note(`Could not rejoin the session: ${res ? await errorText(res) : 'the server is unreachable'}`, 'error');
+    void refreshSessions(token(), session?.id ?? null, rejoin);
+    return;
+  }
+  const { agentToken } = (await res.json()) as { agentToken: string };
+  if (session) {
+    view.disconnect();
+    session = null;
+  }
+  const stored = storedSession();
+  session = { id, agentToken, customerUrl: stored?.id === id ? stored.customerUrl : '', expiresAt: stored?.id === id ? stored.expiresAt : '' };
+  rememberSession(session);
+  $<HTMLInputElement>('customer-link').value = session.customerUrl;
+  show($('link-box'), true);
+  show($('link-row'), !!session.customerUrl);
+  show($('start-form'), false);
+  show($('start-title'), false);
+  show($('session-bar'), true);
+  button('end').disabled = false;
+  note('Rejoined the session.');
+  view.connect(id, () => agentToken);
+  void refreshSessions(token(), id, rejoin);
 }
 
 function onExpired(): void {
@@ -144,6 +191,7 @@ function onExpired(): void {
 
 function signOut(): void {
   clearTimeout(expiryTimer);
+  forgetSession();
   me = null;
   if (session) view.send({ type: 'end' });
   view.disconnect();
@@ -201,13 +249,16 @@ $('start-form').addEventListener('submit', async (e) => {
     session = (await res.json()) as Started;
     $<HTMLInputElement>('customer-link').value = session.customerUrl;
     show($('link-box'), true);
+    show($('link-row'), true);
     show($('start-form'), false);
     show($('start-title'), false);
     show($('session-bar'), true);
     button('end').disabled = false;
     note(`Session started; the link expires at ${new Date(session.expiresAt).toLocaleTimeString()}.`);
     const agentToken = session.agentToken;
+    rememberSession(session);
     view.connect(session.id, () => agentToken);
+    void refreshSessions(token(), session.id, rejoin);
   } catch {
     note('Could not reach the server.', 'error');
     start.disabled = false;
@@ -261,6 +312,8 @@ $('end').addEventListener('click', async () => {
     const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${token() ?? ''}` } }).catch(() => null);
     if (res && (res.status === 204 || res.status === 404)) {
       view.disconnect('Session ended');
+      rememberEnded(id, 'Session ended: you ended it.');
+      forgetSession();
       session = null;
       show($('link-box'), false);
       show($('session-bar'), false);
@@ -279,6 +332,33 @@ fetch('/api/info')
     if (info.company) document.title = `Agent console · ${info.company}`;
   })
   .catch(() => undefined);
+presence = new PresenceLayer({
+  send: (p) => view.send({ type: 'presence', presence: p }),
+  ping: (t) => view.send({ type: 'ping', t }),
+  snapshot: () => view.snapshot,
+  you: () => view.you,
+  maySend: () => {
+    const s = view.snapshot;
+    return !!s && s.state === 'live' && s.verified && !s.paused;
+  },
+});
+wireTools(presence);
+// Shortcuts of the console (listed under "Keyboard shortcuts"); keys typed into the page are the page's.
+document.addEventListener('keydown', (e) => {
+  if (!e.altKey || e.ctrlKey || e.metaKey || document.activeElement?.id === 'screen') return;
+  const target = { KeyR: 'request-control', KeyL: 'copy' }[e.code];
+  if (target && !button(target).disabled && !button(target).closest('[hidden]')) {
+    e.preventDefault();
+    button(target).click();
+  } else if (e.code === 'KeyP' && !$('session-bar').hidden) {
+    e.preventDefault();
+    $('propose-url').focus();
+  }
+});
+setInterval(() => {
+  if (me) void refreshSessions(token(), session?.id ?? null, rejoin);
+}, 15_000);
+
 const stored = token();
 if (stored) void signIn(stored);
 else renderSignedIn();

@@ -9,14 +9,23 @@ import { deliberate, RequestRegion } from './deliberate.ts';
 import { $, announce, note, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
 import { CUSTOMER_END, customerCloseText, customerError, customerNotice, listOf, siteName } from './words.ts';
+import { t, translatePage, wireLanguageSwitch } from './i18n.ts';
+import { PresenceLayer, wireTools } from './presence.ts';
+import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const fromHash = location.hash.replace(/^#/, '').replace(/^token=/, '');
 // The invite must not linger in the address bar, the history or a screenshot.
 history.replaceState(null, '', location.pathname + location.search);
 const storeKey = `vitrine:reconnect:${sessionId}`;
-// After a reload the invite is spent; the single-use reconnect token from the last join takes over.
-let token = fromHash || sessionStorage.getItem(storeKey) || '';
+// After a reload (or a closed tab reopened within the grace window) the invite is spent; the
+// single-use reconnect token from the last join, kept in this browser only, takes over.
+const stored = returnToken(storeKey);
+let token = stored || fromHash || '';
+let returning = !!stored;
+let retried = false;
+let presence: PresenceLayer | undefined;
+translatePage();
 let proposal: NavigationProposal | null = null;
 let verificationCode: string | null = null;
 /** "our support team" until the server names the company (VITRINE_COMPANY_NAME). */
@@ -30,18 +39,20 @@ const navRegion = new RequestRegion($('nav-prompt'));
 const view = new SessionView({
   showPolicy: false,
   words: {
-    close: customerCloseText,
-    ended: (reason) => CUSTOMER_END[reason],
+    // A way back that no longer works is, to the customer, a link that expired.
+    close: (c) => (returning && !c.joined && (c.code === 4401 || c.code === 4404) ? { text: t('This link has expired. Ask your agent for a new one.'), final: true } : customerCloseText(c)),
+    ended: (reason) => t(CUSTOMER_END[reason]),
     notice: customerNotice,
     error: customerError,
   },
   onJoined(m) {
     company = m.company;
-    $('company').textContent = company || 'Shared session';
+    $('company').textContent = company || t('Shared session');
     if (company) document.title = `Shared session · ${company}`;
     if (m.reconnectToken) {
       token = m.reconnectToken;
-      sessionStorage.setItem(storeKey, m.reconnectToken);
+      returning = true;
+      keepReturn(storeKey, m.reconnectToken);
     }
     verificationCode = m.verificationCode ?? null;
     $('verify-code').textContent = verificationCode ?? '';
@@ -50,11 +61,13 @@ const view = new SessionView({
   onSnapshot(s) {
     proposal = s.pendingNavigation;
     render(s);
+    presence?.update(s);
   },
   onMessage(m) {
+    presence?.handle(m);
     const s = view.snapshot;
     if (m.type === 'control/requested' && s?.state === 'live') {
-      const text = `${m.by.name} asks to control the page: they could click and type in it for you.`;
+      const text = t('{name} asks to control the page: they could click and type in it for you.', { name: m.by.name });
       $('control-text').textContent = text;
       // Shown and announced; focus stays where the customer has it (see deliberate.ts).
       show($('control-prompt'), true);
@@ -72,8 +85,14 @@ const view = new SessionView({
     }
   },
   onClosed(kind, _text, info) {
+    presence?.reset();
+    // Reloaded faster than the server saw the old tab go: once more, a moment later.
+    if (info?.code === 4409 && returning && !retried) {
+      retried = true;
+      setTimeout(() => $('reconnect').click(), 1000);
+    }
+    if (kind === 'ended' || kind === 'refused') forgetReturn(storeKey);
     if (kind === 'ended') {
-      sessionStorage.removeItem(storeKey);
       token = '';
       // The server answers with Clear-Site-Data: nothing of the session stays in this browser.
       void fetch('/session-ended', { method: 'POST' }).catch(() => undefined);
@@ -87,7 +106,7 @@ const view = new SessionView({
     $<HTMLInputElement>('address').value = '';
     const why = info?.refusal?.reason;
     $('banner').textContent =
-      kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost';
+      t(kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' || (returning && kind === 'refused') ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost');
     document.body.classList.remove('control');
   },
 });
@@ -101,15 +120,15 @@ let shownProposal: string | null = null;
 
 function renderConsent(s: SessionSnapshot, agents: string[]): void {
   const who = s.consent.agents.length ? s.consent.agents : agents;
-  const team = company || 'our support team';
+  const team = company || t('our support team');
   $('consent-company').textContent = team;
   $('consent-company-title').textContent = team;
-  $('consent-agents').textContent = listOf(who) || 'An agent';
-  $('consent-verb').textContent = who.length > 1 ? 'ask' : 'asks';
+  $('consent-agents').textContent = listOf(who) || t('An agent');
+  $('consent-verb').textContent = t(who.length > 1 ? 'ask' : 'asks');
   $('consent-site').textContent = siteName(s.url);
   $('consent-url').textContent = s.url;
-  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.join(', ') : 'passwords, card numbers';
-  $('consent-recorded').textContent = s.consent.recorded ? 'This session is recorded (already masked) for quality and compliance.' : 'This session is not recorded.';
+  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.join(', ') : t('passwords, card numbers');
+  $('consent-recorded').textContent = t(s.consent.recorded ? 'This session is recorded (already masked) for quality and compliance.' : 'This session is not recorded.');
   // The dialog itself takes focus (screen readers read it); Accept is one deliberate Tab away,
   // never pre-focused, so no key pressed while the page opens can accept.
   if (!$('consent').contains(document.activeElement)) $('consent-dialog').focus();
@@ -122,10 +141,10 @@ function render(s: SessionSnapshot): void {
   if (s.state === 'waiting') renderConsent(s, agents);
   const staff = s.participants.filter((p) => p.role !== 'customer');
   const holder = s.control ? s.participants.find((p) => p.id === s.control) ?? null : null;
-  const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? `supervisor ${p.name}` : p.name))) : 'nobody yet';
+  const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? `${t('role.supervisor')} ${p.name}` : p.name))) : t('nobody yet');
   $('banner').textContent = !live
-    ? 'Waiting for your answer'
-    : [s.paused ? 'Sharing paused' : `Viewing: ${watching}`, holder ? `${holder.name} has control` : 'Only you control the page'].join(' · ');
+    ? t('Waiting for your answer')
+    : [s.paused ? t('Sharing paused') : t('Viewing: {who}', { who: watching }), holder ? t('{name} has control', { name: holder.name }) : t('Only you control the page')].join(' · ');
   document.body.classList.toggle('control', !!holder);
   show($('verify-box'), live && !s.verified && !!verificationCode);
   show($('consent-verify'), !s.verified && !!verificationCode);
@@ -142,7 +161,7 @@ function render(s: SessionSnapshot): void {
 
   show($('nav-prompt'), live && !!proposal);
   if (live && proposal) {
-    $('nav-text').textContent = `${name(s, proposal.by)} proposes to open this page:`;
+    $('nav-text').textContent = t('{name} proposes to open this page:', { name: name(s, proposal.by) });
     $('nav-url').textContent = proposal.url;
     if (shownProposal !== proposal.id) {
       shownProposal = proposal.id;
@@ -151,7 +170,7 @@ function render(s: SessionSnapshot): void {
       announce(`${name(s, proposal.by)} proposes to open ${siteName(proposal.url)}. Answer with the Approve and open or Decline buttons in the Page proposal panel.`);
     }
   } else shownProposal = null;
-  $('status').textContent = live && s.title ? `Page: ${s.title}` : '';
+  $('status').textContent = live && s.title ? t('Page: {title}', { title: s.title }) : '';
 }
 
 $('accept').addEventListener('click', () => view.send({ type: 'consent', accept: true }));
@@ -190,19 +209,32 @@ $('address-form').addEventListener('submit', (e) => {
 for (const action of ['back', 'forward', 'reload'] as const) $(action).addEventListener('click', () => view.send({ type: 'history', action }));
 $('end').addEventListener('click', async () => {
   const yes = await confirmAction({
-    title: 'End the session?',
-    text: 'Your agent will stop seeing this page, and this link will stop working.',
-    confirm: 'End session',
-    cancel: 'Continue session',
+    title: t('End the session?'),
+    text: t('Your agent will stop seeing this page, and this link will stop working.'),
+    confirm: t('End session'),
+    cancel: t('Continue session'),
   });
   if (yes) view.send({ type: 'end' });
 });
 
 if (!sessionId || !token) {
   document.body.dataset.state = 'ended';
-  view.viewer.showMessage('This link is incomplete. Ask your agent for a new one.');
-  $('banner').textContent = 'Link incomplete';
-  $('status').textContent = 'This link is incomplete. Ask your agent for a new one.';
+  view.viewer.showMessage(t('This link is incomplete. Ask your agent for a new one.'));
+  $('banner').textContent = t('Link incomplete');
+  $('status').textContent = t('This link is incomplete. Ask your agent for a new one.');
 } else {
   view.connect(sessionId, () => token);
 }
+
+presence = new PresenceLayer({
+  send: (p) => view.send({ type: 'presence', presence: p }),
+  ping: (at) => view.send({ type: 'ping', t: at }),
+  snapshot: () => view.snapshot,
+  you: () => view.you,
+  maySend: () => view.snapshot?.state === 'live',
+});
+wireTools(presence);
+wireLanguageSwitch($<HTMLSelectElement>('lang'), () => {
+  if (view.snapshot) render(view.snapshot);
+  presence?.renderPeople();
+});

@@ -5,6 +5,7 @@
  * what happened and what to do next.
  */
 import type { EndReason, JoinRefusalReason, NoticeCode } from '../../server/protocol.ts';
+import { t } from './i18n.ts';
 
 export interface CloseInfo {
   /** WebSocket close code. */
@@ -19,6 +20,11 @@ const NEW_LINK = 'Ask your agent for a new one.';
 
 /** Why the customer cannot (or can no longer) see the session, and whether trying again may help. */
 export function customerCloseText(c: CloseInfo): { text: string; final: boolean } {
+  const r = englishCloseText(c);
+  return { text: t(r.text), final: r.final };
+}
+
+function englishCloseText(c: CloseInfo): { text: string; final: boolean } {
   if (c.refusal?.reason === 'invite_used') return { text: `This link was already used. ${NEW_LINK}`, final: true };
   if (c.refusal?.reason === 'expired') return { text: `This link has expired. ${NEW_LINK}`, final: true };
   if (c.code === 4404) return { text: `This session has ended. If you still need help, ${NEW_LINK.toLowerCase()}`, final: true };
@@ -41,6 +47,7 @@ export const CUSTOMER_END: Record<EndReason, string> = {
   browser_crashed: 'a technical problem stopped it. Ask your agent to start a new one.',
   page_crashed: 'the page stopped working. Ask your agent to start a new one.',
   page_unresponsive: 'the page stopped responding. Ask your agent to start a new one.',
+  page_memory: 'the page needed more memory than a shared session allows. Ask your agent to start a new one.',
   server_shutdown: 'the service is restarting. Ask your agent to start a new one.',
   node_lost: 'a technical problem stopped it. Ask your agent to start a new one.',
   error: 'a technical problem stopped it. Ask your agent to start a new one.',
@@ -54,10 +61,11 @@ const CUSTOMER_NOTICES: Partial<Record<NoticeCode, string>> = {
   DOWNLOAD_REFUSED: 'The page started a download; files cannot be downloaded in a shared session.',
   FILE_CHOOSER_REFUSED: 'The page asked for a file; files cannot be uploaded in a shared session.',
   NAVIGATION_FAILED: 'That page could not be opened in this shared session.',
+  PAGE_PREPARING: 'This page is large; it is being prepared for sharing.',
 };
 
 export function customerNotice(code: NoticeCode, message: string): string {
-  return CUSTOMER_NOTICES[code] ?? message;
+  return t(CUSTOMER_NOTICES[code] ?? message);
 }
 
 const CUSTOMER_ERRORS: Record<string, string> = {
@@ -71,7 +79,7 @@ const CUSTOMER_ERRORS: Record<string, string> = {
 };
 
 export function customerError(code: string): string {
-  return CUSTOMER_ERRORS[code] ?? 'That did not work. Try again, or tell your agent.';
+  return t(CUSTOMER_ERRORS[code] ?? 'That did not work. Try again, or tell your agent.');
 }
 
 /** "Agent One", "Agent One and supervisor Sue", "A, B and C". */
