@@ -30,6 +30,7 @@ import { createLogger, type Logger } from './log.ts';
 import { pressure } from './health.ts';
 import { Metrics } from './metrics.ts';
 import { EgressProxy } from './net/egress-proxy.ts';
+import { withLists } from './net/session-lists.ts';
 import { UrlGuard, type Resolver } from './net/url-guard.ts';
 import { DirectoryRecordingStore, type RecordingStore } from './recording/store.ts';
 import { masterKeyFrom } from './recording/sealing.ts';
@@ -104,7 +105,8 @@ export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
     summary: (name) => store.summary(name),
     urlFilter: (name) => {
       const f = store.require(name).file;
-      return f.allow?.length || f.deny?.length ? (url) => urlAllowedByPolicy(f, url) : null;
+      // The globs ride along: the egress proxy judges TLS tunnels by origin (net/session-lists.ts).
+      return f.allow?.length || f.deny?.length ? withLists((url) => urlAllowedByPolicy(f, url), { allow: f.allow, deny: f.deny }) : null;
     },
     createGate: (page, name) =>
       new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
@@ -136,6 +138,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const egress = await EgressProxy.start({
     guard,
     onRefused: (d) => audit.record({ type: 'egress.refused', details: { host: d.host, port: d.port, reason: d.reason ?? null } }),
+    // Every session context has its own route; traffic from any other context is refused.
+    shared: 'refuse',
   });
   let pool: BrowserPool;
   let sandbox: BrowserSandbox;
@@ -143,7 +147,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user });
     if (sandbox.mode === 'off') log.error({ sandbox: 'off' }, 'VITRINE_UNSAFE_NO_SANDBOX is set: session browsers run WITHOUT Chromium\'s sandbox; a renderer exploit on any page would reach this machine');
     else log.info({ sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid } : {}) }, 'session browsers run with Chromium\'s sandbox');
-    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox });
+    pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() });
   } catch (e) {
     await egress.close();
     await demo?.close();

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Browser, BrowserContext, Page } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { EgressRoute, RouteBinding } from '../net/egress-proxy.ts';
 import type { Viewport } from '../protocol.ts';
 import { launchBrowser, newControlledPage, type LaunchedBrowser } from './launch.ts';
 import type { BrowserSandbox } from './sandbox.ts';
@@ -23,6 +24,11 @@ export interface PoolOptions {
   extraArgs?: string[];
   /** How every browser of the pool is confined, decided once at start (sandbox.ts). */
   sandbox?: BrowserSandbox;
+  /**
+   * Opens one egress route per context (egress-proxy.ts): the context's traffic goes through its
+   * own proxy port, which refuses everything until the session that leases it binds it.
+   */
+  egressRoute?: () => Promise<EgressRoute>;
 }
 
 /** A context+page handed to one session; `release()` destroys the context and all its data. */
@@ -32,12 +38,21 @@ export interface PageLease {
   readonly browserId: number;
   /** Called once if the browser process dies while the lease is held. */
   onBrowserLost(listener: (reason: string) => void): void;
+  /** Binds the context's egress route to the session holding the lease (no-op without routes). */
+  bindEgress(binding: RouteBinding): void;
   release(): Promise<void>;
 }
 
 interface Warm {
   context: BrowserContext;
   page: Page;
+  route?: EgressRoute;
+}
+
+/** Drops a context that no session will use, and its egress route. */
+async function discard(w: Warm): Promise<void> {
+  await w.context.close().catch(() => undefined);
+  await w.route?.close();
 }
 
 class PooledBrowser {
@@ -143,6 +158,7 @@ export class BrowserPool extends EventEmitter {
       context: warm.context,
       browserId: owner.id,
       onBrowserLost: (l) => listeners.push(l),
+      bindEgress: (binding) => warm.route?.bind(binding),
       release: async () => {
         if (released) return;
         released = true;
@@ -150,22 +166,31 @@ export class BrowserPool extends EventEmitter {
         owner.leased--;
         // Closing the context drops cookies, storage, cache and service workers with it.
         if (owner.alive) await Promise.race([warm.context.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await warm.route?.close();
         this.#refill(owner);
       },
     };
   }
 
   async #newWarm(owner: PooledBrowser): Promise<Warm> {
-    const context = await owner.browser.createBrowserContext({ downloadBehavior: { policy: 'deny' } });
+    const route = await this.#opts.egressRoute?.();
+    let context: BrowserContext;
+    try {
+      // Loopback is not exempt: a page must not reach the server's own ports past the guard.
+      context = await owner.browser.createBrowserContext({ downloadBehavior: { policy: 'deny' }, ...(route ? { proxyServer: route.proxyServer, proxyBypassList: ['<-loopback>'] } : {}) });
+    } catch (e) {
+      await route?.close();
+      throw e;
+    }
     try {
       await context.setPermission('*', ...DENIED_PERMISSIONS.map((name) => ({ permission: { name }, state: 'denied' as const })));
     } catch {
       // Some permission names are unknown to some Chromium builds; the rest still apply.
     }
     try {
-      return { context, page: await newControlledPage(owner.browser, context, this.#opts.viewport) };
+      return { context, route, page: await newControlledPage(owner.browser, context, this.#opts.viewport) };
     } catch (e) {
-      await context.close().catch(() => undefined);
+      await discard({ context, route } as Warm);
       throw e;
     }
   }
@@ -180,7 +205,7 @@ export class BrowserPool extends EventEmitter {
       this.#newWarm(owner)
         .then((w) => {
           if (owner.alive && !this.#closed) owner.warm.push(w);
-          else void w.context.close().catch(() => undefined);
+          else void discard(w);
         })
         .catch((e) => this.#opts.log.warn({ err: String(e), browser: owner.id }, 'could not warm a page'))
         .finally(() => owner.warming--);
@@ -205,6 +230,7 @@ export class BrowserPool extends EventEmitter {
   #onDisconnected(slot: number, pooled: PooledBrowser): void {
     if (!pooled.alive) return;
     pooled.alive = false;
+    for (const w of pooled.warm) void w.route?.close();
     pooled.warm = [];
     void pooled.launched.close();
     if (this.#closed) return;

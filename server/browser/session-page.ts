@@ -4,7 +4,7 @@
  * keeps the page from doing anything participants cannot see (dialogs, popups, downloads, file
  * choosers). Everything it learns is reported through the handlers given at open.
  */
-import type { CDPSession, Page, Target } from 'puppeteer';
+import type { CDPSession, Page } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Device, FocusMessage, Input, NoticeCode, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
@@ -16,6 +16,7 @@ import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import { frameTurn } from './launch.ts';
 import { NoticeThrottle } from './notice-throttle.ts';
 import type { PageLease } from './pool.ts';
+import { guardTargets } from './target-guard.ts';
 
 export type { Audience, CapturedFrame } from './capture-loop.ts';
 
@@ -245,10 +246,21 @@ export class SessionPage {
     titlePoll.unref();
     this.#cleanups.push(() => clearInterval(titlePoll));
 
-    const context = this.#lease.context;
-    const onTarget = (target: Target) => void this.#onNewTarget(target);
-    context.on('targetcreated', onTarget);
-    this.#cleanups.push(() => context.off('targetcreated', onTarget));
+    // Workers, service workers, prerenders and popups are confined before they run, and the
+    // context's egress route applies the same lists to everything else (target-guard.ts, egress-proxy.ts).
+    const filter = this.#opts.subresourceFilter ?? null;
+    this.#cleanups.push(
+      await guardTargets(page, {
+        filter,
+        // Chromium's flags keep both off browser-wide (chromium-args.ts); no policy turns them on.
+        serviceWorkers: false,
+        speculation: false,
+        refused: () => this.#refusedRequest(),
+        stopped: (kind) => this.#notices.notice('NAVIGATION_FAILED', kind === 'service_worker' ? 'The page tried to start a service worker; service workers are off in sessions.' : 'The page tried to prerender a page; prerendering is off in sessions.'),
+        popup: (url) => this.#onPopup(url),
+      }),
+    );
+    this.#lease.bindEgress({ filter, refuseSpeculative: true, onRefused: () => this.#refusedRequest() });
 
     cdp.on('Page.fileChooserOpened', () => this.#notices.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
     cdp.on('Page.downloadWillBegin', () => this.#notices.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
@@ -331,6 +343,7 @@ export class SessionPage {
       // Subresources: the egress proxy checks addresses; here only the policy's lists apply.
       const ok = /^(data|blob):/.test(e.request.url) || (this.#opts.subresourceFilter?.(e.request.url) ?? true);
       await this.#cdp.send(ok ? 'Fetch.continueRequest' : 'Fetch.failRequest', ok ? { requestId: e.requestId } : { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => undefined);
+      if (!ok) this.#refusedRequest();
       return;
     }
     try {
@@ -345,28 +358,23 @@ export class SessionPage {
     }
   }
 
-  async #onNewTarget(target: Target): Promise<void> {
-    if (target.type() !== 'page' || target === this.#page.target()) return;
-    // A popup or new tab would run unseen; close it and load its address in the session page.
-    const popup = await target.page().catch(() => null);
-    let url = target.url();
-    if (popup && (url === '' || url === 'about:blank')) {
-      url = await new Promise<string>((resolve) => {
-        const timer = setTimeout(() => resolve(target.url()), 2000);
-        popup.once('framenavigated', (f) => {
-          clearTimeout(timer);
-          resolve(f.url());
-        });
-      });
-    }
-    await popup?.close().catch(() => undefined);
+  /** A request the session's lists refused, wherever it was caught; told once per window. */
+  #refusedRequest(): void {
+    // The address may carry page data (a query string): participants learn only that it happened.
+    if (!this.#closed) this.#notices.notice('NAVIGATION_FAILED', 'The page tried to reach an address the session\'s policy does not allow; it was refused.');
+  }
+
+  /** A popup was closed before it loaded anything (target-guard.ts); its address is loaded here. */
+  #onPopup(url: string): void {
     if (this.#closed) return;
-    if (/^https?:/i.test(url)) {
+    const refused = () => this.#notices.notice('POPUP_REFUSED', 'The page opened a new window; it was closed.');
+    if (!url) return refused();
+    // Checked like any navigation before anyone is told it was loaded here.
+    this.#opts.checkUrl(url).then(() => {
+      if (this.#closed) return;
       this.#notices.notice('POPUP_REDIRECTED', 'The page opened a new window; it was loaded here instead.');
       this.navigate(url).catch(() => undefined);
-    } else {
-      this.#notices.notice('POPUP_REFUSED', 'The page opened a new window; it was closed.');
-    }
+    }, refused);
   }
 
   #reported = '';
