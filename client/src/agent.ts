@@ -30,6 +30,7 @@ const button = (id: string) => $<HTMLButtonElement>(id);
 
 const view = new SessionView({
   onSnapshot(s) {
+    if (previous?.state !== s.state) void refreshSessions(token(), session?.id ?? null, rejoin);
     tellChanges(previous, s);
     previous = s;
     render(s);
