@@ -87,4 +87,118 @@ describe('a customer on a phone', function () {
     await customer.close();
     await agent.close();
   });
+
+  /** A phone customer in real Chromium (390×844, touch, pixel ratio 3) on `path`, live. */
+  async function phoneCustomer(path: string, shots?: string, link?: string): Promise<{ page: Page; id: string; close(): Promise<void> }> {
+    const body = link ? { customerUrl: link, id: decodeURIComponent(new URL(link).pathname.split('/')[2]!) } : (await server.createSession(`${site.url}${path}`)).body;
+    const ctx = await browser.browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.setViewport(PHONE);
+    await page.goto(body.customerUrl);
+    await page.waitForSelector('#consent:not([hidden])');
+    await page.waitForFunction(() => document.body.classList.contains('touch-device'));
+    // The whole consent button is on screen and nothing of its label is cut.
+    const accept = await page.$eval('#accept', (el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, clipped: el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1, w: innerWidth, h: innerHeight };
+    });
+    expect(accept.left, 'accept left').to.be.at.least(0);
+    expect(accept.right, 'accept right').to.be.at.most(accept.w);
+    expect(accept.top, 'accept top').to.be.at.least(0);
+    expect(accept.bottom, 'accept bottom').to.be.at.most(accept.h);
+    expect(accept.clipped, 'accept label clipped').to.equal(false);
+    if (shots) await page.screenshot({ path: `docs/screenshots/${shots}-consent-phone.png` });
+    await page.tap('#accept');
+    await page.waitForSelector('body[data-state="live"]');
+    return { page, id: body.id, close: () => ctx.close() };
+  }
+
+  it('gets the mobile layout at the phone\'s size and scrolls by touch', async function () {
+    const { page, id, close } = await phoneCustomer('/responsive', 'customer-phone');
+    const session = server.vitrine.registry.get(id)!;
+    // The page fills the space under the one compact bar, at one CSS pixel per CSS pixel.
+    const stage = await page.$eval('main.stage', (el) => ({ w: el.clientWidth, h: el.clientHeight }));
+    expect(stage.w).to.equal(390);
+    expect(stage.h, 'the compact bar leaves most of the screen to the page').to.be.above(760);
+    await until('the session page emulated as the phone', () => session.viewport.width === 390 && session.viewport.height === stage.h);
+    await until('the page laid out for the phone', () => new RegExp(`^w390 h${stage.h} touch1 y0`).test(session.snapshot().title));
+    await waitColour(page, 200, 400, GREEN);
+    expect(await page.$eval('#screen', (c) => ({ w: (c as HTMLCanvasElement).width, css: c.getBoundingClientRect().width }))).to.deep.equal({ w: 390, css: 390 });
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-live-phone.png' });
+
+    // One finger up the screen scrolls the page down.
+    const box = (await (await page.$('#screen'))!.boundingBox())!;
+    const x = box.x + 200;
+    await page.touchscreen.touchStart(x, box.y + 600);
+    for (let i = 1; i <= 10; i++) await page.touchscreen.touchMove(x, box.y + 600 - i * 40);
+    await page.touchscreen.touchEnd();
+    await until('the page scrolled by touch', () => {
+      const m = /y(\d+)$/.exec(session.snapshot().title);
+      return !!m && Number(m[1]) >= 300;
+    });
+
+    // The menu unfolds the rest of the bars, and the page keeps its size meanwhile.
+    await page.tap('#bars-toggle');
+    await page.waitForSelector('body.bars-open');
+    expect(await page.$eval('#address', (el) => el.checkVisibility())).to.equal(true);
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-menu-phone.png' });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(session.viewport.height).to.equal(stage.h);
+    await page.tap('#bars-toggle');
+    await close();
+  });
+
+  it('opens the phone keyboard on a field of the page, and what is typed reaches the page', async function () {
+    // The agent console starts the session and watches the phone customer.
+    const agentCtx = await browser.browser.createBrowserContext();
+    const agent = await agentCtx.newPage();
+    await agent.setViewport({ width: 1280, height: 720 });
+    await agent.goto(`${server.url}/agent#token=${await server.agentToken()}`);
+    await agent.waitForSelector('body[data-state="signed-in"]');
+    await agent.$eval('#url', (el, v) => ((el as HTMLInputElement).value = v), `${site.url}/form`);
+    await agent.click('#start');
+    await agent.waitForFunction(() => (document.getElementById('customer-link') as HTMLInputElement).value.includes('/s/'));
+    const link = await agent.$eval('#customer-link', (el) => (el as HTMLInputElement).value);
+    const { page, id, close } = await phoneCustomer('/form', undefined, link);
+    const session = server.vitrine.registry.get(id)!;
+    await until('the phone layout', () => session.viewport.width === 390);
+
+    await waitColour(page, 200, 300, WHITE);
+    const box = (await (await page.$('#screen'))!.boundingBox())!;
+    // A tap on the page's field (page CSS 20..320 × 40..88).
+    await page.touchscreen.tap(box.x + 150, box.y + 64);
+    await until('the hidden field focused for the keyboard', async () => (await page.evaluate(() => document.activeElement?.id)) === 'softkey');
+    await page.keyboard.type('helo', { delay: 30 });
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('lo', { delay: 30 });
+    // IME: a composed word arrives when it is committed.
+    await page.$eval('#softkey', (el) => {
+      el.dispatchEvent(new CompositionEvent('compositionstart', { data: '' }));
+      el.dispatchEvent(new CompositionEvent('compositionend', { data: '' }));
+    });
+    await until('typed text in the page', () => session.snapshot().title === 'v:hello');
+    expect(await page.$eval('#softkey', (el) => (el as HTMLTextAreaElement).value), 'nothing stays in the hidden field').to.equal('');
+    await page.keyboard.press('Enter');
+    await until('Enter submitted the form', () => session.snapshot().title === 'v:hello entered');
+    await waitColour(page, 200, 300, GREEN);
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-typing-phone.png' });
+    {
+      const shape = await agent.waitForFunction(() => {
+        const c = document.getElementById('screen') as HTMLCanvasElement | null;
+        if (!c || c.width !== 390) return null;
+        const r = c.getBoundingClientRect();
+        return { w: r.width, h: r.height, cw: c.width, ch: c.height };
+      }, { timeout: 20_000 }).then((h) => h.jsonValue()).catch(() => null);
+      expect(shape, 'the agent sees the phone frame').to.not.equal(null);
+      if (shape) expect(Math.abs(shape.w / shape.h - shape.cw / shape.ch), 'agent view keeps the phone\'s aspect ratio').to.be.below(0.02);
+      await agent.setViewport({ width: 390, height: 844 });
+      await new Promise((r) => setTimeout(r, 500));
+      await agent.screenshot({ path: 'docs/screenshots/agent-phone-customer-phone.png' });
+      await agent.setViewport({ width: 1280, height: 720 });
+      await new Promise((r) => setTimeout(r, 500));
+      await agent.screenshot({ path: 'docs/screenshots/agent-phone-customer-1280x720.png' });
+    }
+    await agentCtx.close();
+    await close();
+  });
 });

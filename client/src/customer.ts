@@ -12,6 +12,7 @@ import { CUSTOMER_END, customerCloseText, customerError, customerNotice, listOf,
 import { t, translatePage, wireLanguageSwitch } from './i18n.ts';
 import { PresenceLayer, wireTools } from './presence.ts';
 import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
+import { setupPhone, type Phone } from './phone.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 const fromHash = location.hash.replace(/^#/, '').replace(/^token=/, '');
@@ -25,6 +26,8 @@ let token = stored || fromHash || '';
 let returning = !!stored;
 let retried = false;
 let presence: PresenceLayer | undefined;
+/** Phones and tablets: device emulation, touch, the soft keyboard, compact bars (phone.ts). */
+let phone: Phone | null = null;
 translatePage();
 let proposal: NavigationProposal | null = null;
 let verificationCode: string | null = null;
@@ -57,6 +60,7 @@ const view = new SessionView({
     verificationCode = m.verificationCode ?? null;
     $('verify-code').textContent = verificationCode ?? '';
     $('consent-code').textContent = verificationCode ?? '';
+    phone?.joined();
   },
   onSnapshot(s) {
     proposal = s.pendingNavigation;
@@ -65,6 +69,7 @@ const view = new SessionView({
   },
   onMessage(m) {
     presence?.handle(m);
+    phone?.message(m);
     const s = view.snapshot;
     if (m.type === 'control/requested' && s?.state === 'live') {
       const text = t('{name} asks to control the page: they could click and type in it for you.', { name: m.by.name });
@@ -86,6 +91,7 @@ const view = new SessionView({
   },
   onClosed(kind, _text, info) {
     presence?.reset();
+    phone?.closed();
     // Reloaded faster than the server saw the old tab go: once more, a moment later.
     if (info?.code === 4409 && returning && !retried) {
       retried = true;
@@ -225,6 +231,8 @@ if (!sessionId || !token) {
 } else {
   view.connect(sessionId, () => token);
 }
+
+phone = setupPhone(view);
 
 presence = new PresenceLayer({
   send: (p) => view.send({ type: 'presence', presence: p }),

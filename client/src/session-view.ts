@@ -106,6 +106,11 @@ export class SessionView {
     this.#conn?.send(m);
   }
 
+  /** Input from elsewhere than the canvas (touch, the phone's keyboard), under the same rules. */
+  input(i: Input): void {
+    this.#sendInput(i);
+  }
+
   /** Leaves the session quietly (signing out, starting another one). */
   disconnect(message = 'No session'): void {
     this.#conn?.close();
