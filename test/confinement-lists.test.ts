@@ -144,8 +144,11 @@ describe('policy lists confine every target of a session', function () {
     await waitFor(() => count(allowed, '/dw-fetch') > 0 && count(allowed, '/dw-xhr') > 0, 'control worker requests');
     await end(control);
     done.length = 0;
+    const atProxy = server.vitrine.egress.listRefusedCount;
     const s = await session('/worker', denied, 'Worker');
     await waitFor(() => done.includes('worker'), 'worker attempt over');
+    // Stopped inside the browser by the worker's own Fetch domain, as it would be inside TLS.
+    expect(server.vitrine.egress.listRefusedCount, 'refusals left to the proxy').to.equal(atProxy);
     await bothTold(s);
     await end(s);
   });
@@ -155,8 +158,10 @@ describe('policy lists confine every target of a session', function () {
     await waitFor(() => count(allowed, '/shw-fetch') > 0, 'control shared worker request');
     await end(control);
     done.length = 0;
+    const atProxy = server.vitrine.egress.listRefusedCount;
     const s = await session('/shared', denied, 'Shared');
     await waitFor(() => done.includes('shared'), 'shared worker attempt over');
+    expect(server.vitrine.egress.listRefusedCount, 'refusals left to the proxy').to.equal(atProxy);
     await bothTold(s);
     await end(s);
   });
@@ -166,8 +171,11 @@ describe('policy lists confine every target of a session', function () {
     await waitFor(() => count(allowed, 'UPGRADE /socket') > 0, 'control WebSocket');
     await end(control);
     done.length = 0;
+    const atProxy = server.vitrine.egress.listRefusedCount;
     const s = await session('/ws', denied, 'WebSocket');
     await waitFor(() => done.includes('ws'), 'WebSocket attempt over');
+    // No Fetch domain sees a WebSocket handshake: the session's own egress route refused it.
+    expect(server.vitrine.egress.listRefusedCount, 'refusals at the proxy').to.be.greaterThan(atProxy);
     await bothTold(s);
     await end(s);
   });

@@ -69,13 +69,14 @@ export function originPrefix(scheme: 'https' | 'wss' | 'http' | 'ws', host: stri
 }
 
 /**
- * Whether a tunnel to host:port may open for this session: some https or wss URL of the origin
- * could pass. A filter without its lists (a custom policy provider) is probed at the origin's
+ * Whether a tunnel to host:port may open for this session: some URL of the origin could pass.
+ * Chromium tunnels cleartext WebSockets too (ws://), so every scheme counts; what a cleartext
+ * tunnel carries is then judged by its path (egress-proxy.ts). A filter without its lists (a custom policy provider) is probed at the origin's
  * root, which refuses too much rather than too little.
  */
 export function originMayPass(filter: UrlFilter | null, host: string, port: number): boolean {
   if (!filter) return true;
-  return (['https', 'wss'] as const).some((scheme) => {
+  return (['https', 'wss', 'ws', 'http'] as const).some((scheme) => {
     const prefix = originPrefix(scheme, host, port);
     const lists = filter.lists;
     if (!lists) return filter(prefix);
