@@ -58,6 +58,7 @@ export const SETTINGS = {
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
   VITRINE_BROWSERS: { schema: intIn(1, 64), default: '1', doc: 'Browser processes in the pool.' },
   VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
+  VITRINE_SESSION_MEMORY_MB: { schema: intIn(128, 16384), default: '1024', doc: 'Memory one session\'s page may hold (JS heap, DOM and array buffers, measured once a second); a page past it ends its session with page_memory and its renderer is freed. Each renderer\'s V8 heap is also capped (docs/reliability.md).' },
   VITRINE_WARM_PAGES: { schema: intIn(0, 32), default: '2', doc: 'Ready-made contexts+pages kept warm so a new session starts at once.' },
   VITRINE_VIEWPORT: { schema: z.string().regex(/^\d{3,4}x\d{3,4}$/, 'expected WIDTHxHEIGHT'), default: '1280x720', doc: 'Session viewport in CSS pixels.' },
   VITRINE_JPEG_QUALITY: { schema: intIn(10, 100), default: '70', doc: 'Screencast JPEG quality.' },
@@ -112,6 +113,8 @@ export interface Config {
   readonly viewport: Viewport;
   readonly jpegQuality: number;
   readonly adaptiveQuality: boolean;
+  /** VITRINE_SESSION_MEMORY_MB: what one session's page may hold (memory-watch.ts). */
+  readonly sessionMemoryMb: number;
   readonly inviteTtlMs: number;
   readonly maxSessionMs: number;
   /** Empty when not configured: clients then speak of "our support team". */
@@ -241,6 +244,7 @@ export function loadConfig(processEnv: Env): Config {
     viewport: Object.freeze({ width: w, height: h }),
     jpegQuality: values.VITRINE_JPEG_QUALITY as number,
     adaptiveQuality: values.VITRINE_ADAPTIVE_QUALITY as boolean,
+    sessionMemoryMb: values.VITRINE_SESSION_MEMORY_MB as number,
     inviteTtlMs: (values.VITRINE_INVITE_TTL_SECONDS as number) * 1000,
     maxSessionMs: (values.VITRINE_MAX_SESSION_MINUTES as number) * 60_000,
     companyName: (values.VITRINE_COMPANY_NAME as string | undefined) ?? '',

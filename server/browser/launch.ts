@@ -90,6 +90,15 @@ export function resolveBrowser(configuredPath: string | undefined): FoundBrowser
   });
 }
 
+/**
+ * Every renderer's V8 heap is capped: a page that allocates faster than the once-a-second budget
+ * probe (memory-watch.ts) can see, or while its renderer is too busy to answer it, runs out of
+ * heap here and its renderer dies (`page_memory`), instead of growing to the 4 GB measured
+ * without a cap. Above the default session budget (1 GB), so that the budget normally ends a
+ * session first and in order.
+ */
+export const RENDERER_HEAP_MB = 2048;
+
 export interface LaunchOptions {
   chromiumPath?: string;
   viewport: Viewport;
@@ -120,7 +129,12 @@ export async function launchBrowser(opts: LaunchOptions): Promise<LaunchedBrowse
     browser = await puppeteer.launch({
       executablePath,
       headless: found.kind === 'headless-shell' ? 'shell' : true,
-      args: [...chromiumArgs(opts.viewport, userDataDir, sandbox.mode !== 'off'), ...(opts.beginFrameControl ? BEGIN_FRAME_ARGS : []), ...(opts.extraArgs ?? [])],
+      args: [
+        ...chromiumArgs(opts.viewport, userDataDir, sandbox.mode !== 'off'),
+        ...(opts.beginFrameControl ? BEGIN_FRAME_ARGS : []),
+        `--js-flags=--max-old-space-size=${RENDERER_HEAP_MB}`,
+        ...(opts.extraArgs ?? []),
+      ],
       // Nothing of the server's environment (secrets among it) reaches the browser's processes.
       env: browserEnv(userDataDir),
       defaultViewport: opts.viewport,

@@ -14,6 +14,8 @@ import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import { frameTurn } from './launch.ts';
+import { MemoryWatch } from './memory-watch.ts';
+import { QUIET } from './redaction/redaction-gate.ts';
 import { NoticeThrottle } from './notice-throttle.ts';
 import type { PageLease } from './pool.ts';
 import { guardTargets } from './target-guard.ts';
@@ -30,14 +32,18 @@ export interface SessionPageHandlers {
   /** The redaction gate opened (null) or closed (why). */
   gate(reason: string | null): void;
   /** The page or its browser is gone; the session must end. */
-  lost(reason: 'browser_crashed' | 'page_crashed' | 'page_unresponsive'): void;
+  lost(reason: LostReason): void;
 }
+
+export type LostReason = 'browser_crashed' | 'page_crashed' | 'page_unresponsive' | 'page_memory';
 
 export interface SessionPageOptions {
   viewport: Viewport;
   jpegQuality: number;
   /** VITRINE_ADAPTIVE_QUALITY: lower quality and a slower tick under sustained CPU saturation. */
   adaptiveQuality: boolean;
+  /** VITRINE_SESSION_MEMORY_MB: what the page may hold before the session ends (memory-watch.ts). */
+  memoryBudgetMb?: number;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
   checkUrl(url: string): Promise<unknown>;
   /** When set, every subresource request is checked too (policy allow/deny lists). */
@@ -201,7 +207,8 @@ export class SessionPage {
 
     this.#lease.onBrowserLost(() => this.#lost('browser_crashed'));
     const onPageError = (e: Error) => {
-      if (/crash/i.test(e.message)) this.#lost('page_crashed');
+      // A renderer that dies just after it reported a heap near its budget ran out of memory.
+      if (/crash/i.test(e.message)) this.#lost(this.#memory?.suspect() ? 'page_memory' : 'page_crashed');
     };
     page.on('error', onPageError);
     this.#cleanups.push(() => page.off('error', onPageError));
@@ -222,6 +229,7 @@ export class SessionPage {
     };
     page.on('dialog', onDialog);
     this.#cleanups.push(() => page.off('dialog', onDialog));
+    this.#unsubscribeUnused(page);
 
     const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
       if (frame.parentFrame() !== null) return;
@@ -288,6 +296,7 @@ export class SessionPage {
     ]);
     this.#loop.start();
     this.#watchLiveness();
+    this.#watchMemory();
     if (this.#adaptive) {
       const adaptive = this.#adaptive;
       const unsubscribeCpu = onCpuSample((busy) => {
@@ -323,6 +332,43 @@ export class SessionPage {
     }, 2000);
     timer.unref();
     this.#cleanups.push(() => clearInterval(timer));
+  }
+
+  #memory: MemoryWatch | null = null;
+
+  /**
+   * Never subscribe to what is not used: every event a page can cause crosses the CDP pipe that
+   * all sessions of the browser share. Documents' consoles are silenced in the page (quiet.js);
+   * workers get no preload script, so their Runtime domain (console events, enabled by
+   * puppeteer for workers' evaluate, which Vitrine never calls) is switched off; and the page's
+   * Log and Performance domains (browser log entries, one per failed request of a flood; the
+   * metrics of page.metrics()) are switched off on puppeteer's session.
+   */
+  #unsubscribeUnused(page: Page): void {
+    const primary = (page as unknown as { _client?: () => CDPSession })._client?.();
+    if (primary) {
+      void primary.send('Log.disable').catch(() => undefined);
+      void primary.send('Performance.disable').catch(() => undefined);
+    }
+    // A worker's console messages are posted to its document and on to the browser process, one
+    // by one, whatever CDP listens: silence its console as it starts (a worker that never yields
+    // runs its flood until the session ends; see docs/reliability.md).
+    const onWorker = (worker: { client: CDPSession }) => {
+      void worker.client.send('Runtime.evaluate', { expression: QUIET }).catch(() => undefined);
+      void worker.client.send('Runtime.disable').catch(() => undefined);
+    };
+    page.on('workercreated', onWorker);
+    this.#cleanups.push(() => page.off('workercreated', onWorker));
+  }
+
+  /** The session's memory budget, watched once a second (memory-watch.ts); past it the session ends. */
+  #watchMemory(): void {
+    const mb = this.#opts.memoryBudgetMb;
+    if (!mb) return;
+    const watch = new MemoryWatch(this.#cdp, { budgetBytes: mb * 1024 * 1024, exceeded: () => this.#lost('page_memory') });
+    this.#memory = watch;
+    watch.start();
+    this.#cleanups.push(() => watch.close());
   }
 
   /** One staff picture of the page as it is (policy preview); null when it could not be sealed. */
@@ -389,7 +435,7 @@ export class SessionPage {
     this.#handlers.navigated({ url, title });
   }
 
-  #lost(reason: 'browser_crashed' | 'page_crashed' | 'page_unresponsive'): void {
+  #lost(reason: LostReason): void {
     if (this.#closed) return;
     this.#handlers.lost(reason);
   }

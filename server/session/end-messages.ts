@@ -13,6 +13,7 @@ export const END_MESSAGES: Record<EndReason, string> = {
   browser_crashed: 'The session browser stopped unexpectedly; the session was ended.',
   page_crashed: 'The page crashed; the session was ended.',
   page_unresponsive: 'The page stopped responding; the session was ended.',
+  page_memory: 'The page used more memory than a session may; the session was ended.',
   server_shutdown: 'The server is shutting down.',
   node_lost: 'The server running this session stopped responding; the session was ended.',
   error: 'The session failed and was ended.',

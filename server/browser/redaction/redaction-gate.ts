@@ -18,6 +18,8 @@ import type { FrameGate, MaskSeal, PolicyStamp, ProbeResult } from '../frame-gat
 import { staffBlocker } from './frame-safety.ts';
 
 const INPAGE = readFileSync(join(import.meta.dirname, 'inpage.js'), 'utf8').trim();
+/** Silences the console before any page script can flood it (quiet.js says why). */
+export const QUIET = readFileSync(join(import.meta.dirname, 'quiet.js'), 'utf8').trim();
 export const MASK_COLOUR = '#5b6470';
 
 export interface RedactionOptions {
@@ -87,7 +89,7 @@ export class RedactionGate implements FrameGate {
     this.#confirmMs = opts.confirmTimeoutMs ?? 5000;
     this.#log = opts.log ?? (() => undefined);
     const cfg = { key: this.#key, compiled, colour: MASK_COLOUR, token: this.#token, binding: this.#binding, digitZeros: DIGIT_ZEROS };
-    this.#script = `${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
+    this.#script = `${QUIET}\n${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
   }
 
   /** Installs the policy in the page; call on a blank page before its first navigation. */
