@@ -117,7 +117,7 @@ describe('a customer on a phone', function () {
     const { page, id, close } = await phoneCustomer('/responsive', 'customer-phone');
     const session = server.vitrine.registry.get(id)!;
     // The page fills the space under the one compact bar, at one CSS pixel per CSS pixel.
-    const stage = await page.$eval('main.stage', (el) => ({ w: el.clientWidth, h: el.clientHeight }));
+    const stage = await page.$eval('main.stage', (el) => ({ w: Math.floor(el.getBoundingClientRect().width + 0.01), h: Math.floor(el.getBoundingClientRect().height + 0.01) }));
     expect(stage.w).to.equal(390);
     expect(stage.h, 'the compact bar leaves most of the screen to the page').to.be.above(760);
     await until('the session page emulated as the phone', () => session.viewport.width === 390 && session.viewport.height === stage.h);

@@ -59,8 +59,10 @@ export function setupPhone(view: SessionView): Phone | null {
   const device = (): Device | null => {
     // With the menu open the stage is smaller for a moment: the page keeps its size meanwhile.
     if (body.classList.contains('bars-open')) return null;
-    const w = Math.floor(stage.clientWidth);
-    const h = Math.floor(stage.clientHeight);
+    // Whole CSS pixels that fit (clientWidth rounds, and may round up past the space there is).
+    const box = stage.getBoundingClientRect();
+    const w = Math.floor(box.width + 0.01);
+    const h = Math.floor(box.height + 0.01);
     if (w < DEVICE_LIMITS.minSide || h < DEVICE_LIMITS.minSide) return null;
     const side = (n: number) => Math.min(DEVICE_LIMITS.maxSide, n);
     const dpr = Math.min(DEVICE_LIMITS.maxDpr, Math.max(DEVICE_LIMITS.minDpr, window.devicePixelRatio || 1));
