@@ -8,8 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Relay } from '../server/cluster/relay.ts';
+import type { SessionClaims } from '../server/auth/session-tokens.ts';
 import { Heartbeat } from '../server/http/heartbeat.ts';
 import type { ServerMessage } from '../server/protocol.ts';
+import { CustomerAccess } from '../server/session/customer-access.ts';
 import { PAGES } from './support/fixture-pages.ts';
 import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 import { startStallProxy, type StallProxy } from './support/stall-proxy.ts';
@@ -22,6 +24,28 @@ const SLACK_MS = 2000;
 
 type Joined = Extract<ServerMessage, { type: 'joined' }>;
 const joinedOf = (c: TestClient) => c.messages.find((m): m is Joined => m.type === 'joined')!;
+
+describe('customer replacement rules (unit)', function () {
+  const claims = (kind: 'invite' | 'reconnect', jti: string): SessionClaims => ({ sid: 's', role: 'customer', kind, sub: 'customer:s', name: 'Customer', jti, exp: 0 });
+  it('lets only the current reconnect token replace a present customer, without the grace period', function () {
+    const access = new CustomerAccess({ inviteJti: 'inv', graceMs: 1000, verificationCode: false });
+    access.admit(claims('invite', 'inv'), 0);
+    access.issued('r1');
+    expect(access.mayReplace(claims('invite', 'inv')), 'the invite').to.equal(false);
+    expect(() => access.admit(claims('invite', 'inv'), 10, true)).to.throw(/already been used/);
+    expect(access.mayReplace(claims('reconnect', 'other')), 'another reconnect token').to.equal(false);
+    expect(() => access.admit(claims('reconnect', 'other'), 10, true)).to.throw(/already connected/);
+    // Long after the grace period would have run out: still present, so the grace does not apply.
+    expect(access.mayReplace(claims('reconnect', 'r1'))).to.equal(true);
+    access.admit(claims('reconnect', 'r1'), 1_000_000, true);
+    expect(access.mayReplace(claims('reconnect', 'r1')), 'spent').to.equal(false);
+    expect(() => access.admit(claims('reconnect', 'r1'), 1_000_001, true)).to.throw(/already connected/);
+    // Not present: the grace period counts from the departure, as before.
+    access.issued('r2');
+    access.left(2_000_000);
+    expect(() => access.admit(claims('reconnect', 'r2'), 2_000_000 + 1001)).to.throw(/used or expired/);
+  });
+});
 
 describe('WebSocket heartbeat', function () {
   describe('the heartbeat itself (no session)', function () {
