@@ -1,0 +1,165 @@
+/**
+ * Words and accessibility in real browsers: the customer view speaks the browser's language
+ * (Accept-Language / navigator.languages: German, French, Spanish, English otherwise) and
+ * switches on request; axe-core, injected into every page and state (customer: consent, live,
+ * control request, end confirmation, expired link; agent: signed out, signed in, live session),
+ * finds no serious or critical violation of WCAG 2.2 AA.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { expect } from 'chai';
+import type { Page } from 'puppeteer';
+import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
+import { PAGES } from './support/fixture-pages.ts';
+import { shoot, text, until } from './support/client-page.ts';
+import { consoleSession } from './support/console-session.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/** Runs axe-core in the page (evaluated over DevTools, so the page's strict CSP stays as it is). */
+async function axe(page: Page, state: string): Promise<void> {
+  await page.evaluate(AXE);
+  const violations = (await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }).axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
+      .then((r) => r.violations),
+  )) as AxeViolation[];
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe in state ${state}`).to.deep.equal([]);
+}
+
+async function speak(page: Page, languages: string): Promise<void> {
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.setUserAgentOverride', { userAgent: await page.browser().userAgent(), acceptLanguage: languages });
+}
+
+describe('languages and accessibility of the web client', function () {
+  let site: FixtureSite;
+  let server: TestServer;
+  let browser: LaunchedBrowser;
+
+  before(async function () {
+    site = await serveFixtures(PAGES);
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
+    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+  });
+  after(async function () {
+    await browser?.close();
+    await server?.close();
+    await site?.close();
+  });
+
+  async function consentIn(languages: string): Promise<{ page: Page; close(): Promise<void> }> {
+    const { body } = await server.createSession(`${site.url}/green`);
+    const ctx = await browser.browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.setViewport({ width: 1280, height: 720 });
+    await speak(page, languages);
+    await page.goto(body.customerUrl);
+    await page.waitForSelector('#consent:not([hidden])');
+    return { page, close: () => ctx.close() };
+  }
+
+  it('follows the browser\'s language: German, French, Spanish, English otherwise, and switches on request', async function () {
+    const cases: [string, string, string, string][] = [
+      ['de-DE,de;q=0.9,en;q=0.5', 'de', 'Annehmen und teilen', 'Diese Seite teilen mit'],
+      ['fr-CH,fr;q=0.9', 'fr', 'Accepter et partager', 'Partager cette page avec'],
+      ['es-MX', 'es', 'Aceptar y compartir', 'Compartir esta página con'],
+      ['ja-JP,pt;q=0.8', 'en', 'Accept and share', 'Share this page with'],
+    ];
+    for (const [accept, lang, button, title] of cases) {
+      const { page, close } = await consentIn(accept);
+      expect(await page.evaluate(() => navigator.languages[0]), accept).to.equal(accept.split(',')[0]);
+      expect(await page.$eval('html', (h) => h.lang)).to.equal(lang);
+      expect(await text(page, '#accept')).to.equal(button);
+      expect(await text(page, '#consent-title')).to.include(title);
+      expect(await page.$eval('#lang', (s) => (s as HTMLSelectElement).value)).to.equal(lang);
+      if (lang === 'de') {
+        expect(await text(page, '#consent-company-title')).to.equal('unserem Support-Team');
+        await shoot(page, 'customer-consent-de');
+      }
+      await close();
+    }
+    // The switch: German browser, Spanish chosen; kept for the next page of this browser.
+    const { page, close } = await consentIn('de-DE');
+    await page.select('#lang', 'es');
+    expect(await text(page, '#accept')).to.equal('Aceptar y compartir');
+    expect(await page.$eval('html', (h) => h.lang)).to.equal('es');
+    await page.reload();
+    await page.waitForSelector('#consent:not([hidden])');
+    expect(await text(page, '#accept')).to.equal('Aceptar y compartir');
+    await close();
+  });
+
+  it('has no serious or critical axe-core violations on any page and state, and every control has a visible focus', async function () {
+    // Agent console: signed out, signed in.
+    const ctx = await browser.browser.createBrowserContext();
+    const signin = await ctx.newPage();
+    await signin.setViewport({ width: 1280, height: 720 });
+    await signin.goto(`${server.url}/agent`);
+    await signin.waitForSelector('#signin-panel:not([hidden])');
+    await axe(signin, 'agent signed out');
+    await ctx.close();
+
+    const s = await consoleSession(browser.browser, server, `${site.url}/green`);
+    try {
+      await axe(s.agent, 'agent live');
+      await axe(s.customer, 'customer live');
+      // Keyboard: Tab reaches the tools, each with a visible focus ring.
+      await s.customer.focus('#tool-laser');
+      await s.customer.keyboard.press('Tab');
+      const ring = await s.customer.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const cs = getComputedStyle(el);
+        return { id: el.id, outline: cs.outlineStyle, width: cs.outlineWidth };
+      });
+      expect(ring.id).to.equal('tool-draw');
+      expect(ring.outline).to.not.equal('none');
+
+      // A control request (announced in the live region).
+      const raw = await TestClient.join(server.url, s.id, (await server.vitrine.registry.rejoin(s.id, { sub: 'agent-1', name: 'Agent One' } as never)).token);
+      raw.send({ type: 'control/request' });
+      await s.customer.waitForSelector('#control-prompt:not([hidden])');
+      await until('the request announced', async () => (await text(s.customer, '#announce')).includes('asks to control the page'));
+      await axe(s.customer, 'customer control request');
+      await s.customer.click('#control-refuse');
+      await raw.close();
+
+      // End confirmation (both sides).
+      await s.customer.click('#end');
+      await s.customer.waitForSelector('#confirm[open]');
+      await axe(s.customer, 'customer end confirmation');
+      await s.customer.click('#confirm-cancel');
+      await s.agent.click('#end');
+      await s.agent.waitForSelector('#confirm[open]');
+      await axe(s.agent, 'agent end confirmation');
+      await s.agent.click('#confirm-ok');
+      await s.customer.waitForSelector('body[data-state="ended"]');
+      await axe(s.customer, 'customer ended');
+      await axe(s.agent, 'agent ended');
+    } finally {
+      await s.close();
+    }
+
+    // Consent (German, too), and a link that expired.
+    const { page, close } = await consentIn('de-DE');
+    await axe(page, 'customer consent (German)');
+    await close();
+    const { body } = await server.createSession(`${site.url}/green`);
+    await server.vitrine.registry.get(body.id)!.end('expired');
+    const ctx2 = await browser.browser.createBrowserContext();
+    const expired = await ctx2.newPage();
+    await expired.goto(body.customerUrl);
+    await until('the ended message', async () => (await text(expired, '#overlay-text')).includes('This session has ended.'));
+    await axe(expired, 'customer link of an ended session');
+    await ctx2.close();
+  });
+});
