@@ -26,6 +26,7 @@ describe('protocol', function () {
       { type: 'ping' },
       { type: 'presence', presence: { kind: 'pointer', x: 10, y: 20.5 } },
       { type: 'presence', presence: { kind: 'stroke', id: 3, points: [[1, 2], [3, 4]] } },
+      { type: 'device', device: { width: 390, height: 780, dpr: 3, touch: true, mobile: true } },
     ];
     for (const m of valid) expect(parseClientMessage(JSON.stringify(m)), JSON.stringify(m)).to.include({ ok: true });
     expect(new Set(valid.map((m) => m.type))).to.deep.equal(new Set(CLIENT_MESSAGE_TYPES));
