@@ -61,7 +61,8 @@ export async function server(b: Bench, opts: { policy?: 'default' | 'none'; warm
       VITRINE_ALLOW_HOSTS: b.site.host,
       VITRINE_JPEG_QUALITY: String(QUALITY),
       VITRINE_WARM_PAGES: String(opts.warm ?? 2),
-      VITRINE_BROWSERS: String(opts.browsers ?? 1),
+      // The server's own default (one browser per core) unless a case asks for a count.
+      VITRINE_BROWSERS: opts.browsers ? String(opts.browsers) : 'auto',
       VITRINE_SESSIONS_PER_BROWSER: '120',
       VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: '10000',
       VITRINE_ADAPTIVE_QUALITY: String(opts.adaptive ?? adaptive),

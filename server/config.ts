@@ -6,12 +6,17 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
 
 export type Env = Record<string, string | undefined>;
+
+/** VITRINE_BROWSERS=auto: one browser per core, so that frames of different browsers draw side by side. */
+function autoBrowsers(): number {
+  return Math.max(2, Math.min(16, availableParallelism()));
+}
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -56,7 +61,7 @@ export const SETTINGS = {
   VITRINE_BROWSER_USER: { schema: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a user name'), default: 'vitrine-browser', doc: 'When the server runs as root: the unprivileged user browsers run as, so that Chromium\'s sandbox works and browsers cannot read the server\'s secrets (`npm run setup` creates it). Ignored when the server is not root.' },
   VITRINE_UNSAFE_NO_SANDBOX: { schema: boolish, default: 'false', doc: 'Run browsers without Chromium\'s sandbox (renderers unconfined). Only for machines where it cannot work; logged loudly at start and shown on /readyz.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
-  VITRINE_BROWSERS: { schema: intIn(1, 64), default: '1', doc: 'Browser processes in the pool.' },
+  VITRINE_BROWSERS: { schema: z.union([z.literal('auto'), intIn(1, 64)]), default: 'auto', doc: 'Browser processes in the pool, or auto: one per CPU core, at least 2 and at most 16. Each browser draws the frames of its sessions one at a time (docs/performance.md), so more browsers serve more sessions at the same latency; each costs about 100 MB.' },
   VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
   VITRINE_SESSION_MEMORY_MB: { schema: intIn(128, 16384), default: '1024', doc: 'Memory one session\'s page may hold (JS heap, DOM and array buffers, measured once a second); a page past it ends its session with page_memory and its renderer is freed. Each renderer\'s V8 heap is also capped (docs/reliability.md).' },
   VITRINE_WARM_PAGES: { schema: intIn(0, 32), default: '2', doc: 'Ready-made contexts+pages kept warm so a new session starts at once.' },
@@ -237,7 +242,7 @@ export function loadConfig(processEnv: Env): Config {
     browserSandbox: Object.freeze({ user: values.VITRINE_BROWSER_USER as string, unsafeNoSandbox: values.VITRINE_UNSAFE_NO_SANDBOX as boolean }),
     allowHosts: Object.freeze(allowHosts),
     pool: Object.freeze({
-      browsers: values.VITRINE_BROWSERS as number,
+      browsers: values.VITRINE_BROWSERS === 'auto' ? autoBrowsers() : (values.VITRINE_BROWSERS as number),
       sessionsPerBrowser: values.VITRINE_SESSIONS_PER_BROWSER as number,
       warmPages: values.VITRINE_WARM_PAGES as number,
     }),

@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { CDPSession } from 'puppeteer';
-import { CaptureLoop, type Audience, type CapturedFrame } from '../server/browser/capture-loop.ts';
+import { CaptureLoop, idlePeriod, type Audience, type CapturedFrame } from '../server/browser/capture-loop.ts';
 import type { FrameGate, MaskSeal, ProbeResult } from '../server/browser/frame-gate.ts';
 
 /** Two documents whose masks switch; a picture records each one's state at capture time. */
@@ -17,12 +17,15 @@ class FakePage {
   content = 1;
   beginFrames = 0;
   pictures = 0;
+  /** Each begin-frame in order: with a picture or without. */
+  log: ('picture' | 'none')[] = [];
   cdp = {
     send: async (method: string, params: { screenshot?: unknown }) => {
       expect(method).to.equal('HeadlessExperimental.beginFrame');
       this.beginFrames++;
       const hasDamage = this.damage;
       this.damage = false;
+      this.log.push(params.screenshot ? 'picture' : 'none');
       if (!params.screenshot) return { hasDamage };
       this.pictures++;
       // The picture is the page's state: which documents had their masks on, and its content.
@@ -175,5 +178,41 @@ describe('capture loop (fake page and gate)', function () {
     const { got } = await first;
     expect(got.filter((g) => g.content === 2 && g.to === 'customer').length).to.be.greaterThan(0);
     expect(got.filter((g) => g.content === 2 && g.to === 'staff').length).to.be.greaterThan(0);
+  });
+
+  it('goes straight to the pictures on a kick (an input applied): no picture-less frame first', async function () {
+    const page = new FakePage();
+    const loop = new CaptureLoop(page.cdp, fakeGate(page, () => ({ changed: false, masked: true })), { frame: () => undefined, withheld: () => undefined }, {
+      viewport: { width: 1280, height: 720 },
+      quality: 70,
+      intervalMs: 5,
+      idleIntervalMs: 5,
+      wants: () => ({ customer: true, staff: true }),
+    });
+    loop.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const before = page.log.length;
+      expect(page.log.slice(-3), 'still: picture-less ticks only').to.deep.equal(['none', 'none', 'none']);
+      loop.kick();
+      await new Promise((r) => setTimeout(r, 30));
+      // Customer picture, staff picture, then the settle frame.
+      expect(page.log.slice(before, before + 3)).to.deep.equal(['picture', 'picture', 'none']);
+    } finally {
+      await loop.close();
+    }
+  });
+});
+
+describe('capture loop idle pacing', function () {
+  it('ticks at the idle period for 2 s of stillness, then slower with the stillness, never slower than 5 s', function () {
+    expect(idlePeriod(0, 200)).to.equal(200);
+    expect(idlePeriod(2000, 200)).to.equal(200);
+    expect(idlePeriod(3000, 200)).to.equal(1500);
+    expect(idlePeriod(8000, 200)).to.equal(4000);
+    expect(idlePeriod(60_000, 200)).to.equal(5000);
+    expect(idlePeriod(10 * 60_000, 200)).to.equal(5000);
+    // A slower base (adaptive quality stretching the tick) is never made faster.
+    expect(idlePeriod(2500, 1500)).to.equal(1500);
   });
 });

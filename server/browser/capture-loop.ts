@@ -74,9 +74,21 @@ interface BeginFrameResult {
   screenshotData?: string;
 }
 
-/** After this long still (ms) the idle tick slows to LONG_IDLE_MS. */
+/**
+ * After this long still (ms) the idle tick slows down with the stillness: every tick costs a
+ * frame of the whole page (3–4 ms of CPU in the browser and the server, measured), and a page
+ * left open on a form is still for minutes. Almost every change is announced (an input, the
+ * doorbell of a document, a finished request, a started animation) and kicks the loop at once;
+ * the idle tick only catches what nothing announces (a canvas drawn from a timer), within
+ * MAX_IDLE_MS.
+ */
 const LONG_STILL_MS = 2000;
-const LONG_IDLE_MS = 1000;
+const MAX_IDLE_MS = 5000;
+
+/** The idle tick period (ms) of a page still for `stillMs`: half of it, from 1 s to MAX_IDLE_MS. */
+export function idlePeriod(stillMs: number, baseMs: number): number {
+  return stillMs <= LONG_STILL_MS ? baseMs : Math.min(MAX_IDLE_MS, Math.max(baseMs, stillMs / 2));
+}
 
 /** The closest two ticks may start after an input (ms). */
 const MIN_GAP_MS = 4;
@@ -84,8 +96,13 @@ const MIN_GAP_MS = 4;
 /** The page counts as still, and ticks slow to the idle period, this long after its last change (ms). */
 const STILL_AFTER_MS = 150;
 
-/** At most this long between two full looks at a page with masked content in view (ms). */
+/**
+ * At most this long between two full looks at a page with masked content in view (ms), growing
+ * with the stillness up to MAX_BACKSTOP_MS: what it catches (a change made while the masks were
+ * being switched, which the settle frame absorbed) can only have happened at the last capture.
+ */
 const BACKSTOP_MS = 10_000;
+const MAX_BACKSTOP_MS = 60_000;
 
 export class CaptureLoop {
   readonly stats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0 };
@@ -166,7 +183,7 @@ export class CaptureLoop {
       const activePeriod = this.#opts.intervalMs * slow;
       // Still for long: slower still. Almost every change rings the doorbell or follows an input;
       // the idle tick is only the safety net for what none announces (a video, canvas pixels).
-      const idle = Date.now() - this.#lastChange > LONG_STILL_MS ? LONG_IDLE_MS : this.#opts.idleIntervalMs;
+      const idle = idlePeriod(Date.now() - this.#lastChange, this.#opts.idleIntervalMs);
       const period = still && !active ? idle * slow : activePeriod;
       // When the next tick may start, measured from this one's start: at once for an input (a
       // few ms apart, so that an input storm cannot starve the browser), at the active pace for
@@ -277,15 +294,17 @@ export class CaptureLoop {
     }
     // The masks are on between ticks: damage here means the masked view changed. An idle tick
     // ends here, with one picture-less frame: the documents are asked nothing (a change inside a
-    // mask rings the doorbell, which kicks the loop).
-    const damage = (await this.#begin(null)).hasDamage;
+    // mask rings the doorbell, which kicks the loop). A kick (an input applied, someone who needs
+    // a picture) captures anyway: it goes straight to the pictures, one frame sooner, and counts
+    // as a change for both audiences.
+    const damage = kicked || (await this.#begin(null)).hasDamage;
     const adaptive = this.#opts.adaptive;
     const now = Date.now();
     // Not on an input's tick: the page is about to change, it is not still.
     const sharpMaybe = adaptive !== null && adaptive.level > 0 && !kicked && !damage && adaptive.sharpDue(now);
     // The damage flag cannot see a change that happened while the masks were being switched
     // (the settle frame absorbs it): a fresh look now and then catches what it missed.
-    const backstopDue = this.#lastMasked && now - this.#lastFull > BACKSTOP_MS;
+    const backstopDue = this.#lastMasked && now - this.#lastFull > this.#backstopGap;
     const due = damage || kicked || nudged || this.#refresh || (want.staff && this.#staffStale) || (want.customer && this.#customerStale) || sharpMaybe || backstopDue;
     if (!due) {
       this.stats.idleTicks++;
@@ -294,9 +313,12 @@ export class CaptureLoop {
     const probe = await this.#gate.probe();
     this.#lastMasked = probe.masked;
     // An input's effects can take a frame or two to paint: tick fast for a moment after one.
-    if (damage || probe.changed || kicked || nudged) this.#markChanged();
+    const changed = damage || probe.changed || kicked || nudged;
+    if (changed) this.#markChanged();
     const sharp = sharpMaybe && !probe.changed;
     const backstop = probe.masked && backstopDue;
+    // Each look that finds the page still doubles the wait for the next (a change resets it).
+    if (backstop && !changed) this.#backstopGap = Math.min(MAX_BACKSTOP_MS, this.#backstopGap * 2);
     const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
     const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {
@@ -375,7 +397,10 @@ export class CaptureLoop {
 
   #markChanged(): void {
     this.#lastChange = Date.now();
+    this.#backstopGap = BACKSTOP_MS;
   }
+
+  #backstopGap = BACKSTOP_MS;
 
   #withhold(reason: string): true {
     this.stats.staffWithheld++;

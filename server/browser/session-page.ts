@@ -283,10 +283,23 @@ export class SessionPage {
     this.#cleanups.push(unsubscribe);
     // A document that changed (even only inside its masks) may change the customer's picture.
     this.#cleanups.push(this.#gate.onActivity(() => this.#loop.nudge()));
+    // What paints without changing the DOM is announced too, so that a still page can tick
+    // slowly (capture-loop.ts idlePeriod): a response that arrived (an image, a font, data a
+    // script draws) and an animation or transition that started.
+    const nudge = () => this.#loop.nudge();
+    page.on('requestfinished', nudge);
+    page.on('requestfailed', nudge);
+    cdp.on('Animation.animationStarted', nudge);
+    this.#cleanups.push(() => {
+      page.off('requestfinished', nudge);
+      page.off('requestfailed', nudge);
+      cdp.off('Animation.animationStarted', nudge);
+    });
 
     await Promise.all([
       cdp.send('Page.enable'),
       cdp.send('Page.setInterceptFileChooserDialog', { enabled: true }),
+      cdp.send('Animation.enable'),
       // Many sessions share a browser and only one page can have real focus; every session's
       // page must behave as focused (autofocus, caret, focus events) for its participants.
       cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true }),

@@ -63,6 +63,9 @@ export async function startTestServer(env: Env = {}, opts: Omit<VitrineOptions, 
     VITRINE_HOST: '127.0.0.1',
     VITRINE_JWT_SECRET: TEST_SECRET,
     VITRINE_WARM_PAGES: '1',
+    // One browser unless a test asks for more: tests look at "the" browser's processes, and a
+    // test server per file starting one browser per core would double the suite's start-ups.
+    VITRINE_BROWSERS: '1',
     VITRINE_LOG_LEVEL: 'silent',
     ...env,
   });
