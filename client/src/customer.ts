@@ -133,7 +133,7 @@ function renderConsent(s: SessionSnapshot, agents: string[]): void {
   $('consent-verb').textContent = t(who.length > 1 ? 'ask' : 'asks');
   $('consent-site').textContent = siteName(s.url);
   $('consent-url').textContent = s.url;
-  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.join(', ') : t('passwords, card numbers');
+  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.map((m) => t(m)).join(', ') : t('passwords, card numbers');
   $('consent-recorded').textContent = t(s.consent.recorded ? 'This session is recorded (already masked) for quality and compliance.' : 'This session is not recorded.');
   // The dialog itself takes focus (screen readers read it); Accept is one deliberate Tab away,
   // never pre-focused, so no key pressed while the page opens can accept.

@@ -32,6 +32,12 @@ const EN_KEYS: Catalogue = {
 };
 
 const DE: Catalogue = {
+  passwords: 'Passwörter',
+  'payment card numbers': 'Zahlungskartennummern',
+  'expiry dates and security codes': 'Ablaufdaten und Sicherheitscodes',
+  'bank account numbers (IBAN)': 'Kontonummern (IBAN)',
+  'social security numbers': 'Sozialversicherungsnummern',
+  Customer: 'Kunde',
   'tool.pointer.on': 'Zeiger: Andere sehen, wohin Sie zeigen.',
   'tool.laser.on': 'Laser: über die Seite bewegen, um etwas hervorzuheben.',
   'tool.draw.on': 'Zeichnen: über die Seite ziehen; Striche verblassen nach einigen Sekunden.',
@@ -142,6 +148,12 @@ const DE: Catalogue = {
 };
 
 const FR: Catalogue = {
+  passwords: 'mots de passe',
+  'payment card numbers': 'numéros de carte de paiement',
+  'expiry dates and security codes': 'dates d’expiration et codes de sécurité',
+  'bank account numbers (IBAN)': 'numéros de compte bancaire (IBAN)',
+  'social security numbers': 'numéros de sécurité sociale',
+  Customer: 'Client',
   'tool.pointer.on': 'Pointeur : les autres voient où vous pointez.',
   'tool.laser.on': 'Laser : déplacez-vous sur la page pour mettre en évidence.',
   'tool.draw.on': 'Dessin : faites glisser sur la page ; les traits s’effacent après quelques secondes.',
@@ -252,6 +264,12 @@ const FR: Catalogue = {
 };
 
 const ES: Catalogue = {
+  passwords: 'contraseñas',
+  'payment card numbers': 'números de tarjeta de pago',
+  'expiry dates and security codes': 'fechas de caducidad y códigos de seguridad',
+  'bank account numbers (IBAN)': 'números de cuenta bancaria (IBAN)',
+  'social security numbers': 'números de la seguridad social',
+  Customer: 'Cliente',
   'tool.pointer.on': 'Puntero: los demás ven adónde apunta.',
   'tool.laser.on': 'Láser: muévase sobre la página para resaltar.',
   'tool.draw.on': 'Dibujar: arrastre sobre la página; los trazos se desvanecen tras unos segundos.',

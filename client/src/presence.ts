@@ -207,7 +207,8 @@ export class PresenceLayer {
       dot.setAttribute('aria-hidden', 'true');
       const name = document.createElement('span');
       name.className = 'who';
-      name.textContent = p.id === me ? t('people.you', { name: p.name }) : p.name;
+      const shown = p.role === 'customer' ? t(p.name) : p.name;
+      name.textContent = p.id === me ? t('people.you', { name: shown }) : shown;
       const role = document.createElement('span');
       role.className = 'tag';
       role.textContent = t(`role.${p.role}`);
