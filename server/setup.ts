@@ -1,8 +1,9 @@
 /**
  * `npm run setup`: makes sure what Vitrine runs on is there, installing Debian's packages when
  * missing (as root, with apt-get): a browser (chromium-headless-shell) always, and redis-server,
- * which cluster mode's tests start on loopback (a single-node server does not need it); as root,
- * also the unprivileged user browsers run as.
+ * which cluster mode's tests start on loopback (a single-node server does not need it), and rsyslog
+ * with its GnuTLS driver, which the SIEM streaming tests start on loopback as a real syslog-over-TLS
+ * receiver (Vitrine itself never needs it); as root, also the unprivileged user browsers run as.
  */
 import { spawnSync } from 'node:child_process';
 import { BrowserNotFoundError, findBrowser, NO_BROWSER_HELP } from './browser/find-browser.ts';
@@ -20,6 +21,8 @@ function tryFind(): string | undefined {
 }
 
 const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+/** rsyslogd and its TLS driver (rsyslog-gnutls), for test/siem-syslog.test.ts. */
+const hasRsyslog = () => spawnSync('rsyslogd', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('dpkg-query', ['-W', '-f=${Status}', 'rsyslog-gnutls'], { encoding: 'utf8' }).stdout?.includes('ok installed') === true;
 
 /**
  * A server running as root starts its browsers as this unprivileged user, so that Chromium's
@@ -45,15 +48,22 @@ const browser = tryFind();
 const redis = hasRedis();
 if (browser) console.log(`vitrine setup: browser found: ${browser}`);
 if (redis) console.log('vitrine setup: redis-server found (cluster-mode tests)');
-if (browser && redis) process.exit(0);
+const rsyslog = hasRsyslog();
+if (rsyslog) console.log('vitrine setup: rsyslog with GnuTLS found (SIEM streaming tests)');
+if (browser && redis && rsyslog) process.exit(0);
 
-const packages = [...(browser ? [] : ['chromium-headless-shell', 'fonts-liberation', 'fonts-dejavu-core']), ...(redis ? [] : ['redis-server'])];
+const packages = [
+  ...(browser ? [] : ['chromium-headless-shell', 'fonts-liberation', 'fonts-dejavu-core']),
+  ...(redis ? [] : ['redis-server']),
+  ...(rsyslog ? [] : ['rsyslog', 'rsyslog-gnutls']),
+];
 if (process.getuid?.() !== 0) {
   if (!browser) {
     console.error(`vitrine setup: no browser found and not running as root, so it cannot be installed.\n${NO_BROWSER_HELP}`);
     process.exit(1);
   }
-  console.warn('vitrine setup: redis-server is missing and cannot be installed without root; the cluster-mode tests need it (apt-get install -y redis-server).');
+  if (!redis) console.warn('vitrine setup: redis-server is missing and cannot be installed without root; the cluster-mode tests need it (apt-get install -y redis-server).');
+  if (!rsyslog) console.warn('vitrine setup: rsyslog is missing and cannot be installed without root; the SIEM streaming tests need it (apt-get install -y rsyslog rsyslog-gnutls).');
   process.exit(0);
 }
 console.log(`vitrine setup: installing ${packages.join(' ')} from Debian's packages…`);
@@ -74,4 +84,8 @@ if (!hasRedis()) {
   console.error('vitrine setup: redis-server was installed but cannot be run.');
   process.exit(1);
 }
-console.log(`vitrine setup: ready: ${after}, redis-server`);
+if (!hasRsyslog()) {
+  console.error('vitrine setup: rsyslog and rsyslog-gnutls were installed but cannot be run.');
+  process.exit(1);
+}
+console.log(`vitrine setup: ready: ${after}, redis-server, rsyslog`);
