@@ -18,6 +18,16 @@ function autoBrowsers(): number {
   return Math.max(2, Math.min(16, availableParallelism()));
 }
 
+/** Contrast ratio of white text on a #rrggbb colour (WCAG relative luminance). */
+function contrastWithWhite(hex: string): number {
+  const lin = (i: number) => {
+    const c = parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const l = 0.2126 * lin(0) + 0.7152 * lin(1) + 0.0722 * lin(2);
+  return 1.05 / (l + 0.05);
+}
+
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const boolish = z
@@ -71,6 +81,8 @@ export const SETTINGS = {
   VITRINE_INVITE_TTL_SECONDS: { schema: intIn(10, 86400), default: '900', doc: 'How long a session waits for its customer before it expires.' },
   VITRINE_MAX_SESSION_MINUTES: { schema: intIn(1, 1440), default: '180', doc: 'Hard limit on a session\'s duration.' },
   VITRINE_COMPANY_NAME: { schema: z.string().trim().min(1).max(100), default: undefined, doc: 'Your company\'s name as customers know it, shown on the consent screen ("Share this page with Acme Bank?") and in the customer\'s header. Unset: customers are asked to share with "our support team".' },
+  VITRINE_BRAND_LOGO_URL: { schema: z.string().max(2048).regex(/^(https:\/\/[^\s"'<>]+|data:image\/(png|svg\+xml|webp);base64,[A-Za-z0-9+/=]+)$/, 'expected an https: URL or a data:image/png|svg+xml|webp;base64 URL'), default: undefined, doc: 'Your logo, shown beside the company name in the customer\'s header (at most 32 px high): an https: URL (its origin is added to the pages\' img-src) or a base64 data: URL. Unset: the company name alone.' },
+  VITRINE_BRAND_ACCENT: { schema: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'expected #rrggbb').refine((c) => contrastWithWhite(c) >= 4.5, 'white text on this colour would not reach WCAG AA contrast (4.5:1); pick a darker colour'), default: undefined, doc: 'Accent colour of the customer\'s page (buttons, highlights) as #rrggbb; white text must reach 4.5:1 on it (WCAG AA), a lighter colour is refused. Unset: Vitrine blue (#1f5fd1).' },
   VITRINE_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   VITRINE_DEMO: { schema: boolish, default: undefined, doc: 'Serve the built-in demo bank site on loopback and allow it (default: on in development mode).' },
   VITRINE_DRAIN_SECONDS: { schema: intIn(0, 3600), default: undefined, doc: 'On SIGTERM (or `vitrine drain`): stop taking sessions, wait this long for running sessions to finish, then end the rest and exit. Default 30 in cluster mode (sessions can start on other nodes meanwhile), 0 otherwise.' },
@@ -124,6 +136,9 @@ export interface Config {
   readonly maxSessionMs: number;
   /** Empty when not configured: clients then speak of "our support team". */
   readonly companyName: string;
+  /** VITRINE_BRAND_LOGO_URL and VITRINE_BRAND_ACCENT, or '' when unset. */
+  readonly brandLogoUrl: string;
+  readonly brandAccent: string;
   readonly logLevel: string;
   readonly demo: boolean;
   /** undefined: a temporary directory removed at shutdown (development mode). */
@@ -253,6 +268,8 @@ export function loadConfig(processEnv: Env): Config {
     inviteTtlMs: (values.VITRINE_INVITE_TTL_SECONDS as number) * 1000,
     maxSessionMs: (values.VITRINE_MAX_SESSION_MINUTES as number) * 60_000,
     companyName: (values.VITRINE_COMPANY_NAME as string | undefined) ?? '',
+    brandLogoUrl: (values.VITRINE_BRAND_LOGO_URL as string | undefined) ?? '',
+    brandAccent: (values.VITRINE_BRAND_ACCENT as string | undefined) ?? '',
     logLevel: values.VITRINE_LOG_LEVEL as string,
     demo: (values.VITRINE_DEMO as boolean | undefined) ?? devMode,
     dataDir: (values.VITRINE_DATA_DIR as string | undefined) ?? (devMode ? undefined : resolve('data')),

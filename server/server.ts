@@ -224,7 +224,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     trustProxy: config.trustProxy,
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
-    info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, viewport: config.viewport }),
+    info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ready: () => {
       const capacity = pool.capacity();
       const box = sandbox.mode === 'off' ? ('off' as const) : ('on' as const);

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
+import { loadConfig } from '../server/config.ts';
 import { PAGES } from './support/fixture-pages.ts';
 import { shoot, text, until } from './support/client-page.ts';
 import { consoleSession } from './support/console-session.ts';
@@ -97,6 +98,29 @@ describe('languages and accessibility of the web client', function () {
     await page.waitForSelector('#consent:not([hidden])');
     expect(await text(page, '#accept')).to.equal('Aceptar y compartir');
     await close();
+  });
+
+  it('brands the customer page from settings (logo, accent colour), and refuses an accent too light for white text', async function () {
+    expect(() => loadConfig({ VITRINE_JWT_SECRET: 'x'.repeat(40), VITRINE_BRAND_ACCENT: '#ffd000' })).to.throw(/contrast/);
+    const logo = `data:image/svg+xml;base64,${Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32"><rect width="64" height="32" fill="#0b6e4f"/></svg>').toString('base64')}`;
+    const branded = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_COMPANY_NAME: 'Acme Bank', VITRINE_BRAND_ACCENT: '#0b6e4f', VITRINE_BRAND_LOGO_URL: logo });
+    try {
+      const { body } = await branded.createSession(`${site.url}/green`);
+      const ctx = await browser.browser.createBrowserContext();
+      const page = await ctx.newPage();
+      await page.setViewport({ width: 1280, height: 720 });
+      await page.goto(body.customerUrl);
+      await page.waitForSelector('#consent:not([hidden])');
+      await page.waitForSelector('#brand-logo:not([hidden])');
+      await until('the accent colour', async () => (await page.$eval('#accept', (b) => getComputedStyle(b).backgroundColor)) === 'rgb(11, 110, 79)');
+      expect(await page.$eval('#brand-logo', (i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0)).to.equal(true);
+      expect(await text(page, '#company')).to.equal('Acme Bank');
+      await axe(page, 'branded consent');
+      await shoot(page, 'customer-consent-branded');
+      await ctx.close();
+    } finally {
+      await branded.close();
+    }
   });
 
   it('has no serious or critical axe-core violations on any page and state, and every control has a visible focus', async function () {

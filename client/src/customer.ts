@@ -234,6 +234,20 @@ if (!sessionId || !token) {
 
 phone = setupPhone(view);
 
+// Branding from the server's settings: logo (VITRINE_BRAND_LOGO_URL) and accent colour
+// (VITRINE_BRAND_ACCENT, refused by the server unless white text on it reaches WCAG AA).
+fetch('/api/info')
+  .then((r) => r.json())
+  .then((info: { logo?: string; accent?: string }) => {
+    if (info.logo) {
+      const img = $<HTMLImageElement>('brand-logo');
+      img.src = info.logo;
+      img.hidden = false;
+    }
+    if (info.accent && /^#[0-9a-f]{6}$/i.test(info.accent)) document.documentElement.style.setProperty('--accent', info.accent);
+  })
+  .catch(() => undefined);
+
 presence = new PresenceLayer({
   send: (p) => view.send({ type: 'presence', presence: p }),
   ping: (at) => view.send({ type: 'ping', t: at }),

@@ -42,7 +42,7 @@ export interface AppDeps {
   /** Session creations per agent (sliding minute). */
   creations: Limiter;
   log: Logger;
-  info: () => { devMode: boolean; demoUrl: string | null; company: string; viewport: Viewport };
+  info: () => { devMode: boolean; demoUrl: string | null; company: string; logo?: string; accent?: string; viewport: Viewport };
   ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number }; sandbox: 'on' | 'off' };
   retryAfterSeconds: number;
   metrics: Metrics;
@@ -72,7 +72,8 @@ export function createApp(deps: AppDeps): express.Express {
           defaultSrc: ["'none'"],
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'blob:', 'data:'],
+          // A configured https: logo (VITRINE_BRAND_LOGO_URL) may load from its own origin.
+          imgSrc: ["'self'", 'blob:', 'data:', ...logoOrigin(deps.info().logo)],
           connectSrc: ["'self'"],
           fontSrc: ["'self'"],
           baseUri: ["'none'"],
@@ -377,6 +378,15 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
   return app;
+}
+
+function logoOrigin(logo: string | undefined): string[] {
+  if (!logo?.startsWith('https://')) return [];
+  try {
+    return [new URL(logo).origin];
+  } catch {
+    return [];
+  }
 }
 
 function bearer(req: Request): string | undefined {
