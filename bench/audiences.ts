@@ -150,7 +150,7 @@ async function ttffRow(s: TestServer, b: Bench, name: string, path: string, time
     any[0]!.push(v.anyCustomer);
     any[1]!.push(v.anyAgent);
     if (!rawTimes) r.push(await b.raw.timeToFirstFrame(`${b.site.url}${path}`, { shown: true, timeoutMs }));
-    await sleep(path === '/large' ? 2000 : 400); // let the pool re-warm
+    await sleep(path === '/large' || path === '/huge' ? 2000 : 400); // let the pool re-warm
   }
   row(`time to first frame, ${name} p50 (ms, customer / agent)`, `${round(percentile(c, 50))} / ${round(percentile(a, 50))}`, round(percentile(r, 50)), `first frame showing the page; p95 ${round(percentile(c, 95))} / ${round(percentile(a, 95))} / raw ${round(percentile(r, 95))}; first frame of any kind p50 ${round(percentile(any[0]!, 50))} / ${round(percentile(any[1]!, 50))}; raw: new context+page+goto; ${times} runs`);
   return r;
@@ -165,6 +165,7 @@ export async function audienceSections(b: Bench): Promise<void> {
     if (want('ttff')) {
       rawReady = await ttffRow(def, b, 'warm pool', '/ready', quick ? 3 : 8);
       await ttffRow(def, b, 'large document (~200,000 nodes), warm pool', '/large', quick ? 1 : 4, 60_000);
+      await ttffRow(def, b, 'huge document (~1,000,000 nodes), warm pool', '/huge', quick ? 1 : 2, 120_000);
     }
     await def.close();
     if (want('ttff')) {

@@ -31,9 +31,9 @@ function form(title: string, masked: boolean): string {
  * every 20th, a password field in every 2,000th. The flag is blue from the start: time to first
  * frame is the time to the first frame that shows the page, not a blank one.
  */
-function large(): string {
+function large(count = 40_000): string {
   const rows: string[] = [];
-  for (let i = 0; i < 40_000; i++) {
+  for (let i = 0; i < count; i++) {
     const field = i % 2000 === 10 ? '<input type="password" value="secret">' : i % 20 === 5 ? `<input value="item ${i}">` : '';
     rows.push(`<p>Row ${i} <b>reference ${(i * 7919) % 100_000}</b> ordered, shipped and delivered${field}</p>`);
   }
@@ -50,6 +50,8 @@ export const BENCH_PAGES: Record<string, string> = {
   '/form': form('Form', false),
   '/form-masked': form('Form masked', true),
   '/large': large(),
+  // About 1,000,000 DOM nodes, the same rows (issue 15 §3: 25–31 s to first frame before slicing).
+  '/huge': large(200_000),
 };
 
 /** The page's title (what a session's state reports once the page itself is loaded). */

@@ -277,6 +277,8 @@ export class SessionPage {
     const unsubscribe = this.#gate.onChange(() => {
       const reason = this.#gate.closedReason();
       this.#handlers.gate(reason);
+      // A huge document takes seconds to scan (staff see the placeholder meanwhile): say so.
+      if (reason?.includes('being prepared')) this.#notices.notice('PAGE_PREPARING', 'The page is large; it is being checked for private data before staff can see it.');
       // Staff were kept waiting: capture for them as soon as the gate opens.
       if (reason === null) this.#loop.resend();
     });

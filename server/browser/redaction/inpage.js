@@ -371,7 +371,9 @@
     if (root.nodeType !== 1 && root.nodeType !== 11 && root.nodeType !== 9) return;
     var walker = document.createTreeWalker(root, 1 | TEXT);
     var n;
+    var many = root.nodeType === 1 && root.firstChild !== null;
     while ((n = walker.nextNode())) {
+      if (many) seen.add(n);
       if (n.nodeType === 1) scanElement(n);
       else scanTextNode(n);
     }
@@ -400,14 +402,60 @@
       for (var i = 0; i < list.length; i++) coverFrame(list[i]);
     }
   }
+  // Work proportional to what changed, in slices: the records of a mutation are queued and
+  // scanned at once for up to SLICE_MS, the rest in later tasks, so that a huge document (the
+  // parser adds a million nodes) never holds the page's thread for seconds and the server's
+  // questions are answered meanwhile. While anything is queued the masks do not count as intact
+  // (intact() below): staff get no frame until the scan has caught up; the customer's frames go on.
+  var SLICE_MS = 8;
+  var backlog = [];
+  var backlogAt = 0;
+  var recordAt = 0;
+  // Nodes scanned since the last records arrived: the parser reports a paragraph and then each
+  // of its children, which the paragraph's scan already read. Dropped when records arrive (the
+  // page may have moved a node since, changing which ancestors it reads with).
+  var seen = new Set();
+  var slicer = new MessageChannel();
+  var sliceQueued = false;
+  slicer.port1.onmessage = function () { sliceQueued = false; drain(); };
   function onRecords(records) {
     touched();
     ensureSheet(document);
-    for (var i = 0; i < records.length; i++) {
-      var r = records[i];
+    seen.clear();
+    backlog.push(records);
+    drain();
+  }
+  function drain() {
+    var until = Date.now() + SLICE_MS;
+    while (backlogAt < backlog.length) {
+      var records = backlog[backlogAt];
+      // A slice resumes within a record list, where the last one stopped.
+      while (recordAt < records.length) {
+        if (Date.now() > until) return later();
+        applyRecord(records[recordAt++]);
+      }
+      backlogAt++;
+      recordAt = 0;
+    }
+    backlog = [];
+    backlogAt = 0;
+    seen.clear();
+  }
+  function later() {
+    if (!sliceQueued) { sliceQueued = true; slicer.port2.postMessage(0); }
+  }
+  function pendingWork() {
+    return backlog.length - backlogAt;
+  }
+  function applyRecord(r) {
+    {
       try {
         if (r.type === 'childList') {
-          for (var j = 0; j < r.addedNodes.length; j++) { coverFrames(r.addedNodes[j]); scanTree(r.addedNodes[j]); }
+          for (var j = 0; j < r.addedNodes.length; j++) {
+            var added = r.addedNodes[j];
+            if (seen.has(added)) continue;
+            coverFrames(added); scanTree(added);
+          }
           if (r.target.nodeType === 1 && r.target.tagName === 'SELECT') scanField(r.target);
         } else if (r.type === 'characterData') scanTextNode(r.target);
         else if (r.type === 'attributes') {
@@ -638,7 +686,7 @@
   // is kept only if no switch happened between "on" and the check after it.
   var gen = 0;
   function intact() {
-    if (tampered || errors.length) return false;
+    if (tampered || errors.length || pendingWork()) return false;
     if (disabledDesc.get.call(sheet) || sheet.cssRules.length !== RULES || (RULES && sheet.cssRules[0].cssText !== FIRST_RULE)) return false;
     var list = rawAdopted(document);
     if (list[list.length - 1] !== sheet) return false;
@@ -677,7 +725,8 @@
   Object.defineProperty(window, KEY, {
     value: Object.freeze({
       status: function () {
-        return { version: cfg.compiled.version, url: String(location.href), errors: errors.slice(0, 20), ready: errors.length === 0 };
+        // `pending`: mutation batches not scanned yet (the page is being prepared, see drain()).
+        return { version: cfg.compiled.version, url: String(location.href), errors: errors.slice(0, 20), ready: errors.length === 0 && !pendingWork(), pending: pendingWork() };
       },
       /** Before a tick: has anything changed since the last one, and is anything masked in view? */
       probe: function (t) {

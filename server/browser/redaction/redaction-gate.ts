@@ -33,6 +33,8 @@ interface FrameStatus {
   url: string;
   errors: string[];
   ready: boolean;
+  /** Mutation batches the document has not scanned yet (inpage.js drain): it is being prepared. */
+  pending?: number;
 }
 
 interface FrameState {
@@ -73,6 +75,8 @@ export class RedactionGate implements FrameGate {
   #mainWhy = 'waiting for the page';
   /** The main document did not confirm within the bound: the placeholder says why. */
   #gaveUp = false;
+  /** Some document reported content it has not scanned yet (see FrameStatus.pending). */
+  #preparing = false;
   #running = false;
   #again = false;
   #closed = false;
@@ -201,6 +205,12 @@ export class RedactionGate implements FrameGate {
         const pending = await this.#confirmAll();
         this.#update();
         if (!pending && !this.#again) break;
+        // A document still scanning its content (a huge page) is making progress: keep asking, on
+        // the placeholder ("preparing the page"), rather than give up on it.
+        if (!this.#again && this.#preparing) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
         if (!this.#again && Date.now() - started > this.#confirmMs) {
           this.#log('policy not confirmed', { problem: this.#mainProblem, frames: pending });
           if (!this.#states.get(this.#page.mainFrame())?.confirmed) this.#gaveUp = true;
@@ -229,6 +239,7 @@ export class RedactionGate implements FrameGate {
   /** Asks every unconfirmed document once; returns how many are still pending. */
   async #confirmAll(): Promise<number> {
     let pending = 0;
+    this.#preparing = false;
     for (const frame of this.#page.frames()) {
       if (frame.detached) continue;
       const st = this.#states.get(frame) ?? { confirmed: false, released: false, problem: 'a frame was created' };
@@ -253,7 +264,9 @@ export class RedactionGate implements FrameGate {
         if (parent && this.#states.get(parent)?.confirmed) st.released = await this.#owner(frame, 'release');
         continue;
       }
-      st.problem = s ? `a frame reported: ${s.errors[0] ?? 'policy not ready'}` : 'a frame has not confirmed the policy';
+      if (s && !s.errors.length && (s.pending ?? 0) > 0) this.#preparing = true;
+      st.problem = s ? (s.errors.length === 0 && (s.pending ?? 0) > 0 ? 'the page is being prepared' : `a frame reported: ${s.errors[0] ?? 'policy not ready'}`) : 'a frame has not confirmed the policy';
+      if (!parent && s && !s.errors.length && (s.pending ?? 0) > 0) this.#mainWhy = 'the page is being prepared';
       if (!parent) this.#mainProblem = st.problem;
       this.#log('frame unconfirmed', { url: url.slice(0, 80), status: s === undefined ? 'no answer' : s === null ? 'no script' : s.errors.join('; ') || 'not ready', main: !parent });
       pending++;
