@@ -25,6 +25,7 @@ import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
+import { ssoFromConfig } from './http/sso-routes.ts';
 import { WsGateway } from './http/ws-gateway.ts';
 import { createLogger, type Logger } from './log.ts';
 import { pressure } from './health.ts';
@@ -225,6 +226,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
+    ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
     ready: () => {
       const capacity = pool.capacity();
       const box = sandbox.mode === 'off' ? ('off' as const) : ('on' as const);

@@ -24,6 +24,7 @@ export class IdentityVerifier {
   readonly #secret: Uint8Array;
   readonly #jwks: JWTVerifyGetKey | null;
   readonly #identity: Config['identity'];
+  #console: { verifyToken(token: string): Promise<StaffIdentity | null> } | null = null;
 
   constructor(config: Pick<Config, 'jwtSecret' | 'identity'>) {
     this.#secret = config.jwtSecret;
@@ -33,9 +34,22 @@ export class IdentityVerifier {
       : null;
   }
 
+  /**
+   * Also accept the console tokens a single sign-on session hands its page (oidc-sessions.ts):
+   * `verify` answers a token in their audience or null for any other token.
+   */
+  acceptConsoleTokens(consoleTokens: { verifyToken(token: string): Promise<StaffIdentity | null> }): void {
+    this.#console = consoleTokens;
+  }
+
   /** Verifies a staff bearer token and that it carries `role`; throws UNAUTHENTICATED / FORBIDDEN. */
   async verify(token: string | undefined, role: StaffRole): Promise<StaffIdentity> {
     if (!token) throw new VitrineError('UNAUTHENTICATED', 'a bearer token is required');
+    const fromConsole = this.#console ? await this.#console.verifyToken(token) : null;
+    if (fromConsole) {
+      if (!fromConsole.roles.includes(role)) throw new VitrineError('FORBIDDEN', `this needs the ${role} role`);
+      return fromConsole;
+    }
     let payload: JWTPayload;
     try {
       const id = this.#identity;
@@ -77,7 +91,7 @@ export class IdentityVerifier {
   }
 }
 
-function claimAt(payload: JWTPayload, path: string): unknown {
+export function claimAt(payload: JWTPayload, path: string): unknown {
   if (path in payload) return payload[path];
   let v: unknown = payload;
   for (const part of path.split('.')) {
@@ -87,7 +101,7 @@ function claimAt(payload: JWTPayload, path: string): unknown {
   return v;
 }
 
-function rolesFrom(value: unknown): StaffRole[] {
+export function rolesFrom(value: unknown): StaffRole[] {
   const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
   return STAFF_ROLES.filter((r) => list.includes(r));
 }
