@@ -26,6 +26,20 @@ try {
     logLevel: 'warning',
     metafile: true,
   });
+  // The embed runs on the company's pages, as a classic <script src>: one IIFE, no module, no globals.
+  const embed = await build({
+    entryPoints: [{ in: join(here, 'src', 'embed.ts'), out: 'embed' }],
+    outdir: join(dist, 'assets'),
+    bundle: true,
+    format: 'iife',
+    target: 'es2020',
+    platform: 'browser',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  Object.assign(result.metafile.outputs, embed.metafile.outputs);
   let pages = 0;
   for (const f of readdirSync(join(here, 'static'))) {
     if (f.endsWith('.html')) {

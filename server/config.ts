@@ -56,6 +56,10 @@ export const SETTINGS = {
   VITRINE_TLS_CERT: { schema: z.string().min(1), default: undefined, doc: 'PEM certificate (chain) file: serve HTTPS and WSS natively (with VITRINE_TLS_KEY); HSTS is then on.' },
   VITRINE_TLS_KEY: { schema: z.string().min(1), default: undefined, doc: 'PEM private key file for VITRINE_TLS_CERT.' },
   VITRINE_TRUST_PROXY: { schema: z.string().regex(/^(false|true|loopback|\d+|[0-9a-fA-F:.\/,]+)$/, 'false, true, loopback, a hop count or addresses/CIDRs'), default: 'false', doc: 'Behind a TLS-terminating proxy: which proxies to trust for X-Forwarded-Proto/For (express "trust proxy"). HSTS is sent when the original request was HTTPS.' },
+  VITRINE_EMBED_ORIGINS: { schema: z.string().regex(/^(https?:\/\/[a-z0-9.-]+(:\d{1,5})?)?( https?:\/\/[a-z0-9.-]+(:\d{1,5})?)*$/i, 'space-separated origins (scheme://host[:port], no path)'), default: '', doc: 'Customer-started sessions: the origins of the company\'s pages that may embed /embed.js and start a session with a join code (CORS for exactly these). Empty: the embed button and POST /api/customer-sessions are off.' },
+  VITRINE_EMBED_START_URLS: { schema: z.string().regex(/^(https?:\/\/[^\s=]+=https?:\/\/\S+)?( https?:\/\/[^\s=]+=https?:\/\/\S+)*$/i, 'space-separated origin=URL pairs'), default: '', doc: 'Customer-started sessions: per embedding origin, a fixed start URL (origin=URL, space-separated); a listed origin\'s sessions open that URL instead of the page the customer is on.' },
+  VITRINE_EMBED_POLICY: { schema: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'a policy name'), default: 'default', doc: 'Customer-started sessions: the redaction policy they run under.' },
+  VITRINE_JOIN_CODE_TTL_SECONDS: { schema: intIn(60, 3600), default: '600', doc: 'Customer-started sessions: how long a join code works (single use); an unclaimed session ends with it.' },
   VITRINE_FRAME_ANCESTORS: { schema: z.string().regex(/^('none'|'self'|[a-z]+:\/\/[^\s,]+)( ('self'|[a-z]+:\/\/[^\s,]+))*$/, "space-separated origins, 'self' or 'none'"), default: "'none'", doc: 'Content-Security-Policy frame-ancestors for the client pages (who may embed the agent console).' },
   VITRINE_DATA_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory for the audit trail and recordings. Default: a fresh temporary directory in development mode, ./data otherwise.' },
   VITRINE_AUDIT_KEY: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'HMAC key of the audit hash chain. Default: derived from VITRINE_JWT_SECRET (set it separately to keep the two apart).' },
@@ -162,6 +166,14 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
+  /** Customer-started sessions (VITRINE_EMBED_*, VITRINE_JOIN_CODE_TTL_SECONDS); origins empty: off. */
+  readonly embed: {
+    readonly origins: readonly string[];
+    /** Embedding origin → the URL its sessions open instead of the customer's page. */
+    readonly startUrls: Readonly<Record<string, string>>;
+    readonly policy: string;
+    readonly codeTtlMs: number;
+  };
   /** How long a draining node waits for its sessions to finish before ending them. */
   readonly drainMs: number;
   /** null: one process, state in memory. */
@@ -306,6 +318,23 @@ export interface OidcConfig {
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),
+    embed: Object.freeze({
+      // Origins compare as browsers send them: lower case, no default port, no trailing slash.
+      origins: Object.freeze(String(values.VITRINE_EMBED_ORIGINS).split(' ').filter(Boolean).map((o) => new URL(o).origin)),
+      startUrls: Object.freeze(
+        Object.fromEntries(
+          String(values.VITRINE_EMBED_START_URLS)
+            .split(' ')
+            .filter(Boolean)
+            .map((pair) => {
+              const i = pair.indexOf('=');
+              return [new URL(pair.slice(0, i)).origin, new URL(pair.slice(i + 1)).href];
+            }),
+        ),
+      ),
+      policy: values.VITRINE_EMBED_POLICY as string,
+      codeTtlMs: (values.VITRINE_JOIN_CODE_TTL_SECONDS as number) * 1000,
+    }),
     drainMs: ((values.VITRINE_DRAIN_SECONDS as number | undefined) ?? (redisUrl === undefined ? 0 : 30)) * 1000,
     cluster:
       redisUrl === undefined

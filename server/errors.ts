@@ -25,6 +25,9 @@ export const ErrorCodes = {
   CONTROL_NOT_GRANTED: { status: 403, message: 'the customer has not granted you control' },
   VERIFICATION_REQUIRED: { status: 403, message: 'confirm the customer\'s verification code first' },
   BAD_CODE: { status: 403, message: 'the verification code is wrong' },
+  BAD_JOIN_CODE: { status: 403, message: 'no session is waiting with this code (wrong, used, expired or locked)' },
+  ORIGIN_REFUSED: { status: 403, message: 'this site may not start sessions (its origin is not in VITRINE_EMBED_ORIGINS)' },
+  DELIVERY_UNAVAILABLE: { status: 503, message: 'no customer link delivery is configured on this server' },
   PAUSED: { status: 409, message: 'the customer has paused sharing' },
   MASKED_FIELD: { status: 403, message: 'agents may not type into a protected field' },
   // session lifecycle

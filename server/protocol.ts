@@ -267,6 +267,29 @@ export const StaffMeSchema = z
   .strict();
 export type StaffMe = z.infer<typeof StaffMeSchema>;
 
+/** `POST /api/customer-sessions` (the embed, from an allow-listed origin): the page the customer is on. */
+export const CustomerSessionRequestSchema = z.object({ url: z.string().min(1).max(MAX_URL_LENGTH) }).strict();
+
+/** Its answer, to the customer's browser only: the link holds the customer's invite. */
+export interface CustomerSessionStarted {
+  id: string;
+  /** Opens the consent view; the fragment holds the invite and the join code (never sent to a server). */
+  customerUrl: string;
+  /** Six digits the customer reads to the agent. */
+  code: string;
+  codeExpiresAt: string;
+}
+
+/** `POST /api/join-codes/claim` (an agent's bearer token): the code the customer read out. */
+export const JoinCodeClaimSchema = z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict();
+
+/** Its answer: a participant token for the claiming agent, never anything of the customer's. */
+export interface JoinCodeClaimed {
+  id: string;
+  agentToken: string;
+  expiresAt: string;
+}
+
 export type NoticeCode =
   | 'DIALOG_DISMISSED'
   | 'POPUP_REDIRECTED'

@@ -25,6 +25,7 @@ import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
+import type { CustomerLinkDelivery } from './http/customer-start-routes.ts';
 import { ssoFromConfig } from './http/sso-routes.ts';
 import { WsGateway } from './http/ws-gateway.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -67,6 +68,8 @@ export interface VitrineOptions {
   audit?: AuditSink;
   /** Clock for retention (tests move it forward). */
   now?: () => number;
+  /** Delivers customer links of `delivery: "webhook"` sessions (customer-start-routes.ts). */
+  linkDelivery?: CustomerLinkDelivery;
 }
 
 export interface Vitrine {
@@ -225,6 +228,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     trustProxy: config.trustProxy,
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
+    ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
     ready: () => {

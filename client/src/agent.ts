@@ -3,7 +3,7 @@
  * agent-signin.ts), start a session on a URL, hand the customer link over, then watch, ask for
  * control and propose pages.
  */
-import type { SessionSnapshot, StaffMe } from '../../server/protocol.ts';
+import type { JoinCodeClaimed, SessionSnapshot, StaffMe } from '../../server/protocol.ts';
 import { checkToken, showSignInError, showWhoami } from './agent-signin.ts';
 import { confirmAction } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
@@ -263,6 +263,51 @@ $('start-form').addEventListener('submit', async (e) => {
   } catch {
     note('Could not reach the server.', 'error');
     start.disabled = false;
+  }
+});
+
+/**
+ * Customer-started sessions: the code the customer reads out gives this agent its own token for
+ * their session (POST /api/join-codes/claim); the customer's link never comes here.
+ */
+$('join-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $<HTMLInputElement>('join-code');
+  const code = input.value.replace(/\s+/g, '');
+  if (!/^\d{6}$/.test(code)) {
+    note('Type the six digits the customer reads out.', 'error');
+    return;
+  }
+  const join = button('join');
+  join.disabled = true;
+  try {
+    const res = await fetch('/api/join-codes/claim', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token() ?? ''}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    if (res.status !== 201) {
+      note(`Could not join with this code: ${await errorText(res)}`, 'error');
+      if (res.status === 401) signOut();
+      return;
+    }
+    const claimed = (await res.json()) as JoinCodeClaimed;
+    input.value = '';
+    session = { id: claimed.id, agentToken: claimed.agentToken, customerUrl: '', expiresAt: claimed.expiresAt };
+    rememberSession(session);
+    show($('link-box'), true);
+    show($('link-row'), false);
+    show($('start-form'), false);
+    show($('start-title'), false);
+    show($('session-bar'), true);
+    button('end').disabled = false;
+    note('Joined the customer\'s session: they now see your name and decide whether to share.');
+    view.connect(claimed.id, () => claimed.agentToken);
+    void refreshSessions(token(), claimed.id, rejoin);
+  } catch {
+    note('Could not reach the server.', 'error');
+  } finally {
+    join.disabled = false;
   }
 });
 

@@ -15,7 +15,25 @@ import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 import { setupPhone, type Phone } from './phone.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
-const fromHash = location.hash.replace(/^#/, '').replace(/^token=/, '');
+// #<invite>, or for a customer-started session #<invite>&join=<code>&until=<ms> (embed.ts).
+const [hashToken = '', ...hashRest] = location.hash.replace(/^#/, '').split('&');
+const fromHash = hashToken.replace(/^token=/, '');
+const joinKey = `vitrine:join:${sessionId}`;
+/** The join code to read to the agent until one joins (kept for a reload of this tab). */
+const join = ((): { code: string; until: number } | null => {
+  const p = new URLSearchParams(hashRest.join('&'));
+  const code = p.get('join');
+  if (code && /^\d{6}$/.test(code)) {
+    const j = { code, until: Number(p.get('until')) || 0 };
+    sessionStorage.setItem(joinKey, JSON.stringify(j));
+    return j;
+  }
+  try {
+    return JSON.parse(sessionStorage.getItem(joinKey) ?? 'null') as { code: string; until: number } | null;
+  } catch {
+    return null;
+  }
+})();
 // The invite must not linger in the address bar, the history or a screenshot.
 history.replaceState(null, '', location.pathname + location.search);
 const storeKey = `vitrine:reconnect:${sessionId}`;
@@ -35,7 +53,7 @@ let verificationCode: string | null = null;
 let company = '';
 
 const controls = ['grant', 'revoke', 'pause', 'resume', 'back', 'forward', 'reload', 'go', 'address', 'end'].map((id) => $<HTMLButtonElement | HTMLInputElement>(id));
-const prompts = ['consent', 'control-prompt', 'nav-prompt', 'pause', 'resume', 'grant', 'revoke', 'verify-box'];
+const prompts = ['consent', 'join-box', 'control-prompt', 'nav-prompt', 'pause', 'resume', 'grant', 'revoke', 'verify-box'];
 const controlRegion = new RequestRegion($('control-prompt'));
 const navRegion = new RequestRegion($('nav-prompt'));
 
@@ -97,7 +115,10 @@ const view = new SessionView({
       retried = true;
       setTimeout(() => $('reconnect').click(), 1000);
     }
-    if (kind === 'ended' || kind === 'refused') forgetReturn(storeKey);
+    if (kind === 'ended' || kind === 'refused') {
+      forgetReturn(storeKey);
+      sessionStorage.removeItem(joinKey);
+    }
     if (kind === 'ended') {
       token = '';
       // The server answers with Clear-Site-Data: nothing of the session stays in this browser.
@@ -140,11 +161,23 @@ function renderConsent(s: SessionSnapshot, agents: string[]): void {
   if (!$('consent').contains(document.activeElement)) $('consent-dialog').focus();
 }
 
+function renderJoin(j: { code: string; until: number }): void {
+  $('join-code').textContent = `${j.code.slice(0, 3)} ${j.code.slice(3)}`;
+  $('join-code').setAttribute('aria-label', j.code.split('').join(' '));
+  const time = new Date(j.until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  $('join-hint').textContent = t('Your agent types this code to join you. It works once, until {time}.', { time });
+  if (!$('join-box').contains(document.activeElement)) $('join-dialog').focus();
+}
+
 function render(s: SessionSnapshot): void {
   const live = s.state === 'live';
   const agents = s.participants.filter((p) => p.role === 'agent').map((p) => p.name);
-  show($('consent'), s.state === 'waiting');
-  if (s.state === 'waiting') renderConsent(s, agents);
+  // Customer-started: the code first; consent once an agent joined, so that it names them.
+  const awaitingAgent = !!join && s.state === 'waiting' && !s.participants.some((p) => p.role !== 'customer');
+  show($('join-box'), awaitingAgent);
+  if (awaitingAgent && join) renderJoin(join);
+  show($('consent'), s.state === 'waiting' && !awaitingAgent);
+  if (s.state === 'waiting' && !awaitingAgent) renderConsent(s, agents);
   const staff = s.participants.filter((p) => p.role !== 'customer');
   const holder = s.control ? s.participants.find((p) => p.id === s.control) ?? null : null;
   const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? `${t('role.supervisor')} ${p.name}` : p.name))) : t('nobody yet');

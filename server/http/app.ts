@@ -21,6 +21,7 @@ import type { Metrics } from '../metrics.ts';
 import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
 
@@ -31,6 +32,7 @@ const CreateSessionBody = z
   .object({
     url: z.string().min(1).max(MAX_URL_LENGTH),
     policy: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'policy names are letters, digits, - and _').optional(),
+    ...DELIVERY_FIELDS,
   })
   .strict();
 
@@ -53,6 +55,8 @@ export interface AppDeps {
   frameAncestors: readonly string[];
   /** True when this server terminates TLS itself. */
   tls: boolean;
+  /** Where `delivery: "webhook"` sends customer links (customer-start-routes.ts); unset: refused. */
+  linkDelivery?: CustomerLinkDelivery;
   /** Cluster mode: placement across nodes, and requests for sessions other nodes own. */
   cluster?: ClusterNode;
 }
@@ -167,8 +171,9 @@ export function createApp(deps: AppDeps): express.Express {
         const issue = body.error.issues[0];
         throw new VitrineError('BAD_REQUEST', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
+      checkDelivery(body.data, deps.linkDelivery);
       const created = deps.cluster ? await deps.cluster.place(agent, body.data.url, body.data.policy) : await deps.registry.create(agent, body.data.url, body.data.policy);
-      res.status(201).json(created);
+      res.status(201).json(await answerCreated(created, body.data, { hook: deps.linkDelivery, agent, audit: deps.audit, end: (id) => deps.registry.end(id, 'deleted') }));
     } catch (e) {
       next(e);
     }
@@ -360,6 +365,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST });
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));

@@ -47,6 +47,9 @@ export interface RegistryDeps {
 
 export const CUSTOMER_GRACE_MS = 30_000;
 
+/** createdBy.sub of a customer-started session until an agent claims its join code. */
+export const UNCLAIMED = 'unclaimed:';
+
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #deps: RegistryDeps;
@@ -215,6 +218,26 @@ export class SessionRegistry {
       s.createdAt + s.maxDurationMs,
     );
     return { token };
+  }
+
+  /**
+   * Customer-started sessions: the agent who typed the session's join code becomes its agent
+   * (the one who may rejoin and end it, and whom the customer's consent screen names) and gets a
+   * participant token. Only a waiting session nobody has claimed yet can be claimed.
+   */
+  async claim(id: string, agent: StaffIdentity): Promise<{ token: string }> {
+    const s = this.#sessions.get(id);
+    if (!s || s.state !== 'waiting') throw new VitrineError('BAD_JOIN_CODE');
+    if (!s.createdBy.sub.startsWith(UNCLAIMED)) throw new VitrineError('BAD_JOIN_CODE');
+    s.createdBy.sub = agent.sub;
+    s.createdBy.name = agent.name;
+    const { token } = await this.#deps.tokens.mint({ sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name }, s.createdAt + s.maxDurationMs);
+    return { token };
+  }
+
+  /** The settings customer-started sessions read (config.embed, publicUrl). */
+  get config(): Config {
+    return this.#deps.config;
   }
 
   async end(id: string, reason: EndReason): Promise<boolean> {
