@@ -10,6 +10,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
+import { SYSLOG_FACILITIES, WebhooksFileSchema, type IntegrationsConfig } from './integrations/integration-config.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -104,6 +105,20 @@ export const SETTINGS = {
   VITRINE_CLUSTER_ADVERTISE: { schema: hostPort, default: undefined, doc: 'Cluster mode: host:port other nodes use to reach this node\'s internal port. Default: this machine\'s hostname and the bound internal port.' },
   VITRINE_NODE_ID: { schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ., _ and -, up to 63'), default: undefined, doc: 'Cluster mode: this node\'s name in the directory (e.g. the pod name). Default: the hostname.' },
   VITRINE_CLUSTER_HEARTBEAT_MS: { schema: intIn(200, 60000), default: '2000', doc: 'Cluster mode: heartbeat period; a node that misses three is declared lost and its sessions end.' },
+  VITRINE_WEBHOOKS_FILE: { schema: z.string().min(1), default: undefined, doc: 'YAML or JSON file of webhook endpoints (id, url, secret or secretFile, events), signed per the Standard Webhooks specification (docs/integrations.md). Unset: no webhooks.' },
+  VITRINE_WEBHOOK_RETRY_BASE_MS: { schema: intIn(10, 3600000), default: '1000', doc: 'Webhooks: first retry after about this long; each further retry waits twice as long (with jitter: 50-100 % of the step), up to VITRINE_WEBHOOK_RETRY_MAX_MS.' },
+  VITRINE_WEBHOOK_RETRY_MAX_MS: { schema: intIn(10, 86400000), default: '3600000', doc: 'Webhooks: longest wait between two attempts.' },
+  VITRINE_WEBHOOK_MAX_ATTEMPTS: { schema: intIn(1, 1000), default: '20', doc: 'Webhooks: attempts per event before it is given up (logged as abandoned) and the endpoint\'s next event goes; about 9 hours with the default backoff.' },
+  VITRINE_WEBHOOK_TIMEOUT_MS: { schema: intIn(100, 120000), default: '10000', doc: 'Webhooks: an endpoint must answer within this long (a 2xx status) or the attempt counts as failed.' },
+  VITRINE_SYSLOG_URL: { schema: z.string().regex(/^tls:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected tls://host:port'), default: undefined, doc: 'SIEM: stream every audit record as RFC 5424 syslog over TLS (RFC 5425, octet counting) to this receiver. Unset: no streaming.' },
+  VITRINE_SYSLOG_CA_FILE: { schema: z.string().min(1), default: undefined, doc: 'SIEM: PEM CA certificate(s) the syslog receiver\'s certificate must chain to. Default: the system\'s CAs.' },
+  VITRINE_SYSLOG_CERT_FILE: { schema: z.string().min(1), default: undefined, doc: 'SIEM: PEM client certificate for mutual TLS with the receiver (with VITRINE_SYSLOG_KEY_FILE).' },
+  VITRINE_SYSLOG_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'SIEM: PEM private key of VITRINE_SYSLOG_CERT_FILE.' },
+  VITRINE_SYSLOG_FACILITY: { schema: z.enum(Object.keys(SYSLOG_FACILITIES) as [keyof typeof SYSLOG_FACILITIES]), default: 'audit', doc: 'SIEM: syslog facility of the messages (audit is 13, "log audit").' },
+  VITRINE_SYSLOG_HOSTNAME: { schema: z.string().regex(/^[\x21-\x7e]{1,255}$/, 'printable ASCII without spaces, up to 255'), default: undefined, doc: 'SIEM: HOSTNAME field of the messages. Default: this machine\'s hostname.' },
+  VITRINE_SYSLOG_RETRY_MAX_MS: { schema: intIn(10, 3600000), default: '30000', doc: 'SIEM: longest wait between two reconnection attempts (from VITRINE_WEBHOOK_RETRY_BASE_MS, doubling, with jitter). Records wait in the outbox meanwhile, never dropped below VITRINE_OUTBOX_MAX_ENTRIES.' },
+  VITRINE_INTEGRATION_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list of webhook endpoints and syslog receivers that may be on private or loopback addresses (refused otherwise, like the session browser\'s egress: webhooks are an SSRF vector). Plain http webhooks are allowed only to these.' },
+  VITRINE_OUTBOX_MAX_ENTRIES: { schema: intIn(100, 10000000), default: '100000', doc: 'Undelivered events each destination (webhook endpoint, syslog) keeps on disk while it is away; past this, new ones are dropped and logged as such.' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -166,6 +181,8 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   readonly trustProxy: boolean | number | string;
   readonly frameAncestors: readonly string[];
+  /** Webhooks and SIEM streaming (server/integrations/). */
+  readonly integrations: IntegrationsConfig;
   /** Customer-started sessions (VITRINE_EMBED_*, VITRINE_JOIN_CODE_TTL_SECONDS); origins empty: off. */
   readonly embed: {
     readonly origins: readonly string[];
@@ -318,6 +335,7 @@ export interface OidcConfig {
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),
+    integrations: integrationsConfig(values),
     embed: Object.freeze({
       // Origins compare as browsers send them: lower case, no default port, no trailing slash.
       origins: Object.freeze(String(values.VITRINE_EMBED_ORIGINS).split(' ').filter(Boolean).map((o) => new URL(o).origin)),
@@ -396,6 +414,74 @@ export function settingsHelp(): string {
 }
 
     oidc,
+/**
+ * Webhook endpoints (from VITRINE_WEBHOOKS_FILE) and the SIEM stream, checked together. Problems
+ * name the file and the field, never a value (the file holds secrets).
+ */
+function integrationsConfig(values: Partial<Record<SettingName, unknown>>): IntegrationsConfig {
+  const problems: string[] = [];
+  const allowHosts = String(values.VITRINE_INTEGRATION_ALLOW_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const h of allowHosts) if (!hostPort.safeParse(h).success) problems.push(`VITRINE_INTEGRATION_ALLOW_HOSTS: "${h}": expected host or host:port`);
+  const webhooks: IntegrationsConfig['webhooks'][number][] = [];
+  const file = values.VITRINE_WEBHOOKS_FILE as string | undefined;
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(file, 'utf8'));
+    } catch (e) {
+      problems.push(`VITRINE_WEBHOOKS_FILE=${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not valid YAML or JSON'}`);
+    }
+    const r = WebhooksFileSchema.safeParse(parsed);
+    if (parsed !== undefined && !r.success) for (const i of r.error.issues) problems.push(`VITRINE_WEBHOOKS_FILE=${file}: ${i.path.join('.') || '(file)'}: ${i.message}`);
+    for (const e of r.success ? r.data.endpoints : []) {
+      const url = new URL(e.url);
+      const listed = allowHosts.includes(url.host.toLowerCase()) || allowHosts.includes(url.hostname.toLowerCase());
+      if (url.protocol === 'http:' && !listed) problems.push(`VITRINE_WEBHOOKS_FILE=${file}: endpoints.${e.id}: plain http only to hosts in VITRINE_INTEGRATION_ALLOW_HOSTS; use https`);
+      let secret = e.secret;
+      if (e.secretFile !== undefined) {
+        try {
+          secret = readFileSync(e.secretFile, 'utf8').trim();
+        } catch {
+          problems.push(`VITRINE_WEBHOOKS_FILE=${file}: endpoints.${e.id}.secretFile: cannot be read`);
+        }
+        if (secret !== undefined && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) problems.push(`VITRINE_WEBHOOKS_FILE=${file}: endpoints.${e.id}.secretFile: expected whsec_ followed by base64 of at least 24 bytes`);
+      }
+      webhooks.push(Object.freeze({ id: e.id, url: e.url, secret: secret ?? '', events: Object.freeze([...e.events]) }));
+    }
+  }
+  const syslogUrl = values.VITRINE_SYSLOG_URL as string | undefined;
+  if ((values.VITRINE_SYSLOG_CERT_FILE === undefined) !== (values.VITRINE_SYSLOG_KEY_FILE === undefined)) problems.push('VITRINE_SYSLOG_CERT_FILE and VITRINE_SYSLOG_KEY_FILE: set both or neither');
+  for (const name of ['VITRINE_SYSLOG_CA_FILE', 'VITRINE_SYSLOG_CERT_FILE', 'VITRINE_SYSLOG_KEY_FILE'] as const) {
+    const f = values[name] as string | undefined;
+    if (f !== undefined && !existsSync(f)) problems.push(`${name}=${f}: no such file`);
+    if (f !== undefined && syslogUrl === undefined) problems.push(`${name}: only meaningful with VITRINE_SYSLOG_URL`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const target = syslogUrl ? new URL(syslogUrl.replace(/^tls:/, 'https:')) : null;
+  const retryBase = values.VITRINE_WEBHOOK_RETRY_BASE_MS as number;
+  return Object.freeze({
+    webhooks: Object.freeze(webhooks),
+    webhookRetry: Object.freeze({ baseMs: retryBase, maxMs: Math.max(retryBase, values.VITRINE_WEBHOOK_RETRY_MAX_MS as number) }),
+    webhookMaxAttempts: values.VITRINE_WEBHOOK_MAX_ATTEMPTS as number,
+    webhookTimeoutMs: values.VITRINE_WEBHOOK_TIMEOUT_MS as number,
+    syslog: target
+      ? Object.freeze({
+          host: target.hostname.replace(/^\[|\]$/g, ''),
+          port: Number(syslogUrl!.slice(syslogUrl!.lastIndexOf(':') + 1)),
+          caFile: values.VITRINE_SYSLOG_CA_FILE as string | undefined,
+          certFile: values.VITRINE_SYSLOG_CERT_FILE as string | undefined,
+          keyFile: values.VITRINE_SYSLOG_KEY_FILE as string | undefined,
+          facility: SYSLOG_FACILITIES[values.VITRINE_SYSLOG_FACILITY as keyof typeof SYSLOG_FACILITIES],
+          hostname: (values.VITRINE_SYSLOG_HOSTNAME as string | undefined) ?? (hostname().replace(/[^\x21-\x7e]/g, '-').slice(0, 255) || '-'),
+          appName: 'vitrine',
+          retry: Object.freeze({ baseMs: retryBase, maxMs: Math.max(retryBase, values.VITRINE_SYSLOG_RETRY_MAX_MS as number) }),
+        })
+      : null,
+    allowHosts: Object.freeze(allowHosts),
+    outboxMaxEntries: values.VITRINE_OUTBOX_MAX_ENTRIES as number,
+  });
+}
+
 /** Returns a copy of the config with some fields replaced; for tests and embedding. */
 export function withOverrides(config: Config, overrides: Partial<Config>): Config {
   return Object.freeze({ ...config, ...overrides });

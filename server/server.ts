@@ -25,6 +25,7 @@ import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
+import { Integrations } from './integrations/integrations.ts';
 import type { CustomerLinkDelivery } from './http/customer-start-routes.ts';
 import { ssoFromConfig } from './http/sso-routes.ts';
 import { WsGateway } from './http/ws-gateway.ts';
@@ -92,6 +93,8 @@ export interface Vitrine {
   readonly egress: EgressProxy;
   /** Cluster mode only: this node in the cluster. */
   readonly cluster: ClusterNode | null;
+  /** Webhooks and SIEM streaming; null when none is configured (server/integrations/). */
+  readonly integrations: Integrations | null;
   /**
    * Stops taking sessions (readiness down, and in cluster mode the directory says so), waits up
    * to VITRINE_DRAIN_SECONDS for running sessions to finish, then ends the rest.
@@ -128,6 +131,9 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const tempData = config.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vitrine-data-')) : null;
   const dataDir = config.dataDir ?? tempData!;
   const audit = opts.audit ?? new FileAuditSink(join(dataDir, 'audit', 'audit.log'), config.auditKey, log);
+  // Integrations start once the server listens; records written before then reach them from the file.
+  const auditStart = audit instanceof FileAuditSink ? audit.head.seq : 0;
+  let integrations: Integrations | null = null;
   const masterKey = config.recordingKey ?? (config.recordingKeyFile ? readFileSync(config.recordingKeyFile, 'utf8') : undefined);
   const recordings: RecordingStore | null = masterKey ? new DirectoryRecordingStore(join(dataDir, 'recordings'), masterKeyFrom(masterKey)) : null;
   const now = opts.now ?? Date.now;
@@ -228,6 +234,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     trustProxy: config.trustProxy,
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
+    integrations: () => integrations,
     ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
@@ -274,6 +281,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   if (!publicUrl) publicUrl = config.host === '127.0.0.1' || config.host === '0.0.0.0' ? `${scheme}://localhost:${port}` : url;
   log.info({ url, publicUrl, devMode: config.devMode, capacity: pool.capacity(), ...(cluster ? { node: cluster.id, internalPort: cluster.internalPort } : {}) }, 'vitrine listening');
   await cluster?.announce({ api: app, acceptParticipant: (socket, addr) => gateway.acceptForwarded(socket, addr) });
+  integrations = Integrations.start({ config: config.integrations, dataDir, audit, startAt: auditStart, log, ...(opts.resolver ? { resolver: opts.resolver } : {}) });
 
   let closed: Promise<void> | null = null;
   return {
@@ -293,6 +301,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     demo,
     egress,
     cluster,
+    integrations,
     drain() {
       draining ??= (async () => {
         if (cluster) await cluster.drain();
@@ -312,6 +321,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await pool.close();
         await egress.close();
         await demo?.close();
+        // After the sessions' last records (session.ended), before the trail closes.
+        await integrations?.close();
         await audit.close();
         if (tempData) await rm(tempData, { recursive: true, force: true });
         log.info('vitrine stopped');

@@ -27,6 +27,7 @@ export class FileAuditSink implements AuditSink {
   #unsynced = 0;
   #syncTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  readonly #listeners = new Set<(record: ChainedRecord) => void>();
 
   constructor(file: string, key: Uint8Array, log: Logger) {
     this.#file = file;
@@ -59,6 +60,15 @@ export class FileAuditSink implements AuditSink {
     this.#seq = chained.seq;
     this.#head = chained.mac;
     this.#log.record(event);
+    // Integrations (server/integrations/) follow the trail as it is written; one that throws
+    // must never stop the audit itself.
+    for (const l of this.#listeners) {
+      try {
+        l(chained);
+      } catch {
+        /* the listener reports its own failures */
+      }
+    }
     // Batch fsyncs: at most 100 ms or 50 records of audit may be lost in a power cut.
     if (++this.#unsynced >= 50) this.#sync();
     else this.#syncTimer ??= setTimeout(() => this.#sync(), 100).unref();
@@ -69,6 +79,27 @@ export class FileAuditSink implements AuditSink {
     this.#syncTimer = null;
     this.#unsynced = 0;
     if (!this.#closed) fsyncSync(this.#fd);
+  }
+
+  /** Calls `listener` with every record appended from now on, after it is written. */
+  subscribe(listener: (record: ChainedRecord) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Records with seq above `seq`, oldest first: how a follower catches up after a restart (the
+   * file is the durable truth; what a follower had not yet taken in is still here).
+   */
+  since(seq: number): ChainedRecord[] {
+    if (seq >= this.#seq) return [];
+    const out: ChainedRecord[] = [];
+    for (const line of readFileSync(this.#file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line) as ChainedRecord;
+      if (r.seq > seq) out.push(r);
+    }
+    return out;
   }
 
   /** Records of one session from the whole file (for auditors). */

@@ -21,6 +21,8 @@ import type { Metrics } from '../metrics.ts';
 import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { Integrations } from '../integrations/integrations.ts';
+import { mountWebhookRoutes } from './webhook-routes.ts';
 import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
@@ -55,6 +57,8 @@ export interface AppDeps {
   frameAncestors: readonly string[];
   /** True when this server terminates TLS itself. */
   tls: boolean;
+  /** Webhooks and SIEM streaming (its delivery log is served by webhook-routes.ts). */
+  integrations?: () => Integrations | null;
   /** Where `delivery: "webhook"` sends customer links (customer-start-routes.ts); unset: refused. */
   linkDelivery?: CustomerLinkDelivery;
   /** Cluster mode: placement across nodes, and requests for sessions other nodes own. */
@@ -366,6 +370,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST });
+  mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));
