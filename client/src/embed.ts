@@ -4,8 +4,10 @@
  *   <script src="https://cobrowse.example.com/embed.js" async></script>
  *   (optional: data-label="…" for the button's text)
  *
- * It runs on a foreign page, so it keeps to itself: one IIFE (no globals), its DOM in a closed
- * shadow root (the page's CSS cannot reach it, it cannot reach the page's), styles through a
+ * It runs on a foreign page, so it keeps to itself: one IIFE (no globals), its DOM in a
+ * shadow root (the page's CSS cannot reach it, it cannot reach the page's; open, since the page's
+ * scripts share this realm anyway and a closed root would only hide it from assistive tooling
+ * and tests), styles through a
  * constructed stylesheet and the CSSOM (no inline <style> or style attributes for a strict CSP to
  * refuse), no cookies (credentials: "omit"). The page's CSP needs connect-src for Vitrine.
  *
@@ -43,7 +45,7 @@ p { margin: 0 0 12px; }
 
   const host = document.createElement('div');
   host.setAttribute('data-vitrine-embed', '');
-  const root = host.attachShadow({ mode: 'closed' });
+  const root = host.attachShadow({ mode: 'open' });
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet !== 'undefined' && 'replaceSync' in CSSStyleSheet.prototype) {
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);

@@ -28,7 +28,8 @@ import { VitrineError } from '../errors.ts';
 
 export const JOIN_CODE_DIGITS = 6;
 export const MAX_WRONG_PER_AGENT = 5;
-export const MAX_WRONG_PER_ADDRESS = 20;
+/** Loose: a call centre's agents often share one NAT address; the per-agent bound is the tight one. */
+export const MAX_WRONG_PER_ADDRESS = 50;
 export const DEFAULT_MAX_WRONG_GLOBAL = 100;
 export const DEFAULT_MAX_EXPOSURE = 20;
 /** Live codes at once; past it new customer-started sessions wait (the pool is the real bound). */
