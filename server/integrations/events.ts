@@ -71,10 +71,13 @@ export function scrub(text: string): string {
   return text.replace(CREDENTIAL, '[redacted]');
 }
 
+/** Detail fields that hold people's display names (consent.given's agents): ids say who, names stay home. */
+const NAME_DETAILS = new Set(['agents', 'name']);
+
 function scrubDetails(details: ChainedRecord['details']): OutgoingRecord['details'] {
   if (!details) return undefined;
   const out: Record<string, string | number | boolean | null> = {};
-  for (const [k, v] of Object.entries(details)) out[k] = typeof v === 'string' ? scrub(v) : v;
+  for (const [k, v] of Object.entries(details)) if (!NAME_DETAILS.has(k)) out[k] = typeof v === 'string' ? scrub(v) : v;
   return out;
 }
 
