@@ -28,10 +28,12 @@ import { clientAddress } from './client-address.ts';
 
 /**
  * Hands a customer link to the customer through the company's own channel (SMS, app message,
- * e-mail), so that the agent who started the session never holds it. The signed webhooks of
- * server/integrations/ are meant to implement this; until they are wired, an embedding
- * application passes its own (VitrineOptions.linkDelivery) and without one `delivery: "webhook"`
- * is refused (DELIVERY_UNAVAILABLE) before any session is created.
+ * e-mail), so that the agent who started the session never holds it. An embedding application
+ * passes one (VitrineOptions.linkDelivery); without one `delivery: "webhook"` is refused
+ * (DELIVERY_UNAVAILABLE) before any session is created. Not wired to server/integrations/
+ * webhooks on purpose: those are derived from the audit trail and blank anything that looks like
+ * a credential, and a customer link *is* the customer's credential. Carrying it needs its own
+ * signed event (or endpoint) with that exception made explicitly; see docs/protocol.md.
  */
 export interface CustomerLinkDelivery {
   /** Resolves once the channel accepted the link; a rejection ends the session. */
