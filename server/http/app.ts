@@ -12,6 +12,8 @@ import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
+import { CreateSessionBodySchema } from '../contract/rest.ts';
+import { openApiJson } from './openapi.ts';
 import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
 import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
@@ -30,13 +32,8 @@ export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist
 /** Bound on a recording fetched from another node for replay (held in memory while relayed). */
 const MAX_RECORDING_ANSWER_BYTES = 512 * 1024 * 1024;
 
-const CreateSessionBody = z
-  .object({
-    url: z.string().min(1).max(MAX_URL_LENGTH),
-    policy: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'policy names are letters, digits, - and _').optional(),
-    ...DELIVERY_FIELDS,
-  })
-  .strict();
+// The contract's schema (server/contract/rest.ts): the OpenAPI document shows this very one.
+const CreateSessionBody = CreateSessionBodySchema;
 
 export interface AppDeps {
   registry: SessionRegistry;
@@ -117,6 +114,10 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/api/info', (_req, res) => {
     res.json(deps.info());
+  });
+  // The REST contract (server/http/openapi.ts), public like the code that serves it.
+  app.get('/api/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApiJson());
   });
 
   /**
