@@ -6,11 +6,14 @@
  * events are still waiting (delivered after it, none lost, none twice by webhook-id).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { z } from 'zod';
 import { ConfigError, loadConfig } from '../server/config.ts';
+import { Outbox, OutboxCorruptError } from '../server/integrations/outbox.ts';
+import { backoffDelay } from '../server/integrations/retry.ts';
 import { PAGES } from './support/fixture-pages.ts';
 import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 import { WebhookReceiver } from './support/webhook-receiver.ts';
@@ -246,5 +249,58 @@ describe('webhook settings', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('durable outbox and retry timing', function () {
+  const schema = z.object({ n: z.number() });
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'vitrine-outbox-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps undelivered items in order across reopenings, drops a torn last line, and compacts', function () {
+    const file = join(dir, 'x.outbox');
+    let box = new Outbox(file, { schema, maxEntries: 5000, startAt: 7 });
+    expect(box.sourceCursor).to.equal(7);
+    for (let i = 1; i <= 3; i++) box.append({ n: i }, 7 + i);
+    box.ack(box.peek()!.seq);
+    box.close();
+    appendFileSync(file, '{"op":"add","seq":99,"src":5'); // a crash mid-write
+    box = new Outbox(file, { schema, maxEntries: 5000, startAt: 0 });
+    expect(box.size).to.equal(2);
+    expect(box.peek()!.data).to.deep.equal({ n: 2 });
+    expect(box.sourceCursor).to.equal(10);
+    for (let i = 4; i <= 1500; i++) box.append({ n: i }, 7 + i);
+    while (box.size > 1) box.ack(box.peek()!.seq);
+    // Without compaction the journal would hold ~3000 lines (~200 kB).
+    expect(box.bytes()).to.be.lessThan(80_000);
+    box.close();
+    box = new Outbox(file, { schema, maxEntries: 5000, startAt: 0 });
+    expect(box.size).to.equal(1);
+    expect(box.peek()!.data).to.deep.equal({ n: 1500 });
+    expect(box.append({ n: 1501 }, 1508)).to.equal(true);
+    expect(box.after(box.peek()!.seq, 10).map((e) => e.data.n)).to.deep.equal([1501]);
+    box.close();
+    writeFileSync(file, '{"op":"add","seq":1,"src":1,"at":"x","data":{"n":"not a number"}}\n');
+    expect(() => new Outbox(file, { schema, maxEntries: 10, startAt: 0 })).to.throw(OutboxCorruptError, /line 1/);
+  });
+
+  it('refuses items past its bound instead of filling the disk', function () {
+    const box = new Outbox(join(dir, 'y.outbox'), { schema, maxEntries: 2, startAt: 0 });
+    expect([1, 2, 3].map((n) => box.append({ n }, n))).to.deep.equal([true, true, false]);
+    expect(box.dropped).to.equal(1);
+    expect(box.sourceCursor).to.equal(3);
+    box.close();
+  });
+
+  it('backs off exponentially with jitter between half and all of each step, up to the cap', function () {
+    const retry = { baseMs: 1000, maxMs: 3_600_000 };
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, retry, () => 0))).to.deep.equal([500, 1000, 2000, 4000]);
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, retry, () => 1))).to.deep.equal([1000, 2000, 4000, 8000]);
+    expect(backoffDelay(30, retry, () => 1)).to.equal(3_600_000);
+    // The default schedule (20 attempts) spans about 4 to 8 hours before an event is abandoned.
+    const total = (r: number) => Array.from({ length: 19 }, (_, i) => backoffDelay(i + 1, retry, () => r)).reduce((a, b) => a + b, 0);
+    expect(total(0) / 3_600_000).to.be.within(4, 4.2);
+    expect(total(1) / 3_600_000).to.be.within(8, 8.3);
   });
 });
