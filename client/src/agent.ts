@@ -4,7 +4,7 @@
  * control and propose pages.
  */
 import type { JoinCodeClaimed, SessionSnapshot, StaffMe } from '../../server/protocol.ts';
-import { checkToken, showSignInError, showWhoami } from './agent-signin.ts';
+import { checkToken, offerSso, showSignInError, showWhoami, SsoSignIn, ssoErrorFrom, type SsoEnd } from './agent-signin.ts';
 import { confirmAction } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
@@ -13,6 +13,7 @@ import { forgetSession, refreshSessions, rememberEnded, rememberSession, storedS
 
 const TOKEN_KEY = 'vitrine:agent-token';
 const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+const ssoError = ssoErrorFrom(location.hash);
 if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
 // The token must not stay in the address bar or the history.
 if (location.hash) history.replaceState(null, '', location.pathname + location.search);
@@ -25,7 +26,9 @@ let presence: PresenceLayer | undefined;
 let me: StaffMe | null = null;
 let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+/** Single sign-on, when the browser has a session: its console tokens live in memory only. */
+let sso: SsoSignIn | null = null;
+const token = () => sso?.current ?? sessionStorage.getItem(TOKEN_KEY);
 const button = (id: string) => $<HTMLButtonElement>(id);
 
 const view = new SessionView({
@@ -126,19 +129,21 @@ async function signIn(t: string): Promise<void> {
   const checked = await checkToken(t);
   button.disabled = false;
   if (!checked.ok) {
+    if (sso) sso = null;
     sessionStorage.removeItem(TOKEN_KEY);
     me = null;
     showSignInError(checked.message);
     renderSignedIn();
     return;
   }
-  sessionStorage.setItem(TOKEN_KEY, t);
-  me = checked.me;
+  if (!sso) sessionStorage.setItem(TOKEN_KEY, t);
+  // A console token lives minutes and is renewed; the sign-in lasts as long as the SSO session.
+  me = sso ? { ...checked.me, expiresAt: sso.me.expiresAt } : checked.me;
   showSignInError(null);
   $<HTMLTextAreaElement>('token').value = '';
   clearTimeout(expiryTimer);
   // A token past its expiry opens nothing any more: say so when it happens, not at the next click.
-  const left = Date.parse(checked.me.expiresAt) - Date.now();
+  const left = Date.parse(me.expiresAt) - Date.now();
   expiryTimer = setTimeout(onExpired, Math.min(Math.max(0, left), 2 ** 31 - 1));
   renderSignedIn();
   // A reload (or a new sign-in in this tab) goes back into the session that was open.
@@ -192,6 +197,9 @@ function onExpired(): void {
 
 function signOut(): void {
   clearTimeout(expiryTimer);
+  // Single sign-on: the server ends the session, then the browser visits the provider's logout.
+  if (sso) void sso.logout();
+  sso = null;
   forgetSession();
   me = null;
   if (session) view.send({ type: 'end' });
@@ -405,6 +413,28 @@ setInterval(() => {
   if (me) void refreshSessions(token(), session?.id ?? null, rejoin);
 }, 15_000);
 
+/** The SSO session ended by itself (idle, or signed out in another tab): like an expired token. */
+function onSsoEnded(why: SsoEnd): void {
+  sso = null;
+  const text = why === 'idle' ? 'You were signed out after a while without activity.' : 'Your sign-in has ended.';
+  if (session) {
+    note(`${text} You can finish this session, then sign in again.`, 'error');
+    return;
+  }
+  signOut();
+  showSignInError(`${text} Sign in again to continue.`);
+}
+
 const stored = token();
 if (stored) void signIn(stored);
-else renderSignedIn();
+else
+  void SsoSignIn.start(onSsoEnded).then((started) => {
+    if (started !== 'off') offerSso($('signin-panel'), '/agent');
+    if (typeof started === 'object') {
+      sso = started;
+      void signIn(started.current!);
+      return;
+    }
+    renderSignedIn();
+    if (ssoError) showSignInError(ssoError);
+  });

@@ -4,6 +4,7 @@
  */
 import { decodeFrame } from '../../server/protocol.ts';
 import { $, note, setState, show } from './dom.ts';
+import { offerSso, SsoSignIn, ssoErrorFrom } from './agent-signin.ts';
 
 const TOKEN_KEY = 'vitrine:auditor-token';
 const canvas = $<HTMLCanvasElement>('screen');
@@ -14,7 +15,10 @@ let playing = false;
 let startedAt = 0;
 let startPos = 0;
 
-const auth = () => ({ authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` });
+/** Single sign-on, when the browser has a session (agent-signin.ts): console tokens in memory only. */
+let sso: SsoSignIn | null = null;
+const bearer = () => sso?.current ?? sessionStorage.getItem(TOKEN_KEY);
+const auth = () => ({ authorization: `Bearer ${bearer() ?? ''}` });
 const fmt = (ms: number) => `${Math.floor(ms / 60000)}:${String(Math.floor((ms / 1000) % 60)).padStart(2, '0')}`;
 
 async function draw(pos: number): Promise<void> {
@@ -74,8 +78,9 @@ async function open(id: string): Promise<void> {
 async function list(): Promise<void> {
   const res = await fetch('/api/recordings', { headers: auth() });
   if (res.status === 401 || res.status === 403) {
-    note('This token may not read recordings.');
+    note(sso ? 'Your account may not read recordings (it needs the auditor role).' : 'This token may not read recordings.');
     sessionStorage.removeItem(TOKEN_KEY);
+    sso = null;
     render();
     return;
   }
@@ -97,11 +102,11 @@ async function list(): Promise<void> {
 }
 
 function render(): void {
-  const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
+  const signedIn = !!bearer();
   setState(signedIn ? 'signed-in' : 'signed-out');
   show($('signin-panel'), !signedIn);
   show($('list-panel'), signedIn);
-  $('banner').textContent = signedIn ? 'Signed in as auditor' : 'Signed out';
+  $('banner').textContent = signedIn ? `Signed in as ${sso ? `${sso.me.name} (auditor)` : 'auditor'}` : 'Signed out';
   if (signedIn) void list();
 }
 
@@ -131,4 +136,17 @@ $('delete').addEventListener('click', async () => {
   show($('player'), false);
   void list();
 });
-render();
+const ssoError = ssoErrorFrom(location.hash);
+if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+if (sessionStorage.getItem(TOKEN_KEY)) render();
+else
+  void SsoSignIn.start((why) => {
+    sso = null;
+    note(why === 'idle' ? 'You were signed out after a while without activity.' : 'Your sign-in has ended.');
+    render();
+  }).then((started) => {
+    if (started !== 'off') offerSso($('signin-panel'), '/replay');
+    if (typeof started === 'object') sso = started;
+    render();
+    if (ssoError) note(ssoError);
+  });

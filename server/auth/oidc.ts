@@ -155,5 +155,9 @@ export function describe(e: unknown): string {
   if (typeof err?.error === 'string') return `provider refused: ${err.error.slice(0, 60)}`;
   const code = typeof err?.code === 'string' ? err.code : 'error';
   const message = typeof err?.message === 'string' ? err.message.slice(0, 160) : String(e).slice(0, 160);
-  return `${code}: ${message}`;
+  // openid-client wraps oauth4webapi's error, whose message names the failed check ("aud", "iss",
+  // "nonce"); its cause holds the values, which stay out.
+  const inner = err?.cause as { message?: unknown } | undefined;
+  const detail = typeof inner?.message === 'string' && inner.message !== message ? ` (${inner.message.slice(0, 120)})` : '';
+  return `${code}: ${message}${detail}`;
 }

@@ -127,11 +127,8 @@ export function ssoRoutes(deps: SsoDeps): Router {
       deps.sessions.touch(session);
       const roles = STAFF_ROLES.filter((r) => session.who.roles.includes(r));
       res.json({
-        sub: session.who.sub,
-        name: session.who.name,
-        role: roles[0],
-        roles,
-        expiresAt: new Date(deps.sessions.endsAt(session)).toISOString(),
+        // The shape of GET /api/me (StaffMeSchema); expiresAt is the session's end at the latest.
+        me: { sub: session.who.sub, name: session.who.name, role: roles[0], roles, expiresAt: new Date(deps.sessions.endsAt(session)).toISOString() },
         idleSeconds: Math.round(deps.sessions.idleMs / 1000),
         csrf: session.csrf,
       });
