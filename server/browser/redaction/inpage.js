@@ -41,24 +41,37 @@
     try { document.createDocumentFragment().querySelector(s); return true; } catch (e) { errors.push('bad selector: ' + s); return false; }
   });
   var MASK = ':is(' + maskList.join(',') + ')';
+  // The mask rules, one selector per policy selector rather than one :is() of them all: Blink
+  // files a rule under its rightmost tag, id, class or attribute and tries it only on elements
+  // that have it, while an :is() of 80 selectors is tried on every element of the page, in
+  // every rule (a 200,000-node page spent 3–4 s more in style with it). A selector that is
+  // itself a list stays wrapped, so that the suffix applies to each of its parts.
+  // One invalid member drops a whole selector list (where :is() only drops the member), so each
+  // member is checked with its suffix, and one that does not parse stays inside :is().
+  function supported(sel) {
+    try { return CSS.supports('selector(' + sel + ')'); } catch (e) { return false; }
+  }
+  function maskRule(suffix) {
+    return maskList.map(function (s) { return supported(s + suffix) ? s + suffix : ':is(' + s + ')' + suffix; }).join(',');
+  }
   var HIDE = hideList.length ? ':is(' + hideList.join(',') + ')' : null;
   var C = cfg.colour;
   var css =
-    MASK + '{background:' + C + ' !important;background-image:none !important;color:transparent !important;' +
+    maskRule('') + '{background:' + C + ' !important;background-image:none !important;color:transparent !important;' +
     '-webkit-text-fill-color:transparent !important;text-shadow:none !important;caret-color:transparent !important;' +
     'border-color:' + C + ' !important;outline-color:' + C + ' !important;box-shadow:none !important;' +
     // The masks are switched off for the customer's capture and on for staff's, every tick: a
     // transition or animation would restart at each switch and the customer would never see
     // the content settle.
     'transition:none !important;animation:none !important;}' +
-    MASK + ' *{opacity:0 !important;visibility:hidden !important;transition:none !important;animation:none !important;}' +
-    MASK + '::placeholder{color:transparent !important;-webkit-text-fill-color:transparent !important;}' +
-    MASK + '::before,' + MASK + '::after{visibility:hidden !important;}' +
-    MASK + '::selection{color:transparent !important;background:' + C + ' !important;}' +
-    MASK + ':is(img,video,canvas,iframe,frame,svg,object,embed,picture){filter:brightness(0) !important;}' +
+    (maskRule(' *') + '{opacity:0 !important;visibility:hidden !important;transition:none !important;animation:none !important;}') +
+    maskRule('::placeholder') + '{color:transparent !important;-webkit-text-fill-color:transparent !important;}' +
+    maskRule('::before') + ',' + maskRule('::after') + '{visibility:hidden !important;}' +
+    maskRule('::selection') + '{color:transparent !important;background:' + C + ' !important;}' +
+    maskRule(':is(img,video,canvas,iframe,frame,svg,object,embed,picture)') + '{filter:brightness(0) !important;}' +
     // SVG text has no box to paint: its glyphs are filled and stroked so thickly in the mask
     // colour that they run together into a solid bar, and nothing of their shape is legible.
-    MASK + ':is(text,tspan,textPath){fill:' + C + ' !important;stroke:' + C + ' !important;stroke-width:.8em !important;' +
+    maskRule(':is(text,tspan,textPath)') + '{fill:' + C + ' !important;stroke:' + C + ' !important;stroke-width:.8em !important;' +
     'stroke-linejoin:round !important;stroke-linecap:round !important;paint-order:stroke !important;}' +
     (HIDE ? HIDE + '{visibility:hidden !important;opacity:0 !important;transition:none !important;animation:none !important;}' : '');
   // Never switched off: a caret takes the text's colour, so in a field not (yet) masked it would
@@ -72,6 +85,8 @@
   var fixedSheet = new CSSStyleSheet();
   fixedSheet.replaceSync(fixedCss);
   var RULES = sheet.cssRules.length;
+  // Every mask rule parsed (a rule the parser dropped would leave its part of the masks off).
+  if (RULES !== (HIDE ? 8 : 7)) errors.push('mask sheet: ' + RULES + ' rules parsed');
   var FIRST_RULE = RULES ? sheet.cssRules[0].cssText : '';
   // Set when anything but this script touched the mask sheet, or a root lost it: the document
   // then never again confirms its masks (the server withholds staff frames and says why).
@@ -224,8 +239,14 @@
       counts[why] = (counts[why] || 0) + 1;
     }
   }
+  // Asked of every text node that does not match: isContentEditable would make the page bring
+  // its style up to date each time, which while a huge document is parsed costs seconds. What
+  // makes text editable is an attribute or the document's design mode (the CSS user-modify of
+  // old WebKit aside); only then is the real answer asked.
   function isEditable(el) {
-    return !!(el && el.isContentEditable);
+    if (!el) return false;
+    if (document.designMode !== 'on' && !el.closest('[contenteditable]')) return false;
+    return !!el.isContentEditable;
   }
   // Text nodes, and CDATA sections (an XML document's SVG text may be one): NodeFilter bits.
   var TEXT = 4 | 8;
