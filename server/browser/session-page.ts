@@ -339,6 +339,10 @@ export class SessionPage {
         }
         return;
       }
+      // The memory watch's probe is answered by the same renderer thread: a fresh answer from it
+      // is proof enough, and an idle session sends one question less (each crosses the pipe).
+      const heard = this.#memory?.last?.at ?? 0;
+      if (Date.now() - heard < 2000) return;
       askedAt = Date.now();
       this.#cdp.send('Runtime.evaluate', { expression: '0', returnByValue: true }).then(
         () => (askedAt = 0),
