@@ -99,8 +99,9 @@ export class SsoSignIn {
     const res = await fetch('/auth/session', { credentials: 'same-origin' }).catch(() => null);
     if (!res || res.status === 404) return 'off';
     if (res.status !== 200) return 'signed-out';
-    const body = (await res.json().catch(() => null)) as { me?: unknown; idleSeconds?: unknown; csrf?: unknown } | null;
-    const me = StaffMeSchema.safeParse(body?.me);
+    const body = (await res.json().catch(() => null)) as { sub?: unknown; name?: unknown; role?: unknown; roles?: unknown; expiresAt?: unknown; idleSeconds?: unknown; csrf?: unknown } | null;
+    // The identity fields are those of GET /api/me; the session's own ride along.
+    const me = StaffMeSchema.safeParse({ sub: body?.sub, name: body?.name, role: body?.role, roles: body?.roles, expiresAt: body?.expiresAt });
     if (!me.success || typeof body?.csrf !== 'string' || typeof body.idleSeconds !== 'number') return 'signed-out';
     const sso = new SsoSignIn(me.data, body.idleSeconds, body.csrf);
     sso.#onEnded = onEnded;

@@ -127,8 +127,12 @@ export function ssoRoutes(deps: SsoDeps): Router {
       deps.sessions.touch(session);
       const roles = STAFF_ROLES.filter((r) => session.who.roles.includes(r));
       res.json({
-        // The shape of GET /api/me (StaffMeSchema); expiresAt is the session's end at the latest.
-        me: { sub: session.who.sub, name: session.who.name, role: roles[0], roles, expiresAt: new Date(deps.sessions.endsAt(session)).toISOString() },
+        // The fields of GET /api/me (StaffMeSchema); expiresAt is the session's end at the latest.
+        sub: session.who.sub,
+        name: session.who.name,
+        role: roles[0],
+        roles,
+        expiresAt: new Date(deps.sessions.endsAt(session)).toISOString(),
         idleSeconds: Math.round(deps.sessions.idleMs / 1000),
         csrf: session.csrf,
       });
