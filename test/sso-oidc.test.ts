@@ -56,6 +56,7 @@ describe('staff single sign-on (OpenID Connect)', function () {
       accounts: {
         alice: { name: 'Alice Agent', claims: { [ROLE_CLAIM]: ['agent'] } },
         nora: { name: 'Nora Nobody', claims: { [ROLE_CLAIM]: [] } },
+        audrey: { name: 'Audrey Auditor', claims: { [ROLE_CLAIM]: 'auditor' } },
       },
       roleClaim: ROLE_CLAIM,
       scope: 'openid profile vitrine',
@@ -71,8 +72,8 @@ describe('staff single sign-on (OpenID Connect)', function () {
   });
 
   /** Signs in at the provider from the console's button; resolves once back on `page` at /agent. */
-  async function signIn(page: Page, at: string, login: string, backAtConsole = true): Promise<void> {
-    await page.goto(`${at}/agent`);
+  async function signIn(page: Page, at: string, login: string, backAtConsole = true, path = '/agent'): Promise<void> {
+    await page.goto(`${at}${path}`);
     await page.waitForSelector('#sso-signin');
     await Promise.all([page.waitForNavigation(), page.click('#sso-signin')]);
     if (page.url().startsWith(op.issuer)) {
@@ -85,7 +86,7 @@ describe('staff single sign-on (OpenID Connect)', function () {
     if (page.url().startsWith(op.issuer) && (await page.$('input[name="prompt"][value="consent"]'))) {
       await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     }
-    if (backAtConsole) await until('back at the console', () => page.url().startsWith(`${at}/agent`));
+    if (backAtConsole) await until('back at the page', () => page.url().startsWith(`${at}${path}`));
   }
   const ssoCookie = async (page: Page) => (await page.cookies()).find((c) => c.name === '__Host-vitrine-sso');
   const withCookie = (value: string, init: RequestInit = {}, origin = base()) => ({ ...init, headers: { cookie: `__Host-vitrine-sso=${value}`, origin, ...(init.headers as Record<string, string> | undefined) } });
@@ -316,6 +317,17 @@ describe('staff single sign-on (OpenID Connect)', function () {
     await page.waitForSelector('#signin-error:not([hidden])');
     expect(await text(page, '#signin-error')).to.match(/no Vitrine role/);
     expect(await ssoCookie(page)).to.equal(undefined);
+    await ctx.close();
+  });
+
+  it('signs an auditor in to the replay page, which lists recordings with its console token', async function () {
+    const ctx = await browser.browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await signIn(page, base(), 'audrey', true, '/replay');
+    await page.waitForSelector('body[data-state="signed-in"]');
+    expect(await text(page, '#banner')).to.equal('Signed in as Audrey Auditor (auditor)');
+    await until('the list answered', async () => (await text(page, '#recordings')).length > 0);
+    expect(await text(page, '#recordings')).to.equal('No recordings.');
     await ctx.close();
   });
 

@@ -168,5 +168,7 @@ export function offerSso(panel: HTMLElement, returnTo: '/agent' | '/replay'): vo
   const or = document.createElement('p');
   or.className = 'muted';
   or.textContent = 'Or, for an integration or a test, paste a token:';
-  panel.querySelector('h1')?.after(p, or);
+  const heading = panel.querySelector('h1');
+  if (heading) heading.after(p, or);
+  else panel.prepend(p, or);
 }

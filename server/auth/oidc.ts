@@ -65,6 +65,7 @@ export class OidcClient {
     const insecure = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname);
     const auth = this.#cfg.clientSecret !== undefined ? oidc.ClientSecretBasic(this.#cfg.clientSecret) : oidc.None();
     try {
+      // ID tokens signed with RS256, OpenID Connect's default (and never none or HS*, whatever the token says).
       const config = await oidc.discovery(issuer, this.#cfg.clientId, { id_token_signed_response_alg: 'RS256' }, auth, {
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
         timeout: 10,
