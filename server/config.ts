@@ -71,11 +71,6 @@ export const SETTINGS = {
   VITRINE_WS_HEARTBEAT_MS: { schema: intIn(100, 300000), default: '15000', doc: 'WebSocket heartbeat period: every participant and cluster relay socket is pinged this often; one that leaves VITRINE_WS_HEARTBEAT_MISSES pings in a row unanswered is closed as dead (a half-open connection, a phone that changed networks).' },
   VITRINE_WS_HEARTBEAT_MISSES: { schema: intIn(1, 20), default: '2', doc: 'Unanswered heartbeat pings after which a socket is dead: it is gone at most (misses + 1) × VITRINE_WS_HEARTBEAT_MS after it went silent (45 s by default).' },
   VITRINE_SESSIONS_PER_AGENT_PER_MINUTE: { schema: intIn(1, 10000), default: '30', doc: 'Session creations one agent may make per minute (more are refused with 429).' },
-  VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
-  CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
-  VITRINE_BROWSER_USER: { schema: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a user name'), default: 'vitrine-browser', doc: 'When the server runs as root: the unprivileged user browsers run as, so that Chromium\'s sandbox works and browsers cannot read the server\'s secrets (`npm run setup` creates it). Ignored when the server is not root.' },
-  VITRINE_UNSAFE_NO_SANDBOX: { schema: boolish, default: 'false', doc: 'Run browsers without Chromium\'s sandbox (renderers unconfined). Only for machines where it cannot work; logged loudly at start and shown on /readyz.' },
-  VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
   VITRINE_OIDC_ISSUER: { schema: z.url({ protocol: /^https?$/ }), default: undefined, doc: 'Staff single sign-on: the OpenID Connect issuer (discovery at <issuer>/.well-known/openid-configuration). The agent console and the replay page then sign in with the authorization code flow and PKCE (docs/SECURITY.md#staff-single-sign-on). https, or http on loopback for development only.' },
   VITRINE_OIDC_CLIENT_ID: { schema: z.string().min(1).max(500), default: undefined, doc: 'Staff single sign-on: Vitrine\'s client id at the issuer (required with VITRINE_OIDC_ISSUER). Register <public URL>/auth/callback as its redirect URI and <public URL>/agent as its post-logout redirect URI.' },
   VITRINE_OIDC_CLIENT_SECRET: { schema: z.string().min(1).max(4096), default: undefined, doc: 'Staff single sign-on: the client secret (client_secret_basic). Unset (and no VITRINE_OIDC_CLIENT_SECRET_FILE): a public client, PKCE only.' },
@@ -83,6 +78,11 @@ export const SETTINGS = {
   VITRINE_OIDC_SCOPES: { schema: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'space-separated scopes').refine((s) => s.split(' ').includes('openid'), 'must include openid'), default: 'openid profile email', doc: 'Staff single sign-on: scopes asked for; add the one that releases the role claim (VITRINE_ROLE_CLAIM) if your provider needs it.' },
   VITRINE_OIDC_IDLE_SECONDS: { schema: intIn(5, 86400), default: '900', doc: 'Staff single sign-on: a console session with no activity by its user for this long is signed out (the cookie session ends; a co-browsing session already running goes on).' },
   VITRINE_OIDC_MAX_SESSION_HOURS: { schema: intIn(1, 24), default: '10', doc: 'Staff single sign-on: a console session ends this long after sign-in, active or not.' },
+  VITRINE_DEV: { schema: boolish, default: undefined, doc: 'Force development mode on or off (default: on exactly when VITRINE_JWT_SECRET is unset).' },
+  CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
+  VITRINE_BROWSER_USER: { schema: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a user name'), default: 'vitrine-browser', doc: 'When the server runs as root: the unprivileged user browsers run as, so that Chromium\'s sandbox works and browsers cannot read the server\'s secrets (`npm run setup` creates it). Ignored when the server is not root.' },
+  VITRINE_UNSAFE_NO_SANDBOX: { schema: boolish, default: 'false', doc: 'Run browsers without Chromium\'s sandbox (renderers unconfined). Only for machines where it cannot work; logged loudly at start and shown on /readyz.' },
+  VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
   VITRINE_BROWSERS: { schema: z.union([z.literal('auto'), intIn(1, 64)]), default: 'auto', doc: 'Browser processes in the pool, or auto: one per CPU core, at least 2 and at most 16. Each browser draws the frames of its sessions one at a time (docs/performance.md), so more browsers serve more sessions at the same latency; each costs about 100 MB.' },
   VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
   VITRINE_SESSION_MEMORY_MB: { schema: intIn(128, 16384), default: '1024', doc: 'Memory one session\'s page may hold (JS heap, DOM and array buffers, measured once a second); a page past it ends its session with page_memory and its renderer is freed. Each renderer\'s V8 heap is also capped (docs/reliability.md).' },
@@ -195,6 +195,18 @@ export interface Config {
   readonly drainMs: number;
   /** null: one process, state in memory. */
   readonly cluster: ClusterConfig | null;
+  /** Staff single sign-on (OpenID Connect); null when VITRINE_OIDC_ISSUER is unset. */
+  readonly oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** undefined: a public client (PKCE alone). */
+  readonly clientSecret: string | undefined;
+  readonly scopes: string;
+  readonly idleMs: number;
+  readonly maxSessionMs: number;
 }
 
 export interface ClusterConfig {
@@ -224,18 +236,6 @@ export function loadConfig(processEnv: Env): Config {
   const values: Partial<Record<SettingName, unknown>> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, (typeof SETTINGS)[SettingName]][]) {
     const raw = env[name] === '' && setting.default !== '' ? undefined : env[name];
-  /** Staff single sign-on (OpenID Connect); null when VITRINE_OIDC_ISSUER is unset. */
-  readonly oidc: OidcConfig | null;
-}
-
-export interface OidcConfig {
-  readonly issuer: string;
-  readonly clientId: string;
-  /** undefined: a public client (PKCE alone). */
-  readonly clientSecret: string | undefined;
-  readonly scopes: string;
-  readonly idleMs: number;
-  readonly maxSessionMs: number;
     const input = raw ?? setting.default;
     if (input === undefined) continue;
     const parsed = (setting.schema as z.ZodType).safeParse(input);
@@ -279,6 +279,7 @@ export interface OidcConfig {
     if (devMode) missing.push('VITRINE_REDIS_URL: cluster mode needs VITRINE_JWT_SECRET or VITRINE_JWKS_URL, not development mode');
     if (missing.length) throw new ConfigError(missing);
   }
+  const oidc = oidcConfig(values, redisUrl !== undefined && secret === undefined);
   const [w, h] = String(values.VITRINE_VIEWPORT).split('x').map(Number) as [number, number];
   if (w < 320 || h < 240 || w > 3840 || h > 2160) {
     throw new ConfigError([`VITRINE_VIEWPORT: ${w}x${h} is outside 320x240 .. 3840x2160`]);
@@ -308,7 +309,6 @@ export interface OidcConfig {
       browsers: values.VITRINE_BROWSERS === 'auto' ? autoBrowsers() : (values.VITRINE_BROWSERS as number),
       sessionsPerBrowser: values.VITRINE_SESSIONS_PER_BROWSER as number,
       warmPages: values.VITRINE_WARM_PAGES as number,
-  const oidc = oidcConfig(values, redisUrl !== undefined && secret === undefined);
     }),
     viewport: Object.freeze({ width: w, height: h }),
     jpegQuality: values.VITRINE_JPEG_QUALITY as number,
@@ -366,7 +366,55 @@ export interface OidcConfig {
             advertise: values.VITRINE_CLUSTER_ADVERTISE as string | undefined,
             heartbeatMs: values.VITRINE_CLUSTER_HEARTBEAT_MS as number,
           }),
+    oidc,
   });
+}
+
+/**
+ * The single sign-on settings, checked together: a client id with the issuer, one way of giving
+ * the secret, and an issuer reached over https (plain http only on loopback, for development and
+ * the tests: the codes, tokens and keys would otherwise cross the network readable and forgeable).
+ */
+function oidcConfig(values: Partial<Record<SettingName, unknown>>, clusterWithoutSharedSecret: boolean): OidcConfig | null {
+  const issuer = values.VITRINE_OIDC_ISSUER as string | undefined;
+  const clientId = values.VITRINE_OIDC_CLIENT_ID as string | undefined;
+  const secret = values.VITRINE_OIDC_CLIENT_SECRET as string | undefined;
+  const secretFile = values.VITRINE_OIDC_CLIENT_SECRET_FILE as string | undefined;
+  if (issuer === undefined) {
+    const stray = (['VITRINE_OIDC_CLIENT_ID', 'VITRINE_OIDC_CLIENT_SECRET', 'VITRINE_OIDC_CLIENT_SECRET_FILE'] as const).filter((n) => values[n] !== undefined);
+    if (stray.length) throw new ConfigError(stray.map((n) => `${n}: only meaningful with VITRINE_OIDC_ISSUER`));
+    return null;
+  }
+  const problems: string[] = [];
+  if (clientId === undefined) problems.push('VITRINE_OIDC_CLIENT_ID: required with VITRINE_OIDC_ISSUER');
+  if (secret !== undefined && secretFile !== undefined) problems.push('VITRINE_OIDC_CLIENT_SECRET and VITRINE_OIDC_CLIENT_SECRET_FILE: set one, not both');
+  if (secretFile !== undefined && !existsSync(secretFile)) problems.push(`VITRINE_OIDC_CLIENT_SECRET_FILE=${secretFile}: no such file`);
+  const url = new URL(issuer);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) problems.push(`VITRINE_OIDC_ISSUER=${issuer}: must be https (plain http only on loopback, for development)`);
+  const publicUrl = values.VITRINE_PUBLIC_URL as string | undefined;
+  // The session cookie is Secure and __Host-: browsers keep it only over https (and on loopback).
+  if (publicUrl !== undefined && new URL(publicUrl).protocol === 'http:' && !isLoopbackHost(new URL(publicUrl).hostname)) {
+    problems.push(`VITRINE_PUBLIC_URL=${publicUrl}: single sign-on needs an https public URL (plain http only on loopback, for development)`);
+  }
+  // Every node must accept the console tokens another node minted from its sign-in.
+  if (clusterWithoutSharedSecret) problems.push('VITRINE_OIDC_ISSUER: cluster mode with single sign-on needs VITRINE_JWT_SECRET (shared by the nodes)');
+  if (problems.length) throw new ConfigError(problems);
+  const fileSecret = secretFile !== undefined ? readFileSync(secretFile, 'utf8').trim() : undefined;
+  if (fileSecret === '') throw new ConfigError([`VITRINE_OIDC_CLIENT_SECRET_FILE=${secretFile}: the file is empty`]);
+  return Object.freeze({
+    issuer,
+    clientId: clientId as string,
+    clientSecret: secret ?? fileSecret,
+    scopes: values.VITRINE_OIDC_SCOPES as string,
+    idleMs: (values.VITRINE_OIDC_IDLE_SECONDS as number) * 1000,
+    maxSessionMs: (values.VITRINE_OIDC_MAX_SESSION_HOURS as number) * 3_600_000,
+  });
+}
+
+/** localhost, 127.0.0.0/8 and ::1: where browsers and this server accept plain http for development. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1';
 }
 
 function parseTrustProxy(v: string): boolean | number | string {
@@ -413,7 +461,6 @@ export function settingsHelp(): string {
   return lines.join('\n');
 }
 
-    oidc,
 /**
  * Webhook endpoints (from VITRINE_WEBHOOKS_FILE) and the SIEM stream, checked together. Problems
  * name the file and the field, never a value (the file holds secrets).
@@ -485,51 +532,4 @@ function integrationsConfig(values: Partial<Record<SettingName, unknown>>): Inte
 /** Returns a copy of the config with some fields replaced; for tests and embedding. */
 export function withOverrides(config: Config, overrides: Partial<Config>): Config {
   return Object.freeze({ ...config, ...overrides });
-/**
- * The single sign-on settings, checked together: a client id with the issuer, one way of giving
- * the secret, and an issuer reached over https (plain http only on loopback, for development and
- * the tests: the codes, tokens and keys would otherwise cross the network readable and forgeable).
- */
-function oidcConfig(values: Partial<Record<SettingName, unknown>>, clusterWithoutSharedSecret: boolean): OidcConfig | null {
-  const issuer = values.VITRINE_OIDC_ISSUER as string | undefined;
-  const clientId = values.VITRINE_OIDC_CLIENT_ID as string | undefined;
-  const secret = values.VITRINE_OIDC_CLIENT_SECRET as string | undefined;
-  const secretFile = values.VITRINE_OIDC_CLIENT_SECRET_FILE as string | undefined;
-  if (issuer === undefined) {
-    const stray = (['VITRINE_OIDC_CLIENT_ID', 'VITRINE_OIDC_CLIENT_SECRET', 'VITRINE_OIDC_CLIENT_SECRET_FILE'] as const).filter((n) => values[n] !== undefined);
-    if (stray.length) throw new ConfigError(stray.map((n) => `${n}: only meaningful with VITRINE_OIDC_ISSUER`));
-    return null;
-  }
-  const problems: string[] = [];
-  if (clientId === undefined) problems.push('VITRINE_OIDC_CLIENT_ID: required with VITRINE_OIDC_ISSUER');
-  if (secret !== undefined && secretFile !== undefined) problems.push('VITRINE_OIDC_CLIENT_SECRET and VITRINE_OIDC_CLIENT_SECRET_FILE: set one, not both');
-  if (secretFile !== undefined && !existsSync(secretFile)) problems.push(`VITRINE_OIDC_CLIENT_SECRET_FILE=${secretFile}: no such file`);
-  const url = new URL(issuer);
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) problems.push(`VITRINE_OIDC_ISSUER=${issuer}: must be https (plain http only on loopback, for development)`);
-  const publicUrl = values.VITRINE_PUBLIC_URL as string | undefined;
-  // The session cookie is Secure and __Host-: browsers keep it only over https (and on loopback).
-  if (publicUrl !== undefined && new URL(publicUrl).protocol === 'http:' && !isLoopbackHost(new URL(publicUrl).hostname)) {
-    problems.push(`VITRINE_PUBLIC_URL=${publicUrl}: single sign-on needs an https public URL (plain http only on loopback, for development)`);
-  }
-  // Every node must accept the console tokens another node minted from its sign-in.
-  if (clusterWithoutSharedSecret) problems.push('VITRINE_OIDC_ISSUER: cluster mode with single sign-on needs VITRINE_JWT_SECRET (shared by the nodes)');
-  if (problems.length) throw new ConfigError(problems);
-  const fileSecret = secretFile !== undefined ? readFileSync(secretFile, 'utf8').trim() : undefined;
-  if (fileSecret === '') throw new ConfigError([`VITRINE_OIDC_CLIENT_SECRET_FILE=${secretFile}: the file is empty`]);
-  return Object.freeze({
-    issuer,
-    clientId: clientId as string,
-    clientSecret: secret ?? fileSecret,
-    scopes: values.VITRINE_OIDC_SCOPES as string,
-    idleMs: (values.VITRINE_OIDC_IDLE_SECONDS as number) * 1000,
-    maxSessionMs: (values.VITRINE_OIDC_MAX_SESSION_HOURS as number) * 3_600_000,
-  });
-}
-
-/** localhost, 127.0.0.0/8 and ::1: where browsers and this server accept plain http for development. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1';
-}
-
 }

@@ -226,6 +226,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     failures: authFailures,
     creations,
     ...(cluster ? { cluster } : {}),
+    ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
     metrics,
     recordings,
     log,
@@ -237,7 +238,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     integrations: () => integrations,
     ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
-    ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
     ready: () => {
       const capacity = pool.capacity();
       const box = sandbox.mode === 'off' ? ('off' as const) : ('on' as const);

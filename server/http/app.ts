@@ -60,12 +60,12 @@ export interface AppDeps {
   linkDelivery?: CustomerLinkDelivery;
   /** Cluster mode: placement across nodes, and requests for sessions other nodes own. */
   cluster?: ClusterNode;
+  /** Staff single sign-on (/auth/*, sso-routes.ts), when VITRINE_OIDC_ISSUER is set. */
+  sso?: express.Router;
 }
 
 export function createApp(deps: AppDeps): express.Express {
   if (!existsSync(join(CLIENT_DIST, 'customer.html'))) {
-  /** Staff single sign-on (/auth/*, sso-routes.ts), when VITRINE_OIDC_ISSUER is set. */
-  sso?: express.Router;
     throw new Error(`the web client is not built (${CLIENT_DIST} is missing): run \`npm run build\` first`);
   }
   const app = express();
@@ -161,12 +161,12 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
+  if (deps.sso) app.use('/auth', deps.sso);
+
   const { creations } = deps;
   const json = express.json({ limit: '16kb', type: () => true });
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
-  if (deps.sso) app.use('/auth', deps.sso);
-
       const agent = await staff(req, 'session.create');
       // A runaway script or a stolen token must not be able to exhaust the pool.
       if (await creations.blocked(agent.sub)) throw new VitrineError('RATE_LIMITED', 'too many sessions started by this agent; wait a minute');
