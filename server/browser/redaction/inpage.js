@@ -418,7 +418,8 @@
   function coverFrames(node) {
     if (node.nodeType !== 1 && node.nodeType !== 11) return;
     if (node.nodeType === 1 && FRAME_TAGS[node.tagName]) coverFrame(node);
-    if (node.querySelectorAll) {
+    // The parser adds most elements before their children: nothing under them to look for yet.
+    if (node.querySelectorAll && (node.nodeType === 11 || node.firstElementChild)) {
       var list = node.querySelectorAll('iframe,frame,object,embed,portal,fencedframe');
       for (var i = 0; i < list.length; i++) coverFrame(list[i]);
     }
@@ -751,8 +752,12 @@
       },
       /** Before a tick: has anything changed since the last one, and is anything masked in view? */
       probe: function (t) {
-        rescanFields();
         if (!allowed(t)) return null;
+        // Still scanning (a huge document being parsed): nothing is confirmed, so there is no
+        // point in the sweep and the search over the whole document, which would only slow the
+        // scan down. The frame is treated as masked and changed.
+        if (pendingWork()) { changed = false; rung = false; return { changed: true, masked: true, ok: false }; }
+        rescanFields();
         var c = changed;
         changed = false;
         rung = false;
@@ -760,6 +765,10 @@
       },
       unmask: function (t) {
         if (!allowed(t)) return null;
+        // Switching the sheet restyles the whole document (its rules end in `*`): not while a
+        // huge document is still being scanned, twice a tick. The customer keeps the masked
+        // picture for that moment, never the reverse.
+        if (pendingWork()) return null;
         gen++;
         setMasks(false);
         return gen;
