@@ -493,7 +493,7 @@ function integrationsConfig(values: Partial<Record<SettingName, unknown>>): Inte
         }
         if (secret !== undefined && !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) problems.push(`VITRINE_WEBHOOKS_FILE=${file}: endpoints.${e.id}.secretFile: expected whsec_ followed by base64 of at least 24 bytes`);
       }
-      webhooks.push(Object.freeze({ id: e.id, url: e.url, secret: secret ?? '', events: Object.freeze([...e.events]) }));
+      webhooks.push(Object.freeze({ id: e.id, url: e.url, secret: secret ?? '', events: Object.freeze([...e.events]), customerLinks: e.customerLinks }));
     }
   }
   const syslogUrl = values.VITRINE_SYSLOG_URL as string | undefined;

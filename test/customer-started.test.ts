@@ -24,6 +24,13 @@ const shop = (vitrine: () => string) => (_req: unknown, res: import('node:http')
 <body><h1>Acme Shop</h1><p>Checkout</p><script src="${vitrine()}/embed.js" async></script></body></html>`);
 };
 
+/** The promise rejects with a message matching `re`. */
+async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  const outcome = await p.then(() => null, (e: Error) => e);
+  expect(outcome, `expected a rejection matching ${re}`).to.be.instanceOf(Error);
+  expect(outcome!.message).to.match(re);
+}
+
 describe('customer-started sessions (embed, join code, claim)', function () {
   let site: FixtureSite;
   let outside: FixtureSite;
@@ -229,37 +236,37 @@ describe('customer-started sessions (embed, join code, claim)', function () {
     expect(() => checkDelivery({ delivery: 'webhook', customerRef: 'x' }, undefined)).to.throw(/delivery/);
   });
 
-  it('codes expire, lock after wrong guesses, and wrong guesses are bounded per agent and globally (unit)', function () {
+  it('codes expire, lock after wrong guesses, and wrong guesses are bounded per agent and globally (unit)', async function () {
     let now = 1_000_000;
     const dead: [string, string][] = [];
     const codes = new JoinCodes({ ttlMs: 600_000, onDead: (id, why) => dead.push([id, why]), now: () => now });
     try {
-      const a = codes.issue('s-a');
+      const a = await codes.issue('s-a');
       now += 600_001;
       codes.expire();
       expect(dead).to.deep.equal([['s-a', 'expired']]);
-      expect(() => codes.claim(a.code, { sub: 'x', address: '1' })).to.throw(/no session is waiting/);
+      await rejects(codes.claim(a.code, { sub: 'x', address: '1' }), /no session is waiting/);
 
-      const b = codes.issue('s-b');
+      const b = await codes.issue('s-b');
       const wrong = b.code === '000000' ? '000001' : '000000';
       // Per agent: MAX_WRONG_PER_AGENT wrong codes, then refused before any comparison.
-      for (let i = 0; i < MAX_WRONG_PER_AGENT; i++) expect(() => codes.claim(wrong, { sub: 'mallory', address: 'a1' })).to.throw(/no session/);
-      expect(() => codes.claim(b.code, { sub: 'mallory', address: 'a1' })).to.throw(/too many wrong codes from you/);
+      for (let i = 0; i < MAX_WRONG_PER_AGENT; i++) await rejects(codes.claim(wrong, { sub: 'mallory', address: 'a1' }), /no session/);
+      await rejects(codes.claim(b.code, { sub: 'mallory', address: 'a1' }), /too many wrong codes from you/);
       // Every wrong guess counts against every live code: after DEFAULT_MAX_EXPOSURE it is locked.
-      for (let i = MAX_WRONG_PER_AGENT; i < DEFAULT_MAX_EXPOSURE; i++) expect(() => codes.claim(wrong, { sub: `agent-${i}`, address: `a${i}` })).to.throw(/no session/);
+      for (let i = MAX_WRONG_PER_AGENT; i < DEFAULT_MAX_EXPOSURE; i++) await rejects(codes.claim(wrong, { sub: `agent-${i}`, address: `a${i}` }), /no session/);
       expect(dead.at(-1)).to.deep.equal(['s-b', 'locked']);
-      expect(() => codes.claim(b.code, { sub: 'honest', address: 'b' })).to.throw(/no session/);
+      await rejects(codes.claim(b.code, { sub: 'honest', address: 'b' }), /no session/);
       expect(codeLabel(b.code)).to.not.include(b.code);
     } finally {
       codes.close();
     }
     const global = new JoinCodes({ ttlMs: 600_000, maxWrongGlobal: 3, onDead: () => undefined, now: () => now });
     try {
-      const c = global.issue('s-c');
+      const c = await global.issue('s-c');
       const wrong = c.code === '999999' ? '999998' : '999999';
-      for (let i = 0; i < 3; i++) expect(() => global.claim(wrong, { sub: `g${i}`, address: `g${i}` })).to.throw(/no session/);
+      for (let i = 0; i < 3; i++) await rejects(global.claim(wrong, { sub: `g${i}`, address: `g${i}` }), /no session/);
       // Past the global bound even the right code is refused (nothing is compared).
-      expect(() => global.claim(c.code, { sub: 'honest', address: 'h' })).to.throw(/tried lately/);
+      await rejects(global.claim(c.code, { sub: 'honest', address: 'h' }), /tried lately/);
       now += 600_001;
       global.expire();
     } finally {

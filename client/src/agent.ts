@@ -13,6 +13,8 @@ import { forgetSession, refreshSessions, rememberEnded, rememberSession, storedS
 
 const TOKEN_KEY = 'vitrine:agent-token';
 const fromHash = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
+/** `#session=<id>` (a CRM embed, sdk agentConsoleUrl): the session to open once signed in, once. */
+let requestedSession = new URLSearchParams(location.hash.replace(/^#/, '')).get('session');
 const ssoError = ssoErrorFrom(location.hash);
 if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
 // The token must not stay in the address bar or the history.
@@ -147,8 +149,9 @@ async function signIn(t: string): Promise<void> {
   expiryTimer = setTimeout(onExpired, Math.min(Math.max(0, left), 2 ** 31 - 1));
   renderSignedIn();
   // A reload (or a new sign-in in this tab) goes back into the session that was open.
-  const open = storedSession();
-  if (open && !session) await rejoin(open.id);
+  const open = requestedSession ?? storedSession()?.id;
+  requestedSession = null;
+  if (open && !session) await rejoin(open);
   else void refreshSessions(t, session?.id ?? null, rejoin);
 }
 

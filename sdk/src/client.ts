@@ -10,6 +10,7 @@ import {
   RejoinTokenSchema,
   SessionCreatedSchema,
   SessionListSchema,
+  SessionSummarySchema,
   StaffMeSchema,
   type CreateSessionBody,
   type SessionCreated,
@@ -70,12 +71,9 @@ export class VitrineClient {
     return this.#call('GET', '/api/sessions', SessionListSchema);
   }
 
-  /** One running session, or VitrineApiError NO_SUCH_SESSION (also when the token may not see it). */
-  async getSession(id: string): Promise<SessionSummary> {
-    const { sessions } = await this.listSessions();
-    const found = sessions.find((s) => s.id === id);
-    if (!found) throw new VitrineApiError('NO_SUCH_SESSION', 404, 'no such session');
-    return found;
+  /** One running session (any node), or VitrineApiError NO_SUCH_SESSION (also when the token may not see it). */
+  getSession(id: string): Promise<SessionSummary> {
+    return this.#call('GET', `/api/sessions/${encodeURIComponent(id)}`, SessionSummarySchema);
   }
 
   /** Ends a session (the agent who started it, or a supervisor). */

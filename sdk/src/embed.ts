@@ -2,7 +2,8 @@
  * The agent console inside a CRM page (a Zendesk or Salesforce sidebar, docs/sdk.md). The server
  * must allow the CRM's origin in VITRINE_FRAME_ANCESTORS, or the browser refuses the frame.
  *
- * The staff token travels in the URL fragment (`/agent#token=...`), which is how the console
+ * The staff token (and the session to open, if any) travels in the URL fragment
+ * (`/agent#token=...&session=...`), which is how the console
  * takes it (client/src/agent.ts): browsers never send a fragment to a server, so it is in no
  * access log, proxy log or Referer, and the console removes it from the address and history at
  * once and keeps it in its frame's sessionStorage only.
@@ -12,13 +13,16 @@ export interface AgentConsoleOptions {
   baseUrl: string;
   /** A staff JWT for the signed-in CRM user, minted by the CRM's backend (short-lived). */
   staffToken: string;
+  /** Opens this session at once (the agent's own, rejoined; e.g. the one the CRM ticket started). */
+  sessionId?: string;
 }
 
 export function agentConsoleUrl(options: AgentConsoleOptions): string {
   const url = new URL('/agent', options.baseUrl);
   if (url.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) throw new TypeError('baseUrl: https (plain http only on loopback)');
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(options.staffToken)) throw new TypeError('staffToken: a JWT');
-  url.hash = new URLSearchParams({ token: options.staffToken }).toString();
+  if (options.sessionId !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(options.sessionId)) throw new TypeError('sessionId: a session id');
+  url.hash = new URLSearchParams({ token: options.staffToken, ...(options.sessionId ? { session: options.sessionId } : {}) }).toString();
   return url.href;
 }
 

@@ -24,6 +24,7 @@ import { HopClient, type HopResponse } from './hop-client.ts';
 import { InternalServer } from './internal-server.ts';
 import { rankNodes, type NodeLoad } from './placement.ts';
 import { Relay } from './relay.ts';
+import { SharedJoinCodes } from './shared-join-codes.ts';
 import { SharedLimiter } from './shared-limiter.ts';
 
 export type Route = { kind: 'local' } | { kind: 'remote'; node: NodeLoad } | { kind: 'ended'; reason: EndReason } | { kind: 'unknown' };
@@ -391,7 +392,33 @@ export class ClusterNode {
     }
   }
 
+  /** Join codes findable from every node (hashed in Redis, held by the owner). */
+  joinCodes(): SharedJoinCodes {
+    return new SharedJoinCodes(this.id, this.directory, this.#deps.config.secret);
+  }
+
   // --- API across nodes -------------------------------------------------------------------
+
+  /**
+   * Sends a public API request with its JSON body to one node by id (a join code claim goes to
+   * the node holding the code), and answers with that node's answer.
+   */
+  async forward(req: Request, res: Response, nodeId: string): Promise<void> {
+    const node = await this.directory.node(nodeId).catch(() => null);
+    if (!node) throw new VitrineError('NODE_UNAVAILABLE');
+    let answer;
+    try {
+      answer = await this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
+        headers: { ...pickHeaders(req, ['authorization', 'accept']), 'content-type': 'application/json' },
+        body: JSON.stringify(req.body ?? {}),
+        clientAddress: clientAddress(req),
+        timeoutMs: 30_000,
+      });
+    } catch {
+      throw new VitrineError('NODE_UNAVAILABLE');
+    }
+    this.#send(res, answer);
+  }
 
   /** Answers a public API request for a session that lives on `node` by asking that node. */
   async proxy(req: Request, res: Response, node: NodeLoad): Promise<void> {

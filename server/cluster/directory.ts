@@ -13,6 +13,9 @@
  *                        its sessions (fencing), because participants were already told
  *   reap:<id>            lock so that one node reaps a lost node
  *   once:<key>           single-use claims (invites)
+ *   join:<hmac>          a live join code's owner node (HMAC-SHA256 of the code under the
+ *                        cluster secret: Redis never holds a code), expiring with the code
+ *   join-wrong           wrong join-code guesses cluster-wide (a running count)
  *   events               pub/sub channel of ClusterEvent
  */
 import { Redis } from 'ioredis';
@@ -169,6 +172,28 @@ export class ClusterDirectory {
   /** True the first time `key` is claimed (within ttl), false afterwards. */
   async claimOnce(key: string, ttlMs: number): Promise<boolean> {
     return (await this.#cmd.set(`${PREFIX}once:${key}`, '1', 'PX', Math.max(1000, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+
+  /** Records a live join code's owner; false when the key exists (another node's code). */
+  async putJoinCode(hash: string, node: string, ttlMs: number): Promise<boolean> {
+    return (await this.#cmd.set(`${PREFIX}join:${hash}`, node, 'PX', Math.max(1000, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+
+  async joinCodeOwner(hash: string): Promise<string | null> {
+    return this.#cmd.get(`${PREFIX}join:${hash}`);
+  }
+
+  /** Removes a code's record only if this node still owns it (a code drawn again elsewhere stays). */
+  async dropJoinCode(hash: string, node: string): Promise<void> {
+    await this.#cmd.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, `${PREFIX}join:${hash}`, node);
+  }
+
+  async addJoinWrong(): Promise<number> {
+    return this.#cmd.incr(`${PREFIX}join-wrong`);
+  }
+
+  async joinWrong(): Promise<number> {
+    return Number((await this.#cmd.get(`${PREFIX}join-wrong`)) ?? 0);
   }
 
   /** Sliding-window counter: adds one hit and returns the hits in the window (including it). */

@@ -21,6 +21,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'recording.ready',
   'recording.deleted',
   'audit.record',
+  'session.customer_link',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -59,7 +60,25 @@ export const OutgoingAuditRecordSchema = z.object({
   details: z.record(z.string(), Scalar).optional(),
 });
 
-const lifecycle = <T extends Exclude<WebhookEventType, 'audit.record'>>(type: T) =>
+/**
+ * `session.customer_link`: the customer link of a session started with `delivery: "webhook"`,
+ * for the company's messaging to hand to the customer (`customerRef` says whom). It is the
+ * customer's credential: only endpoints configured with `customerLinks: true` receive it (never
+ * by a filter, not even `*`). Send it to that customer only, never store or log it; it stops
+ * working at `expiresAt` or once used.
+ */
+export const CustomerLinkDataSchema = z.object({
+  session: z.string(),
+  /** The company's own reference for the customer, as the agent's system passed it. */
+  customerRef: z.string(),
+  /** The link to send; its fragment holds the single-use invite. */
+  customerUrl: z.url(),
+  expiresAt: z.string(),
+  /** Who started the session (`sub`; no display names leave Vitrine). */
+  agent: z.object({ sub: z.string() }),
+});
+
+const lifecycle = <T extends Exclude<WebhookEventType, 'audit.record' | 'session.customer_link'>>(type: T) =>
   z.object({ type: z.literal(type), timestamp: z.string(), data: LifecycleDataSchema });
 
 export const WebhookPayloadSchema = z.discriminatedUnion('type', [
@@ -73,6 +92,7 @@ export const WebhookPayloadSchema = z.discriminatedUnion('type', [
   lifecycle('recording.ready'),
   lifecycle('recording.deleted'),
   z.object({ type: z.literal('audit.record'), timestamp: z.string(), data: z.object({ record: OutgoingAuditRecordSchema }) }),
+  z.object({ type: z.literal('session.customer_link'), timestamp: z.string(), data: CustomerLinkDataSchema }),
 ]);
 export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;
 

@@ -23,9 +23,10 @@ import type { Metrics } from '../metrics.ts';
 import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import type { SessionRegistry } from '../session/registry.ts';
+import type { Session } from '../session/session.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
-import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, type CustomerLinkDelivery } from './customer-start-routes.ts';
+import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
 
@@ -165,6 +166,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   const { creations } = deps;
   const json = express.json({ limit: '16kb', type: () => true });
+  // delivery: "webhook" goes to the embedder's channel if it gave one, else to the signed webhooks.
+  const linkDelivery = deps.linkDelivery ?? webhookLinkDelivery(deps.integrations ?? (() => null));
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
       const agent = await staff(req, 'session.create');
@@ -176,9 +179,9 @@ export function createApp(deps: AppDeps): express.Express {
         const issue = body.error.issues[0];
         throw new VitrineError('BAD_REQUEST', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
-      checkDelivery(body.data, deps.linkDelivery);
+      checkDelivery(body.data, linkDelivery);
       const created = deps.cluster ? await deps.cluster.place(agent, body.data.url, body.data.policy) : await deps.registry.create(agent, body.data.url, body.data.policy);
-      res.status(201).json(await answerCreated(created, body.data, { hook: deps.linkDelivery, agent, audit: deps.audit, end: (id) => deps.registry.end(id, 'deleted') }));
+      res.status(201).json(await answerCreated(created, body.data, { hook: linkDelivery, agent, audit: deps.audit, end: (id) => deps.registry.end(id, 'deleted') }));
     } catch (e) {
       next(e);
     }
@@ -239,21 +242,34 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
   app.get('/api/sessions', async (req, res, next) => {
+  /** One session as GET /api/sessions lists it (SessionSummary in server/contract/rest.ts). */
+  const summarize = (s: Session): Record<string, unknown> => ({
+    id: s.id,
+    state: s.state,
+    createdAt: new Date(s.createdAt).toISOString(),
+    expiresAt: new Date(s.inviteExpiresAt).toISOString(),
+    agent: s.createdBy.name,
+    participants: s.participants.map((p) => p.info),
+    policy: s.page.gate.policy,
+    ...(deps.cluster ? { node: deps.cluster.id } : {}),
+  });
+  // An agent sees the sessions it started ("my sessions"); a supervisor sees every one.
+  const visibleTo = (who: { sub: string; role: string }) => (s: { createdBy: { sub: string } }) => who.role !== 'agent' || s.createdBy.sub === who.sub;
+  app.get('/api/sessions/:id', async (req, res, next) => {
     try {
       const who = await staff(req, 'session.list');
-      const node = deps.cluster ? { node: deps.cluster.id } : {};
-      // An agent sees the sessions it started ("my sessions"); a supervisor sees every one.
-      const mine = (s: { createdBy: { sub: string } }) => who.role !== 'agent' || s.createdBy.sub === who.sub;
-      const sessions: Record<string, unknown>[] = deps.registry.list().filter(mine).map((s) => ({
-        id: s.id,
-        state: s.state,
-        createdAt: new Date(s.createdAt).toISOString(),
-        expiresAt: new Date(s.inviteExpiresAt).toISOString(),
-        agent: s.createdBy.name,
-        participants: s.participants.map((p) => p.info),
-        policy: s.page.gate.policy,
-        ...node,
-      }));
+      if (await answeredElsewhere(req, res)) return;
+      const s = deps.registry.get(String(req.params.id));
+      // Another agent's session is answered like no session: its existence is not this agent's to learn.
+      if (!s || !visibleTo(who)(s)) throw new VitrineError('NO_SUCH_SESSION');
+      res.json(summarize(s));
+    } catch (e) {
+      next(e);
+    }
+  });
+    try {
+      const who = await staff(req, 'session.list');
+      const sessions: Record<string, unknown>[] = deps.registry.list().filter(visibleTo(who)).map(summarize);
       if (!deps.cluster || isForwarded(req)) {
         res.json({ sessions });
         return;
@@ -370,7 +386,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST });
+  mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));

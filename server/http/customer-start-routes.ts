@@ -19,25 +19,40 @@ import type { AuditSink } from '../audit/audit.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity, StaffRole } from '../auth/identity.ts';
 import type { StaffAction } from '../auth/staff-permissions.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
 import { VitrineError } from '../errors.ts';
+import type { Integrations } from '../integrations/integrations.ts';
 import type { Logger } from '../log.ts';
 import { CustomerSessionRequestSchema, JoinCodeClaimSchema, type CustomerSessionStarted, type JoinCodeClaimed } from '../protocol.ts';
 import { codeLabel, JoinCodes } from '../session/join-codes.ts';
 import { UNCLAIMED, type CreatedSession, type SessionRegistry } from '../session/registry.ts';
-import { clientAddress } from './client-address.ts';
+import { clientAddress, isForwarded } from './client-address.ts';
 
 /**
  * Hands a customer link to the customer through the company's own channel (SMS, app message,
- * e-mail), so that the agent who started the session never holds it. An embedding application
- * passes one (VitrineOptions.linkDelivery); without one `delivery: "webhook"` is refused
- * (DELIVERY_UNAVAILABLE) before any session is created. Not wired to server/integrations/
- * webhooks on purpose: those are derived from the audit trail and blank anything that looks like
- * a credential, and a customer link *is* the customer's credential. Carrying it needs its own
- * signed event (or endpoint) with that exception made explicitly; see docs/protocol.md.
+ * e-mail), so that the agent who started the session never holds it. The server's own is the
+ * signed webhook event `session.customer_link` (server/integrations/link-delivery.ts: only to
+ * endpoints with `customerLinks: true`, sealed in the outbox, retried like every event); an
+ * embedding application may pass another (VitrineOptions.linkDelivery). With neither,
+ * `delivery: "webhook"` is refused (DELIVERY_UNAVAILABLE) before any session is created.
  */
 export interface CustomerLinkDelivery {
-  /** Resolves once the channel accepted the link; a rejection ends the session. */
+  /** False when the channel cannot take links now (no endpoint opted in); absent: always can. */
+  available?(): boolean;
+  /** Resolves once the channel accepted the link (durably queued); a rejection ends the session. */
   deliver(link: { session: string; customerRef: string; customerUrl: string; expiresAt: string; agent: { sub: string; name: string } }): Promise<void>;
+}
+
+/** The signed webhooks as the delivery channel: available once an endpoint with customerLinks: true runs. */
+export function webhookLinkDelivery(integrations: () => Integrations | null): CustomerLinkDelivery {
+  return {
+    available: () => integrations()?.linksAvailable ?? false,
+    async deliver(link) {
+      const i = integrations();
+      if (!i) throw new VitrineError('DELIVERY_UNAVAILABLE');
+      await i.deliverLink(link);
+    },
+  };
 }
 
 /** Fields POST /api/sessions takes on top of url and policy (spread into its schema). */
@@ -55,7 +70,7 @@ export function checkDelivery(body: { delivery?: 'link' | 'webhook' | undefined;
     return;
   }
   if (!body.customerRef) throw new VitrineError('BAD_REQUEST', 'customerRef: required with delivery "webhook"');
-  if (!hook) throw new VitrineError('DELIVERY_UNAVAILABLE');
+  if (!hook || hook.available?.() === false) throw new VitrineError('DELIVERY_UNAVAILABLE', 'no customer link delivery is configured: a webhook endpoint needs customerLinks: true');
 }
 
 /**
@@ -89,6 +104,8 @@ export interface CustomerStartDeps {
   clientDist: string;
   /** Sessions waiting for an agent at once (each holds a browser page); default 50. */
   maxUnclaimed?: number;
+  /** Cluster mode: codes claimable through any node, guesses counted cluster-wide. */
+  cluster?: ClusterNode;
 }
 
 /** Session starts per customer address per minute: a script cannot drain the pool from one place. */
@@ -99,8 +116,16 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
   const embed = registry.config.embed;
   const allowed = new Set(embed.origins);
   const starts = new FailureLimiter({ max: STARTS_PER_ADDRESS_PER_MINUTE, windowMs: 60_000 });
+  const cluster = deps.cluster;
+  const local = JoinCodes.localLimiters(embed.codeTtlMs);
   const codes = new JoinCodes({
     ttlMs: embed.codeTtlMs,
+    ...(cluster
+      ? {
+          shared: cluster.joinCodes(),
+          limiters: { perAgent: cluster.limiter('join-wrong-agent', local.perAgent), perAddress: cluster.limiter('join-wrong-address', local.perAddress), global: cluster.limiter('join-wrong-global', local.global) },
+        }
+      : {}),
     onDead(sessionId, why) {
       audit.record({ type: 'join_code.ended', session: sessionId, details: { reason: why } });
       // A customer-started session without an agent has nothing to wait for once its code is gone.
@@ -171,7 +196,7 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
       const created = await registry.create(placeholder, url, embed.policy);
       let issued: { code: string; expiresAt: number };
       try {
-        issued = codes.issue(created.id);
+        issued = await codes.issue(created.id);
       } catch (e) {
         await registry.end(created.id, 'expired');
         throw e;
@@ -199,7 +224,13 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
       if (!body.success) throw new VitrineError('BAD_REQUEST', `${body.error.issues[0]?.path.join('.') || 'body'}: ${body.error.issues[0]?.message ?? 'invalid'}`);
       let sessionId: string;
       try {
-        ({ sessionId } = codes.claim(body.data.code, { sub: agent.sub, address: clientAddress(req) }));
+        const claimed = await codes.claim(body.data.code, { sub: agent.sub, address: clientAddress(req), forwarded: isForwarded(req) });
+        if ('forwardTo' in claimed) {
+          // The code's session runs on another node: that node spends the code and answers.
+          await cluster!.forward(req, res, claimed.forwardTo);
+          return;
+        }
+        ({ sessionId } = claimed);
       } catch (e) {
         // Wrong codes are audited (who guessed, never the guess); a flood past the limits is not, one by one.
         if (e instanceof VitrineError && e.code === 'BAD_JOIN_CODE') audit.record({ type: 'join_code.refused', actor: { sub: agent.sub, role: 'agent' } });

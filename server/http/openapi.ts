@@ -78,6 +78,9 @@ export function openApiDocument(routes: readonly RouteSpec[] = ALL_ROUTES, versi
           post: {
             operationId: `webhook_${type.replace('.', '_')}`,
             summary: `Event ${type}, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)`,
+            ...(type === 'session.customer_link'
+              ? { description: 'Carries the customer link (a credential) of a session created with delivery "webhook". Sent only to endpoints configured with customerLinks: true, never by an event filter (not even *). Hand it to the customer named by customerRef; never store or log it.' }
+              : {}),
             requestParams: { header: z.object({ 'webhook-id': z.string(), 'webhook-timestamp': z.string(), 'webhook-signature': z.string() }) },
             requestBody: { content: { 'application/json': { schema: WebhookPayloadSchema.options.find((o) => o.shape.type.value === type)! } } },
             responses: { '200': { description: 'any 2xx acknowledges; anything else is retried with backoff' } },

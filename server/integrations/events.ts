@@ -23,8 +23,16 @@ export const WEBHOOK_EVENT_TYPES = [
   'recording.ready',
   'recording.deleted',
   'audit.record',
+  'session.customer_link',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * The one event that carries a credential (the customer link of a `delivery: "webhook"`
+ * session, link-delivery.ts). It is not derived from the audit trail, and no filter selects it,
+ * not even `*`: only an endpoint configured with `customerLinks: true` receives it.
+ */
+export const CUSTOMER_LINK_EVENT = 'session.customer_link' satisfies WebhookEventType;
 
 const FROM_AUDIT: Partial<Record<AuditEventType, WebhookEventType>> = {
   'session.created': 'session.created',
@@ -124,5 +132,6 @@ export function webhookEventsFor(rec: ChainedRecord): WebhookEvent[] {
 
 /** An endpoint's filter: exact names, `*`, or a prefix such as `session.*`. */
 export function matchesFilter(filter: readonly string[], type: WebhookEventType): boolean {
+  if (type === CUSTOMER_LINK_EVENT) return false;
   return filter.some((f) => f === '*' || f === type || (f.endsWith('.*') && type.startsWith(f.slice(0, -1))));
 }

@@ -4,7 +4,7 @@
  * settings; only zod and the event catalogue are imported (no I/O at import time).
  */
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from './events.ts';
+import { CUSTOMER_LINK_EVENT, WEBHOOK_EVENT_TYPES } from './events.ts';
 
 /** Standard Webhooks symmetric secret: `whsec_` and base64 of at least 24 random bytes. */
 const Secret = z
@@ -14,6 +14,8 @@ const Secret = z
 
 const EventFilter = z
   .string()
+  // The customer link is a credential: it goes by an explicit per-endpoint opt-in, never by a filter.
+  .refine((f) => f !== CUSTOMER_LINK_EVENT, { message: `${CUSTOMER_LINK_EVENT} is not an event filter: set customerLinks: true on the endpoint that delivers customer links` })
   .refine((f) => f === '*' || (WEBHOOK_EVENT_TYPES as readonly string[]).includes(f) || (f.endsWith('.*') && WEBHOOK_EVENT_TYPES.some((t) => t.startsWith(f.slice(0, -1)))), {
     message: `expected *, a prefix such as session.*, or one of ${WEBHOOK_EVENT_TYPES.join(', ')}`,
   });
@@ -26,11 +28,18 @@ export const WebhookEndpointSchema = z
     secret: Secret.optional(),
     /** A file holding the secret (e.g. a mounted Kubernetes secret), instead of `secret`. */
     secretFile: z.string().min(1).optional(),
-    events: z.array(EventFilter).min(1),
+    events: z.array(EventFilter).default([]),
+    /**
+     * This endpoint receives `session.customer_link` (the customer link of sessions started with
+     * `delivery: "webhook"`): the company's messaging, which hands it to the customer. Off unless
+     * set; `*` never includes it.
+     */
+    customerLinks: z.boolean().default(false),
     description: z.string().max(200).optional(),
   })
   .strict()
-  .refine((e) => (e.secret === undefined) !== (e.secretFile === undefined), 'set exactly one of secret and secretFile');
+  .refine((e) => (e.secret === undefined) !== (e.secretFile === undefined), 'set exactly one of secret and secretFile')
+  .refine((e) => e.events.length > 0 || e.customerLinks, 'an endpoint needs events, customerLinks: true, or both');
 
 export const WebhooksFileSchema = z
   .object({ endpoints: z.array(WebhookEndpointSchema).max(50) })
@@ -42,6 +51,8 @@ export interface WebhookEndpoint {
   readonly url: string;
   readonly secret: string;
   readonly events: readonly string[];
+  /** Opted in to `session.customer_link` (link-delivery.ts). */
+  readonly customerLinks?: boolean;
 }
 
 export interface RetryConfig {

@@ -8,11 +8,13 @@
 import { join } from 'node:path';
 import type { FileAuditSink } from '../audit/audit-file.ts';
 import type { ChainedRecord } from '../audit/chain.ts';
+import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { UrlGuard, type Resolver } from '../net/url-guard.ts';
 import { DeliveryLog, type DeliveryEntry, type DeliveryQuery } from './delivery-log.ts';
 import { webhookEventsFor } from './events.ts';
 import type { IntegrationsConfig } from './integration-config.ts';
+import type { CustomerLink } from './link-delivery.ts';
 import { SyslogStreamer, type SyslogStatus } from './syslog.ts';
 import { EndpointSender, type EndpointStatus } from './webhooks.ts';
 
@@ -87,6 +89,22 @@ export class Integrations {
       return null;
     }
     return new Integrations({ ...deps, audit: a as IntegrationsDeps['audit'] });
+  }
+
+  /** True when some endpoint takes customer links (customerLinks: true): `delivery: "webhook"` can work. */
+  get linksAvailable(): boolean {
+    return this.#senders.some((s) => s.endpoint.customerLinks);
+  }
+
+  /**
+   * Hands a customer link to every endpoint that opted in, sealed in each one's durable outbox;
+   * resolves once it is on disk there (delivery then retries like any event). Throws
+   * DELIVERY_UNAVAILABLE when no endpoint takes links or a queue is full.
+   */
+  async deliverLink(link: CustomerLink): Promise<{ webhookIds: string[] }> {
+    const takers = this.#senders.filter((s) => s.endpoint.customerLinks);
+    if (!takers.length) throw new VitrineError('DELIVERY_UNAVAILABLE');
+    return { webhookIds: takers.map((s) => s.queueLink(link).webhookId) };
   }
 
   deliveries(q: DeliveryQuery): DeliveryEntry[] {

@@ -166,6 +166,14 @@ export class Outbox<T> {
     this.#maybeCompact();
   }
 
+  /**
+   * Forces what was appended onto the disk now, instead of within the batch's 50 ms: for items
+   * that no audit record would bring back after a crash (customer links, link-delivery.ts).
+   */
+  flush(): void {
+    if (!this.#closed && this.#unsynced) this.#sync();
+  }
+
   /** Called after every append (the sender wakes up). */
   onAppend(listener: () => void): () => void {
     this.#listeners.add(listener);

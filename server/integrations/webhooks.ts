@@ -18,12 +18,15 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { z } from 'zod';
 import type { ChainedRecord } from '../audit/chain.ts';
 import type { Logger } from '../log.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { DeliveryLog } from './delivery-log.ts';
+import { VitrineError } from '../errors.ts';
 import { matchesFilter, WebhookEventSchema, webhookEventsFor, type WebhookEvent } from './events.ts';
 import type { RetryConfig, WebhookEndpoint } from './integration-config.ts';
+import { customerLinkEvent, isSealed, LinkSealer, SealedLinkSchema, type CustomerLink, type SealedLink } from './link-delivery.ts';
 import { Outbox } from './outbox.ts';
 import { backoffDelay, pause } from './retry.ts';
 
@@ -59,8 +62,10 @@ export function webhookBody(event: WebhookEvent): string {
 export class EndpointSender {
   readonly endpoint: WebhookEndpoint;
   readonly #deps: WebhookDeps;
-  readonly #outbox: Outbox<WebhookEvent>;
+  /** Audit-derived events in clear; customer links sealed (link-delivery.ts). */
+  readonly #outbox: Outbox<WebhookEvent | SealedLink>;
   readonly #signer: Webhook;
+  readonly #sealer: LinkSealer;
   readonly #abort = new AbortController();
   #wake: (() => void) | null = null;
   #attempt = 0;
@@ -72,7 +77,8 @@ export class EndpointSender {
     this.endpoint = endpoint;
     this.#deps = deps;
     this.#signer = new Webhook(endpoint.secret);
-    this.#outbox = new Outbox(join(deps.dir, `${endpoint.id}.outbox`), { schema: WebhookEventSchema, maxEntries: deps.maxEntries, startAt: deps.startAt });
+    this.#sealer = new LinkSealer(endpoint.id, endpoint.secret);
+    this.#outbox = new Outbox(join(deps.dir, `${endpoint.id}.outbox`), { schema: z.union([WebhookEventSchema, SealedLinkSchema]), maxEntries: deps.maxEntries, startAt: deps.startAt });
     this.#outbox.onAppend(() => this.#poke());
     this.#loop = this.#run();
   }
@@ -93,6 +99,24 @@ export class EndpointSender {
     }
   }
 
+  /**
+   * Queues a customer link (only on an endpoint with customerLinks: true), sealed, and returns
+   * once its journal line is on disk: no audit record could bring it back after a crash. The
+   * same retries and delivery log as every event follow; the log names the webhook id only.
+   */
+  queueLink(link: CustomerLink): { webhookId: string } {
+    if (!this.endpoint.customerLinks) throw new VitrineError('DELIVERY_UNAVAILABLE', `endpoint ${this.endpoint.id} does not take customer links`);
+    const event = customerLinkEvent(link);
+    // src 0: not from the audit trail, so it moves no audit cursor.
+    if (!this.#outbox.append(this.#sealer.seal(event), 0)) {
+      this.#deps.deliveries.append({ at: new Date().toISOString(), endpoint: this.endpoint.id, event: event.type, webhookId: event.id, auditSeq: 0, attempt: 0, outcome: 'dropped', error: 'outbox_full', ms: 0 });
+      this.#deps.log.error({ endpoint: this.endpoint.id, event: event.type, pending: this.#outbox.size }, 'webhook outbox full: customer link refused');
+      throw new VitrineError('DELIVERY_UNAVAILABLE', 'the delivery queue is full');
+    }
+    this.#outbox.flush();
+    return { webhookId: event.id };
+  }
+
   status(): EndpointStatus {
     return { endpoint: this.endpoint.id, pending: this.#outbox.size, dropped: this.#outbox.dropped, attempt: this.#attempt, nextAttemptAt: this.#nextAttemptAt, lastError: this.#lastError };
   }
@@ -111,7 +135,22 @@ export class EndpointSender {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         continue;
       }
-      const event = entry.data;
+      let event: WebhookEvent;
+      if (isSealed(entry.data)) {
+        const sealed = entry.data.sealed;
+        const opened = Date.parse(sealed.expiresAt) > Date.now() ? this.#sealer.open(entry.data) : null;
+        if (!opened) {
+          // Expired (a dead invite helps nobody) or sealed under a secret since rotated: given up, in ids only.
+          const error = Date.parse(sealed.expiresAt) > Date.now() ? 'undecryptable' : 'link_expired';
+          this.#deps.deliveries.append({ at: new Date().toISOString(), endpoint: this.endpoint.id, event: sealed.type, webhookId: sealed.id, auditSeq: 0, attempt: this.#attempt, outcome: 'abandoned', error, ms: 0 });
+          this.#deps.log.warn({ endpoint: this.endpoint.id, event: sealed.type, webhookId: sealed.id, error }, 'customer link abandoned');
+          this.#outbox.ack(entry.seq);
+          this.#attempt = 0;
+          this.#nextAttemptAt = null;
+          continue;
+        }
+        event = opened;
+      } else event = entry.data;
       this.#attempt++;
       const started = Date.now();
       const r = await this.#attemptOnce(event, signal);

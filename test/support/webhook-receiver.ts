@@ -13,6 +13,8 @@ export interface Received {
   id: string;
   timestamp: number;
   body: string;
+  /** The webhook-signature header as received (to re-verify with another library). */
+  signature: string;
   event: { type: string; timestamp: string; data: Record<string, any> };
   verified: boolean;
   at: number;
@@ -62,7 +64,7 @@ export class WebhookReceiver {
       verified = false;
     }
     if (this.status >= 200 && this.status < 300) {
-      this.received.push({ path, id: headers['webhook-id'], timestamp: Number(headers['webhook-timestamp']), body, event: JSON.parse(body), verified, at: Date.now() });
+      this.received.push({ path, id: headers['webhook-id'], signature: headers['webhook-signature'], timestamp: Number(headers['webhook-timestamp']), body, event: JSON.parse(body), verified, at: Date.now() });
     }
   }
 
