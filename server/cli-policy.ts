@@ -37,7 +37,7 @@ async function preview(args: string[]): Promise<number> {
   if (!url) return usage();
   const config = loadConfig(process.env);
   const policy = PolicyStore.load(config.policyDir).require(values.policy!);
-  const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user });
+  const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user, switcher: config.browserSandbox.switcher, unsafeSameUser: config.browserSandbox.unsafeSameUser });
   const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true, sandbox });
   let loop: CaptureLoop | undefined;
   try {

@@ -82,10 +82,12 @@ export const SETTINGS = {
   CHROMIUM_PATH: { schema: z.string().min(1), default: undefined, doc: 'Browser binary. Default: chromium-headless-shell, then chromium from Debian, then puppeteer\'s cache.' },
   VITRINE_BROWSER_USER: { schema: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'expected a user name'), default: 'vitrine-browser', doc: 'When the server runs as root: the unprivileged user browsers run as, so that Chromium\'s sandbox works and browsers cannot read the server\'s secrets (`npm run setup` creates it). Ignored when the server is not root.' },
   VITRINE_UNSAFE_NO_SANDBOX: { schema: boolish, default: 'false', doc: 'Run browsers without Chromium\'s sandbox (renderers unconfined). Only for machines where it cannot work; logged loudly at start and shown on /readyz.' },
+  VITRINE_BROWSER_SWITCHER: { schema: z.union([z.literal('auto'), z.string().regex(/^\//, 'expected auto or an absolute path')]), default: 'auto', doc: 'When the server is not root: the helper that starts browsers as another, unprivileged user (the image\'s `/usr/local/libexec/vitrine/vitrine-browser-exec`, used by `auto` when it exists), so that browsers cannot read the server\'s secrets. Probed at start; when it does not work the server refuses to start (docs/deployment.md: CAP_SETUID/CAP_SETGID, no no-new-privileges).' },
+  VITRINE_UNSAFE_BROWSER_SAME_USER: { schema: boolish, default: 'false', doc: 'When the browser user switch does not work, run browsers as the server\'s own user (sandbox still on) instead of refusing to start: a browser that escapes its sandbox can then read the server\'s secrets. Logged loudly at start; /readyz shows `sandboxMode: "self"`.' },
   VITRINE_ALLOW_HOSTS: { schema: z.string(), default: '', doc: 'Comma-separated host[:port] list the session browser may reach although it is private (e.g. 127.0.0.1:5173).' },
   VITRINE_BROWSERS: { schema: z.union([z.literal('auto'), intIn(1, 64)]), default: 'auto', doc: 'Browser processes in the pool, or auto: one per CPU core, at least 2 and at most 16. Each browser draws the frames of its sessions one at a time (docs/performance.md), so more browsers serve more sessions at the same latency; each costs about 100 MB.' },
   VITRINE_SESSIONS_PER_BROWSER: { schema: intIn(1, 200), default: '12', doc: 'Concurrent sessions per browser process.' },
-  VITRINE_SESSION_MEMORY_MB: { schema: intIn(128, 16384), default: '1024', doc: 'Memory one session\'s page may hold (JS heap, DOM and array buffers, measured once a second); a page past it ends its session with page_memory and its renderer is freed. Each renderer\'s V8 heap is also capped (docs/reliability.md).' },
+  VITRINE_SESSION_MEMORY_MB: { schema: intIn(128, 16384), default: '2048', doc: 'Memory one session\'s page may hold (JS heap, DOM and array buffers, measured once a second); a page past it ends its session with page_memory and its renderer is freed. The default leaves room for a page of a million DOM nodes (about 1.1 GB of DOM heap in plain Chromium, 1.4 GB while its redaction scan runs). Each renderer\'s V8 heap is also capped (docs/reliability.md).' },
   VITRINE_WARM_PAGES: { schema: intIn(0, 32), default: '2', doc: 'Ready-made contexts+pages kept warm so a new session starts at once.' },
   VITRINE_VIEWPORT: { schema: z.string().regex(/^\d{3,4}x\d{3,4}$/, 'expected WIDTHxHEIGHT'), default: '1280x720', doc: 'Session viewport in CSS pixels.' },
   VITRINE_JPEG_QUALITY: { schema: intIn(10, 100), default: '70', doc: 'Screencast JPEG quality.' },
@@ -145,8 +147,8 @@ export interface Config {
   readonly idleMs: number;
   readonly devMode: boolean;
   readonly chromiumPath: string | undefined;
-  /** VITRINE_BROWSER_USER and VITRINE_UNSAFE_NO_SANDBOX (server/browser/sandbox.ts). */
-  readonly browserSandbox: { user: string; unsafeNoSandbox: boolean };
+  /** VITRINE_BROWSER_USER, VITRINE_UNSAFE_NO_SANDBOX, VITRINE_BROWSER_SWITCHER, VITRINE_UNSAFE_BROWSER_SAME_USER (server/browser/sandbox.ts). */
+  readonly browserSandbox: { user: string; unsafeNoSandbox: boolean; switcher: string; unsafeSameUser: boolean };
   readonly allowHosts: readonly string[];
   readonly pool: {
     readonly browsers: number;
@@ -303,7 +305,7 @@ export function loadConfig(processEnv: Env): Config {
     idleMs: (values.VITRINE_IDLE_SECONDS as number) * 1000,
     devMode,
     chromiumPath: values.CHROMIUM_PATH as string | undefined,
-    browserSandbox: Object.freeze({ user: values.VITRINE_BROWSER_USER as string, unsafeNoSandbox: values.VITRINE_UNSAFE_NO_SANDBOX as boolean }),
+    browserSandbox: Object.freeze({ user: values.VITRINE_BROWSER_USER as string, unsafeNoSandbox: values.VITRINE_UNSAFE_NO_SANDBOX as boolean, switcher: values.VITRINE_BROWSER_SWITCHER as string, unsafeSameUser: values.VITRINE_UNSAFE_BROWSER_SAME_USER as boolean }),
     allowHosts: Object.freeze(allowHosts),
     pool: Object.freeze({
       browsers: values.VITRINE_BROWSERS === 'auto' ? autoBrowsers() : (values.VITRINE_BROWSERS as number),

@@ -154,9 +154,10 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   let pool: BrowserPool;
   let sandbox: BrowserSandbox;
   try {
-    sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user });
+    sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user, switcher: config.browserSandbox.switcher, unsafeSameUser: config.browserSandbox.unsafeSameUser });
+    if (sandbox.mode === 'self' && sandbox.degraded) log.error({ sandbox: 'self', reason: sandbox.degraded }, 'VITRINE_UNSAFE_BROWSER_SAME_USER is set and the browser user switch does not work: session browsers run as the server\'s own user; a browser that escapes its sandbox could read the server\'s secrets');
     if (sandbox.mode === 'off') log.error({ sandbox: 'off' }, 'VITRINE_UNSAFE_NO_SANDBOX is set: session browsers run WITHOUT Chromium\'s sandbox; a renderer exploit on any page would reach this machine');
-    else log.info({ sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid } : {}) }, 'session browsers run with Chromium\'s sandbox');
+    else log.info({ sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid, ...(sandbox.switcher ? { switcher: sandbox.switcher } : {}) } : {}) }, 'session browsers run with Chromium\'s sandbox');
     pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() });
   } catch (e) {
     await egress.close();
@@ -240,11 +241,11 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ready: () => {
       const capacity = pool.capacity();
-      const box = sandbox.mode === 'off' ? ('off' as const) : ('on' as const);
-      if (closing) return { ready: false, reason: 'shutting down', capacity, sandbox: box };
-      if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity, sandbox: box };
-      if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity, sandbox: box };
-      return { ready: true, capacity, sandbox: box };
+      const box = { sandbox: sandbox.mode === 'off' ? ('off' as const) : ('on' as const), sandboxMode: sandbox.mode };
+      if (closing) return { ready: false, reason: 'shutting down', capacity, ...box };
+      if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity, ...box };
+      if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity, ...box };
+      return { ready: true, capacity, ...box };
     },
   });
   const server: Server = config.tls

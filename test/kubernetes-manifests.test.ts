@@ -377,17 +377,22 @@ describe('kubernetes manifests', function () {
     expect(podSpec.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 });
     expect(podSpec.securityContext.seccompProfile).to.deep.equal({ type: 'RuntimeDefault' });
     const sc = container.securityContext;
-    expect(sc).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
-    expect(sc.capabilities.drop).to.include('ALL');
-    expect(sc.capabilities.add).to.equal(undefined);
+    // The browser user switch (Dockerfile, server/browser/sandbox.ts): the helper's file
+    // capabilities need SETUID and SETGID in the bounding set and no no_new_privs; nothing else.
+    expect(sc).to.deep.include({ allowPrivilegeEscalation: true, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 10001 });
+    expect(sc.capabilities.drop).to.deep.equal(['ALL']);
+    expect([...sc.capabilities.add].sort()).to.deep.equal(['SETGID', 'SETUID']);
     expect(sc.privileged ?? false).to.equal(false);
+    expect(sc.seccompProfile ?? podSpec.securityContext.seccompProfile).to.deep.equal({ type: 'RuntimeDefault' });
     for (const w of workloads) {
       // Service links would inject VITRINE_PORT=tcp://..., VITRINE_SERVICE_HOST, ... which the server refuses.
       expect(w.spec.template.spec.enableServiceLinks, `${w.metadata.name}: enableServiceLinks`).to.equal(false);
       const s = w.spec.template.spec;
       for (const c of s.containers) {
-        expect(c.securityContext?.allowPrivilegeEscalation, `${c.name}`).to.equal(false);
+        // Only the Vitrine server's container escalates, and only through the browser user switch above.
+        expect(c.securityContext?.allowPrivilegeEscalation, `${c.name}`).to.equal(c === container);
         expect(c.securityContext?.capabilities?.drop, `${c.name}`).to.include('ALL');
+        if (c !== container) expect(c.securityContext?.capabilities?.add, `${c.name}: added capabilities`).to.equal(undefined);
         expect(c.securityContext?.runAsNonRoot ?? s.securityContext?.runAsNonRoot, `${c.name}`).to.equal(true);
       }
     }

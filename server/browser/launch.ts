@@ -2,14 +2,24 @@
  * Launches one browser process the way every part of Vitrine needs it. The user data
  * directory is fresh per process and removed when the process ends.
  */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer';
 import type { Viewport } from '../protocol.ts';
 import { BEGIN_FRAME_ARGS, chromiumArgs } from './chromium-args.ts';
 import { findBrowser, type FoundBrowser } from './find-browser.ts';
-import { browserEnv, resolveSandbox, userWrapper, type BrowserSandbox } from './sandbox.ts';
+import { browserEnv, resolveSandbox, SWITCHER_PROGRAM_ENV, userWrapper, type BrowserSandbox } from './sandbox.ts';
+
+const execFileP = promisify(execFile);
+
+/** Runs a file operation as the browser user, through the helper (the server cannot chown). */
+async function asBrowserUser(switcher: string, argv: string[]): Promise<void> {
+  await execFileP(switcher, argv, { env: { PATH: '/usr/bin:/bin' }, timeout: 30_000 });
+}
 
 export interface LaunchedBrowser {
   browser: Browser;
@@ -111,17 +121,33 @@ export interface LaunchOptions {
 export async function launchBrowser(opts: LaunchOptions): Promise<LaunchedBrowser> {
   const found = resolveBrowser(opts.chromiumPath);
   const sandbox = opts.sandbox ?? resolveSandbox();
-  const userDataDir = await mkdtemp(join(tmpdir(), 'vitrine-browser-'));
+  // An unprivileged server switches users through a helper (sandbox.ts): the browser user makes
+  // its own profile directory (mkdir fails on any name already there) and removes it again, and
+  // no file of the server's is written where that user could replace it.
+  const switcher = sandbox.mode === 'user' ? sandbox.switcher : undefined;
+  let userDataDir: string;
+  if (switcher) {
+    userDataDir = join(tmpdir(), `vitrine-browser-${randomBytes(8).toString('hex')}`);
+    await asBrowserUser(switcher, ['/bin/mkdir', '-m', '0700', '--', userDataDir]);
+  } else {
+    userDataDir = await mkdtemp(join(tmpdir(), 'vitrine-browser-'));
+  }
   // The wrapper that drops to the sandbox user lives where that user cannot write: root runs it.
-  const launchDir = sandbox.mode === 'user' ? await mkdtemp(join(tmpdir(), 'vitrine-launch-')) : null;
+  const launchDir = sandbox.mode === 'user' && !switcher ? await mkdtemp(join(tmpdir(), 'vitrine-launch-')) : null;
   const cleanup = async () => {
+    if (switcher) await asBrowserUser(switcher, ['/bin/rm', '-rf', '--', userDataDir]).catch(() => undefined);
     await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 });
     if (launchDir) await rm(launchDir, { recursive: true, force: true });
   };
   let browser: Browser;
   try {
     let executablePath = found.path;
-    if (sandbox.mode === 'user' && launchDir) {
+    let env = browserEnv(userDataDir);
+    if (switcher) {
+      // The helper starts the program named in its environment when its first argument is a flag.
+      executablePath = switcher;
+      env = { ...env, [SWITCHER_PROGRAM_ENV]: found.path };
+    } else if (sandbox.mode === 'user' && launchDir) {
       await chown(userDataDir, sandbox.uid, sandbox.gid);
       executablePath = join(launchDir, 'browser');
       await writeFile(executablePath, userWrapper(found.path, sandbox), { mode: 0o700 });
@@ -136,7 +162,7 @@ export async function launchBrowser(opts: LaunchOptions): Promise<LaunchedBrowse
         ...(opts.extraArgs ?? []),
       ],
       // Nothing of the server's environment (secrets among it) reaches the browser's processes.
-      env: browserEnv(userDataDir),
+      env,
       defaultViewport: opts.viewport,
       // The pool handles signals itself and closes browsers in order on shutdown.
       handleSIGINT: false,

@@ -150,6 +150,7 @@ export const ReadinessSchema = z
     pressure: z.record(z.string(), z.number()),
     /** "off": browsers run unconfined (VITRINE_UNSAFE_NO_SANDBOX). */
     sandbox: z.enum(['on', 'off']),
+    sandboxMode: z.enum(['user', 'self', 'off']).meta({ description: '"user": browsers run sandboxed as another, unprivileged user than the server (they cannot read its secrets); "self": sandboxed as the server\'s own user; "off": unconfined.' }),
   })
   .strict()
   .meta({ id: 'Readiness' });

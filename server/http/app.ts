@@ -45,7 +45,7 @@ export interface AppDeps {
   creations: Limiter;
   log: Logger;
   info: () => { devMode: boolean; demoUrl: string | null; company: string; logo?: string; accent?: string; viewport: Viewport };
-  ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number }; sandbox: 'on' | 'off' };
+  ready: () => { ready: boolean; reason?: string; capacity: { total: number; used: number; free: number }; sandbox: 'on' | 'off'; sandboxMode: 'user' | 'self' | 'off' };
   retryAfterSeconds: number;
   metrics: Metrics;
   recordings: RecordingStore | null;
@@ -106,8 +106,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.get('/readyz', (_req, res) => {
     const r = deps.ready();
-    // `sandbox: "off"` tells whoever watches readiness that browsers run unconfined (VITRINE_UNSAFE_NO_SANDBOX).
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure(), sandbox: r.sandbox });
+    // `sandbox: "off"` tells whoever watches readiness that browsers run unconfined (VITRINE_UNSAFE_NO_SANDBOX);
+    // `sandboxMode` whether they run as another user than the server ("user") or as its own ("self").
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure(), sandbox: r.sandbox, sandboxMode: r.sandboxMode });
   });
   app.get('/metrics', async (_req, res) => {
     const m = await deps.metrics.render();

@@ -1,8 +1,11 @@
 /**
  * `npm run test:container`: builds the image with podman, runs it, and drives a whole session
  * against it over the public contract; then stops it with SIGTERM and checks that participants
- * were told and the exit was clean. Needs root and `../shared/container/prepare` run first
- * (.ci/run does both).
+ * were told and the exit was clean. Inside the running container it also reads the process table:
+ * the browsers run sandboxed as the browser user (uid 10002), started through the image's
+ * user-switching helper, and that user can read neither the server's environment nor the data
+ * directory's files, which the server's own user (the control) reads. Needs root and
+ * `../shared/container/prepare` run first (.ci/run does both).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -18,6 +21,45 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const IMAGE = 'localhost/vitrine:test';
 const SECRET = 'container-test-secret-container-test-secret';
+
+const SERVER_UID = '10001';
+const BROWSER_UID = '10002';
+const HELPER = '/usr/local/libexec/vitrine/vitrine-browser-exec';
+
+interface ContainerProcess {
+  pid: number;
+  ppid: number;
+  /** real, effective, saved, filesystem */
+  uids: string[];
+  seccomp: string;
+  noNewPrivs: string;
+  capEff: string;
+  /**
+   * How many PID namespaces deep it is (NSpid). Chromium's sandboxed processes live in their own
+   * user and PID namespaces, where they may hold capabilities that reach nothing outside.
+   */
+  nsDepth: string;
+  cmd: string;
+}
+
+/** The container's process table, read from its own /proc. */
+async function containerProcesses(name: string): Promise<ContainerProcess[]> {
+  const script = 'for d in /proc/[0-9]*; do [ -r "$d/status" ] || continue; ' +
+    'printf "%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t" "${d#/proc/}" "$(awk \'/^PPid:/{print $2}\' $d/status)" "$(awk \'/^Uid:/{print $2","$3","$4","$5}\' $d/status)" ' +
+    '"$(awk \'/^Seccomp:/{print $2}\' $d/status)" "$(awk \'/^NoNewPrivs:/{print $2}\' $d/status)" "$(awk \'/^CapEff:/{print $2}\' $d/status)" "$(awk \'/^NSpid:/{print NF-1}\' $d/status)"; ' +
+    'tr "\\0" " " < $d/cmdline 2>/dev/null | head -c 300; echo; done';
+  const { stdout } = await run('podman', ['exec', name, 'sh', '-c', script]);
+  return stdout.split('\n').filter(Boolean).map((line) => {
+    const [pid, ppid, uids, seccomp, noNewPrivs, capEff, nsDepth, cmd] = line.split('\t');
+    return { pid: Number(pid), ppid: Number(ppid), uids: (uids ?? '').split(','), seccomp: seccomp ?? '', noNewPrivs: noNewPrivs ?? '', capEff: capEff ?? '', nsDepth: nsDepth ?? '', cmd: cmd ?? '' };
+  });
+}
+
+/** Whether `cat file` succeeds in the container, run by `argv` (a podman exec prefix). */
+async function reads(name: string, file: string, as: 'server' | 'browser'): Promise<boolean> {
+  const argv = as === 'server' ? ['exec', name, '/bin/cat', file] : ['exec', name, HELPER, '/bin/cat', file];
+  return run('podman', argv).then(() => true, () => false);
+}
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -63,6 +105,8 @@ describe('the container image', function () {
     expect(uid.trim()).to.equal('10001');
     const health = await run('podman', ['healthcheck', 'run', name]).then(() => 'healthy', (e) => String(e));
     expect(health).to.equal('healthy');
+    const readiness = await (await fetch(`${base}/readyz`)).json();
+    expect(readiness, '/readyz: sandbox on, browsers as another user').to.include({ sandbox: 'on', sandboxMode: 'user' });
 
     const identity = new IdentityVerifier(loadConfig({ VITRINE_JWT_SECRET: SECRET }));
     const res = await fetch(`${base}/api/sessions`, {
@@ -81,6 +125,55 @@ describe('the container image', function () {
     customer.click(600, 400);
     await agent.frameWhere((img) => near(colourAt(img, 1000, 600), BLUE), mark, 30_000);
 
+    // Who runs what, from the container's own /proc: the server as 10001, and every process of
+    // every browser as 10002 (all four uids), sandboxed, without capabilities.
+    const procs = await containerProcesses(name);
+    const server = procs.find((p) => p.cmd.startsWith('node ') && p.cmd.includes('server/main.ts'));
+    expect(server, 'the server process').to.not.equal(undefined);
+    expect(server!.uids, 'server uids').to.deep.equal([SERVER_UID, SERVER_UID, SERVER_UID, SERVER_UID]);
+    const below = (pid: number): ContainerProcess[] => procs.filter((p) => p.ppid === pid).flatMap((p) => [p, ...below(p.pid)]);
+    const helpers = procs.filter((p) => p.ppid === server!.pid && p.cmd.startsWith(HELPER));
+    expect(helpers.length, 'browsers started through the helper').to.be.greaterThan(0);
+    for (const h of helpers) {
+      expect(h.uids, `helper ${h.pid} stays the server's user`).to.deep.equal([SERVER_UID, SERVER_UID, SERVER_UID, SERVER_UID]);
+      expect(h.capEff, `helper ${h.pid} dropped its capabilities`).to.match(/^0+$/);
+    }
+    const browserTree = helpers.flatMap((h) => below(h.pid));
+    const chromium = browserTree.filter((p) => p.cmd.includes('chromium'));
+    const renderers = chromium.filter((p) => p.cmd.includes('--type=renderer'));
+    expect(chromium.length, 'browser processes').to.be.greaterThan(1);
+    expect(renderers.length, 'renderer processes').to.be.greaterThan(0);
+    for (const p of browserTree) {
+      expect(p.uids, `browser process ${p.pid} (${p.cmd.slice(0, 80)}) uids`).to.deep.equal([BROWSER_UID, BROWSER_UID, BROWSER_UID, BROWSER_UID]);
+      // In the container's user namespace no capability at all; a sandboxed process in its own
+      // namespace holds some there, which reach nothing outside it.
+      if (p.nsDepth === server!.nsDepth) expect(p.capEff, `browser process ${p.pid} capabilities`).to.match(/^0+$/);
+      else expect(Number(p.nsDepth), `browser process ${p.pid}: namespaces below the container's`).to.be.greaterThan(Number(server!.nsDepth));
+      expect(p.noNewPrivs, `browser process ${p.pid} no_new_privs`).to.equal('1');
+    }
+    for (const r of renderers) {
+      expect(r.seccomp, `renderer ${r.pid} seccomp`).to.equal('2');
+      expect(Number(r.nsDepth), `renderer ${r.pid} in its own PID namespace`).to.be.greaterThan(Number(server!.nsDepth));
+    }
+    // No other process of the container runs as the browser user.
+    expect(procs.filter((p) => p.uids[0] === BROWSER_UID).map((p) => p.pid).sort()).to.deep.equal(browserTree.map((p) => p.pid).sort());
+
+    // The browser user (through the helper, exactly as a browser is made) reads neither the
+    // server's environment nor any file of the data directory; the server's user does (control).
+    const environ = `/proc/${server!.pid}/environ`;
+    expect(await reads(name, environ, 'server'), 'control: the server user reads its environment').to.equal(true);
+    expect(await reads(name, environ, 'browser'), 'the browser user reads the server environment').to.equal(false);
+    const { stdout: files } = await run('podman', ['exec', name, 'find', '/var/lib/vitrine', '-type', 'f']);
+    const dataFiles = files.split('\n').filter(Boolean);
+    expect(dataFiles.length, 'files in the data directory (audit trail, keys)').to.be.greaterThan(0);
+    for (const f of dataFiles) {
+      expect(await reads(name, f, 'server'), `control: the server user reads ${f}`).to.equal(true);
+      expect(await reads(name, f, 'browser'), `the browser user reads ${f}`).to.equal(false);
+    }
+    // The helper is the server group's alone: the browser user cannot run it again.
+    const again = await run('podman', ['exec', '--user', `${BROWSER_UID}:${BROWSER_UID}`, name, HELPER, '/bin/true']).then(() => 'ran', (e) => String(e.stderr ?? e));
+    expect(again, 'the browser user runs the helper').to.not.equal('ran');
+
     await run('podman', ['stop', '-t', '30', name]);
     const ended = await customer.message('ended', () => true, 5000);
     expect(ended.reason).to.equal('server_shutdown');
@@ -89,5 +182,16 @@ describe('the container image', function () {
     // 0, not 137: node exited by itself after SIGTERM, before podman's bound ran out and it sent SIGKILL.
     expect(exit.trim(), 'exit code after SIGTERM').to.equal('0');
     await Promise.all([agent.close(), customer.close()]);
+  });
+
+  it('refuses to start, with a coded error, when the browser user switch cannot work (no CAP_SETUID; no-new-privileges)', async function () {
+    for (const opt of ['--cap-drop=SETUID', '--security-opt=no-new-privileges']) {
+      const started = await run('podman', ['run', '--rm', '--network', 'none', opt, '-e', `VITRINE_JWT_SECRET=${SECRET}`, IMAGE], { timeout: 60_000 }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e) => ({ code: e.code as number, out: String(e.stdout) + String(e.stderr) }),
+      );
+      expect(started.code, `${opt}: exit code`).to.not.equal(0);
+      expect(started.out, `${opt}: says why`).to.include('BROWSER_USER_SWITCH_FAILED');
+    }
   });
 });
