@@ -70,11 +70,32 @@ export const TextInputSchema = z
   })
   .strict();
 
+/** Most fingers one touch input carries (the session page emulates five touch points). */
+export const MAX_TOUCH_POINTS = 5;
+
+/**
+ * Touch on a touch-emulated page: replayed as real touch events (CDP Input.dispatchTouchEvent),
+ * so pages with touch-only handlers work, and Chromium makes the taps, long presses and scrolls
+ * of them itself. `points` are the fingers still down (none on `end` / `cancel`).
+ */
+export const TouchInputSchema = z
+  .object({
+    kind: z.literal('touch'),
+    action: z.enum(['start', 'move', 'end', 'cancel']),
+    points: z
+      .array(z.object({ x: coordinate, y: coordinate, id: z.number().int().min(0).max(1000) }).strict())
+      .max(MAX_TOUCH_POINTS),
+    modifiers: ModifiersSchema.optional(),
+  })
+  .strict()
+  .refine((t) => t.action === 'end' || t.action === 'cancel' || t.points.length > 0, { message: 'start and move need at least one point', path: ['points'] });
+
 export const InputSchema = z.discriminatedUnion('kind', [
   PointerInputSchema,
   WheelInputSchema,
   KeyInputSchema,
   TextInputSchema,
+  TouchInputSchema,
 ]);
 
 const url = z.string().min(1).max(MAX_URL_LENGTH);
@@ -223,7 +244,11 @@ export type ServerMessage =
   | { type: 'control/requested'; by: ParticipantInfo }
   | { type: 'navigate/proposed'; proposal: NavigationProposal }
   | { type: 'navigate/answered'; id: string; approved: boolean; url: string }
-  | { type: 'notice'; code: NoticeCode; message: string }
+  /**
+   * `message` is English, worded for its reader (staff, integrators); a client that has its own
+   * words picks them by `code` and `params` (the customer view's catalogue).
+   */
+  | { type: 'notice'; code: NoticeCode; message: string; params?: NoticeParams }
   | { type: 'error'; code: string; message: string; ref?: string; reason?: JoinRefusalReason }
   | { type: 'pong'; t?: number; serverTime: number }
   | FocusMessage
@@ -290,39 +315,58 @@ export interface JoinCodeClaimed {
   expiresAt: string;
 }
 
-export type NoticeCode =
-  | 'DIALOG_DISMISSED'
-  | 'POPUP_REDIRECTED'
-  | 'POPUP_REFUSED'
-  | 'DOWNLOAD_REFUSED'
-  | 'FILE_CHOOSER_REFUSED'
-  | 'NAVIGATION_FAILED'
-  | 'PAGE_PREPARING'
-  | 'PARTICIPANT_JOINED'
-  | 'PARTICIPANT_LEFT'
-  | 'PARTICIPANT_REPLACED'
-  | 'IDLE_WARNING'
-  | 'ENDING_SOON'
-  | 'VERIFIED'
-  | 'PAUSED'
-  | 'RESUMED';
+/** Every notice code, in one list (clients check that each has words; see client/src/i18n.ts). */
+export const NOTICE_CODES = [
+  'DIALOG_DISMISSED',
+  'POPUP_REDIRECTED',
+  'POPUP_REFUSED',
+  'DOWNLOAD_REFUSED',
+  'FILE_CHOOSER_REFUSED',
+  'NAVIGATION_FAILED',
+  'PAGE_PREPARING',
+  'PARTICIPANT_JOINED',
+  'PARTICIPANT_LEFT',
+  'PARTICIPANT_REPLACED',
+  'IDLE_WARNING',
+  'ENDING_SOON',
+  'VERIFIED',
+  'PAUSED',
+  'RESUMED',
+] as const;
+export type NoticeCode = (typeof NOTICE_CODES)[number];
 
-export type EndReason =
-  | 'ended_by_customer'
-  | 'ended_by_agent'
-  | 'declined'
-  | 'deleted'
-  | 'expired'
-  | 'customer_left'
-  | 'idle'
-  | 'verification_failed'
-  | 'browser_crashed'
-  | 'page_crashed'
-  | 'page_unresponsive'
-  | 'page_memory'
-  | 'server_shutdown'
-  | 'node_lost'
-  | 'error';
+/**
+ * What a notice is about, for clients that word it themselves: who joined or left (their role
+ * and display name). Only these fields, bounded; a client checks them with NoticeParamsSchema
+ * before it puts them in a sentence.
+ */
+export const NoticeParamsSchema = z
+  .object({
+    role: z.enum(['customer', 'agent', 'supervisor']).optional(),
+    name: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+export type NoticeParams = z.infer<typeof NoticeParamsSchema>;
+
+/** Every end reason, in one list. */
+export const END_REASONS = [
+  'ended_by_customer',
+  'ended_by_agent',
+  'declined',
+  'deleted',
+  'expired',
+  'customer_left',
+  'idle',
+  'verification_failed',
+  'browser_crashed',
+  'page_crashed',
+  'page_unresponsive',
+  'page_memory',
+  'server_shutdown',
+  'node_lost',
+  'error',
+] as const;
+export type EndReason = (typeof END_REASONS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // Binary frames

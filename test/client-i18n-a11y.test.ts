@@ -71,17 +71,17 @@ describe('languages and accessibility of the web client', function () {
 
   it('follows the browser\'s language: German, French, Spanish, English otherwise, and switches on request', async function () {
     const cases: [string, string, string, string][] = [
-      ['de-DE,de;q=0.9,en;q=0.5', 'de', 'Annehmen und teilen', 'Diese Seite teilen mit'],
-      ['fr-CH,fr;q=0.9', 'fr', 'Accepter et partager', 'Partager cette page avec'],
-      ['es-MX', 'es', 'Aceptar y compartir', 'Compartir esta página con'],
-      ['ja-JP,pt;q=0.8', 'en', 'Accept and share', 'Share this page with'],
+      ['de-DE,de;q=0.9,en;q=0.5', 'de', 'Annehmen und teilen', 'Diese Seite mit unserem Support-Team teilen?'],
+      ['fr-CH,fr;q=0.9', 'fr', 'Accepter et partager', 'Partager cette page avec notre équipe d’assistance ?'],
+      ['es-MX', 'es', 'Aceptar y compartir', '¿Compartir esta página con nuestro equipo de soporte?'],
+      ['ja-JP,pt;q=0.8', 'en', 'Accept and share', 'Share this page with our support team?'],
     ];
     for (const [accept, lang, button, title] of cases) {
       const { page, close } = await consentIn(accept);
       expect(await page.evaluate(() => navigator.languages[0]), accept).to.equal(accept.split(',')[0]);
       expect(await page.$eval('html', (h) => h.lang)).to.equal(lang);
       expect(await text(page, '#accept')).to.equal(button);
-      expect(await text(page, '#consent-title')).to.include(title);
+      expect(await text(page, '#consent-title')).to.equal(title);
       expect(await page.$eval('#lang', (s) => (s as HTMLSelectElement).value)).to.equal(lang);
       if (lang === 'de') {
         expect(await text(page, '#consent-company-title')).to.equal('unserem Support-Team');
@@ -185,5 +185,69 @@ describe('languages and accessibility of the web client', function () {
     await until('the ended message', async () => (await text(expired, '#overlay-text')).includes('This session has ended.'));
     await axe(expired, 'customer link of an ended session');
     await ctx2.close();
+  });
+
+  it('tells a German customer the notices, the consent and the end in German, from the catalogue', async function () {
+    const { body } = await server.createSession(`${site.url}/green`);
+    const ctx = await browser.browser.createBrowserContext();
+    try {
+      const page = await ctx.newPage();
+      await page.setViewport({ width: 1280, height: 720 });
+      await speak(page, 'de-DE');
+      await page.goto(body.customerUrl);
+      await page.waitForSelector('#consent:not([hidden])');
+      // One sentence, in German word order, around the names.
+      expect(await text(page, '#consent-title')).to.equal('Diese Seite mit unserem Support-Team teilen?');
+      expect(await text(page, '#consent-ask')).to.equal('Agent One von unserem Support-Team bittet darum, diese Seite mit Ihnen anzusehen:');
+      const agent = await TestClient.join(server.url, body.id, body.agentToken);
+      await until('the join noticed in German', async () => (await text(page, '#log')).includes('Ihr Berater Agent One ist dazugekommen.'));
+      await page.click('#accept');
+      await page.waitForSelector('body[data-state="live"]');
+      await page.click('#pause');
+      await until('the pause noticed in German', async () => (await text(page, '#log')).includes('Sie haben das Teilen pausiert: Ihr Berater sieht nichts von der Seite, bis Sie fortsetzen.'));
+      await page.click('#resume');
+      await until('the resume noticed in German', async () => (await text(page, '#log')).includes('Sie teilen wieder: Ihr Berater sieht die Seite wieder.'));
+      expect(await text(page, '#log'), 'no English notice reaches a German customer').to.not.match(/Your agent|You paused|You resumed/);
+      // The agent still reads the server's English words.
+      expect((await agent.message('notice', (m) => m.code === 'PAUSED')).message).to.equal('The customer paused sharing.');
+      agent.send({ type: 'end' });
+      await page.waitForSelector('body[data-state="ended"]');
+      expect(await text(page, '#status')).to.equal('Sitzung beendet: Ihr Berater hat sie beendet.');
+      expect(await text(page, '#overlay-text')).to.equal('Sitzung beendet: Ihr Berater hat sie beendet.');
+      expect(await text(page, '#banner')).to.equal('Sitzung beendet');
+      await shoot(page, 'customer-ended-de');
+      await axe(page, 'customer ended (German)');
+      await agent.close();
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('says a customer window replaced by the same customer\'s newer one is done (4410), with no Reconnect; the agent is told', async function () {
+    const s = await consoleSession(browser.browser, server, `${site.url}/green`);
+    try {
+      // The same browser opens the session again (another tab): its way back replaces the first tab.
+      const second = await s.customer.browserContext().newPage();
+      await second.setViewport({ width: 1280, height: 720 });
+      // The link without its invite: only this browser's kept way back can join.
+      await second.goto(`${new URL(s.link).origin}/s/${encodeURIComponent(s.id)}`);
+      await second.waitForSelector('body[data-state="live"]');
+      const words = 'This session was opened in another window or tab. Carry on there; you can close this one.';
+      await until('the first tab says it was replaced', async () => (await text(s.customer, '#overlay-text')) === words);
+      expect(await s.customer.$eval('body', (b) => b.dataset.connection)).to.equal('replaced');
+      expect(await s.customer.$eval('#reconnect', (el) => (el as HTMLElement).hidden), 'no Reconnect button').to.equal(true);
+      expect(await text(s.customer, '#banner')).to.equal('Opened in another tab');
+      expect(await text(s.customer, '#status')).to.equal(words);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await text(s.customer, '#overlay-text'), 'it stays final (no retry)').to.equal(words);
+      await axe(s.customer, 'customer replaced');
+      await shoot(s.customer, 'customer-replaced');
+      // The newer tab keeps the session, and the agent's notification history says what happened.
+      expect(await second.$eval('body', (b) => b.dataset.state)).to.equal('live');
+      await until('the agent told of the replaced connection', async () => (await text(s.agent, '#log')).includes('The customer reconnected; their previous connection was closed.'));
+      await second.close();
+    } finally {
+      await s.close();
+    }
   });
 });

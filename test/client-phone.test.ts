@@ -6,6 +6,8 @@
  * Only the customer's device decides: staff cannot change it. Agents see the phone's frame at
  * its real aspect ratio.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
@@ -28,6 +30,27 @@ document.getElementById('f').addEventListener('submit',(e)=>{e.preventDefault();
 const u=()=>{document.title='v:'+t.value+(entered?' entered':'');document.body.style.background=t.value==='hello'&&entered?'rgb(0,160,0)':'#fff'};
 t.addEventListener('input',u);u();</script></body></html>`;
 
+/** Listens to touch only (no mouse handlers): the title lists the events seen, and the scroll. */
+const TOUCH_ONLY = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>touch</title>
+<style>html,body{margin:0;background:#fff}.tall{height:4000px}</style></head><body><div class="tall"></div>
+<script>const seen=new Set();const t=()=>{document.title='ev:'+[...seen].sort().join(',')+' y'+Math.round(scrollY)};
+for(const k of ['touchstart','touchmove','touchend']) document.addEventListener(k,()=>{seen.add(k);t()},{passive:true});
+document.addEventListener('click',()=>{seen.add('click');t()});addEventListener('scroll',t);t();</script></body></html>`;
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core in the page (over DevTools: the strict CSP stays); no serious or critical violation. */
+async function axe(page: Page, state: string): Promise<void> {
+  await page.evaluate(AXE);
+  const violations = (await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe
+      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
+      .then((r) => r.violations),
+  ));
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe in state ${state}`).to.deep.equal([]);
+}
+
 const PHONE = { width: 390, height: 844, deviceScaleFactor: 3, isMobile: true, hasTouch: true, isLandscape: false };
 
 describe('a customer on a phone', function () {
@@ -37,7 +60,7 @@ describe('a customer on a phone', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures({ '/responsive': RESPONSIVE, '/form': FORM });
+    site = await serveFixtures({ '/responsive': RESPONSIVE, '/form': FORM, '/touch': TOUCH_ONLY });
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
     browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
   });
@@ -141,6 +164,7 @@ describe('a customer on a phone', function () {
     await page.tap('#bars-toggle');
     await page.waitForSelector('body.bars-open');
     expect(await page.$eval('#address', (el) => el.checkVisibility())).to.equal(true);
+    await axe(page, 'phone, menu open');
     await page.screenshot({ path: 'docs/screenshots/customer-phone-menu-phone.png' });
     await new Promise((r) => setTimeout(r, 600));
     expect(session.viewport.height).to.equal(stage.h);
@@ -182,6 +206,11 @@ describe('a customer on a phone', function () {
     await until('Enter submitted the form', () => session.snapshot().title === 'v:hello entered');
     await waitColour(page, 200, 300, GREEN);
     await page.screenshot({ path: 'docs/screenshots/customer-phone-typing-phone.png' });
+    // The hidden field loses focus (the phone closed its keyboard): the Keyboard button offers it again.
+    await page.$eval('#softkey', (el) => (el as HTMLTextAreaElement).blur());
+    await page.waitForSelector('#softkey-open:not([hidden])');
+    await axe(page, 'phone, keyboard button');
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-keyboard-button-phone.png' });
     {
       const shape = await agent.waitForFunction(() => {
         const c = document.getElementById('screen') as HTMLCanvasElement | null;
@@ -200,5 +229,105 @@ describe('a customer on a phone', function () {
     }
     await agentCtx.close();
     await close();
+  });
+
+  it('sends taps and drags to a touch-only page as real touch; staff without control cannot send touch, nor anyone to a desktop page', async function () {
+    const { body } = await server.createSession(`${site.url}/touch`);
+    const { page, close } = await phoneCustomer('/touch', undefined, body.customerUrl);
+    const session = server.vitrine.registry.get(body.id)!;
+    await until('the phone layout', () => session.viewport.width === 390);
+    await until('the page listening', () => session.snapshot().title.startsWith('ev:'));
+    const title = () => session.snapshot().title;
+    // The phone's picture is on screen (taps map onto it).
+    await page.waitForFunction(() => (document.getElementById('screen') as HTMLCanvasElement).width === 390);
+    await waitColour(page, 200, 300, WHITE);
+    const box = (await (await page.$('#screen'))!.boundingBox())!;
+    // A tap: the page's touch handlers run, and Chromium makes the click of the tap itself.
+    await page.touchscreen.tap(box.x + 150, box.y + 200);
+    await until('touchstart and touchend reached the page', () => /ev:\S*touchend/.test(title()) && /ev:\S*touchstart/.test(title()));
+    await until('Chromium made the click of the tap', () => /ev:\S*click/.test(title()));
+    expect(title()).to.not.match(/touchmove/);
+    // A drag is touch too, and scrolls the page natively.
+    await page.touchscreen.touchStart(box.x + 200, box.y + 600);
+    for (let i = 1; i <= 10; i++) await page.touchscreen.touchMove(box.x + 200, box.y + 600 - i * 40);
+    await page.touchscreen.touchEnd();
+    await until(`touch moves reached the page and it scrolled (${title()})`, () => {
+      const m = /ev:(\S*) y(\d+)$/.exec(title());
+      return !!m && m[1]!.includes('touchmove') && Number(m[2]) >= 200;
+    });
+
+    // Staff: touch is input, and input needs control; the schema bounds the fingers.
+    const agent = await TestClient.join(server.url, body.id, body.agentToken);
+    clients.push(agent);
+    agent.input({ kind: 'touch', action: 'start', points: [{ x: 100, y: 100, id: 0 }] });
+    expect((await agent.message('error', (m) => m.ref === 'input')).code).to.equal('CONTROL_NOT_GRANTED');
+    agent.input({ kind: 'touch', action: 'start', points: Array.from({ length: 6 }, (_, id) => ({ x: 10, y: 10, id })) });
+    expect((await agent.next('error', (m) => m.ref === 'input')).code).to.equal('BAD_MESSAGE');
+    await agent.close();
+    await close();
+
+    // A desktop page (no touch emulation) takes no touch, from the customer either; a point off the page is refused.
+    const desk = await server.createSession(`${site.url}/touch`);
+    const customer = await TestClient.join(server.url, desk.body.id, desk.body.customerToken);
+    clients.push(customer);
+    customer.send({ type: 'consent', accept: true });
+    await customer.message('state', (m) => m.snapshot.state === 'live');
+    customer.input({ kind: 'touch', action: 'start', points: [{ x: 100, y: 100, id: 0 }] });
+    expect((await customer.message('error', (m) => m.ref === 'input')).code).to.equal('FORBIDDEN');
+    customer.send({ type: 'device', device: { width: 390, height: 700, dpr: 3, touch: true, mobile: true } });
+    await until('emulated as a phone', () => server.vitrine.registry.get(desk.body.id)!.viewport.width === 390);
+    customer.input({ kind: 'touch', action: 'start', points: [{ x: 500, y: 100, id: 0 }] });
+    expect((await customer.next('error', (m) => m.ref === 'input')).code).to.equal('OUT_OF_VIEWPORT');
+    await customer.close();
+  });
+
+  it('keeps the agent\'s pointer on its spot of the page while the customer pinch-zooms the view', async function () {
+    const { body } = await server.createSession(`${site.url}/responsive`);
+    const { page, close } = await phoneCustomer('/responsive', undefined, body.customerUrl);
+    const session = server.vitrine.registry.get(body.id)!;
+    await until('the phone layout', () => session.viewport.width === 390);
+    const agent = await TestClient.join(server.url, body.id, body.agentToken);
+    clients.push(agent);
+    agent.send({ type: 'presence', presence: { kind: 'pointer', x: 100, y: 200 } });
+    await page.waitForFunction(() => (document.getElementById('screen') as HTMLCanvasElement).width === 390);
+    const rects = () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          ['screen', 'presence-layer'].map((id) => {
+            const b = document.getElementById(id)!.getBoundingClientRect();
+            return [id === 'screen' ? 'screen' : 'layer', { x: b.x, y: b.y, w: b.width, h: b.height }];
+          }),
+        ) as Record<'screen' | 'layer', { x: number; y: number; w: number; h: number }>,
+      );
+    const before = await rects();
+    // Two fingers spread apart over the view (real touch events on the customer's page).
+    const cdp = await page.createCDPSession();
+    const { x, y } = before.screen;
+    const at = (d: number) => [{ x: x + 195 - d, y: y + 300, id: 0 }, { x: x + 195 + d, y: y + 300, id: 1 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(40) });
+    for (let d = 50; d <= 120; d += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(d) });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await page.waitForSelector('#screen.zoomed');
+    await until('the overlay follows the zoomed picture', async () => {
+      const r = await rects();
+      return r.screen.w > before.screen.w * 1.5 && Math.abs(r.layer.x - r.screen.x) < 1 && Math.abs(r.layer.y - r.screen.y) < 1 && Math.abs(r.layer.w - r.screen.w) < 1 && Math.abs(r.layer.h - r.screen.h) < 1;
+    });
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-zoomed-pointer-phone.png' });
+    await agent.close();
+    await close();
+  });
+
+  it('shows the join code of a customer-started session on a phone without serious axe violations', async function () {
+    const { body } = await server.createSession(`${site.url}/responsive`);
+    const ctx = await browser.browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.setViewport(PHONE);
+    await page.goto(`${body.customerUrl}&join=123456&until=${Date.now() + 600_000}`);
+    await page.waitForSelector('#join-box:not([hidden])');
+    await page.waitForFunction(() => document.body.classList.contains('touch-device'));
+    expect(await page.$eval('#join-code', (el) => el.textContent)).to.equal('123 456');
+    await axe(page, 'phone, join code');
+    await page.screenshot({ path: 'docs/screenshots/customer-phone-join-code-phone.png' });
+    await ctx.close();
   });
 });

@@ -16,6 +16,7 @@ const CLOSE_TEXT: Record<number, string> = {
   4404: 'This session does not exist or has ended.',
   4408: 'Joining took too long.',
   4409: 'This session is already open in another window.',
+  4410: 'This session was opened in another window or tab.',
   4429: 'Too many refused messages; the server closed the connection.',
   1001: 'The server went away.',
   1012: 'The server in between is restarting.',
@@ -25,8 +26,11 @@ const CLOSE_TEXT: Record<number, string> = {
 /** The node relaying this connection is going away: join again at once, through another node. */
 export const RECONNECT_CLOSE_CODE = 1012;
 
+/** The customer joined again elsewhere (a reload, another tab) and that newer connection won. */
+export const REPLACED_CLOSE_CODE = 4410;
+
 /** Close codes after which trying the same token again cannot help. */
-export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4404]);
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4404, REPLACED_CLOSE_CODE]);
 
 export class Connection {
   readonly #ws: WebSocket;

@@ -8,8 +8,8 @@ import { confirmAction } from './confirm.ts';
 import { deliberate, RequestRegion } from './deliberate.ts';
 import { $, announce, note, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
-import { CUSTOMER_END, customerCloseText, customerError, customerNotice, listOf, siteName } from './words.ts';
-import { t, translatePage, wireLanguageSwitch } from './i18n.ts';
+import { customerCloseText, customerEnded, customerError, customerNotice, listOf, siteName } from './words.ts';
+import { fillText, t, translatePage, wireLanguageSwitch } from './i18n.ts';
 import { PresenceLayer, wireTools } from './presence.ts';
 import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 import { setupPhone, type Phone } from './phone.ts';
@@ -62,9 +62,10 @@ const view = new SessionView({
   words: {
     // A way back that no longer works is, to the customer, a link that expired.
     close: (c) => (returning && !c.joined && (c.code === 4401 || c.code === 4404) ? { text: t('This link has expired. Ask your agent for a new one.'), final: true } : customerCloseText(c)),
-    ended: (reason) => t(CUSTOMER_END[reason]),
+    ended: customerEnded,
     notice: customerNotice,
     error: customerError,
+    text: (key) => t(key),
   },
   onJoined(m) {
     company = m.company;
@@ -95,8 +96,8 @@ const view = new SessionView({
       // Shown and announced; focus stays where the customer has it (see deliberate.ts).
       show($('control-prompt'), true);
       controlRegion.appeared();
-      announce(`${text} Answer with the Grant control or Refuse buttons in the Control request panel.`);
-      note(`${m.by.name} asked to control the page.`);
+      announce(t('control.announce', { text }));
+      note(t('control.asked', { name: m.by.name }));
     }
     if (m.type === 'navigate/proposed' && s) {
       proposal = m.proposal;
@@ -115,6 +116,7 @@ const view = new SessionView({
       retried = true;
       setTimeout(() => $('reconnect').click(), 1000);
     }
+    // Replaced (4410): the newer window holds this browser's way back; it must stay.
     if (kind === 'ended' || kind === 'refused') {
       forgetReturn(storeKey);
       sessionStorage.removeItem(joinKey);
@@ -133,7 +135,7 @@ const view = new SessionView({
     $<HTMLInputElement>('address').value = '';
     const why = info?.refusal?.reason;
     $('banner').textContent =
-      t(kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' || (returning && kind === 'refused') ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost');
+      t(kind === 'replaced' ? 'replaced.banner' : kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' || (returning && kind === 'refused') ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost');
     document.body.classList.remove('control');
   },
 });
@@ -142,19 +144,30 @@ function name(s: SessionSnapshot, id: string): string {
   return s.participants.find((p) => p.id === id)?.name ?? 'Your agent';
 }
 
+/** The elements the consent sentences are built around (kept, with their ids, across languages). */
+const consentParts = {
+  company: $('consent-company'),
+  companyTitle: $('consent-company-title'),
+  agents: $('consent-agents'),
+  masked: $('consent-masked'),
+};
+
 /** The proposal id last shown, so that the same proposal is not re-armed on every snapshot. */
 let shownProposal: string | null = null;
 
 function renderConsent(s: SessionSnapshot, agents: string[]): void {
   const who = s.consent.agents.length ? s.consent.agents : agents;
   const team = company || t('our support team');
-  $('consent-company').textContent = team;
-  $('consent-company-title').textContent = team;
-  $('consent-agents').textContent = listOf(who) || t('An agent');
-  $('consent-verb').textContent = t(who.length > 1 ? 'ask' : 'asks');
+  // One sentence per language with placeholders, so that each orders its words its own way.
+  consentParts.company.textContent = team;
+  consentParts.companyTitle.textContent = team;
+  consentParts.agents.textContent = listOf(who) || t('An agent');
+  fillText($('consent-title'), 'consent.title', { company: consentParts.companyTitle });
+  fillText($('consent-ask'), who.length > 1 ? 'consent.ask.many' : 'consent.ask.one', { agents: consentParts.agents, company: consentParts.company });
   $('consent-site').textContent = siteName(s.url);
   $('consent-url').textContent = s.url;
-  $('consent-masked').textContent = s.consent.masked.length ? s.consent.masked.map((m) => t(m)).join(', ') : t('passwords, card numbers');
+  consentParts.masked.textContent = s.consent.masked.length ? s.consent.masked.map((m) => t(m)).join(', ') : t('passwords, card numbers');
+  fillText($('consent-hidden'), 'consent.hidden', { masked: consentParts.masked });
   $('consent-recorded').textContent = t(s.consent.recorded ? 'This session is recorded (already masked) for quality and compliance.' : 'This session is not recorded.');
   // The dialog itself takes focus (screen readers read it); Accept is one deliberate Tab away,
   // never pre-focused, so no key pressed while the page opens can accept.
@@ -180,7 +193,7 @@ function render(s: SessionSnapshot): void {
   if (s.state === 'waiting' && !awaitingAgent) renderConsent(s, agents);
   const staff = s.participants.filter((p) => p.role !== 'customer');
   const holder = s.control ? s.participants.find((p) => p.id === s.control) ?? null : null;
-  const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? `${t('role.supervisor')} ${p.name}` : p.name))) : t('nobody yet');
+  const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? t('supervisor.name', { name: p.name }) : p.name))) : t('nobody yet');
   $('banner').textContent = !live
     ? t('Waiting for your answer')
     : [s.paused ? t('Sharing paused') : t('Viewing: {who}', { who: watching }), holder ? t('{name} has control', { name: holder.name }) : t('Only you control the page')].join(' · ');
@@ -205,8 +218,8 @@ function render(s: SessionSnapshot): void {
     if (shownProposal !== proposal.id) {
       shownProposal = proposal.id;
       navRegion.appeared();
-      note(`${name(s, proposal.by)} proposed to open ${siteName(proposal.url)}.`);
-      announce(`${name(s, proposal.by)} proposes to open ${siteName(proposal.url)}. Answer with the Approve and open or Decline buttons in the Page proposal panel.`);
+      note(t('proposal.noted', { name: name(s, proposal.by), site: siteName(proposal.url) }));
+      announce(t('proposal.announce', { name: name(s, proposal.by), site: siteName(proposal.url) }));
     }
   } else shownProposal = null;
   $('status').textContent = live && s.title ? t('Page: {title}', { title: s.title }) : '';
@@ -226,7 +239,7 @@ $('control-refuse').addEventListener('click', () => {
   // The protocol has no refusal message; with nobody in control, a revoke clears the request
   // so the agent sees it was not granted. With someone in control it would take control away.
   if (view.snapshot && !view.snapshot.control) view.send({ type: 'control/revoke' });
-  note('You refused control.');
+  note(t('control.refused'));
 });
 $('revoke').addEventListener('click', () => view.send({ type: 'control/revoke' }));
 $('pause').addEventListener('click', () => view.send({ type: 'pause' }));

@@ -15,6 +15,8 @@
  *   on the button when the request came, or a Tab-Enter typed in one burst, is not a decision.
  * A refused activation does nothing but say how to answer.
  */
+import { t } from './i18n.ts';
+
 export const ARM_MS = 600;
 export const SETTLE_MS = 400;
 
@@ -54,13 +56,13 @@ export function deliberate(button: HTMLButtonElement, region: RequestRegion, act
     const appeared = region.appearedAt;
     const label = button.textContent?.trim() ?? 'the button';
     if (!e.isTrusted || now - appeared < ARM_MS) {
-      refused(`Not answered yet: the request just appeared. Click ${label} when you are ready.`);
+      refused(t('deliberate.early', { label }));
       return;
     }
     const byPointer = e.detail > 0 || now - pressedAt < 2000;
     const byChosenKey = focusedAt > appeared && now - focusedAt >= SETTLE_MS;
     if (!byPointer && !byChosenKey) {
-      refused(`Not answered: to choose ${label}, click it, or move to it with Tab and then press Enter.`);
+      refused(t('deliberate.key', { label }));
       return;
     }
     act();

@@ -412,7 +412,251 @@ const ES: Catalogue = {
   'That page could not be opened in this shared session.': 'Esa página no se pudo abrir en esta sesión compartida.',
 };
 
-const CATALOGUES: Record<Lang, Catalogue> = { en: EN_KEYS, de: DE, fr: FR, es: ES };
+/**
+ * Words chosen by code: every notice (`notice.<CODE>`, with `.supervisor` variants for people),
+ * every end reason (`end.<reason>`, the whole sentence, so each language orders it its own way),
+ * the consent sentences with placeholders, and the customer's other dynamic sentences. Each
+ * NoticeCode and EndReason of server/protocol.ts has an entry in every language
+ * (test/i18n-catalogue.test.ts fails when one is missing).
+ */
+const EN_CODED: Catalogue = {
+  'notice.DIALOG_DISMISSED': 'The page showed a pop-up message; it was closed automatically.',
+  'notice.POPUP_REDIRECTED': 'The page opened a new window; it is shown here instead.',
+  'notice.POPUP_REFUSED': 'The page tried to open a new window; it was blocked.',
+  'notice.DOWNLOAD_REFUSED': 'The page started a download; files cannot be downloaded in a shared session.',
+  'notice.FILE_CHOOSER_REFUSED': 'The page asked for a file; files cannot be uploaded in a shared session.',
+  'notice.NAVIGATION_FAILED': 'That page could not be opened in this shared session.',
+  'notice.PAGE_PREPARING': 'This page is large; it is being prepared for sharing.',
+  'notice.PARTICIPANT_JOINED': 'Your agent {name} joined.',
+  'notice.PARTICIPANT_JOINED.supervisor': 'Supervisor {name} joined and is watching.',
+  'notice.PARTICIPANT_LEFT': 'Your agent {name} left.',
+  'notice.PARTICIPANT_LEFT.supervisor': 'Supervisor {name} left.',
+  'notice.PARTICIPANT_REPLACED': 'The session continues in a newer window or tab.',
+  'notice.IDLE_WARNING': 'The session will end soon if nothing happens.',
+  'notice.ENDING_SOON': 'The session reaches its time limit in one minute.',
+  'notice.VERIFIED': 'Your agent confirmed the code; they can now see the page.',
+  'notice.PAUSED': 'You paused sharing: your agent sees nothing of the page until you resume.',
+  'notice.RESUMED': 'You resumed sharing: your agent sees the page again.',
+  'end.ended_by_customer': 'Session ended: you ended it.',
+  'end.ended_by_agent': 'Session ended: your agent ended it.',
+  'end.declined': 'Session ended: you declined, and nothing was shared.',
+  'end.deleted': 'Session ended: your agent ended it.',
+  'end.expired': 'Session ended: it reached its time limit.',
+  'end.customer_left': 'Session ended: this page was closed for too long.',
+  'end.idle': 'Session ended: nothing happened for a while.',
+  'end.verification_failed': 'Session ended: the code was not confirmed.',
+  'end.browser_crashed': 'Session ended: a technical problem stopped it. Ask your agent to start a new one.',
+  'end.page_crashed': 'Session ended: the page stopped working. Ask your agent to start a new one.',
+  'end.page_unresponsive': 'Session ended: the page stopped responding. Ask your agent to start a new one.',
+  'end.page_memory': 'Session ended: the page needed more memory than a shared session allows. Ask your agent to start a new one.',
+  'end.server_shutdown': 'Session ended: the service is restarting. Ask your agent to start a new one.',
+  'end.node_lost': 'Session ended: a technical problem stopped it. Ask your agent to start a new one.',
+  'end.error': 'Session ended: a technical problem stopped it. Ask your agent to start a new one.',
+  'consent.title': 'Share this page with {company}?',
+  'consent.ask.one': '{agents} from {company} asks to see this page with you:',
+  'consent.ask.many': '{agents} from {company} ask to see this page with you:',
+  'consent.hidden': '{masked}, and other protected fields. You keep seeing your page as it is.',
+  'list.and': '{first} and {last}',
+  'supervisor.name': 'supervisor {name}',
+  'replaced.text': 'This session was opened in another window or tab. Carry on there; you can close this one.',
+  'replaced.banner': 'Opened in another tab',
+  'control.asked': '{name} asked to control the page.',
+  'control.announce': '{text} Answer with the Grant control or Refuse buttons in the Control request panel.',
+  'control.refused': 'You refused control.',
+  'proposal.noted': '{name} proposed to open {site}.',
+  'proposal.announce': '{name} proposes to open {site}. Answer with the Approve and open or Decline buttons in the Page proposal panel.',
+  'deliberate.early': 'Not answered yet: the request just appeared. Click {label} when you are ready.',
+  'deliberate.key': 'Not answered: to choose {label}, click it, or move to it with Tab and then press Enter.',
+  'phone.canvas': 'Shared page (tap to use it, drag to scroll, pinch to zoom the view)',
+  'phone.menu': 'Menu',
+  'phone.close': 'Close',
+  'keyboard.field': 'Typing into the shared page',
+  'keyboard.button': '⌨ Keyboard',
+  'keyboard.button.label': 'Open the keyboard to type into the page',
+  'view.reconnecting': 'Reconnecting…',
+  'view.protected': 'Protected content: the page is hidden until its privacy policy is confirmed.',
+};
+
+const DE_CODED: Catalogue = {
+  'notice.DIALOG_DISMISSED': 'Die Seite hat eine Meldung angezeigt; sie wurde automatisch geschlossen.',
+  'notice.POPUP_REDIRECTED': 'Die Seite hat ein neues Fenster geöffnet; es wird stattdessen hier angezeigt.',
+  'notice.POPUP_REFUSED': 'Die Seite wollte ein neues Fenster öffnen; es wurde blockiert.',
+  'notice.DOWNLOAD_REFUSED': 'Die Seite hat einen Download gestartet; in einer geteilten Sitzung können keine Dateien heruntergeladen werden.',
+  'notice.FILE_CHOOSER_REFUSED': 'Die Seite hat nach einer Datei gefragt; in einer geteilten Sitzung können keine Dateien hochgeladen werden.',
+  'notice.NAVIGATION_FAILED': 'Diese Seite konnte in dieser geteilten Sitzung nicht geöffnet werden.',
+  'notice.PAGE_PREPARING': 'Diese Seite ist groß; sie wird für das Teilen vorbereitet.',
+  'notice.PARTICIPANT_JOINED': 'Ihr Berater {name} ist dazugekommen.',
+  'notice.PARTICIPANT_JOINED.supervisor': 'Supervisor {name} ist dazugekommen und sieht zu.',
+  'notice.PARTICIPANT_LEFT': 'Ihr Berater {name} hat die Sitzung verlassen.',
+  'notice.PARTICIPANT_LEFT.supervisor': 'Supervisor {name} hat die Sitzung verlassen.',
+  'notice.PARTICIPANT_REPLACED': 'Die Sitzung geht in einem neueren Fenster oder Tab weiter.',
+  'notice.IDLE_WARNING': 'Die Sitzung endet bald, wenn nichts passiert.',
+  'notice.ENDING_SOON': 'Die Sitzung erreicht in einer Minute ihr Zeitlimit.',
+  'notice.VERIFIED': 'Ihr Berater hat den Code bestätigt; er sieht die Seite jetzt.',
+  'notice.PAUSED': 'Sie haben das Teilen pausiert: Ihr Berater sieht nichts von der Seite, bis Sie fortsetzen.',
+  'notice.RESUMED': 'Sie teilen wieder: Ihr Berater sieht die Seite wieder.',
+  'end.ended_by_customer': 'Sitzung beendet: Sie haben sie beendet.',
+  'end.ended_by_agent': 'Sitzung beendet: Ihr Berater hat sie beendet.',
+  'end.declined': 'Sitzung beendet: Sie haben abgelehnt, und nichts wurde geteilt.',
+  'end.deleted': 'Sitzung beendet: Ihr Berater hat sie beendet.',
+  'end.expired': 'Sitzung beendet: Sie hat ihr Zeitlimit erreicht.',
+  'end.customer_left': 'Sitzung beendet: Diese Seite war zu lange geschlossen.',
+  'end.idle': 'Sitzung beendet: Eine Weile ist nichts passiert.',
+  'end.verification_failed': 'Sitzung beendet: Der Code wurde nicht bestätigt.',
+  'end.browser_crashed': 'Sitzung beendet: Ein technisches Problem hat sie gestoppt. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.page_crashed': 'Sitzung beendet: Die Seite funktioniert nicht mehr. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.page_unresponsive': 'Sitzung beendet: Die Seite reagiert nicht mehr. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.page_memory': 'Sitzung beendet: Die Seite brauchte mehr Speicher, als eine geteilte Sitzung erlaubt. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.server_shutdown': 'Sitzung beendet: Der Dienst wird neu gestartet. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.node_lost': 'Sitzung beendet: Ein technisches Problem hat sie gestoppt. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'end.error': 'Sitzung beendet: Ein technisches Problem hat sie gestoppt. Bitten Sie Ihren Berater, eine neue zu starten.',
+  'consent.title': 'Diese Seite mit {company} teilen?',
+  'consent.ask.one': '{agents} von {company} bittet darum, diese Seite mit Ihnen anzusehen:',
+  'consent.ask.many': '{agents} von {company} bitten darum, diese Seite mit Ihnen anzusehen:',
+  'consent.hidden': '{masked} und andere geschützte Felder. Sie sehen Ihre Seite weiterhin unverändert.',
+  'list.and': '{first} und {last}',
+  'supervisor.name': 'Supervisor {name}',
+  'replaced.text': 'Diese Sitzung wurde in einem anderen Fenster oder Tab geöffnet. Machen Sie dort weiter; dieses können Sie schließen.',
+  'replaced.banner': 'In einem anderen Tab geöffnet',
+  'control.asked': '{name} hat um die Steuerung der Seite gebeten.',
+  'control.announce': '{text} Antworten Sie mit den Schaltflächen „Steuerung erlauben“ oder „Ablehnen“ im Bereich „Anfrage zur Steuerung“.',
+  'control.refused': 'Sie haben die Steuerung abgelehnt.',
+  'proposal.noted': '{name} hat vorgeschlagen, {site} zu öffnen.',
+  'proposal.announce': '{name} schlägt vor, {site} zu öffnen. Antworten Sie mit den Schaltflächen „Zustimmen und öffnen“ oder „Ablehnen“ im Bereich „Seitenvorschlag“.',
+  'deliberate.early': 'Noch nicht beantwortet: Die Anfrage ist gerade erst erschienen. Klicken Sie auf „{label}“, wenn Sie bereit sind.',
+  'deliberate.key': 'Nicht beantwortet: Um „{label}“ zu wählen, klicken Sie darauf, oder gehen Sie mit der Tabulatortaste dorthin und drücken Sie die Eingabetaste.',
+  'phone.canvas': 'Geteilte Seite (tippen, um sie zu bedienen; ziehen zum Scrollen; mit zwei Fingern zoomen)',
+  'phone.menu': 'Menü',
+  'phone.close': 'Schließen',
+  'keyboard.field': 'Eingabe in die geteilte Seite',
+  'keyboard.button': '⌨ Tastatur',
+  'keyboard.button.label': 'Tastatur öffnen, um in die Seite zu tippen',
+  'view.reconnecting': 'Verbindung wird wiederhergestellt…',
+  'view.protected': 'Geschützter Inhalt: Die Seite bleibt verborgen, bis ihre Datenschutzregeln bestätigt sind.',
+};
+
+const FR_CODED: Catalogue = {
+  'notice.DIALOG_DISMISSED': 'La page a affiché un message ; il a été fermé automatiquement.',
+  'notice.POPUP_REDIRECTED': 'La page a ouvert une nouvelle fenêtre ; elle est affichée ici à la place.',
+  'notice.POPUP_REFUSED': 'La page a essayé d’ouvrir une nouvelle fenêtre ; elle a été bloquée.',
+  'notice.DOWNLOAD_REFUSED': 'La page a lancé un téléchargement ; aucun fichier ne peut être téléchargé dans une session partagée.',
+  'notice.FILE_CHOOSER_REFUSED': 'La page a demandé un fichier ; aucun fichier ne peut être envoyé dans une session partagée.',
+  'notice.NAVIGATION_FAILED': 'Cette page n’a pas pu être ouverte dans cette session partagée.',
+  'notice.PAGE_PREPARING': 'Cette page est volumineuse ; elle est en cours de préparation pour le partage.',
+  'notice.PARTICIPANT_JOINED': 'Votre conseiller {name} a rejoint la session.',
+  'notice.PARTICIPANT_JOINED.supervisor': 'Le superviseur {name} a rejoint la session et regarde.',
+  'notice.PARTICIPANT_LEFT': 'Votre conseiller {name} est parti.',
+  'notice.PARTICIPANT_LEFT.supervisor': 'Le superviseur {name} est parti.',
+  'notice.PARTICIPANT_REPLACED': 'La session continue dans une fenêtre ou un onglet plus récent.',
+  'notice.IDLE_WARNING': 'La session se terminera bientôt s’il ne se passe rien.',
+  'notice.ENDING_SOON': 'La session atteint sa durée maximale dans une minute.',
+  'notice.VERIFIED': 'Votre conseiller a confirmé le code ; il voit maintenant la page.',
+  'notice.PAUSED': 'Vous avez suspendu le partage : votre conseiller ne voit rien de la page jusqu’à la reprise.',
+  'notice.RESUMED': 'Vous avez repris le partage : votre conseiller voit de nouveau la page.',
+  'end.ended_by_customer': 'Session terminée : vous l’avez terminée.',
+  'end.ended_by_agent': 'Session terminée : votre conseiller l’a terminée.',
+  'end.declined': 'Session terminée : vous avez refusé, et rien n’a été partagé.',
+  'end.deleted': 'Session terminée : votre conseiller l’a terminée.',
+  'end.expired': 'Session terminée : elle a atteint sa durée maximale.',
+  'end.customer_left': 'Session terminée : cette page est restée fermée trop longtemps.',
+  'end.idle': 'Session terminée : rien ne s’est passé pendant un moment.',
+  'end.verification_failed': 'Session terminée : le code n’a pas été confirmé.',
+  'end.browser_crashed': 'Session terminée : un problème technique l’a interrompue. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.page_crashed': 'Session terminée : la page a cessé de fonctionner. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.page_unresponsive': 'Session terminée : la page ne répond plus. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.page_memory': 'Session terminée : la page demandait plus de mémoire qu’une session partagée ne le permet. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.server_shutdown': 'Session terminée : le service redémarre. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.node_lost': 'Session terminée : un problème technique l’a interrompue. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'end.error': 'Session terminée : un problème technique l’a interrompue. Demandez à votre conseiller d’en démarrer une nouvelle.',
+  'consent.title': 'Partager cette page avec {company} ?',
+  'consent.ask.one': '{agents}, de {company}, demande à voir cette page avec vous :',
+  'consent.ask.many': '{agents}, de {company}, demandent à voir cette page avec vous :',
+  'consent.hidden': '{masked} et autres champs protégés. Vous continuez à voir votre page telle quelle.',
+  'list.and': '{first} et {last}',
+  'supervisor.name': 'le superviseur {name}',
+  'replaced.text': 'Cette session a été ouverte dans une autre fenêtre ou un autre onglet. Continuez là-bas ; vous pouvez fermer celle-ci.',
+  'replaced.banner': 'Ouverte dans un autre onglet',
+  'control.asked': '{name} a demandé le contrôle de la page.',
+  'control.announce': '{text} Répondez avec les boutons « Accorder le contrôle » ou « Refuser » du panneau « Demande de contrôle ».',
+  'control.refused': 'Vous avez refusé le contrôle.',
+  'proposal.noted': '{name} a proposé d’ouvrir {site}.',
+  'proposal.announce': '{name} propose d’ouvrir {site}. Répondez avec les boutons « Accepter et ouvrir » ou « Refuser » du panneau « Proposition de page ».',
+  'deliberate.early': 'Pas encore répondu : la demande vient d’apparaître. Cliquez sur « {label} » quand vous êtes prêt.',
+  'deliberate.key': 'Pas de réponse : pour choisir « {label} », cliquez dessus, ou allez-y avec la touche Tab puis appuyez sur Entrée.',
+  'phone.canvas': 'Page partagée (touchez pour l’utiliser, glissez pour défiler, pincez pour zoomer)',
+  'phone.menu': 'Menu',
+  'phone.close': 'Fermer',
+  'keyboard.field': 'Saisie dans la page partagée',
+  'keyboard.button': '⌨ Clavier',
+  'keyboard.button.label': 'Ouvrir le clavier pour taper dans la page',
+  'view.reconnecting': 'Reconnexion…',
+  'view.protected': 'Contenu protégé : la page reste masquée jusqu’à la confirmation de ses règles de confidentialité.',
+};
+
+const ES_CODED: Catalogue = {
+  'notice.DIALOG_DISMISSED': 'La página mostró un mensaje; se cerró automáticamente.',
+  'notice.POPUP_REDIRECTED': 'La página abrió una ventana nueva; se muestra aquí en su lugar.',
+  'notice.POPUP_REFUSED': 'La página intentó abrir una ventana nueva; se bloqueó.',
+  'notice.DOWNLOAD_REFUSED': 'La página inició una descarga; en una sesión compartida no se pueden descargar archivos.',
+  'notice.FILE_CHOOSER_REFUSED': 'La página pidió un archivo; en una sesión compartida no se pueden subir archivos.',
+  'notice.NAVIGATION_FAILED': 'Esa página no se pudo abrir en esta sesión compartida.',
+  'notice.PAGE_PREPARING': 'Esta página es grande; se está preparando para compartirla.',
+  'notice.PARTICIPANT_JOINED': 'Su agente {name} se ha unido.',
+  'notice.PARTICIPANT_JOINED.supervisor': 'El supervisor {name} se ha unido y está mirando.',
+  'notice.PARTICIPANT_LEFT': 'Su agente {name} se ha ido.',
+  'notice.PARTICIPANT_LEFT.supervisor': 'El supervisor {name} se ha ido.',
+  'notice.PARTICIPANT_REPLACED': 'La sesión continúa en una ventana o pestaña más reciente.',
+  'notice.IDLE_WARNING': 'La sesión terminará pronto si no pasa nada.',
+  'notice.ENDING_SOON': 'La sesión alcanza su límite de tiempo en un minuto.',
+  'notice.VERIFIED': 'Su agente confirmó el código; ahora puede ver la página.',
+  'notice.PAUSED': 'Ha pausado la sesión: su agente no ve nada de la página hasta que la reanude.',
+  'notice.RESUMED': 'Ha reanudado la sesión: su agente vuelve a ver la página.',
+  'end.ended_by_customer': 'Sesión terminada: usted la terminó.',
+  'end.ended_by_agent': 'Sesión terminada: su agente la terminó.',
+  'end.declined': 'Sesión terminada: usted rechazó y no se compartió nada.',
+  'end.deleted': 'Sesión terminada: su agente la terminó.',
+  'end.expired': 'Sesión terminada: alcanzó su límite de tiempo.',
+  'end.customer_left': 'Sesión terminada: esta página estuvo cerrada demasiado tiempo.',
+  'end.idle': 'Sesión terminada: no pasó nada durante un rato.',
+  'end.verification_failed': 'Sesión terminada: el código no se confirmó.',
+  'end.browser_crashed': 'Sesión terminada: un problema técnico la detuvo. Pida a su agente que inicie una nueva.',
+  'end.page_crashed': 'Sesión terminada: la página dejó de funcionar. Pida a su agente que inicie una nueva.',
+  'end.page_unresponsive': 'Sesión terminada: la página dejó de responder. Pida a su agente que inicie una nueva.',
+  'end.page_memory': 'Sesión terminada: la página necesitaba más memoria de la que permite una sesión compartida. Pida a su agente que inicie una nueva.',
+  'end.server_shutdown': 'Sesión terminada: el servicio se está reiniciando. Pida a su agente que inicie una nueva.',
+  'end.node_lost': 'Sesión terminada: un problema técnico la detuvo. Pida a su agente que inicie una nueva.',
+  'end.error': 'Sesión terminada: un problema técnico la detuvo. Pida a su agente que inicie una nueva.',
+  'consent.title': '¿Compartir esta página con {company}?',
+  'consent.ask.one': '{agents}, de {company}, pide ver esta página con usted:',
+  'consent.ask.many': '{agents}, de {company}, piden ver esta página con usted:',
+  'consent.hidden': '{masked} y otros campos protegidos. Usted sigue viendo su página tal cual.',
+  'list.and': '{first} y {last}',
+  'supervisor.name': 'el supervisor {name}',
+  'replaced.text': 'Esta sesión se abrió en otra ventana o pestaña. Continúe allí; puede cerrar esta.',
+  'replaced.banner': 'Abierta en otra pestaña',
+  'control.asked': '{name} pidió controlar la página.',
+  'control.announce': '{text} Responda con los botones «Conceder el control» o «Rechazar» del panel «Solicitud de control».',
+  'control.refused': 'Usted rechazó el control.',
+  'proposal.noted': '{name} propuso abrir {site}.',
+  'proposal.announce': '{name} propone abrir {site}. Responda con los botones «Aprobar y abrir» o «Rechazar» del panel «Propuesta de página».',
+  'deliberate.early': 'Aún sin responder: la solicitud acaba de aparecer. Pulse «{label}» cuando esté listo.',
+  'deliberate.key': 'Sin responder: para elegir «{label}», haga clic en el botón o llegue a él con Tab y pulse Intro.',
+  'phone.canvas': 'Página compartida (toque para usarla, arrastre para desplazarse, pellizque para ampliar)',
+  'phone.menu': 'Menú',
+  'phone.close': 'Cerrar',
+  'keyboard.field': 'Escribir en la página compartida',
+  'keyboard.button': '⌨ Teclado',
+  'keyboard.button.label': 'Abrir el teclado para escribir en la página',
+  'view.reconnecting': 'Reconectando…',
+  'view.protected': 'Contenido protegido: la página permanece oculta hasta que se confirmen sus reglas de privacidad.',
+};
+
+const CATALOGUES: Record<Lang, Catalogue> = {
+  en: { ...EN_KEYS, ...EN_CODED },
+  de: { ...DE, ...DE_CODED },
+  fr: { ...FR, ...FR_CODED },
+  es: { ...ES, ...ES_CODED },
+};
 
 /** The first of the browser's languages we have, else English; a stored choice wins. */
 export function pickLanguage(preferred: readonly string[] = navigator.languages ?? [navigator.language]): Lang {
@@ -437,8 +681,13 @@ export function currentLanguage(): Lang {
 
 /** The text for `key` in the current language (English when missing), with {name} filled in. */
 export function t(key: string, vars: Record<string, string | number> = {}): string {
-  const text = CATALOGUES[lang][key] ?? EN_KEYS[key] ?? key;
+  const text = CATALOGUES[lang][key] ?? CATALOGUES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+}
+
+/** The raw entry of `l` for `key`, placeholders unfilled (tests and completeness checks). */
+export function entryOf(l: Lang, key: string): string | undefined {
+  return CATALOGUES[l][key];
 }
 
 /** Whether the catalogue of `l` has an entry for `key` (tests and completeness checks). */
@@ -496,4 +745,18 @@ export function wireLanguageSwitch(select: HTMLSelectElement, onChange: () => vo
     translatePage();
     onChange();
   });
+}
+
+/**
+ * Puts the text for `key` into `el`, with some placeholders filled by elements (kept as they are,
+ * with their ids) and the rest by strings: one sentence per language, in that language's order.
+ */
+export function fillText(el: HTMLElement, key: string, nodes: Record<string, HTMLElement>, vars: Record<string, string | number> = {}): void {
+  const parts = t(key, vars).split(/(\{\w+\})/);
+  el.replaceChildren(
+    ...parts.filter((s) => s !== '').map((s) => {
+      const m = /^\{(\w+)\}$/.exec(s);
+      return m && nodes[m[1]!] ? nodes[m[1]!]! : document.createTextNode(s);
+    }),
+  );
 }

@@ -9,6 +9,7 @@ import { DEVICE_LIMITS, type Device, type ServerMessage } from '../../server/pro
 import type { SessionView } from './session-view.ts';
 import { SoftKeyboard } from './soft-keyboard.ts';
 import { TouchInput } from './touch.ts';
+import { t } from './i18n.ts';
 
 /** A small touch screen: a phone or a tablet (not a touch laptop with a mouse). */
 export function isTouchDevice(): boolean {
@@ -32,8 +33,9 @@ export function setupPhone(view: SessionView): Phone | null {
   const stage = canvas.parentElement!;
   const live = () => view.snapshot?.state === 'live';
   const keyboard = new SoftKeyboard({ canvas, enabled: live, send: (i) => view.input(i) });
-  const touch = new TouchInput({ canvas, enabled: live, send: (i) => view.input(i), onTap: (at) => keyboard.tapped(at) });
-  canvas.setAttribute('aria-label', 'Shared page (tap to use it, drag to scroll, pinch to zoom the view)');
+  // Touch goes to the page as touch once the page is emulated as this (touch) device.
+  const touch = new TouchInput({ canvas, enabled: live, send: (i) => view.input(i), onTap: (at) => keyboard.tapped(at), touchPage: () => joined && sent !== '' });
+  canvas.setAttribute('aria-label', t('phone.canvas'));
 
   // ---- compact bars: one line; the rest behind a menu button ----------------------------------
   const header = document.querySelector('header.bar')!;
@@ -42,13 +44,16 @@ export function setupPhone(view: SessionView): Phone | null {
   toggle.id = 'bars-toggle';
   toggle.className = 'secondary bars-toggle';
   toggle.setAttribute('aria-expanded', 'false');
-  toggle.setAttribute('aria-controls', 'bars-more');
-  toggle.textContent = 'Menu';
+  // What the menu unfolds: the navigation bar (named here, so the reference is a real element).
+  const more = document.querySelector<HTMLElement>('nav.bar.nav');
+  if (more && !more.id) more.id = 'bars-more';
+  if (more) toggle.setAttribute('aria-controls', more.id);
+  toggle.textContent = t('phone.menu');
   header.appendChild(toggle);
   const setOpen = (open: boolean) => {
     body.classList.toggle('bars-open', open);
     toggle.setAttribute('aria-expanded', String(open));
-    toggle.textContent = open ? 'Close' : 'Menu';
+    toggle.textContent = t(open ? 'phone.close' : 'phone.menu');
   };
   toggle.addEventListener('click', () => setOpen(!body.classList.contains('bars-open')));
 

@@ -70,6 +70,9 @@ export class PresenceLayer {
     const place = () => this.#place();
     new ResizeObserver(place).observe(this.#screen);
     new ResizeObserver(place).observe(this.#screen.parentElement!);
+    // The client-side pinch zoom (touch.ts) transforms the picture: the layer follows it, so a
+    // pointer or stroke stays on the spot of the page it marks.
+    new MutationObserver(place).observe(this.#screen, { attributes: true, attributeFilter: ['style', 'class'] });
     this.#listen();
     this.#pingTimer = setInterval(() => this.#d.ping(performance.now()), PING_EVERY_MS);
   }

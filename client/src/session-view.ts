@@ -4,14 +4,14 @@
  * connection was lost (a Reconnect button may bring it back). Either way the pixels are wiped.
  */
 import type { ClientMessage, EndReason, Input, NoticeCode, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
-import { Connection, FINAL_CLOSE_CODES, RECONNECT_CLOSE_CODE } from './connection.ts';
+import { Connection, FINAL_CLOSE_CODES, RECONNECT_CLOSE_CODE, REPLACED_CLOSE_CODE } from './connection.ts';
 import { dismissConfirm } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { Viewer } from './viewer.ts';
 import type { CloseInfo } from './words.ts';
 
 export type Joined = Extract<ServerMessage, { type: 'joined' }>;
-export type CloseKind = 'ended' | 'refused' | 'lost';
+export type CloseKind = 'ended' | 'refused' | 'lost' | 'replaced';
 
 export interface SessionViewHooks {
   onJoined?(m: Joined): void;
@@ -19,7 +19,8 @@ export interface SessionViewHooks {
   onMessage?(m: ServerMessage): void;
   /**
    * `ended`: the session is over. `refused`: the server would not let this token join.
-   * `lost`: the connection is gone, the session may not be.
+   * `lost`: the connection is gone, the session may not be. `replaced`: this customer opened
+   * the session again elsewhere (4410); the newer window has it, this one is done.
    */
   onClosed(kind: CloseKind, text: string, info: CloseInfo | null): void;
   /**
@@ -28,8 +29,11 @@ export interface SessionViewHooks {
    */
   words?: {
     close(c: CloseInfo): { text: string; final: boolean };
+    /** The whole sentence, "Session ended: …" included. */
     ended(reason: EndReason): string;
-    notice(code: NoticeCode, message: string): string;
+    notice(code: NoticeCode, message: string, params?: unknown): string;
+    /** The overlay's own words ("Connecting…", "Waiting for the page…"). */
+    text?(english: string): string;
     error(code: string, message: string): string;
   };
   /** Whether the policy in force is shown (staff care; to a customer it is jargon). */
@@ -66,6 +70,7 @@ export class SessionView {
       overlay: $('overlay'),
       overlayText: $('overlay-text'),
       send: (input) => this.#sendInput(input),
+      say: (english) => this.#say(english),
       onPolicy: (t) => {
         const el = document.getElementById('policy');
         if (el && hooks.showPolicy !== false) el.textContent = t;
@@ -92,7 +97,7 @@ export class SessionView {
     this.#refusal = null;
     document.body.dataset.connection = 'connecting';
     show($('reconnect'), false);
-    this.viewer.showMessage('Connecting…');
+    this.viewer.showMessage(this.#say('Connecting…'));
     this.#conn = new Connection(session, token(), {
       onFrame: (f) => {
         if (this.#joined && !this.#ended) this.viewer.frame(f);
@@ -125,13 +130,13 @@ export class SessionView {
   #sendInput(input: Input): void {
     const s = this.#snapshot;
     if (!s || s.state !== 'live') return;
-    if (input.kind === 'pointer' && input.action === 'down') this.#keysHeld = false;
+    if ((input.kind === 'pointer' && input.action === 'down') || (input.kind === 'touch' && input.action === 'start')) this.#keysHeld = false;
     if (this.#keysHeld && (input.kind === 'key' || input.kind === 'text')) return;
     const drives = this.#role === 'customer' || (s.control === this.#you && !s.paused && s.verified);
     if (!drives) {
       // The server refuses all of it, and enough refusals close the socket: let one deliberate
       // action through so its refusal is shown, and hold the rest until the snapshot changes.
-      const deliberate = input.kind === 'text' || (input.kind !== 'wheel' && input.action === 'down');
+      const deliberate = input.kind === 'text' || (input.kind !== 'wheel' && (input.action === 'down' || input.action === 'start'));
       if (!deliberate || this.#probed) return;
       this.#probed = true;
     }
@@ -146,7 +151,7 @@ export class SessionView {
         this.#you = m.you;
         this.#role = m.role;
         this.viewer.setViewport(m.viewport);
-        this.viewer.showMessage('Waiting for the page…');
+        this.viewer.showMessage(this.#say('Waiting for the page…'));
         this.#hooks.onJoined?.(m);
         this.#setSnapshot(m.snapshot);
         break;
@@ -154,7 +159,7 @@ export class SessionView {
         this.#setSnapshot(m.snapshot);
         break;
       case 'notice':
-        note(this.#hooks.words ? this.#hooks.words.notice(m.code, m.message) : m.message);
+        note(this.#hooks.words ? this.#hooks.words.notice(m.code, m.message, m.params) : m.message);
         break;
       case 'error': {
         if (m.ref === 'join' && !this.#joined) {
@@ -171,7 +176,7 @@ export class SessionView {
         break;
       }
       case 'ended':
-        this.#close('ended', `Session ended: ${this.#hooks.words ? this.#hooks.words.ended(m.reason) : m.message}`);
+        this.#close('ended', this.#hooks.words ? this.#hooks.words.ended(m.reason) : `Session ended: ${m.message}`);
         break;
       default:
         break;
@@ -189,7 +194,7 @@ export class SessionView {
     if (code === RECONNECT_CLOSE_CODE && this.#joined && this.#target && this.#autoReconnects.length < 3) {
       this.#autoReconnects.push(now);
       const target = this.#target;
-      this.viewer.showMessage('Reconnecting…');
+      this.viewer.showMessage(this.#say('Reconnecting…', 'view.reconnecting'));
       setTimeout(() => {
         if (this.#target === target && !this.#conn) this.connect(target.session, target.token);
       }, 200 + Math.random() * 800);
@@ -200,8 +205,10 @@ export class SessionView {
     const worded = this.#hooks.words?.close(info);
     const final = worded ? worded.final : FINAL_CLOSE_CODES.has(code);
     const text = worded ? worded.text : this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
-    $('reconnect').textContent = this.#joined ? 'Reconnect' : 'Try again';
-    this.#close(final && !this.#joined ? 'refused' : 'lost', text, info);
+    $('reconnect').textContent = this.#say(this.#joined ? 'Reconnect' : 'Try again');
+    // Replaced by the same customer's newer connection: final, and nothing to retry here.
+    const kind: CloseKind = code === REPLACED_CLOSE_CODE ? 'replaced' : final && !this.#joined ? 'refused' : 'lost';
+    this.#close(kind, text, info);
     show($('reconnect'), !final && this.#target !== null);
   }
 
@@ -210,10 +217,10 @@ export class SessionView {
     this.#probed = false;
     setState(s.state);
     this.viewer.enable(s.state === 'live');
-    if (s.state === 'waiting') this.viewer.showMessage(this.#role === 'customer' ? 'Waiting for your answer…' : 'Waiting for the customer to accept…');
+    if (s.state === 'waiting') this.viewer.showMessage(this.#role === 'customer' ? this.#say('Waiting for your answer…') : 'Waiting for the customer to accept…');
     // Pausing hides the page from staff only; the customer keeps using it.
     else if (s.state === 'live' && s.paused && this.#role !== 'customer') this.viewer.showMessage('The customer paused sharing.');
-    else if (s.state === 'live' && s.shielded) this.viewer.showMessage(`Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`);
+    else if (s.state === 'live' && s.shielded) this.viewer.showMessage(this.#role === 'customer' && this.#hooks.words?.text ? this.#say('', 'view.protected') : `Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`);
     else if (s.state === 'live' && !s.verified && this.#role !== 'customer') this.viewer.showMessage('Confirm the code the customer reads out to see the page.');
     else if (s.state === 'live') this.viewer.reveal();
     this.#hooks.onSnapshot(s);
@@ -230,6 +237,11 @@ export class SessionView {
     document.body.dataset.connection = kind;
     $('status').textContent = text;
     this.#hooks.onClosed(kind, text, info);
+  }
+
+  /** The page's words for one of the view's own texts (the customer's catalogue), else as given. */
+  #say(english: string, key = english): string {
+    return this.#hooks.words?.text?.(key) ?? english;
   }
 
   #forget(): void {

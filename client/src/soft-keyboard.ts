@@ -11,6 +11,7 @@
  * known to be focused focuses at once, and a Keyboard button does when nothing else could.
  */
 import { MAX_TEXT_INPUT, type FocusMessage, type Input, type Modifiers } from '../../server/protocol.ts';
+import { t } from './i18n.ts';
 
 export interface SoftKeyboardParts {
   canvas: HTMLCanvasElement;
@@ -36,7 +37,7 @@ export class SoftKeyboard {
     const field = document.createElement('textarea');
     field.id = 'softkey';
     field.className = 'softkey';
-    field.setAttribute('aria-label', 'Typing into the shared page');
+    field.setAttribute('aria-label', t('keyboard.field'));
     field.setAttribute('autocomplete', 'off');
     field.setAttribute('autocapitalize', 'sentences');
     field.spellcheck = false;
@@ -47,8 +48,8 @@ export class SoftKeyboard {
     button.type = 'button';
     button.id = 'softkey-open';
     button.className = 'softkey-open';
-    button.textContent = '⌨ Keyboard';
-    button.setAttribute('aria-label', 'Open the keyboard to type into the page');
+    button.textContent = t('keyboard.button');
+    button.setAttribute('aria-label', t('keyboard.button.label'));
     button.hidden = true;
     // pointerdown, not click: the focus must come inside the touch, before it ends.
     button.addEventListener('click', () => this.open());

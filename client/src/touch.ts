@@ -1,9 +1,13 @@
 /**
- * Touch on the shared page (phones and tablets): a tap clicks, a long press opens the page's
- * context menu, one finger dragged scrolls the page (wheel input where the finger is, with a
- * short glide after a flick), and two fingers pinch-zoom and pan the view itself (client-side:
- * the page keeps its size, the picture is magnified). Mouse and pen keep the viewer's handling
- * (viewer.ts): touch pointers are taken before they reach it.
+ * Touch on the shared page (phones and tablets). While the session page emulates a touch device
+ * (`touchPage()`), one finger is sent as it is, `touch` input (start, move, end), which the
+ * server replays as real touch events: the page's own touch handlers run, and Chromium makes the
+ * tap (click), the long press (context menu) and the scroll with its glide of them itself.
+ * Otherwise a tap clicks, a long press right-clicks and a drag scrolls with wheel input where the
+ * finger is. Two fingers always pinch-zoom and pan the view itself (client-side: the page keeps
+ * its size, the picture is magnified); a touch already sent to the page is cancelled then.
+ * Mouse and pen keep the viewer's handling (viewer.ts): touch pointers are taken before they
+ * reach it.
  */
 import type { Input } from '../../server/protocol.ts';
 
@@ -14,6 +18,8 @@ export interface TouchParts {
   send(input: Input): void;
   /** A tap at page CSS pixels, called inside the gesture (a phone opens its keyboard only then). */
   onTap?(at: { x: number; y: number }): void;
+  /** Whether the session page emulates a touch device: then touch goes to it as touch input. */
+  touchPage?(): boolean;
 }
 
 /** A press held this long without moving is a long press (ms). */
@@ -21,6 +27,12 @@ const LONG_PRESS_MS = 550;
 /** A finger that moved more than this (screen px) pans instead of tapping. */
 const SLOP_PX = 10;
 const MAX_ZOOM = 4;
+
+interface TouchStream {
+  finger: number;
+  move: { x: number; y: number } | null;
+  queued: boolean;
+}
 
 interface Finger {
   id: number;
@@ -42,6 +54,8 @@ export class TouchInput {
   #glide = 0;
   #zoom = { z: 1, tx: 0, ty: 0 };
   #pinch: { d0: number; z0: number; ux: number; uy: number } | null = null;
+  /** A one-finger touch being sent to the page as touch input, and its move not sent yet. */
+  #stream: TouchStream | null = null;
 
   constructor(parts: TouchParts) {
     this.#p = parts;
@@ -91,6 +105,12 @@ export class TouchInput {
       this.#mode = 'tap';
       this.#clearLong();
       const at = this.#toPage(e.clientX, e.clientY);
+      if (this.#p.touchPage?.() && this.#p.enabled()) {
+        // Real touch: the page and Chromium decide what it is (tap, long press, scroll).
+        this.#stream = { finger: e.pointerId, move: null, queued: false };
+        this.#p.send({ kind: 'touch', action: 'start', points: [{ ...at, id: 0 }] });
+        return;
+      }
       this.#longTimer = setTimeout(() => {
         this.#longTimer = null;
         if (this.#mode !== 'tap' || !this.#p.enabled()) return;
@@ -100,6 +120,7 @@ export class TouchInput {
       }, LONG_PRESS_MS);
     } else if (this.#fingers.size === 2) {
       this.#clearLong();
+      this.#endStream('cancel');
       this.#mode = 'pinch';
       this.#startPinch();
     }
@@ -118,6 +139,10 @@ export class TouchInput {
       this.#clearLong();
       this.#mode = 'pan';
     }
+    if (this.#stream && this.#stream.finger === e.pointerId) {
+      this.#streamMove(this.#toPage(e.clientX, e.clientY));
+      return;
+    }
     if (this.#mode === 'pan') {
       const s = this.#scale();
       this.#scroll(-dx * s, -dy * s, e.clientX, e.clientY);
@@ -135,6 +160,12 @@ export class TouchInput {
     e.preventDefault();
     this.#fingers.delete(e.pointerId);
     this.#clearLong();
+    if (this.#stream && this.#stream.finger === e.pointerId) {
+      this.#endStream(cancelled ? 'cancel' : 'end');
+      if (this.#mode === 'tap' && !cancelled) this.#p.onTap?.(this.#toPage(f.x0, f.y0));
+      if (this.#fingers.size === 0) this.#mode = 'none';
+      return;
+    }
     if (this.#mode === 'tap' && !cancelled && this.#fingers.size === 0) {
       const at = this.#toPage(f.x0, f.y0);
       this.#p.onTap?.(at);
@@ -155,6 +186,35 @@ export class TouchInput {
   #clearLong(): void {
     if (this.#longTimer) clearTimeout(this.#longTimer);
     this.#longTimer = null;
+  }
+
+  /** One touch move per animation frame: smooth, and far below the server's message rate limit. */
+  #streamMove(at: { x: number; y: number }): void {
+    const s = this.#stream;
+    if (!s) return;
+    s.move = at;
+    if (s.queued) return;
+    s.queued = true;
+    requestAnimationFrame(() => {
+      s.queued = false;
+      this.#flushMove(s);
+    });
+  }
+
+  #flushMove(s: TouchStream): void {
+    if (!s.move || this.#stream !== s) return;
+    const at = s.move;
+    s.move = null;
+    if (this.#p.enabled()) this.#p.send({ kind: 'touch', action: 'move', points: [{ ...at, id: 0 }] });
+  }
+
+  /** The finger sent to the page lifted (end), or turned into a pinch or was taken away (cancel). */
+  #endStream(action: 'end' | 'cancel'): void {
+    const s = this.#stream;
+    if (!s) return;
+    this.#flushMove(s);
+    this.#stream = null;
+    if (this.#p.enabled()) this.#p.send({ kind: 'touch', action, points: [] });
   }
 
   #click(at: { x: number; y: number }, button: 'left' | 'right'): void {

@@ -12,6 +12,8 @@ export interface ViewerParts {
   overlayText: HTMLElement;
   send(input: Input): void;
   onPolicy(text: string): void;
+  /** The page's words for the viewer's own texts (the customer's catalogue); as given without it. */
+  say?(english: string): string;
 }
 
 export class Viewer {
@@ -51,7 +53,7 @@ export class Viewer {
 
   /** Uncovers the canvas, or says a page is on its way when no frame has arrived yet. */
   reveal(): void {
-    this.showMessage(this.#painted ? null : 'Waiting for the page…');
+    this.showMessage(this.#painted ? null : (this.#p.say?.('Waiting for the page…') ?? 'Waiting for the page…'));
   }
 
   frame(f: DecodedFrame): void {

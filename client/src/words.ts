@@ -4,8 +4,8 @@
  * integrators and agents ("the session browser", "through the API"); a customer needs to know
  * what happened and what to do next.
  */
-import type { EndReason, JoinRefusalReason, NoticeCode } from '../../server/protocol.ts';
-import { t } from './i18n.ts';
+import { NoticeParamsSchema, type EndReason, type JoinRefusalReason, type NoticeCode } from '../../server/protocol.ts';
+import { hasEntry, t } from './i18n.ts';
 
 export interface CloseInfo {
   /** WebSocket close code. */
@@ -29,43 +29,30 @@ function englishCloseText(c: CloseInfo): { text: string; final: boolean } {
   if (c.refusal?.reason === 'expired') return { text: `This link has expired. ${NEW_LINK}`, final: true };
   if (c.code === 4404) return { text: `This session has ended. If you still need help, ${NEW_LINK.toLowerCase()}`, final: true };
   if (c.code === 4401) return { text: `This link does not work. Check that you opened the whole link, or ${NEW_LINK.toLowerCase()}`, final: true };
+  if (c.code === 4410) return { text: 'replaced.text', final: true };
   if (c.code === 4409) return { text: 'This session is already open in another window or tab. Close it there, then try again here.', final: false };
   if (c.code === 4429) return { text: 'The connection was closed after too many refused actions. Try again in a moment.', final: false };
   return { text: c.joined ? 'The connection to your agent was lost. Check your internet connection and try again.' : 'Could not connect. Check your internet connection and try again.', final: false };
 }
 
-/** Completes "Session ended: …" for each end reason. */
-export const CUSTOMER_END: Record<EndReason, string> = {
-  ended_by_customer: 'you ended it.',
-  ended_by_agent: 'your agent ended it.',
-  declined: 'you declined, and nothing was shared.',
-  deleted: 'your agent ended it.',
-  expired: 'it reached its time limit.',
-  customer_left: 'this page was closed for too long.',
-  idle: 'nothing happened for a while.',
-  verification_failed: 'the code was not confirmed.',
-  browser_crashed: 'a technical problem stopped it. Ask your agent to start a new one.',
-  page_crashed: 'the page stopped working. Ask your agent to start a new one.',
-  page_unresponsive: 'the page stopped responding. Ask your agent to start a new one.',
-  page_memory: 'the page needed more memory than a shared session allows. Ask your agent to start a new one.',
-  server_shutdown: 'the service is restarting. Ask your agent to start a new one.',
-  node_lost: 'a technical problem stopped it. Ask your agent to start a new one.',
-  error: 'a technical problem stopped it. Ask your agent to start a new one.',
-};
+/** "Session ended: …" for each end reason, one catalogue sentence each (`end.<reason>`). */
+export function customerEnded(reason: EndReason): string {
+  return t(`end.${reason}`);
+}
 
-/** Notices about the page, in the customer's words (the rest are worded by the server already). */
-const CUSTOMER_NOTICES: Partial<Record<NoticeCode, string>> = {
-  DIALOG_DISMISSED: 'The page showed a pop-up message; it was closed automatically.',
-  POPUP_REDIRECTED: 'The page opened a new window; it is shown here instead.',
-  POPUP_REFUSED: 'The page tried to open a new window; it was blocked.',
-  DOWNLOAD_REFUSED: 'The page started a download; files cannot be downloaded in a shared session.',
-  FILE_CHOOSER_REFUSED: 'The page asked for a file; files cannot be uploaded in a shared session.',
-  NAVIGATION_FAILED: 'That page could not be opened in this shared session.',
-  PAGE_PREPARING: 'This page is large; it is being prepared for sharing.',
-};
-
-export function customerNotice(code: NoticeCode, message: string): string {
-  return t(CUSTOMER_NOTICES[code] ?? message);
+/**
+ * A notice in the customer's words, from the catalogue by its code (`notice.<CODE>`, people by
+ * role, with the display name the server sent as a parameter, checked first). The English
+ * `message` is what staff read; it is shown only for a code this client does not know.
+ */
+export function customerNotice(code: NoticeCode, message: string, params?: unknown): string {
+  const p = NoticeParamsSchema.safeParse(params ?? {});
+  const who = p.success ? p.data : {};
+  if (code === 'PARTICIPANT_JOINED' || code === 'PARTICIPANT_LEFT') {
+    if (!who.name) return t(message);
+    return t(who.role === 'supervisor' ? `notice.${code}.supervisor` : `notice.${code}`, { name: who.name });
+  }
+  return hasEntry('en', `notice.${code}`) ? t(`notice.${code}`) : t(message);
 }
 
 const CUSTOMER_ERRORS: Record<string, string> = {
@@ -85,7 +72,7 @@ export function customerError(code: string): string {
 /** "Agent One", "Agent One and supervisor Sue", "A, B and C". */
 export function listOf(names: string[]): string {
   if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  return t('list.and', { first: names.slice(0, -1).join(', '), last: names[names.length - 1]! });
 }
 
 /** The site's name as a person recognises it: the host, without "www.". */

@@ -165,6 +165,11 @@ export class SessionPage {
     return r;
   }
 
+  /** Whether the page emulates a touch device now (touch input is accepted only then). */
+  get touchEmulated(): boolean {
+    return this.#device?.touch ?? false;
+  }
+
   /** Whether an editable element has focus (for a touch client's keyboard); told on change only. */
   onFocus(listener: (f: FocusMessage) => void): () => void {
     this.#focusListeners.add(listener);
@@ -531,6 +536,15 @@ export class SessionPage {
         return;
       case 'text':
         await cdp.send('Input.insertText', { text: input.text });
+        return;
+      case 'touch':
+        // Real touch events: the page's touchstart/touchend handlers run, and Chromium makes the
+        // tap (compatibility mouse events, click), long press (context menu) and scroll itself.
+        await cdp.send('Input.dispatchTouchEvent', {
+          type: input.action === 'start' ? 'touchStart' : input.action === 'move' ? 'touchMove' : input.action === 'end' ? 'touchEnd' : 'touchCancel',
+          touchPoints: input.points.map((t) => ({ x: t.x, y: t.y, id: t.id, radiusX: 1, radiusY: 1, force: 1 })),
+          modifiers: modifierBits(input.modifiers),
+        });
         return;
     }
   }

@@ -1,4 +1,8 @@
-/** What participants are told when a session ends, by reason. */
+/**
+ * What participants are told when a session ends, by reason: English, for staff and integrators
+ * (the `message` of `ended`). The customer view words each reason itself, in the customer's language,
+ * from its catalogue (`end.<reason>` in client/src/i18n.ts, checked by test/i18n-catalogue.test.ts).
+ */
 import type { EndReason } from '../protocol.ts';
 
 export const END_MESSAGES: Record<EndReason, string> = {

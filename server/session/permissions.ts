@@ -108,3 +108,14 @@ export function authorize(role: Role, type: Exclude<ClientMessageType, 'join'>, 
   if (grant === 'with-control' && !ctx.hasControl) return { ok: false, code: 'CONTROL_NOT_GRANTED' };
   return { ok: true };
 }
+
+/**
+ * Input kinds with a rule of their own, on top of the `input` action above (who may send input
+ * at all, and whether only with control). Touch is replayed as real touch events, which only a
+ * page that emulates a touch device expects: the customer on a phone, or an agent holding
+ * control of that customer's page. On a desktop-emulated page it is refused for everyone.
+ */
+export function authorizeInputKind(kind: string, ctx: { touchEmulated: boolean }): { ok: true } | { ok: false; code: 'FORBIDDEN'; message: string } {
+  if (kind === 'touch' && !ctx.touchEmulated) return { ok: false, code: 'FORBIDDEN', message: 'touch input is accepted only while the page emulates a touch device' };
+  return { ok: true };
+}

@@ -17,6 +17,7 @@ import {
   type EndReason,
   type NavigationProposal,
   type NoticeCode,
+  type NoticeParams,
   type Presence,
   type ServerMessage,
   type SessionSnapshot,
@@ -29,8 +30,8 @@ import { CustomerAccess } from './customer-access.ts';
 import { END_MESSAGES } from './end-messages.ts';
 import { FrameFanout, laneOf } from './frame-fanout.ts';
 import type { Participant } from './participant.ts';
-import { authorize } from './permissions.ts';
-import { CUSTOMER_WORDING, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
+import { authorize, authorizeInputKind } from './permissions.ts';
+import { CUSTOMER_WORDING, noticeParams, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
 
 
 export interface SessionInit {
@@ -296,11 +297,11 @@ export class Session {
     this.#notify(code, forCustomer, forStaff);
   }
 
-  #notify(code: NoticeCode, forCustomer: string | null, forStaff: string | null, except?: string): void {
+  #notify(code: NoticeCode, forCustomer: string | null, forStaff: string | null, except?: string, params?: NoticeParams): void {
     for (const p of this.#participants.values()) {
       if (p.id === except) continue;
       const message = p.role === 'customer' ? forCustomer : forStaff;
-      if (message !== null) p.send({ type: 'notice', code, message });
+      if (message !== null) p.send({ type: 'notice', code, message, ...(params ? { params } : {}) });
     }
   }
 
@@ -355,7 +356,7 @@ export class Session {
     this.#broadcastState(p.id);
     // Everyone else hears who came in; the newcomer knows.
     if (replaced) this.#notify('PARTICIPANT_REPLACED', null, 'The customer reconnected; their previous connection was closed.', p.id);
-    else this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id);
+    else this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id, noticeParams(p.info));
     if (this.#maySee(p)) this.#sendCurrentFrame(p);
     if (p.role === 'customer' && this.#page.focus?.editable) p.send(this.#page.focus);
   }
@@ -387,7 +388,7 @@ export class Session {
       this.#controlRequests.clear();
       this.#customerGrace = this.#timer(this.#init.customerGraceMs, () => void this.end('customer_left'));
     }
-    this.#notify('PARTICIPANT_LEFT', presenceNotice(p.info, 'left', 'customer'), presenceNotice(p.info, 'left', 'staff'));
+    this.#notify('PARTICIPANT_LEFT', presenceNotice(p.info, 'left', 'customer'), presenceNotice(p.info, 'left', 'staff'), undefined, noticeParams(p.info));
     this.#broadcastState();
   }
 
@@ -495,6 +496,11 @@ export class Session {
         const i = msg.input;
         if (i.kind === 'pointer' || i.kind === 'wheel') {
           if (i.x < 0 || i.y < 0 || i.x >= this.viewport.width || i.y >= this.viewport.height) throw new VitrineError('OUT_OF_VIEWPORT');
+        }
+        if (i.kind === 'touch') {
+          const kind = authorizeInputKind(i.kind, { touchEmulated: this.#page.touchEmulated });
+          if (!kind.ok) throw new VitrineError(kind.code, kind.message);
+          if (i.points.some((t) => t.x < 0 || t.y < 0 || t.x >= this.viewport.width || t.y >= this.viewport.height)) throw new VitrineError('OUT_OF_VIEWPORT');
         }
         if (p.role !== 'customer' && this.#paused) throw new VitrineError('PAUSED');
         // Inputs apply one after another, in the order they came: a key must be checked against

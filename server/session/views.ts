@@ -5,7 +5,7 @@
  * much as a closed door. Notices about people are worded for whoever reads them: a customer
  * reads "Your agent Agent One joined", never a role name in parentheses.
  */
-import type { NoticeCode, ParticipantInfo, SessionSnapshot } from '../protocol.ts';
+import type { NoticeCode, NoticeParams, ParticipantInfo, SessionSnapshot } from '../protocol.ts';
 
 export type Side = 'customer' | 'staff';
 
@@ -51,3 +51,8 @@ export const CUSTOMER_WORDING: Partial<Record<NoticeCode, string>> = {
   RESUMED: 'You resumed sharing: your agent sees the page again.',
   VERIFIED: 'Your agent confirmed the code; they can now see the page.',
 };
+
+/** Who a people notice is about, for clients that word it themselves (the customer's catalogue). */
+export function noticeParams(who: ParticipantInfo): NoticeParams {
+  return { role: who.role, name: who.name.slice(0, 100) || who.role };
+}
