@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
 import { GREEN, WHITE } from './support/fixture-pages.ts';
-import { canvasColour, shoot, until, waitColour } from './support/client-page.ts';
+import { canvasColour, docShot, shoot, until, waitColour } from './support/client-page.ts';
 import { colourAt, decodeJpeg, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 
 /** Green when laid out for a narrow (phone) viewport, white on a desktop one; the title says the width. */
@@ -130,7 +130,7 @@ describe('a customer on a phone', function () {
     expect(accept.top, 'accept top').to.be.at.least(0);
     expect(accept.bottom, 'accept bottom').to.be.at.most(accept.h);
     expect(accept.clipped, 'accept label clipped').to.equal(false);
-    if (shots) await page.screenshot({ path: `docs/screenshots/${shots}-consent-phone.png` });
+    if (shots) await docShot(page, `${shots}-consent-phone.png`);
     await page.tap('#accept');
     await page.waitForSelector('body[data-state="live"]');
     return { page, id: body.id, close: () => ctx.close() };
@@ -147,7 +147,7 @@ describe('a customer on a phone', function () {
     await until('the page laid out for the phone', () => new RegExp(`^w390 h${stage.h} touch1 y0`).test(session.snapshot().title));
     await waitColour(page, 200, 400, GREEN);
     expect(await page.$eval('#screen', (c) => ({ w: (c as HTMLCanvasElement).width, css: c.getBoundingClientRect().width }))).to.deep.equal({ w: 390, css: 390 });
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-live-phone.png' });
+    await docShot(page, 'customer-phone-live-phone.png');
 
     // One finger up the screen scrolls the page down.
     const box = (await (await page.$('#screen'))!.boundingBox())!;
@@ -165,7 +165,7 @@ describe('a customer on a phone', function () {
     await page.waitForSelector('body.bars-open');
     expect(await page.$eval('#address', (el) => el.checkVisibility())).to.equal(true);
     await axe(page, 'phone, menu open');
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-menu-phone.png' });
+    await docShot(page, 'customer-phone-menu-phone.png');
     await new Promise((r) => setTimeout(r, 600));
     expect(session.viewport.height).to.equal(stage.h);
     await page.tap('#bars-toggle');
@@ -205,12 +205,12 @@ describe('a customer on a phone', function () {
     await page.keyboard.press('Enter');
     await until('Enter submitted the form', () => session.snapshot().title === 'v:hello entered');
     await waitColour(page, 200, 300, GREEN);
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-typing-phone.png' });
+    await docShot(page, 'customer-phone-typing-phone.png');
     // The hidden field loses focus (the phone closed its keyboard): the Keyboard button offers it again.
     await page.$eval('#softkey', (el) => (el as HTMLTextAreaElement).blur());
     await page.waitForSelector('#softkey-open:not([hidden])');
     await axe(page, 'phone, keyboard button');
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-keyboard-button-phone.png' });
+    await docShot(page, 'customer-phone-keyboard-button-phone.png');
     {
       const shape = await agent.waitForFunction(() => {
         const c = document.getElementById('screen') as HTMLCanvasElement | null;
@@ -222,10 +222,10 @@ describe('a customer on a phone', function () {
       if (shape) expect(Math.abs(shape.w / shape.h - shape.cw / shape.ch), 'agent view keeps the phone\'s aspect ratio').to.be.below(0.02);
       await agent.setViewport({ width: 390, height: 844 });
       await new Promise((r) => setTimeout(r, 500));
-      await agent.screenshot({ path: 'docs/screenshots/agent-phone-customer-phone.png' });
+      await docShot(agent, 'agent-phone-customer-phone.png');
       await agent.setViewport({ width: 1280, height: 720 });
       await new Promise((r) => setTimeout(r, 500));
-      await agent.screenshot({ path: 'docs/screenshots/agent-phone-customer-1280x720.png' });
+      await docShot(agent, 'agent-phone-customer-1280x720.png');
     }
     await agentCtx.close();
     await close();
@@ -312,7 +312,7 @@ describe('a customer on a phone', function () {
       const r = await rects();
       return r.screen.w > before.screen.w * 1.5 && Math.abs(r.layer.x - r.screen.x) < 1 && Math.abs(r.layer.y - r.screen.y) < 1 && Math.abs(r.layer.w - r.screen.w) < 1 && Math.abs(r.layer.h - r.screen.h) < 1;
     });
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-zoomed-pointer-phone.png' });
+    await docShot(page, 'customer-phone-zoomed-pointer-phone.png');
     await agent.close();
     await close();
   });
@@ -327,7 +327,7 @@ describe('a customer on a phone', function () {
     await page.waitForFunction(() => document.body.classList.contains('touch-device'));
     expect(await page.$eval('#join-code', (el) => el.textContent)).to.equal('123 456');
     await axe(page, 'phone, join code');
-    await page.screenshot({ path: 'docs/screenshots/customer-phone-join-code-phone.png' });
+    await docShot(page, 'customer-phone-join-code-phone.png');
     await ctx.close();
   });
 });

@@ -35,6 +35,16 @@ export async function shoot(page: Page, state: string): Promise<void> {
   if (before) await page.setViewport(before);
 }
 
+/**
+ * One screenshot at the page's current size (a phone test's own device size): into .tmp/screens,
+ * and into docs/screenshots/<file> only with SCREENSHOTS=1, so that a test run leaves the
+ * documentation as it was.
+ */
+export async function docShot(page: Page, file: string): Promise<void> {
+  mkdirSync(TMP_SHOTS, { recursive: true });
+  await page.screenshot({ path: join(process.env.SCREENSHOTS === '1' ? DOC_SHOTS : TMP_SHOTS, file) as `${string}.png` });
+}
+
 /** Colour of the shared page at page CSS pixel (x, y) of a 1280×720 session, read from the canvas. */
 export async function canvasColour(page: Page, x: number, y: number): Promise<[number, number, number]> {
   return page.$eval('#screen', (c, x, y) => {
