@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
-import { check, CONTROL_AT, runLeakCase } from './support/leak-check.ts';
+import { check, CONTROL_AT, ocrCheck, runLeakCase } from './support/leak-check.ts';
 import { LEAK_CASES, LEAK_PAGES } from './support/leak-pages.ts';
 
 describe('redaction leak tests (own fixtures)', function () {
@@ -44,4 +44,26 @@ describe('redaction leak tests (own fixtures)', function () {
       expect(r.maxControl).to.be.at.least(CONTROL_AT);
     });
   }
+
+  // The second oracle (the recording leak scan's OCR) on a few frames: it reads the card number
+  // in the customer's own view, and reads none in the agent's.
+  it('OCR oracle: no card number readable in staff frames of a split card number', async function () {
+    const { body } = await server.createSession(`${site.url}/split`);
+    const agent = await TestClient.join(server.url, body.id, body.agentToken);
+    const customer = await TestClient.join(server.url, body.id, body.customerToken);
+    try {
+      customer.send({ type: 'consent', accept: true });
+      await agent.frameWhere(() => true);
+      await customer.frameWhere(() => true);
+      await sleep(1000);
+      const staff = await ocrCheck(agent.frames, { max: 2 });
+      expect(staff.scanned).to.be.greaterThan(0);
+      expect(staff.leaks, 'card numbers OCR read in staff frames').to.deep.equal([]);
+      const own = await ocrCheck(customer.frames.slice(-1), { max: 1 });
+      expect(own.leaks.map((l) => l.pattern)).to.include('card-number');
+    } finally {
+      customer.send({ type: 'end' });
+      await Promise.all([agent.close(), customer.close()]);
+    }
+  });
 });

@@ -73,6 +73,14 @@ async function open(id: string): Promise<void> {
   if (!frames.length) $('overlay').textContent = 'This recording holds no frames.';
   $('status').textContent = `Recording ${id}${res.headers.get('x-recording-complete') === 'true' ? '' : ' (ends early: the server stopped while recording)'}`;
   await draw(0);
+  // The OCR leak scan's result beside the recording: where text looked like a card number, IBAN or policy pattern.
+  const scan = await fetch(`/api/recordings/${encodeURIComponent(id)}/scan`, { headers: auth() }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  if (scan) {
+    const where = (scan.findings as { frame: number; t: number; pattern: string; rect: { x: number; y: number; width: number; height: number } }[])
+      .slice(0, 10)
+      .map((f) => `${f.pattern} in frame ${f.frame} at ${fmt(f.t)} (${f.rect.x},${f.rect.y} ${f.rect.width}×${f.rect.height})`);
+    $('status').textContent += ` · Leak scan: ${scan.summary}${where.length ? `: ${where.join('; ')}` : ''}`;
+  }
 }
 
 async function list(): Promise<void> {
@@ -84,7 +92,7 @@ async function list(): Promise<void> {
     render();
     return;
   }
-  const { recordings } = (await res.json()) as { recordings: { id: string; session: string; startedAt: string; expiresAt: string }[] };
+  const { recordings } = (await res.json()) as { recordings: { id: string; session: string; startedAt: string; expiresAt: string; leakScan?: { status: string; summary: string; findings: number } }[] };
   const ul = $('recordings');
   ul.replaceChildren(
     ...recordings.map((r) => {
@@ -92,7 +100,8 @@ async function list(): Promise<void> {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'secondary';
-      b.textContent = `${new Date(r.startedAt).toLocaleString()} — session ${r.session.slice(0, 8)}… (kept until ${new Date(r.expiresAt).toLocaleDateString()})`;
+      b.textContent = `${new Date(r.startedAt).toLocaleString()} — session ${r.session.slice(0, 8)}… (kept until ${new Date(r.expiresAt).toLocaleDateString()})${r.leakScan ? ` · leak scan: ${r.leakScan.summary}` : ''}`;
+      if (r.leakScan?.findings) b.classList.add('danger');
       b.addEventListener('click', () => void open(r.id));
       li.append(b);
       return li;

@@ -2,7 +2,7 @@
  * Where recordings live. A small interface (an S3-compatible store could implement it) and the
  * default: one file per recording in a directory, purged when its retention runs out.
  */
-import { mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHeader, readRecording, RecordingWriter, type ReadResult, type RecordingHeader } from './recording-file.ts';
 import type { MasterKey } from './sealing.ts';
@@ -23,6 +23,11 @@ export interface RecordingStore {
   delete(id: string): boolean;
   /** Removes every recording whose retention ended before `now`; returns their ids. */
   purgeExpired(now: number): string[];
+  /** Called with a recording's id once it is finished (closed): the leak scan starts there. */
+  onFinished?(listener: (id: string) => void): void;
+  /** The leak scan's result (leak-scan.ts), kept beside the recording; it holds no secret. */
+  saveScan?(id: string, result: object): void;
+  readScan?<T = any>(id: string): T | null;
 }
 
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -31,6 +36,7 @@ export class DirectoryRecordingStore implements RecordingStore {
   readonly #dir: string;
   readonly #master: MasterKey;
   readonly #keys: Map<string, MasterKey>;
+  readonly #finished: ((id: string) => void)[] = [];
 
   /** `older` are previous master keys, kept to read recordings made before a rotation. */
   constructor(dir: string, master: MasterKey, older: MasterKey[] = []) {
@@ -46,7 +52,35 @@ export class DirectoryRecordingStore implements RecordingStore {
   }
 
   start(meta: Omit<RecordingHeader, 'keyId' | 'wrappedKey'>): RecordingWriter {
-    return new RecordingWriter(this.#path(meta.id), this.#master, meta);
+    const writer = new RecordingWriter(this.#path(meta.id), this.#master, meta);
+    const close = writer.close.bind(writer);
+    let done = false;
+    writer.close = () => {
+      close();
+      if (done) return;
+      done = true;
+      for (const f of this.#finished) f(meta.id);
+    };
+    return writer;
+  }
+
+  onFinished(listener: (id: string) => void): void {
+    this.#finished.push(listener);
+  }
+
+  /** Frame indexes, rectangles and pattern names only (never matched text): stored in the clear. */
+  saveScan(id: string, result: object): void {
+    const path = this.#path(id).replace(/\.vrec$/, '.scan.json');
+    writeFileSync(`${path}.tmp`, JSON.stringify(result), { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
+  }
+
+  readScan<T = any>(id: string): T | null {
+    try {
+      return JSON.parse(readFileSync(this.#path(id).replace(/\.vrec$/, '.scan.json'), 'utf8')) as T;
+    } catch {
+      return null;
+    }
   }
 
   list(): RecordingSummary[] {
@@ -73,6 +107,7 @@ export class DirectoryRecordingStore implements RecordingStore {
     const path = this.#path(id);
     if (!existsSync(path)) return false;
     rmSync(path, { force: true });
+    rmSync(path.replace(/\.vrec$/, '.scan.json'), { force: true });
     return true;
   }
 
