@@ -42,6 +42,8 @@ import { SessionRegistry } from './session/registry.ts';
 
 export interface PolicySummary {
   /** Plain words for what stays masked, e.g. "passwords". */
+import { LeakScanner } from './recording/leak-scan.ts';
+import type { PatternSpec } from './policy/patterns.ts';
   masked: string[];
   record: boolean;
   retentionDays: number | null;
@@ -69,6 +71,8 @@ export interface VitrineOptions {
   audit?: AuditSink;
   /** Clock for retention (tests move it forward). */
   now?: () => number;
+  /** Every text pattern the policy names (base and rules): the recording leak scan looks for them. */
+  patterns?(name: string): PatternSpec[] | null;
   /** Delivers customer links of `delivery: "webhook"` sessions (customer-start-routes.ts). */
   linkDelivery?: CustomerLinkDelivery;
 }
@@ -97,6 +101,8 @@ export interface Vitrine {
   readonly integrations: Integrations | null;
   /**
    * Stops taking sessions (readiness down, and in cluster mode the directory says so), waits up
+  /** The OCR leak scan of finished recordings (recording/leak-scan.ts). */
+  readonly leakScan: LeakScanner | null;
    * to VITRINE_DRAIN_SECONDS for running sessions to finish, then ends the rest.
    */
   drain(): Promise<void>;
@@ -126,6 +132,12 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const demo = config.demo ? await startDemoSite() : null;
   const allowHosts = demo ? [...config.allowHosts, new URL(demo.url).host] : config.allowHosts;
   const guard = new UrlGuard(allowHosts, opts.resolver);
+    patterns: (name) => {
+      const p = store.get(name);
+      if (!p) return null;
+      const c = compilePolicy(p);
+      return [...c.alwaysPatterns, ...c.sections.flatMap((s) => s.patterns ?? [])];
+    },
   const identity = new IdentityVerifier(config);
   const tokens = new SessionTokens(config.jwtSecret, config.identity.clockSkewSeconds);
   const tempData = config.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vitrine-data-')) : null;
@@ -161,6 +173,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() });
   } catch (e) {
     await egress.close();
+  const leakScan = recordings ? new LeakScanner({ store: recordings, audit, log, policyPatterns: (name) => policies.patterns?.(name) ?? null }) : null;
     await demo?.close();
     throw e;
   }
@@ -249,6 +262,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     },
   });
   const server: Server = config.tls
+    leakScan,
     ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
     : createServer(app);
   server.headersTimeout = 15_000;
@@ -322,6 +336,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await pool.close();
         await egress.close();
         await demo?.close();
+    leakScan,
         // After the sessions' last records (session.ended), before the trail closes.
         await integrations?.close();
         await audit.close();
@@ -338,3 +353,4 @@ function countBy(values: string[]): Record<string, number> {
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
 }
+        leakScan?.close();

@@ -51,6 +51,7 @@ export interface AuditActor {
   role: string;
 }
 
+  | 'recording.scanned'
 export interface AuditEvent {
   type: AuditEventType;
   session?: string;

@@ -103,8 +103,40 @@ export const AuditRecordSchema = z
   .meta({ id: 'AuditRecord' });
 export const SessionAuditSchema = z.object({ session: SessionIdSchema, records: z.array(AuditRecordSchema) }).strict();
 
+const LeakScanStatusSchema = z.enum(['queued', 'running', 'done', 'failed']);
+/** The OCR leak scan of one recording (server/recording/leak-scan.ts): where, never what. */
+export const LeakScanResultSchema = z
+  .object({
+    recording: RecordingIdSchema,
+    status: LeakScanStatusSchema,
+    engine: z.string(),
+    requestedBy: z.string().optional(),
+    startedAt: isoTime.optional(),
+    finishedAt: isoTime.optional(),
+    frames: z.number().int(),
+    distinctFrames: z.number().int(),
+    patterns: z.array(z.string()),
+    findings: z.array(
+      z
+        .object({
+          frame: z.number().int(),
+          t: z.number(),
+          pattern: z.string(),
+          rect: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).strict(),
+          frames: z.number().int(),
+        })
+        .strict(),
+    ),
+    msPerFrame: z.number().optional(),
+    summary: z.string(),
+    error: z.string().optional(),
+  })
+  .strict()
+  .meta({ id: 'LeakScanResult', description: 'Frame indexes, times, rectangles (viewport pixels) and pattern names; never the text that matched.' });
+const LeakScanBriefSchema = z.object({ status: LeakScanStatusSchema, summary: z.string(), findings: z.number().int(), frames: z.number().int(), finishedAt: isoTime.optional() }).strict();
+
 export const RecordingSummarySchema = z
-  .object({ id: RecordingIdSchema, session: z.string(), startedAt: isoTime, expiresAt: isoTime, policy: PolicyStampSchema, node: z.string().optional() })
+  .object({ id: RecordingIdSchema, session: z.string(), startedAt: isoTime, expiresAt: isoTime, policy: PolicyStampSchema, node: z.string().optional(), leakScan: LeakScanBriefSchema.optional() })
   .strict()
   .meta({ id: 'RecordingSummary' });
 export const RecordingListSchema = z.object({ recordings: z.array(RecordingSummarySchema), unreachableNodes }).strict();
@@ -193,6 +225,13 @@ export const CORE_ROUTES: RouteSpec[] = [
   },
   { method: 'delete', path: '/api/recordings/:id', operationId: 'deleteRecording', summary: 'Erase a recording now (auditor; audited)', tag: 'recordings', auth: 'bearer', params: recordingParams, responses: { 204: { description: 'erased' } }, errors: ['NO_SUCH_RECORDING'] },
   { method: 'get', path: '/', operationId: 'indexPage', summary: 'Start page', tag: 'pages', auth: 'none', responses: { 200: html('HTML') }, errors: [] },
+  {
+    method: 'post', path: '/api/recordings/:id/scan', operationId: 'scanRecording', summary: 'Scan a recording for card numbers, IBANs and policy patterns with OCR (auditor; audited)', tag: 'recordings', auth: 'bearer', params: recordingParams,
+    description: 'Queues the OCR leak scan (low priority, one at a time) and answers its queued state; with ?wait=1 it answers the finished result. Finished recordings are scanned on their own.',
+    responses: { 200: { description: 'the finished scan (?wait=1)', schema: LeakScanResultSchema }, 202: { description: 'queued', schema: LeakScanResultSchema } },
+    errors: ['NO_SUCH_RECORDING'],
+  },
+  { method: 'get', path: '/api/recordings/:id/scan', operationId: 'getRecordingScan', summary: "A recording's latest leak scan (auditor; audited)", tag: 'recordings', auth: 'bearer', params: recordingParams, responses: { 200: { description: 'the scan', schema: LeakScanResultSchema } }, errors: ['NO_SUCH_RECORDING'] },
   { method: 'get', path: '/agent', operationId: 'agentConsole', summary: 'Agent console (embeddable where VITRINE_FRAME_ANCESTORS allows)', tag: 'pages', auth: 'none', responses: { 200: html('HTML; the staff token comes in the fragment (#token=), never in the query; #session=<id> as well opens (rejoins) that session') }, errors: [] },
   { method: 'get', path: '/replay', operationId: 'replayPage', summary: 'Recording replay for auditors', tag: 'pages', auth: 'none', responses: { 200: html('HTML') }, errors: [] },
   { method: 'get', path: '/s/:id', operationId: 'customerPage', summary: "The customer's consent and session view", tag: 'pages', auth: 'none', params: idParams, responses: { 200: html('HTML; the invite is in the fragment') }, errors: [] },

@@ -26,6 +26,7 @@ import type { SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountLeakScanRoutes, type LeakScanner } from '../recording/leak-scan.ts';
 import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
@@ -50,6 +51,8 @@ export interface AppDeps {
   metrics: Metrics;
   recordings: RecordingStore | null;
   /** Extra figures for load balancers: free capacity and CPU/memory headroom. */
+  /** The OCR leak scan of recordings (recording/leak-scan.ts); its result rides along in the list. */
+  leakScan?: LeakScanner | null;
   pressure: () => Record<string, number>;
   trustProxy: boolean | number | string;
   frameAncestors: readonly string[];
@@ -323,7 +326,7 @@ export function createApp(deps: AppDeps): express.Express {
     try {
       const auditor = await staff(req, 'recording.read');
       const node = deps.cluster ? { node: deps.cluster.id } : {};
-      const list: Record<string, unknown>[] = (deps.recordings?.list() ?? []).map((r) => ({ ...r, ...node }));
+      const list: Record<string, unknown>[] = (deps.recordings?.list() ?? []).map((r) => ({ ...r, ...node, ...(deps.leakScan?.brief(r.id) ? { leakScan: deps.leakScan.brief(r.id) } : {}) }));
       deps.audit.record({ type: 'recording.accessed', actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'list', count: list.length } });
       // Each node keeps the recordings it made; the list covers every node.
       if (!deps.cluster || isForwarded(req)) {
@@ -407,6 +410,7 @@ export function createApp(deps: AppDeps): express.Express {
     deps.metrics.refusals.inc({ code: e.code });
     if (e.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
     if (e.status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
+  mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
     if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });
