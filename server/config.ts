@@ -67,6 +67,7 @@ export const SETTINGS = {
   VITRINE_RECORDING_KEY: { schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64'), default: undefined, doc: 'Master key (32 bytes, base64) that wraps each recording\'s data key. Without it (or VITRINE_RECORDING_KEY_FILE) nothing is recorded.' },
   VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
   VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
+  VITRINE_CLAMD: { schema: z.string().regex(/^(tcp:\/\/(\[[^\]]+\]|[^:/\s]+):\d{1,5}|unix:\/\S+)$/, 'expected tcp://host:port or unix:/path'), default: undefined, doc: 'Document handoff: the ClamAV daemon (clamd) that scans every file a policy lets cross a session (uploads from the customer, downloads to the customer), as tcp://host:port or unix:/path/to/clamd.ctl. Unset: such files are refused (never passed on unscanned).' },
   VITRINE_POLICY_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory of redaction policies (*.yaml); must hold default.yaml. Default: the policies/ folder shipped with Vitrine.' },
   VITRINE_WS_HEARTBEAT_MS: { schema: intIn(100, 300000), default: '15000', doc: 'WebSocket heartbeat period: every participant and cluster relay socket is pinged this often; one that leaves VITRINE_WS_HEARTBEAT_MISSES pings in a row unanswered is closed as dead (a half-open connection, a phone that changed networks).' },
   VITRINE_WS_HEARTBEAT_MISSES: { schema: intIn(1, 20), default: '2', doc: 'Unanswered heartbeat pings after which a socket is dead: it is gone at most (misses + 1) × VITRINE_WS_HEARTBEAT_MS after it went silent (45 s by default).' },
@@ -177,6 +178,8 @@ export interface Config {
   readonly recordingKeyFile: string | undefined;
   readonly retentionDays: number;
   readonly policyDir: string;
+  /** VITRINE_CLAMD: the malware scanner for document handoff (server/files/scanner.ts). */
+  readonly clamd: string | undefined;
   readonly sessionsPerAgentPerMinute: number;
   /** VITRINE_WS_HEARTBEAT_MS and VITRINE_WS_HEARTBEAT_MISSES (server/http/heartbeat.ts). */
   readonly wsHeartbeat: { readonly intervalMs: number; readonly misses: number };
@@ -334,6 +337,7 @@ export function loadConfig(processEnv: Env): Config {
     sessionsPerAgentPerMinute: values.VITRINE_SESSIONS_PER_AGENT_PER_MINUTE as number,
     wsHeartbeat: Object.freeze({ intervalMs: values.VITRINE_WS_HEARTBEAT_MS as number, misses: values.VITRINE_WS_HEARTBEAT_MISSES as number }),
     policyDir: (values.VITRINE_POLICY_DIR as string | undefined) ?? join(import.meta.dirname, '..', 'policies'),
+    clamd: values.VITRINE_CLAMD as string | undefined,
     tls: values.VITRINE_TLS_CERT ? Object.freeze({ certFile: values.VITRINE_TLS_CERT as string, keyFile: values.VITRINE_TLS_KEY as string }) : null,
     trustProxy: parseTrustProxy(values.VITRINE_TRUST_PROXY as string),
     frameAncestors: Object.freeze(String(values.VITRINE_FRAME_ANCESTORS).split(' ')),

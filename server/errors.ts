@@ -49,6 +49,14 @@ export const ErrorCodes = {
   // browser
   INPUT_FAILED: { status: 500, message: 'the input could not be replayed into the page' },
   BROWSER_ERROR: { status: 500, message: 'the session browser failed' },
+  // document handoff (server/files/)
+  UPLOAD_NOT_ALLOWED: { status: 403, message: 'this session\'s policy does not allow uploads' },
+  NO_SUCH_CHOOSER: { status: 404, message: 'the page is not asking for a file now (no such chooser, or it was answered)' },
+  FILE_TOO_LARGE: { status: 413, message: 'the file is larger than the policy allows' },
+  FILE_TYPE_REFUSED: { status: 415, message: 'the policy does not allow this type of file' },
+  FILE_INFECTED: { status: 422, message: 'the file failed the malware scan' },
+  SCANNER_UNAVAILABLE: { status: 503, message: 'the malware scanner could not check the file; it was not passed on' },
+  NO_SUCH_DOWNLOAD: { status: 404, message: 'no such download, or its link was used already' },
   // HTTP
   BAD_REQUEST: { status: 400, message: 'request body does not match the schema' },
   NOT_FOUND: { status: 404, message: 'not found' },

@@ -254,7 +254,9 @@ export type ServerMessage =
   | FocusMessage
   /** Another participant's presence (pointer, laser, stroke, clear, round trip); see Presence. */
   | { type: 'presence'; from: string; presence: Presence }
-  | { type: 'ended'; reason: EndReason; message: string };
+  | { type: 'ended'; reason: EndReason; message: string }
+  | FileChooserMessage
+  | FileDownloadMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -270,6 +272,34 @@ export interface FocusMessage {
   inputMode?: 'text' | 'email' | 'numeric' | 'decimal' | 'tel' | 'url' | 'search';
   /** Single-line field (Enter submits) or multi-line (Enter breaks the line). */
   multiline?: boolean;
+}
+
+/**
+ * To the customer only: the page opened a file chooser. The customer may answer it by sending
+ * one file to `upload` (HTTP POST, raw body, `Authorization: Bearer <ticket>`, `Content-Type` the
+ * file's type, `X-File-Name` its name URI-encoded); the ticket works once, for this chooser.
+ * `accept`: the policy's types (MIME or .ext), empty for any; `maxBytes`: the policy's limit.
+ */
+export interface FileChooserMessage {
+  type: 'file/chooser';
+  id: string;
+  ticket: string;
+  upload: string;
+  accept: string[];
+  maxBytes: number;
+  /** The chooser was answered, or the page moved on: the customer's picker closes. */
+  closed?: boolean;
+}
+
+/** To the customer only: a download the page started, scanned clean, behind a one-time link. */
+export interface FileDownloadMessage {
+  type: 'file/download';
+  id: string;
+  /** Same-origin path with a single-use ticket; it expires with the session (or after 10 minutes). */
+  url: string;
+  name: string;
+  size: number;
+  mime: string;
 }
 
 /**
@@ -322,6 +352,10 @@ export const NOTICE_CODES = [
   'POPUP_REFUSED',
   'DOWNLOAD_REFUSED',
   'FILE_CHOOSER_REFUSED',
+  'FILE_REQUESTED',
+  'FILE_ATTACHED',
+  'FILE_REFUSED',
+  'DOWNLOAD_OFFERED',
   'NAVIGATION_FAILED',
   'PAGE_PREPARING',
   'PARTICIPANT_JOINED',

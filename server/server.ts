@@ -22,6 +22,8 @@ import { compilePolicy, urlAllowedByPolicy } from './policy/engine.ts';
 import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
+import { ClamdScanner, NoScanner } from './files/scanner.ts';
+import type { FilesPolicy } from './policy/schema.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
@@ -50,6 +52,8 @@ import type { PatternSpec } from './policy/patterns.ts';
   /** Per-policy session limits; null uses the server's configured limits. */
   idleMs?: number | null;
   maxDurationMs?: number | null;
+  /** Document handoff: uploads and downloads (off unless the policy allows them). */
+  files?: FilesPolicy;
 }
 
 export interface PolicyProvider {
@@ -200,6 +204,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     createGate: (page, name) => policies.createGate(page, name),
     urlFilter: (name) => policies.urlFilter(name),
     checkPolicy: (name) => policies.check(name),
+    files: { scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(), browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null },
   });
   let cluster: ClusterNode | null = null;
   if (config.cluster) {

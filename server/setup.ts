@@ -3,7 +3,8 @@
  * missing (as root, with apt-get): a browser (chromium-headless-shell) always, and redis-server,
  * which cluster mode's tests start on loopback (a single-node server does not need it), and rsyslog
  * with its GnuTLS driver, which the SIEM streaming tests start on loopback as a real syslog-over-TLS
- * receiver (Vitrine itself never needs it); as root, also the unprivileged user browsers run as.
+ * receiver (Vitrine itself never needs it), and ClamAV's daemon (clamav-daemon), which scans the files
+ * of document handoff (VITRINE_CLAMD) and which its tests start on loopback; as root, also the unprivileged user browsers run as.
  */
 import { spawnSync } from 'node:child_process';
 import { BrowserNotFoundError, findBrowser, NO_BROWSER_HELP } from './browser/find-browser.ts';
@@ -20,6 +21,8 @@ function tryFind(): string | undefined {
   }
 }
 
+/** clamd and clamscan (Debian's clamav-daemon, clamav): document handoff scans with clamd; test/document-handoff.test.ts starts one on loopback. */
+const hasClamav = () => spawnSync('clamd', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('sigtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 /** rsyslogd and its TLS driver (rsyslog-gnutls), for test/siem-syslog.test.ts. */
 const hasRsyslog = () => spawnSync('rsyslogd', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('dpkg-query', ['-W', '-f=${Status}', 'rsyslog-gnutls'], { encoding: 'utf8' }).stdout?.includes('ok installed') === true;
@@ -50,12 +53,15 @@ if (browser) console.log(`vitrine setup: browser found: ${browser}`);
 if (redis) console.log('vitrine setup: redis-server found (cluster-mode tests)');
 const rsyslog = hasRsyslog();
 if (rsyslog) console.log('vitrine setup: rsyslog with GnuTLS found (SIEM streaming tests)');
-if (browser && redis && rsyslog) process.exit(0);
+const clamav = hasClamav();
+if (clamav) console.log('vitrine setup: clamd found (document handoff malware scanning)');
+if (browser && redis && rsyslog && clamav) process.exit(0);
 
 const packages = [
   ...(browser ? [] : ['chromium-headless-shell', 'fonts-liberation', 'fonts-dejavu-core']),
   ...(redis ? [] : ['redis-server']),
   ...(rsyslog ? [] : ['rsyslog', 'rsyslog-gnutls']),
+  ...(clamav ? [] : ['clamav-daemon', 'clamav']),
 ];
 if (process.getuid?.() !== 0) {
   if (!browser) {
@@ -63,6 +69,7 @@ if (process.getuid?.() !== 0) {
     process.exit(1);
   }
   if (!redis) console.warn('vitrine setup: redis-server is missing and cannot be installed without root; the cluster-mode tests need it (apt-get install -y redis-server).');
+  if (!clamav) console.warn('vitrine setup: clamd is missing and cannot be installed without root; document handoff needs a ClamAV daemon (VITRINE_CLAMD) and its tests start one (apt-get install -y clamav-daemon clamav).');
   if (!rsyslog) console.warn('vitrine setup: rsyslog is missing and cannot be installed without root; the SIEM streaming tests need it (apt-get install -y rsyslog rsyslog-gnutls).');
   process.exit(0);
 }
@@ -88,4 +95,8 @@ if (!hasRsyslog()) {
   console.error('vitrine setup: rsyslog and rsyslog-gnutls were installed but cannot be run.');
   process.exit(1);
 }
-console.log(`vitrine setup: ready: ${after}, redis-server, rsyslog`);
+if (!hasClamav()) {
+  console.error('vitrine setup: clamav-daemon was installed but clamd cannot be run.');
+  process.exit(1);
+}
+console.log(`vitrine setup: ready: ${after}, redis-server, rsyslog, clamd`);

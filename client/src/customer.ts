@@ -13,6 +13,7 @@ import { fillText, t, translatePage, wireLanguageSwitch } from './i18n.ts';
 import { PresenceLayer, wireTools } from './presence.ts';
 import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 import { setupPhone, type Phone } from './phone.ts';
+import { handleFileMessage } from './file-handoff.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
 // #<invite>, or for a customer-started session #<invite>&join=<code>&until=<ms> (embed.ts).
@@ -87,6 +88,7 @@ const view = new SessionView({
     presence?.update(s);
   },
   onMessage(m) {
+    handleFileMessage(m);
     presence?.handle(m);
     phone?.message(m);
     const s = view.snapshot;

@@ -50,6 +50,20 @@ export interface SessionPageOptions {
   subresourceFilter?: ((url: string) => boolean) | null;
   /** Builds the frame gate for the page before anything is loaded into it. */
   createGate(page: Page): Promise<FrameGate>;
+  /** Document handoff (server/files/handoff.ts): choosers and downloads when the policy allows them. */
+  files?: PageFiles;
+}
+
+/** What the page tells the session's document handoff; without it choosers and downloads are refused. */
+export interface PageFiles {
+  /** True when the customer is being asked for the file; false: refused as before. */
+  chooserOpened(e: { backendNodeId?: number; mode: string }): boolean;
+  /** Where downloads land (the session's directory), or null when the policy does not allow them. */
+  downloadDir(): Promise<string | null>;
+  downloadWillBegin(e: { guid: string; suggestedFilename?: string; url: string }): void;
+  downloadProgress(e: { guid: string; state: 'inProgress' | 'completed' | 'canceled'; receivedBytes: number; totalBytes: number }): void;
+  /** Runs once the page's browser context is gone: the files go with it. */
+  close(): Promise<void>;
 }
 
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
@@ -275,8 +289,13 @@ export class SessionPage {
     );
     this.#lease.bindEgress({ filter, refuseSpeculative: true, onRefused: () => this.#refusedRequest() });
 
-    cdp.on('Page.fileChooserOpened', () => this.#notices.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.'));
-    cdp.on('Page.downloadWillBegin', () => this.#notices.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
+    const files = this.#opts.files;
+    cdp.on('Page.fileChooserOpened', (e) => {
+      if (!files?.chooserOpened(e)) this.#notices.notice('FILE_CHOOSER_REFUSED', 'The page asked for a file; uploads are not allowed.');
+    });
+    const downloadDir = (await files?.downloadDir()) ?? null;
+    if (downloadDir) await this.#allowDownloads(downloadDir, files!);
+    else cdp.on('Page.downloadWillBegin', () => this.#notices.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
     this.#cleanups.push(() => this.#notices.close());
     cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
     const unsubscribe = this.#gate.onChange(() => {
@@ -359,6 +378,33 @@ export class SessionPage {
   }
 
   #memory: MemoryWatch | null = null;
+  #browserCdp: CDPSession | null = null;
+
+  /**
+   * Downloads of this context (only) land in the session's directory under their guid
+   * (allowAndName), reported on a browser-level session; the pool's default stays "deny".
+   */
+  async #allowDownloads(dir: string, files: PageFiles): Promise<void> {
+    const b = await this.#page.browser().target().createCDPSession();
+    this.#browserCdp = b;
+    const contextId = this.#lease.context.id;
+    // Chromium reports to this session the downloads of the context it set the behaviour for.
+    b.on('Browser.downloadWillBegin', (e) => files.downloadWillBegin(e));
+    b.on('Browser.downloadProgress', (e) => files.downloadProgress(e));
+    await b.send('Browser.setDownloadBehavior', { behavior: 'allowAndName', browserContextId: contextId, downloadPath: dir, eventsEnabled: true });
+    this.#cleanups.push(() => void b.detach().catch(() => undefined));
+  }
+
+  /** Sets the file the customer chose (scanned) on the page's file input (document handoff). */
+  async setInputFiles(backendNodeId: number, paths: string[]): Promise<void> {
+    await this.#cdp.send('DOM.setFileInputFiles', { files: paths, backendNodeId });
+    this.inputApplied();
+  }
+
+  /** Stops a download the handoff refused (type, size). */
+  async cancelDownload(guid: string): Promise<void> {
+    await this.#browserCdp?.send('Browser.cancelDownload', { guid, browserContextId: this.#lease.context.id });
+  }
 
   /**
    * Never subscribe to what is not used: every event a page can cause crosses the CDP pipe that
@@ -570,5 +616,7 @@ export class SessionPage {
     await bounded(this.#gate.close());
     await bounded(this.#cdp.detach());
     await this.#lease.release();
+    // The context is gone, so nothing holds the session's files any more: remove them all.
+    await this.#opts.files?.close().catch(() => undefined);
   }
 }

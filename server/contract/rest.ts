@@ -192,6 +192,8 @@ export const StaffMeDocSchema = StaffMeSchema.meta({ id: 'StaffMe' });
 
 
 const idParams = z.object({ id: SessionIdSchema });
+/** `POST /api/sessions/:id/files/:chooser`: what was attached (its name is not repeated). */
+export const FileAttachedSchema = z.object({ attached: z.literal(true), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int(), type: z.string() }).strict().meta({ id: 'FileAttached' });
 const recordingParams = z.object({ id: RecordingIdSchema });
 const html = (description: string) => ({ description, contentType: 'text/html' });
 
@@ -237,4 +239,17 @@ export const CORE_ROUTES: RouteSpec[] = [
   { method: 'get', path: '/s/:id', operationId: 'customerPage', summary: "The customer's consent and session view", tag: 'pages', auth: 'none', params: idParams, responses: { 200: html('HTML; the invite is in the fragment') }, errors: [] },
   { method: 'post', path: '/session-ended', operationId: 'sessionEnded', summary: "The customer's page drops what the browser kept (Clear-Site-Data)", tag: 'pages', auth: 'none', responses: { 204: { description: 'cleared' } }, errors: [] },
   { method: 'get', path: '/assets/*path', operationId: 'asset', summary: 'Static client assets', tag: 'pages', auth: 'none', params: z.object({ path: z.string() }), responses: { 200: { description: 'script, style or image', contentType: '*/*' } }, errors: [] },
+  // Document handoff (server/files/routes.ts): the customer's browser only, with one-time tickets the customer's socket received.
+  {
+    method: 'post', path: '/api/sessions/:id/files/:chooser', operationId: 'uploadFile', summary: 'The customer answers the page\'s file chooser with one file (raw body)', tag: 'files', auth: 'none', params: z.object({ id: SessionIdSchema, chooser: z.string().min(1).max(64) }),
+    description: 'Authorization: Bearer <ticket> from the customer\'s `file/chooser` message (single chooser, never a staff token: staff tokens are refused NOT_CUSTOMER). Content-Type: the file\'s type; X-File-Name: its name, URI-encoded. The body is streamed with the policy\'s size limit, hashed, and scanned (clamd) before the page\'s input gets it.',
+    responses: { 201: { description: 'scanned clean and set on the page\'s input', schema: FileAttachedSchema } },
+    errors: ['UNAUTHENTICATED', 'BAD_TOKEN', 'NOT_CUSTOMER', 'UPLOAD_NOT_ALLOWED', 'NO_SUCH_SESSION', 'NO_SUCH_CHOOSER', 'FILE_TOO_LARGE', 'FILE_TYPE_REFUSED', 'FILE_INFECTED', 'SCANNER_UNAVAILABLE', 'BAD_REQUEST'],
+  },
+  {
+    method: 'get', path: '/api/sessions/:id/downloads/:download', operationId: 'takeDownload', summary: 'A download the page started, scanned clean, for the customer (one-time link)', tag: 'files', auth: 'none', params: z.object({ id: SessionIdSchema, download: z.string().min(1).max(64) }), query: z.object({ t: z.string().min(1).max(128) }),
+    description: 'The link of the customer\'s `file/download` message; it works once.',
+    responses: { 200: { description: 'the file (Content-Disposition: attachment)', contentType: 'application/octet-stream' } },
+    errors: ['NO_SUCH_DOWNLOAD'],
+  },
 ];

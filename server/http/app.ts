@@ -26,6 +26,7 @@ import type { SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountFileRoutes } from '../files/routes.ts';
 import { mountLeakScanRoutes, type LeakScanner } from '../recording/leak-scan.ts';
 import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
@@ -392,6 +393,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
+  mountFileRoutes(app);
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));

@@ -50,6 +50,18 @@ export const RuleSchema = z
   })
   .strict();
 
+/** Document handoff (server/files/): what may cross the session, in either direction. */
+const fileRule = z
+  .object({
+    allow: z.boolean(),
+    /** MIME types (`application/pdf`, `image/*`) or extensions (`.pdf`); unset: any type. */
+    types: z.array(z.string().regex(/^(\.[a-z0-9]{1,16}|[a-z0-9.+-]+\/([a-z0-9.+-]+|\*))$/i, 'a MIME type (image/png, image/*) or an extension (.pdf)')).max(50).optional(),
+    maxBytes: z.number().int().min(1).max(100 * 1024 * 1024).optional(),
+  })
+  .strict();
+export const FilesPolicySchema = z.object({ upload: fileRule.optional(), download: fileRule.optional() }).strict();
+export type FilesPolicy = z.infer<typeof FilesPolicySchema>;
+
 export const PolicySchema = z
   .object({
     description: z.string().max(2000).optional(),
@@ -62,6 +74,8 @@ export const PolicySchema = z
     /** Plain words for the consent screen; defaults are derived from what the policy masks. */
     consentText: z.array(z.string().min(1).max(80)).max(20).optional(),
     unsafe: z.object({ allowUnmaskBuiltins: z.boolean() }).strict().optional(),
+    /** Uploads by the customer and downloads to the customer (off unless allowed). */
+    files: FilesPolicySchema.optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@
  * Loads every policy file of a directory once at start (name = file name without .yaml),
  * validates each, and refuses to start when any is invalid, listing every problem.
  */
+import type { FilesPolicy } from './schema.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
@@ -65,7 +66,7 @@ export class PolicyStore {
     return p;
   }
 
-  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null } {
+  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy } {
     const f = this.require(name).file;
     return {
       masked: [...BUILTIN_CONSENT_TEXT, ...(f.consentText ?? [])],
@@ -73,6 +74,7 @@ export class PolicyStore {
       retentionDays: f.recording?.retentionDays ?? null,
       idleMs: f.session?.idleSeconds ? f.session.idleSeconds * 1000 : null,
       maxDurationMs: f.session?.maxMinutes ? f.session.maxMinutes * 60_000 : null,
+      ...(f.files ? { files: f.files } : {}),
     };
   }
 }

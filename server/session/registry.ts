@@ -18,6 +18,8 @@ import type { EndReason } from '../protocol.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import type { PolicySummary } from '../server.ts';
 import { Session } from './session.ts';
+import { FileHandoff } from '../files/handoff.ts';
+import { NoScanner, type FileScanner } from '../files/scanner.ts';
 
 export interface CreatedSession {
   id: string;
@@ -43,6 +45,8 @@ export interface RegistryDeps {
   policySummary(policyName: string): PolicySummary;
   urlFilter(policyName: string): ((url: string) => boolean) | null;
   recordings: RecordingStore | null;
+  /** Document handoff (server/files/): the malware scanner, and the browsers' user when it is another. */
+  files?: { scanner: FileScanner; browserUser: { uid: number; gid: number } | null; root?: string };
 }
 
 export const CUSTOMER_GRACE_MS = 30_000;
@@ -103,6 +107,19 @@ export class SessionRegistry {
     const pending: (() => void)[] = [];
     // Page events can arrive before the Session object exists; replay them once it does.
     const later = (fn: (s: Session) => void) => (session ? fn(session) : pending.push(() => fn(session!)));
+    // Files cross the session between the customer's device and the page only (files/handoff.ts).
+    const files = new FileHandoff({
+      sessionId: id,
+      policy: summary.files,
+      scanner: this.#deps.files?.scanner ?? new NoScanner(),
+      browserUser: this.#deps.files?.browserUser ?? null,
+      root: this.#deps.files?.root,
+      log,
+      audit: (type, details, actor) => later((s) => this.#deps.audit.record({ type, session: id, ...(actor ? { actor } : {}), policy: s.page.gate.policy, details })),
+      toCustomer: (m) => later((s) => s.participants.forEach((p) => p.role === 'customer' && p.send(m))),
+      toStaff: (code, message) => later((s) => !s.snapshot().paused && s.participants.forEach((p) => p.role !== 'customer' && p.send({ type: 'notice', code, message }))),
+      verifyToken: (t) => tokens.verify(t, id),
+    });
     let page: SessionPage;
     try {
       page = await SessionPage.open(
@@ -123,9 +140,12 @@ export class SessionRegistry {
           checkUrl,
           subresourceFilter: filter,
           createGate: (p) => this.#deps.createGate(p, policyName),
+          files,
         },
       );
+      files.attach(page);
     } catch (e) {
+      await files.close();
       await lease.release();
       throw e;
     }

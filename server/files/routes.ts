@@ -1,0 +1,35 @@
+/**
+ * The document handoff's HTTP side (handoff.ts): the customer's upload for an open file chooser,
+ * and the customer's one-time download links. Uploads are a raw streamed body (not base64 in
+ * the WebSocket): the size limit is enforced while reading, a large file never sits in memory,
+ * and the socket that carries frames and input is never blocked by a document.
+ */
+import type express from 'express';
+import { VitrineError } from '../errors.ts';
+import { HANDOFFS } from './handoff.ts';
+
+export function mountFileRoutes(app: express.Express): void {
+  app.post('/api/sessions/:id/files/:chooser', async (req, res, next) => {
+    try {
+      const h = HANDOFFS.get(String(req.params.id));
+      if (!h) throw new VitrineError('NO_SUCH_SESSION');
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      const r = await h.upload(req, String(req.params.chooser), m?.[1]);
+      res.status(201).json({ attached: true, ...r });
+    } catch (e) {
+      // The rest of a refused body is not read: the connection closes after the answer.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      next(e);
+    }
+  });
+  app.get('/api/sessions/:id/downloads/:download', async (req, res, next) => {
+    try {
+      const h = HANDOFFS.get(String(req.params.id));
+      if (!h) throw new VitrineError('NO_SUCH_DOWNLOAD');
+      await h.take(String(req.params.download), typeof req.query.t === 'string' ? req.query.t : undefined, res);
+    } catch (e) {
+      if (res.headersSent) res.destroy();
+      else next(e);
+    }
+  });
+}
