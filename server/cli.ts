@@ -1,9 +1,7 @@
 /**
- * The `vitrine` command: `vitrine start`, `vitrine drain`, `vitrine audit verify <file>`, `vitrine policy ...`, `vitrine token ...`.
+ * The `vitrine` command: `vitrine start`, `vitrine drain`, `vitrine audit verify <file>`, `vitrine evidence ...`, `vitrine policy ...`, `vitrine token ...`.
  * Configuration comes from the environment, validated like the server's.
  */
-import { readFileSync } from 'node:fs';
-import { verifyLines } from './audit/chain.ts';
 import { loadConfig, ConfigError } from './config.ts';
 import { HopClient } from './cluster/hop-client.ts';
 
@@ -34,20 +32,13 @@ async function main(): Promise<number> {
       console.log(`vitrine drain: ${res.status} ${res.body.toString('utf8')}`);
       return res.status === 200 ? 0 : 1;
     }
-    case 'audit': {
-      const file = rest[0];
-      if (sub !== 'verify' || !file) break;
-      const config = loadConfig(process.env);
-      const result = verifyLines(config.auditKey, readFileSync(file, 'utf8').split('\n'));
-      if (result.ok) {
-        console.log(`audit verify: OK, ${result.records} records, chain head ${result.head.slice(0, 16)}…`);
-        return 0;
-      }
-      console.error(`audit verify: BROKEN at line ${result.line} (after ${result.records} good records): ${result.problem}`);
-      return 1;
-    }
+    case 'audit':
+      if (sub !== 'verify' || !rest[0]) break;
+      return (await import('./cli-evidence.ts')).auditVerify(rest);
+    case 'evidence':
+      return (await import('./cli-evidence.ts')).evidence(sub, rest);
   }
-  console.error('usage: vitrine start | vitrine drain | vitrine audit verify <file> | vitrine policy check <file> | vitrine policy preview <url> --policy <name> --out <png> | vitrine token --sub <id> [--role agent]');
+  console.error('usage: vitrine start | vitrine drain | vitrine audit verify <file> [--checkpoint <file>] | vitrine evidence export <session> --out <file> | vitrine evidence verify <file> | vitrine policy check <file> | vitrine policy preview <url> --policy <name> --out <png> | vitrine token --sub <id> [--role agent]');
   return 2;
 }
 

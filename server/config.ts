@@ -3,13 +3,14 @@
  * start; every problem is listed together so an operator fixes them in one pass. Everything
  * else receives a frozen Config object.
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
+import { parseKeyring, privateKeyFrom, rawPublicKey, signingKey, type Keyring, type SigningKey } from './audit/signing.ts';
 import { SYSLOG_FACILITIES, WebhooksFileSchema, type IntegrationsConfig } from './integrations/integration-config.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -64,6 +65,13 @@ export const SETTINGS = {
   VITRINE_FRAME_ANCESTORS: { schema: z.string().regex(/^('none'|'self'|[a-z]+:\/\/[^\s,]+)( ('self'|[a-z]+:\/\/[^\s,]+))*$/, "space-separated origins, 'self' or 'none'"), default: "'none'", doc: 'Content-Security-Policy frame-ancestors for the client pages (who may embed the agent console).' },
   VITRINE_DATA_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory for the audit trail and recordings. Default: a fresh temporary directory in development mode, ./data otherwise.' },
   VITRINE_AUDIT_KEY: { schema: z.string().min(32, 'must be at least 32 characters'), default: undefined, doc: 'HMAC key of the audit hash chain. Default: derived from VITRINE_JWT_SECRET (set it separately to keep the two apart).' },
+  VITRINE_AUDIT_SIGNING_KEY: { schema: z.string().min(40, 'expected PKCS8 PEM or a 32-byte Ed25519 seed in base64'), default: undefined, doc: 'Ed25519 key (PKCS8 PEM, or a 32-byte seed in base64) that signs audit checkpoints and evidence packs. Default: derived from VITRINE_JWT_SECRET (set it separately, and keep its public key with the auditors).' },
+  VITRINE_AUDIT_SIGNING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding VITRINE_AUDIT_SIGNING_KEY, e.g. a mounted secret.' },
+  VITRINE_AUDIT_SIGNING_KEY_ID: { schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected [A-Za-z0-9._-]{1,64}'), default: undefined, doc: 'Key id written into every checkpoint and evidence pack (rotation: a new key gets a new id). Default: ed25519- and a short hash of the public key.' },
+  VITRINE_AUDIT_VERIFY_KEYS: { schema: z.string(), default: '', doc: 'Public keys that verify checkpoints and evidence packs: comma-separated id=key (raw 32 bytes in base64). Keep the ids of rotated-out keys here; the current signing key is always included.' },
+  VITRINE_AUDIT_KEYRING_FILE: { schema: z.string().min(1), default: undefined, doc: 'A keyring file, JSON {"key id": "SPKI PEM or raw base64"}, added to VITRINE_AUDIT_VERIFY_KEYS.' },
+  VITRINE_AUDIT_CHECKPOINT_DIR: { schema: z.string().min(1), default: undefined, doc: 'Directory of the signed checkpoints of the audit chain (checkpoints.jsonl, append-only, fsync\'d): put it on a volume staff cannot rewrite (WORM, append-only mount, another host). Default: <data dir>/audit-checkpoints.' },
+  VITRINE_AUDIT_CHECKPOINT_SECONDS: { schema: intIn(0, 86400), default: '300', doc: 'A signed checkpoint of the audit chain head every this many seconds when the trail grew (also at every session end and at shutdown); 0: only then. Records after the last checkpoint can be cut undetected, so this bounds the loss.' },
   VITRINE_RECORDING_KEY: { schema: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes in base64'), default: undefined, doc: 'Master key (32 bytes, base64) that wraps each recording\'s data key. Without it (or VITRINE_RECORDING_KEY_FILE) nothing is recorded.' },
   VITRINE_RECORDING_KEY_FILE: { schema: z.string().min(1), default: undefined, doc: 'File holding the recording master key (base64), e.g. a mounted secret.' },
   VITRINE_RECORDING_RETENTION_DAYS: { schema: intIn(1, 3650), default: '30', doc: 'Default retention of recordings when the policy sets none.' },
@@ -127,7 +135,7 @@ export const SETTINGS = {
 export type SettingName = keyof typeof SETTINGS;
 
 /** Settings whose values never appear in error messages (a Redis URL may carry a password). */
-const SECRET_SETTINGS: ReadonlySet<string> = new Set(['VITRINE_OIDC_CLIENT_SECRET', 'VITRINE_JWT_SECRET', 'VITRINE_AUDIT_KEY', 'VITRINE_RECORDING_KEY', 'VITRINE_CLUSTER_SECRET', 'VITRINE_REDIS_URL']);
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['VITRINE_OIDC_CLIENT_SECRET', 'VITRINE_JWT_SECRET', 'VITRINE_AUDIT_KEY', 'VITRINE_AUDIT_SIGNING_KEY', 'VITRINE_RECORDING_KEY', 'VITRINE_CLUSTER_SECRET', 'VITRINE_REDIS_URL']);
 
 export interface Config {
   readonly port: number;
@@ -173,6 +181,15 @@ export interface Config {
   /** undefined: a temporary directory removed at shutdown (development mode). */
   readonly dataDir: string | undefined;
   readonly auditKey: Uint8Array;
+  /** Signed checkpoints and evidence packs (server/audit/checkpoints.ts, evidence.ts). */
+  readonly auditAnchor: {
+    readonly signing: SigningKey;
+    /** Every key that verifies, by id (the signing key's own public key included). */
+    readonly keyring: Keyring;
+    /** undefined: <data dir>/audit-checkpoints. */
+    readonly checkpointDir: string | undefined;
+    readonly intervalMs: number;
+  };
   /** base64 master key text, or undefined when recordings are off. */
   readonly recordingKey: string | undefined;
   readonly recordingKeyFile: string | undefined;
@@ -269,7 +286,7 @@ export function loadConfig(processEnv: Env): Config {
   if ((values.VITRINE_TLS_CERT === undefined) !== (values.VITRINE_TLS_KEY === undefined)) {
     throw new ConfigError(['VITRINE_TLS_CERT and VITRINE_TLS_KEY: set both or neither']);
   }
-  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH', 'VITRINE_RECORDING_KEY_FILE', 'VITRINE_POLICY_DIR'] as const) {
+  for (const name of ['VITRINE_TLS_CERT', 'VITRINE_TLS_KEY', 'CHROMIUM_PATH', 'VITRINE_RECORDING_KEY_FILE', 'VITRINE_POLICY_DIR', 'VITRINE_AUDIT_SIGNING_KEY_FILE', 'VITRINE_AUDIT_KEYRING_FILE'] as const) {
     const file = values[name] as string | undefined;
     if (file !== undefined && !existsSync(file)) throw new ConfigError([`${name}=${file}: no such file`]);
   }
@@ -331,6 +348,7 @@ export function loadConfig(processEnv: Env): Config {
       values.VITRINE_AUDIT_KEY !== undefined
         ? new TextEncoder().encode(values.VITRINE_AUDIT_KEY as string)
         : new Uint8Array(hkdfSync('sha256', secret !== undefined ? secret : randomBytes(32), 'vitrine', 'audit-chain', 32)),
+    auditAnchor: auditAnchorConfig(values, secret),
     recordingKey: values.VITRINE_RECORDING_KEY as string | undefined,
     recordingKeyFile: values.VITRINE_RECORDING_KEY_FILE as string | undefined,
     retentionDays: values.VITRINE_RECORDING_RETENTION_DAYS as number,
@@ -373,6 +391,46 @@ export function loadConfig(processEnv: Env): Config {
             heartbeatMs: values.VITRINE_CLUSTER_HEARTBEAT_MS as number,
           }),
     oidc,
+  });
+}
+
+/**
+ * The checkpoint signing key and the verifying keyring. Without a configured key one is derived
+ * from the JWT secret (like the audit chain key) so checkpoints are always written; a random one
+ * in development mode, where nothing outlives the process anyway.
+ */
+function auditAnchorConfig(values: Partial<Record<SettingName, unknown>>, secret: string | undefined): Config['auditAnchor'] {
+  const text = values.VITRINE_AUDIT_SIGNING_KEY as string | undefined;
+  const file = values.VITRINE_AUDIT_SIGNING_KEY_FILE as string | undefined;
+  if (text !== undefined && file !== undefined) throw new ConfigError(['VITRINE_AUDIT_SIGNING_KEY and VITRINE_AUDIT_SIGNING_KEY_FILE: set one, not both']);
+  let privateKey;
+  try {
+    const given = text ?? (file !== undefined ? readFileSync(file, 'utf8') : undefined);
+    privateKey = privateKeyFrom(given ?? Buffer.from(hkdfSync('sha256', secret ?? randomBytes(32), 'vitrine', 'audit-signing', 32)).toString('base64'));
+  } catch (e) {
+    // The key's text never goes into the message.
+    throw new ConfigError([`${file !== undefined ? 'VITRINE_AUDIT_SIGNING_KEY_FILE' : 'VITRINE_AUDIT_SIGNING_KEY'}: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const signing = signingKey(privateKey, values.VITRINE_AUDIT_SIGNING_KEY_ID as string | undefined);
+  const keyring = new Map<string, KeyObject>();
+  for (const [name, source] of [
+    ['VITRINE_AUDIT_VERIFY_KEYS', String(values.VITRINE_AUDIT_VERIFY_KEYS ?? '')],
+    ['VITRINE_AUDIT_KEYRING_FILE', values.VITRINE_AUDIT_KEYRING_FILE !== undefined ? readFileSync(values.VITRINE_AUDIT_KEYRING_FILE as string, 'utf8') : ''],
+  ] as const) {
+    try {
+      for (const [id, k] of parseKeyring(source)) keyring.set(id, k);
+    } catch (e) {
+      throw new ConfigError([`${name}: ${(e as Error).message}`]);
+    }
+  }
+  const own = keyring.get(signing.id);
+  if (own && rawPublicKey(own) !== rawPublicKey(signing.publicKey)) throw new ConfigError([`VITRINE_AUDIT_VERIFY_KEYS: key id "${signing.id}" names another key than the signing key`]);
+  keyring.set(signing.id, signing.publicKey);
+  return Object.freeze({
+    signing,
+    keyring,
+    checkpointDir: values.VITRINE_AUDIT_CHECKPOINT_DIR as string | undefined,
+    intervalMs: (values.VITRINE_AUDIT_CHECKPOINT_SECONDS as number) * 1000,
   });
 }
 

@@ -40,6 +40,7 @@ export const ErrorCodes = {
   RECORDING_UNAVAILABLE: { status: 503, message: 'this policy records sessions, but no recording key is configured' },
   NO_SUCH_RECORDING: { status: 404, message: 'no such recording' },
   RECORDING_TAMPERED: { status: 422, message: 'the recording failed its integrity check' },
+  AUDIT_CHAIN_BROKEN: { status: 422, message: 'the audit trail fails verification; no evidence can be signed from it' },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   NODE_UNAVAILABLE: { status: 503, message: 'the node running this session cannot be reached; retry later' },
   // navigation

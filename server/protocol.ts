@@ -144,7 +144,8 @@ export type Presence = z.infer<typeof PresenceSchema>;
 /** Every message a client may send, keyed by `type`. */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), session: id, token: z.string().min(1).max(4096) }).strict(),
-  z.object({ type: z.literal('consent'), accept: z.boolean() }).strict(),
+  // `shown`: what the consent screen said, in which language (kept in the audit for evidence packs).
+  z.object({ type: z.literal('consent'), accept: z.boolean(), shown: z.object({ lang: z.string().regex(/^[a-z]{2}$/), text: z.string().min(1).max(4000) }).strict().optional() }).strict(),
   z.object({ type: z.literal('input'), input: InputSchema }).strict(),
   z.object({ type: z.literal('control/request') }).strict(),
   z.object({ type: z.literal('control/grant') }).strict(),

@@ -9,7 +9,7 @@ import { deliberate, RequestRegion } from './deliberate.ts';
 import { $, announce, note, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
 import { customerCloseText, customerEnded, customerError, customerNotice, listOf, siteName } from './words.ts';
-import { fillText, t, translatePage, wireLanguageSwitch } from './i18n.ts';
+import { currentLanguage, fillText, t, translatePage, wireLanguageSwitch } from './i18n.ts';
 import { PresenceLayer, wireTools } from './presence.ts';
 import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 import { setupPhone, type Phone } from './phone.ts';
@@ -227,8 +227,23 @@ function render(s: SessionSnapshot): void {
   $('status').textContent = live && s.title ? t('Page: {title}', { title: s.title }) : '';
 }
 
-$('accept').addEventListener('click', () => view.send({ type: 'consent', accept: true }));
-$('decline').addEventListener('click', () => view.send({ type: 'consent', accept: false }));
+/**
+ * What the consent screen says, sent with the answer for the audit trail and evidence packs
+ * (server/audit/evidence.ts): the text as shown, except the address without query or fragment
+ * (they may carry tokens) and no verification code.
+ */
+function shownConsent(): { shown?: { lang: string; text: string } } {
+  const url = $('consent-url').textContent ?? '';
+  const code = $('consent-code').textContent ?? '';
+  let text = $('consent-dialog').innerText || $('consent-dialog').textContent || '';
+  if (url) text = text.split(url).join(url.replace(/[?#].*$/, ''));
+  if (code) text = text.split(code).join('······');
+  text = text.replace(/\s+/g, ' ').trim().slice(0, 4000);
+  return text ? { shown: { lang: currentLanguage(), text } } : {};
+}
+
+$('accept').addEventListener('click', () => view.send({ type: 'consent', accept: true, ...shownConsent() }));
+$('decline').addEventListener('click', () => view.send({ type: 'consent', accept: false, ...shownConsent() }));
 const grant = () => {
   show($('control-prompt'), false);
   view.send({ type: 'control/grant' });

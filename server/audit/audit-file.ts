@@ -24,6 +24,8 @@ export class FileAuditSink implements AuditSink {
   readonly #log: LogAuditSink;
   #seq: number;
   #head: string;
+  /** MAC of record 1 (GENESIS while empty): the chain id checkpoints carry. */
+  #first = GENESIS;
   #unsynced = 0;
   #syncTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -42,6 +44,8 @@ export class FileAuditSink implements AuditSink {
       if (!result.ok) throw new AuditChainError(file, result.line, result.problem);
       seq = result.records;
       head = result.head;
+      const firstLine = lines.find((l) => l.trim());
+      if (firstLine) this.#first = (JSON.parse(firstLine) as ChainedRecord).mac;
     }
     this.#seq = seq;
     this.#head = head;
@@ -52,6 +56,14 @@ export class FileAuditSink implements AuditSink {
     return { seq: this.#seq, mac: this.#head };
   }
 
+  get chainId(): string {
+    return this.#first;
+  }
+
+  get file(): string {
+    return this.#file;
+  }
+
   record(event: AuditEvent): void {
     if (this.#closed) return;
     const rec: AuditRecord = { at: new Date().toISOString(), ...event };
@@ -59,6 +71,7 @@ export class FileAuditSink implements AuditSink {
     writeSync(this.#fd, `${JSON.stringify(chained)}\n`);
     this.#seq = chained.seq;
     this.#head = chained.mac;
+    if (chained.seq === 1) this.#first = chained.mac;
     this.#log.record(event);
     // Integrations (server/integrations/) follow the trail as it is written; one that throws
     // must never stop the audit itself.

@@ -67,6 +67,8 @@ export interface AppDeps {
   cluster?: ClusterNode;
   /** Staff single sign-on (/auth/*, sso-routes.ts), when VITRINE_OIDC_ISSUER is set. */
   sso?: express.Router;
+  /** A session's signed evidence pack (server/audit/evidence-export.ts); unset without the file trail. */
+  evidence?: (session: string, by: { sub: string; role: string }) => string;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -295,6 +297,22 @@ export function createApp(deps: AppDeps): express.Express {
       const records = deps.audit.forSession(id);
       deps.audit.record({ type: 'audit.accessed', session: id, actor: { sub: auditor.sub, role: 'auditor' }, details: { records: records.length } });
       res.json({ session: id, records });
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  app.get('/api/sessions/:id/evidence', async (req, res, next) => {
+    try {
+      const auditor = await staff(req, 'audit.read');
+      if (await answeredElsewhere(req, res, true)) return;
+      if (!deps.evidence) throw new VitrineError('NO_SUCH_SESSION', 'evidence packs need the file audit trail');
+      const id = String(req.params.id);
+      const actor = { sub: auditor.sub, role: 'auditor' };
+      const pack = deps.evidence(id, actor);
+      deps.audit.record({ type: 'evidence.exported', session: id, actor, details: { bytes: pack.length } });
+      res.type('application/json').setHeader('content-disposition', `attachment; filename="evidence-${id}.json"`);
+      res.send(pack);
     } catch (e) {
       next(e);
     }

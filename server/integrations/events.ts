@@ -80,7 +80,8 @@ export function scrub(text: string): string {
 }
 
 /** Detail fields that hold people's display names (consent.given's agents): ids say who, names stay home. */
-const NAME_DETAILS = new Set(['agents', 'name']);
+// consentText names the agents too.
+const NAME_DETAILS = new Set(['agents', 'name', 'consentText']);
 
 function scrubDetails(details: ChainedRecord['details']): OutgoingRecord['details'] {
   if (!details) return undefined;

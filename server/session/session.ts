@@ -4,7 +4,7 @@
  * message is authorized here through the permissions table; one bad message is refused with
  * a code and never takes the session down.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AuditEvent, AuditSink } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
 import type { Audience, SessionPage, CapturedFrame } from '../browser/session-page.ts';
@@ -455,7 +455,7 @@ export class Session {
         if (this.#state !== 'waiting') throw new VitrineError('ALREADY_DECIDED');
         if (!msg.accept) {
           this.#log.info('customer declined');
-          this.#audit('consent.declined', p);
+          this.#audit('consent.declined', p, consentShown(msg.shown));
           await this.end('declined');
           return;
         }
@@ -463,8 +463,8 @@ export class Session {
         this.#log.info('customer consented; session is live');
         // The recording opens first so that it holds the consent it was made under.
         if (this.#init.recorded) this.#recorder = this.#init.startRecording();
-        this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded });
-        if (this.#recorder) this.#audit('recording.started', p, { recording: this.#recorder.header.id });
+        this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded, masked: this.consentInfo().masked.join(', '), company: this.consentInfo().company, ...consentShown(msg.shown) });
+        if (this.#recorder) this.#audit('recording.started', p, { recording: this.#recorder.header.id, keyId: this.#recorder.header.keyId });
         this.#broadcastState();
         this.#sendCurrentFrameToAll();
         return;
@@ -554,7 +554,8 @@ export class Session {
         if (!proposal || proposal.id !== msg.id) throw new VitrineError('NO_SUCH_PROPOSAL');
         this.#proposal = null;
         const approved = msg.type === 'navigate/approve';
-        this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, { host: new URL(proposal.url).host });
+        // The proposal id and proposer tie the answer to its proposal (evidence packs, server/audit/evidence.ts).
+        this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, { host: new URL(proposal.url).host, proposal: proposal.id, proposedBy: this.#participants.get(proposal.by)?.sub ?? proposal.by });
         const answered: ServerMessage = { type: 'navigate/answered', id: proposal.id, approved, url: proposal.url };
         // While paused only the proposer learns the answer (to their own proposal).
         for (const q of this.#participants.values()) if (!this.#paused || q.role === 'customer' || q.id === proposal.by) q.send(answered);
@@ -721,4 +722,14 @@ export class Session {
     this.#init.onEnded(this);
     await this.#page.close();
   }
+}
+
+/**
+ * The consent text the customer's view reports it showed (client/src/customer.ts), for the
+ * audit and the evidence pack: language, the text, and its SHA-256. The address line is already
+ * without query and fragment, and the verification code is blanked, before it is sent.
+ */
+function consentShown(shown: { lang: string; text: string } | undefined): Record<string, string> {
+  if (!shown) return {};
+  return { lang: shown.lang, consentText: shown.text, consentTextSha256: createHash('sha256').update(shown.text).digest('hex') };
 }
