@@ -12,8 +12,6 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AuditSink } from './audit/audit.ts';
 import { FileAuditSink } from './audit/audit-file.ts';
-import { CheckpointWriter } from './audit/checkpoints.ts';
-import { exportEvidence } from './audit/evidence-export.ts';
 import { FailureLimiter, type Limiter } from './auth/failure-limiter.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { IdentityVerifier } from './auth/identity.ts';
@@ -43,11 +41,11 @@ import { DirectoryRecordingStore, type RecordingStore } from './recording/store.
 import { masterKeyFrom } from './recording/sealing.ts';
 import type { EndReason } from './protocol.ts';
 import { SessionRegistry } from './session/registry.ts';
+import { LeakScanner } from './recording/leak-scan.ts';
+import type { PatternSpec } from './policy/patterns.ts';
 
 export interface PolicySummary {
   /** Plain words for what stays masked, e.g. "passwords". */
-import { LeakScanner } from './recording/leak-scan.ts';
-import type { PatternSpec } from './policy/patterns.ts';
   masked: string[];
   record: boolean;
   retentionDays: number | null;
@@ -66,6 +64,8 @@ export interface PolicyProvider {
   createGate(page: BrowserPage, name: string): Promise<FrameGate>;
   /** The policy's allow/deny lists for one URL; null when the policy has none. */
   urlFilter(name: string): ((url: string) => boolean) | null;
+  /** Every text pattern the policy names (base and rules): the recording leak scan looks for them. */
+  patterns?(name: string): PatternSpec[] | null;
 }
 
 export interface VitrineOptions {
@@ -77,8 +77,6 @@ export interface VitrineOptions {
   audit?: AuditSink;
   /** Clock for retention (tests move it forward). */
   now?: () => number;
-  /** Every text pattern the policy names (base and rules): the recording leak scan looks for them. */
-  patterns?(name: string): PatternSpec[] | null;
   /** Delivers customer links of `delivery: "webhook"` sessions (customer-start-routes.ts). */
   linkDelivery?: CustomerLinkDelivery;
 }
@@ -96,6 +94,8 @@ export interface Vitrine {
   readonly audit: AuditSink;
   readonly metrics: Metrics;
   readonly recordings: RecordingStore | null;
+  /** The OCR leak scan of finished recordings (recording/leak-scan.ts). */
+  readonly leakScan: LeakScanner | null;
   /** Deletes recordings whose retention has ended (also runs every 15 minutes). */
   purgeRecordings(): void;
   readonly log: Logger;
@@ -107,8 +107,6 @@ export interface Vitrine {
   readonly integrations: Integrations | null;
   /**
    * Stops taking sessions (readiness down, and in cluster mode the directory says so), waits up
-  /** The OCR leak scan of finished recordings (recording/leak-scan.ts). */
-  readonly leakScan: LeakScanner | null;
    * to VITRINE_DRAIN_SECONDS for running sessions to finish, then ends the rest.
    */
   drain(): Promise<void>;
@@ -127,6 +125,12 @@ export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
       // The globs ride along: the egress proxy judges TLS tunnels by origin (net/session-lists.ts).
       return f.allow?.length || f.deny?.length ? withLists((url) => urlAllowedByPolicy(f, url), { allow: f.allow, deny: f.deny }) : null;
     },
+    patterns: (name) => {
+      const p = store.get(name);
+      if (!p) return null;
+      const c = compilePolicy(p);
+      return [...c.alwaysPatterns, ...c.sections.flatMap((s) => s.patterns ?? [])];
+    },
     createGate: (page, name) =>
       new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
   };
@@ -138,12 +142,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const demo = config.demo ? await startDemoSite() : null;
   const allowHosts = demo ? [...config.allowHosts, new URL(demo.url).host] : config.allowHosts;
   const guard = new UrlGuard(allowHosts, opts.resolver);
-    patterns: (name) => {
-      const p = store.get(name);
-      if (!p) return null;
-      const c = compilePolicy(p);
-      return [...c.alwaysPatterns, ...c.sections.flatMap((s) => s.patterns ?? [])];
-    },
   const identity = new IdentityVerifier(config);
   const tokens = new SessionTokens(config.jwtSecret, config.identity.clockSkewSeconds);
   const tempData = config.dataDir === undefined ? await mkdtemp(join(tmpdir(), 'vitrine-data-')) : null;
@@ -151,11 +149,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const audit = opts.audit ?? new FileAuditSink(join(dataDir, 'audit', 'audit.log'), config.auditKey, log);
   // Integrations start once the server listens; records written before then reach them from the file.
   const auditStart = audit instanceof FileAuditSink ? audit.head.seq : 0;
-  // Signed checkpoints of the chain head on their own volume (and, as records, off the machine).
-  const checkpoints =
-    audit instanceof FileAuditSink
-      ? new CheckpointWriter({ dir: config.auditAnchor.checkpointDir ?? join(dataDir, 'audit-checkpoints'), trail: audit, key: config.auditAnchor.signing, log, intervalMs: config.auditAnchor.intervalMs, ...(config.cluster ? { node: config.cluster.nodeId } : {}) })
-      : null;
   let integrations: Integrations | null = null;
   const masterKey = config.recordingKey ?? (config.recordingKeyFile ? readFileSync(config.recordingKeyFile, 'utf8') : undefined);
   const recordings: RecordingStore | null = masterKey ? new DirectoryRecordingStore(join(dataDir, 'recordings'), masterKeyFrom(masterKey)) : null;
@@ -168,6 +161,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   purgeTimer.unref();
   const failures = new FailureLimiter();
   const policies = opts.policies ?? storePolicies(PolicyStore.load(config.policyDir), log);
+  const leakScan = recordings ? new LeakScanner({ store: recordings, audit, log, policyPatterns: (name) => policies.patterns?.(name) ?? null }) : null;
   const egress = await EgressProxy.start({
     guard,
     onRefused: (d) => audit.record({ type: 'egress.refused', details: { host: d.host, port: d.port, reason: d.reason ?? null } }),
@@ -184,7 +178,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     pool = await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() });
   } catch (e) {
     await egress.close();
-  const leakScan = recordings ? new LeakScanner({ store: recordings, audit, log, policyPatterns: (name) => policies.patterns?.(name) ?? null }) : null;
     await demo?.close();
     throw e;
   }
@@ -213,8 +206,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     checkPolicy: (name) => policies.check(name),
     files: { scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(), browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null },
   });
-  // After the session's last records (session.ended, recording.stopped): vouches for all of them.
-  if (checkpoints) registry.onChange((event, s) => void (event === 'ended' && checkpoints.write('session_end', s.id)));
   let cluster: ClusterNode | null = null;
   if (config.cluster) {
     const clusterConfig = config.cluster;
@@ -257,6 +248,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
     metrics,
     recordings,
+    leakScan,
     log,
     retryAfterSeconds: 5,
     pressure: () => pressure(pool.capacity()),
@@ -264,12 +256,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
     integrations: () => integrations,
-    ...(checkpoints && audit instanceof FileAuditSink
-      ? {
-          evidence: (session: string, by: { sub: string; role: string }) =>
-            exportEvidence({ session, auditFile: audit.file, auditKey: config.auditKey, checkpointFile: checkpoints.file, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: by, checkpointNow: () => checkpoints.write('evidence', session) }),
-        }
-      : {}),
     ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ready: () => {
@@ -282,7 +268,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     },
   });
   const server: Server = config.tls
-    leakScan,
     ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
     : createServer(app);
   server.headersTimeout = 15_000;
@@ -331,6 +316,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     audit,
     metrics,
     recordings,
+    leakScan,
     purgeRecordings: purge,
     log,
     demo,
@@ -349,6 +335,7 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         closing = true;
         clearInterval(purgeTimer);
         await registry.closeAll(reason);
+        leakScan?.close();
         await cluster?.close();
         await gateway.close();
         server.closeAllConnections();
@@ -356,9 +343,6 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await pool.close();
         await egress.close();
         await demo?.close();
-    leakScan,
-        // The last checkpoint covers the sessions' last records; its record still reaches the integrations.
-        checkpoints?.close();
         // After the sessions' last records (session.ended), before the trail closes.
         await integrations?.close();
         await audit.close();
@@ -375,4 +359,3 @@ function countBy(values: string[]): Record<string, number> {
   for (const v of values) out[v] = (out[v] ?? 0) + 1;
   return out;
 }
-        leakScan?.close();

@@ -46,19 +46,17 @@ export type AuditEventType =
   | 'recording.accessed'
   | 'recording.deleted'
   | 'audit.accessed'
-  | 'audit.checkpoint'
-  | 'evidence.exported'
   | 'cluster.node_started'
   | 'cluster.node_lost'
   | 'cluster.node_fenced'
-  | 'cluster.node_draining';
+  | 'cluster.node_draining'
+  | 'recording.scanned';
 
 export interface AuditActor {
   sub: string;
   role: string;
 }
 
-  | 'recording.scanned'
 export interface AuditEvent {
   type: AuditEventType;
   session?: string;
