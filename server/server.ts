@@ -12,6 +12,8 @@ import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AuditSink } from './audit/audit.ts';
 import { FileAuditSink } from './audit/audit-file.ts';
+import { CheckpointWriter } from './audit/checkpoints.ts';
+import { exportEvidence } from './audit/evidence-export.ts';
 import { FailureLimiter, type Limiter } from './auth/failure-limiter.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { IdentityVerifier } from './auth/identity.ts';
@@ -149,6 +151,11 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   const audit = opts.audit ?? new FileAuditSink(join(dataDir, 'audit', 'audit.log'), config.auditKey, log);
   // Integrations start once the server listens; records written before then reach them from the file.
   const auditStart = audit instanceof FileAuditSink ? audit.head.seq : 0;
+  // Signed checkpoints of the chain head on their own volume (and, as records, off the machine).
+  const checkpoints =
+    audit instanceof FileAuditSink
+      ? new CheckpointWriter({ dir: config.auditAnchor.checkpointDir ?? join(dataDir, 'audit-checkpoints'), trail: audit, key: config.auditAnchor.signing, log, intervalMs: config.auditAnchor.intervalMs, ...(config.cluster ? { node: config.cluster.nodeId } : {}) })
+      : null;
   let integrations: Integrations | null = null;
   const masterKey = config.recordingKey ?? (config.recordingKeyFile ? readFileSync(config.recordingKeyFile, 'utf8') : undefined);
   const recordings: RecordingStore | null = masterKey ? new DirectoryRecordingStore(join(dataDir, 'recordings'), masterKeyFrom(masterKey)) : null;
@@ -206,6 +213,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     checkPolicy: (name) => policies.check(name),
     files: { scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(), browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null },
   });
+  // After the session's last records (session.ended, recording.stopped): vouches for all of them.
+  if (checkpoints) registry.onChange((event, s) => void (event === 'ended' && checkpoints.write('session_end', s.id)));
   let cluster: ClusterNode | null = null;
   if (config.cluster) {
     const clusterConfig = config.cluster;
@@ -256,6 +265,12 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
     frameAncestors: config.frameAncestors,
     tls: config.tls !== null,
     integrations: () => integrations,
+    ...(checkpoints && audit instanceof FileAuditSink
+      ? {
+          evidence: (session: string, by: { sub: string; role: string }) =>
+            exportEvidence({ session, auditFile: audit.file, auditKey: config.auditKey, checkpointFile: checkpoints.file, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: by, checkpointNow: () => checkpoints.write('evidence', session) }),
+        }
+      : {}),
     ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
     info: () => ({ devMode: config.devMode, demoUrl: demo?.url ?? null, company: config.companyName, logo: config.brandLogoUrl, accent: config.brandAccent, viewport: config.viewport }),
     ready: () => {
@@ -343,6 +358,8 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
         await pool.close();
         await egress.close();
         await demo?.close();
+        // The last checkpoint covers the sessions' last records; its record still reaches the integrations.
+        checkpoints?.close();
         // After the sessions' last records (session.ended), before the trail closes.
         await integrations?.close();
         await audit.close();

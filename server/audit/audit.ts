@@ -46,6 +46,8 @@ export type AuditEventType =
   | 'recording.accessed'
   | 'recording.deleted'
   | 'audit.accessed'
+  | 'audit.checkpoint'
+  | 'evidence.exported'
   | 'cluster.node_started'
   | 'cluster.node_lost'
   | 'cluster.node_fenced'
