@@ -9,6 +9,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -128,7 +129,8 @@ describe('the container image', function () {
     // Who runs what, from the container's own /proc: the server as 10001, and every process of
     // every browser as 10002 (all four uids), sandboxed, without capabilities.
     const procs = await containerProcesses(name);
-    const server = procs.find((p) => p.cmd.startsWith('node ') && p.cmd.includes('server/main.ts'));
+    // The compiled server: plain node on the bundle (no tsx, no TypeScript in the image).
+    const server = procs.find((p) => p.cmd.startsWith('node ') && p.cmd.includes('server/main.js'));
     expect(server, 'the server process').to.not.equal(undefined);
     expect(server!.uids, 'server uids').to.deep.equal([SERVER_UID, SERVER_UID, SERVER_UID, SERVER_UID]);
     const below = (pid: number): ContainerProcess[] => procs.filter((p) => p.ppid === pid).flatMap((p) => [p, ...below(p.pid)]);
@@ -182,6 +184,25 @@ describe('the container image', function () {
     // 0, not 137: node exited by itself after SIGTERM, before podman's bound ran out and it sent SIGKILL.
     expect(exit.trim(), 'exit code after SIGTERM').to.equal('0');
     await Promise.all([agent.close(), customer.close()]);
+  });
+
+  it('runs the compiled server on Node 24: no TypeScript, no tsx, no dev dependencies, and stays slim', async function () {
+    const sh = async (cmd: string): Promise<string> =>
+      (await run('podman', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', IMAGE, '-c', cmd])).stdout.trim();
+    expect(await sh('node --version'), 'Node in the image').to.match(/^v24\./);
+    const config = JSON.parse((await run('podman', ['image', 'inspect', '--format', '{{json .Config}}', IMAGE])).stdout) as { Cmd: string[] };
+    expect(config.Cmd, 'CMD').to.deep.equal(['node', '--enable-source-maps', 'server/main.js']);
+    expect(await sh("find /app -name '*.ts' -not -path '/app/node_modules/*' | head -n 5"), 'TypeScript sources').to.equal('');
+    expect(await sh('ls -d /app/node_modules/tsx /app/node_modules/esbuild /app/node_modules/typescript /app/node_modules/mocha 2>/dev/null; true'), 'build and test tools').to.equal('');
+    // npm's record of what it installed: nothing marked as a dev dependency.
+    const installed = JSON.parse(await sh('cat /app/node_modules/.package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    expect(Object.entries(installed.packages).filter(([, p]) => p.dev).map(([n]) => n), 'dev dependencies').to.deep.equal([]);
+    const devDeps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+    expect(devDeps, 'tsx and esbuild are dev dependencies').to.include.members(['tsx', 'esbuild']);
+    // docs/deployment.md says what it weighs (about 730 MB, from 1.09 GB): a guard against creep.
+    const size = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
+    console.log(`      image size: ${Math.round(size / 1e6)} MB`);
+    expect(size, 'image size (bytes)').to.be.below(800e6);
   });
 
   it('refuses to start, with a coded error, when the browser user switch cannot work (no CAP_SETUID; no-new-privileges)', async function () {
