@@ -156,7 +156,66 @@ async function ttffRow(s: TestServer, b: Bench, name: string, path: string, time
   return r;
 }
 
+/**
+ * What forensic watermarks cost (server/session/watermark.ts): on real frames of the animated
+ * page (the customer's frames: the same captures staff get before marking, nothing masked), the
+ * shared per-frame parse, the per-viewer mark for 1 and 3 distinct viewers, corner and tiled,
+ * beside a full jpeg-js decode + encode (the obvious way) and the unmarked bytes; then the live
+ * session's own figures over the same window.
+ */
+async function watermarkSection(s: TestServer, b: Bench): Promise<void> {
+  const { JpegMarker, markLines } = await import('../server/session/watermark.ts');
+  const jpegjs = (await import('jpeg-js')).default;
+  const l = await live(s, b, '/animated', 1);
+  const st0 = { ...(l.session()?.watermarkStats ?? { marked: 0, parsed: 0, parseMs: 0, markMs: 0, rowsEncoded: 0, rows: 0 }) };
+  const from = l.customer.frames.length;
+  const fromAgent = l.agents[0]!.frames.length;
+  await sleep(quick ? 2000 : 5000);
+  const st1 = l.session()?.watermarkStats;
+  const frames = l.customer.frames.slice(from).map((f) => f.jpeg);
+  const agentBytes = l.agents[0]!.frames.slice(fromAgent).reduce((n, f) => n + f.jpeg.length, 0) / Math.max(1, l.agents[0]!.frames.length - fromAgent);
+  await l.end();
+  const viewers = [
+    { sub: 'agent-1', name: 'Agent One', role: 'agent' },
+    { sub: 'sup-2', name: 'Sam Supervisor', role: 'supervisor' },
+    { sub: 'sup-3', name: 'Alex Observer', role: 'supervisor' },
+  ];
+  const unmarked = frames.reduce((n, f) => n + f.length, 0) / Math.max(1, frames.length);
+  for (const mode of ['corner', 'tiled'] as const) {
+    const m = new JpegMarker(mode);
+    const lines = viewers.map((v) => markLines(v, 'BenchSession', Date.now()));
+    let bytes = 0;
+    for (const f of frames) for (const l2 of lines) bytes += m.mark(f, l2, 70).length; // warm-up and bytes
+    const m2 = new JpegMarker(mode);
+    for (const f of frames) for (const l2 of lines) m2.mark(f, l2, 70);
+    const parse = m2.stats.parseMs / Math.max(1, m2.stats.parsed);
+    const perViewer = m2.stats.markMs / Math.max(1, m2.stats.marked);
+    row(`watermark ${mode}: ms per frame (parse, shared) / per viewer`, `${round(parse, 2)} / ${round(perViewer, 2)}`, '-', `${frames.length} frames of /animated x 3 viewers; rows re-encoded ${round((100 * m2.stats.rowsEncoded) / Math.max(1, m2.stats.rows))} %; slow path ${m2.stats.slow}`);
+    row(`watermark ${mode}: added ms per staff frame, 1 / 3 viewers`, `${round(parse + perViewer, 2)} / ${round(parse + 3 * perViewer, 2)}`, '-', 'on the server\'s event loop, before the frame is queued');
+    row(`watermark ${mode}: KB per staff frame, marked / unmarked`, round(bytes / Math.max(1, frames.length * lines.length) / 1024, 1), round(unmarked / 1024, 1), `+${round((100 * (bytes / Math.max(1, frames.length * lines.length) - unmarked)) / Math.max(1, unmarked))} %`);
+  }
+  let full = 0;
+  const sample = frames.slice(0, 5);
+  for (const f of sample) {
+    const t0 = performance.now();
+    const img = jpegjs.decode(f, { useTArray: true });
+    jpegjs.encode({ data: img.data, width: img.width, height: img.height }, 70);
+    full += performance.now() - t0;
+  }
+  row('watermark: full jpeg-js decode + encode per viewer (the naive path, ms)', round(full / Math.max(1, sample.length), 1), '-', `${sample.length} frames; what each viewer would cost without the coefficient path`);
+  if (st1) {
+    const n = st1.marked - st0.marked;
+    const p = st1.parsed - st0.parsed;
+    row('watermark live (default policy: corner), ms per staff frame', round((st1.parseMs - st0.parseMs + st1.markMs - st0.markMs) / Math.max(1, p), 2), '-', `${p} frames parsed, ${n} marked in the session; agent KB per frame ${round(agentBytes / 1024, 1)}`);
+  }
+}
+
 export async function audienceSections(b: Bench): Promise<void> {
+  if (want('watermark')) {
+    const def = await server(b);
+    await watermarkSection(def, b);
+    await def.close();
+  }
   if (want('fps') || want('latency') || want('ttff')) {
     const def = await server(b);
     if (want('fps')) await fpsSection(def, b);

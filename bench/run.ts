@@ -4,7 +4,7 @@
  * figures are per audience (customer: the unmasked stream; agent: the staff stream). Prints a
  * table and writes bench/results/<date>.json.
  *
- * Sections: bench/audiences.ts (fps, latency, ttff, policy), bench/idle.ts, bench/load.ts.
+ * Sections: bench/audiences.ts (fps, latency, ttff, policy, watermark), bench/idle.ts, bench/load.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -47,7 +47,7 @@ async function section(name: string, run: () => Promise<void>): Promise<void> {
   console.log(`  [${name}: ${Math.round(seconds)} s; other processes used ${otherCores} of ${cpus().length} cores meanwhile]`);
 }
 
-if (['fps', 'latency', 'ttff', 'policy'].some(want)) await section('fps, latency, ttff, policy', () => audienceSections(b));
+if (['fps', 'latency', 'ttff', 'policy', 'watermark'].some(want)) await section('fps, latency, ttff, policy, watermark', () => audienceSections(b));
 if (want('idle')) await section('idle', () => idleSection(b));
 if (want('load')) await section('load', () => loadSection(b));
 

@@ -74,6 +74,8 @@ export const PolicySchema = z
     /** Plain words for the consent screen; defaults are derived from what the policy masks. */
     consentText: z.array(z.string().min(1).max(80)).max(20).optional(),
     unsafe: z.object({ allowUnmaskBuiltins: z.boolean() }).strict().optional(),
+    /** Forensic mark of the viewer in every staff frame (docs/redaction.md#forensic-watermarks); default corner. */
+    watermark: z.enum(['off', 'corner', 'tiled']).optional(),
     /** Uploads by the customer and downloads to the customer (off unless allowed). */
     files: FilesPolicySchema.optional(),
   })

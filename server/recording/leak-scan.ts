@@ -176,8 +176,11 @@ export class OcrEngine {
 
   #start(): Promise<ChildProcess> {
     this.#ready ??= new Promise<ChildProcess>((resolve, reject) => {
-      // The child runs TypeScript as the server does (tsx), and the network guard in every thread.
-      const tsx = process.execArgv.some((a) => /tsx/.test(a)) ? [] : ['--import', 'tsx'];
+      // From source the child runs TypeScript as the server does (tsx); the production build
+      // forks the bundled ocr-worker.js with plain node (tsx is not in the image). The network
+      // guard is loaded in every thread either way.
+      const fromSource = import.meta.url.endsWith('.ts');
+      const tsx = !fromSource || process.execArgv.some((a) => /tsx/.test(a)) ? [] : ['--import', 'tsx'];
       const child = fork(fileURLToPath(new URL('./ocr-worker.ts', import.meta.url)), [], {
         execArgv: [...process.execArgv, ...tsx, '--import', NET_GUARD],
         env: { ...process.env, VITRINE_OCR_CHILD: '1' },

@@ -16,6 +16,17 @@ export type Lane = Audience;
 
 export const laneOf = (p: Participant): Lane => (p.role === 'customer' ? 'customer' : 'staff');
 
+/**
+ * The staff lane's per-viewer forensic marks (server/session/watermark.ts, built by the session
+ * and handed in; this module never imports it). Only staff deliveries and the recording call it;
+ * a customer's frame never reaches it. Null result: the frame could not be marked, and that
+ * viewer gets nothing this time rather than an unmarked frame.
+ */
+export interface StaffMarker {
+  forViewer(encoded: Uint8Array, viewer: Participant): Uint8Array | null;
+  forRecording(encoded: Uint8Array, viewers: Participant[]): Uint8Array | null;
+}
+
 export class FrameFanout {
   readonly counters = { framesCaptured: 0, framesWithheld: 0, framesSent: 0, customerFrames: 0, staffFrames: 0 };
   readonly #viewport: Viewport;
@@ -24,6 +35,7 @@ export class FrameFanout {
   readonly #last: Record<Lane, Uint8Array | null> = { customer: null, staff: null };
   readonly #inputAt: Record<Lane, number> = { customer: 0, staff: 0 };
   #anyInputAt = 0;
+  #marker: StaffMarker | null = null;
 
   constructor(viewport: Viewport, metrics: SessionMetrics) {
     this.#viewport = viewport;
@@ -59,12 +71,27 @@ export class FrameFanout {
     return encoded;
   }
 
+  /** Marks staff frames per viewer from now on (the policy's `watermark`, unless off). */
+  setStaffMarker(marker: StaffMarker | null): void {
+    this.#marker = marker;
+  }
+
   deliver(p: Participant, frame: Uint8Array): void {
+    if (this.#marker && laneOf(p) === 'staff') {
+      const marked = this.#marker.forViewer(frame, p);
+      if (!marked) return;
+      frame = marked;
+    }
     const r = p.sendFrame(frame);
     if (r === 'closed') return;
     this.counters.framesSent++;
     this.#metrics.framesSent.inc({ role: p.role });
     if (r === 'skipped') this.#metrics.framesDropped.inc({ role: p.role });
+  }
+
+  /** The staff frame as the recording keeps it: with the mark of whoever was viewing. */
+  forRecording(frame: Uint8Array, viewers: Participant[]): Uint8Array | null {
+    return this.#marker ? this.#marker.forRecording(frame, viewers.filter((p) => laneOf(p) === 'staff')) : frame;
   }
 
   withheld(): void {
