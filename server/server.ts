@@ -56,6 +56,8 @@ export interface PolicySummary {
   maxDurationMs?: number | null;
   /** Document handoff: uploads and downloads (off unless the policy allows them). */
   files?: FilesPolicy;
+  /** Forensic marks in staff frames (server/session/watermark.ts); default corner. */
+  watermark?: 'off' | 'corner' | 'tiled';
 }
 
 export interface PolicyProvider {

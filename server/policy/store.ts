@@ -66,7 +66,7 @@ export class PolicyStore {
     return p;
   }
 
-  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy } {
+  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy; watermark?: 'off' | 'corner' | 'tiled' } {
     const f = this.require(name).file;
     return {
       masked: [...BUILTIN_CONSENT_TEXT, ...(f.consentText ?? [])],
@@ -75,6 +75,7 @@ export class PolicyStore {
       idleMs: f.session?.idleSeconds ? f.session.idleSeconds * 1000 : null,
       maxDurationMs: f.session?.maxMinutes ? f.session.maxMinutes * 60_000 : null,
       ...(f.files ? { files: f.files } : {}),
+      ...(f.watermark ? { watermark: f.watermark } : {}),
     };
   }
 }

@@ -175,6 +175,7 @@ export class SessionRegistry {
       verificationCode: config.verificationCode,
       masked: summary.masked,
       recorded: summary.record,
+      ...(summary.watermark ? { watermark: summary.watermark } : {}),
       startRecording: () => {
         const retentionDays = summary.retentionDays ?? config.retentionDays;
         const started = Date.now();

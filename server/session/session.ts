@@ -29,6 +29,7 @@ import type { RecordingWriter } from '../recording/recording-file.ts';
 import { CustomerAccess } from './customer-access.ts';
 import { END_MESSAGES } from './end-messages.ts';
 import { FrameFanout, laneOf } from './frame-fanout.ts';
+import { DEFAULT_WATERMARK, StaffWatermark, type WatermarkMode, type WatermarkStats } from './watermark.ts';
 import type { Participant } from './participant.ts';
 import { authorize, authorizeInputKind } from './permissions.ts';
 import { CUSTOMER_WORDING, noticeParams, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
@@ -50,6 +51,8 @@ export interface SessionInit {
   verificationCode: boolean;
   masked: string[];
   recorded: boolean;
+  /** Forensic marks in staff frames (policy `watermark`; default corner). */
+  watermark?: WatermarkMode;
   /** Opens the encrypted recording when the customer has accepted a recorded session. */
   startRecording(): RecordingWriter;
   audit: AuditSink;
@@ -98,6 +101,11 @@ export class Session {
   #customerGrace: NodeJS.Timeout | null = null;
   #ending: Promise<void> | null = null;
   readonly #frames: FrameFanout;
+  #watermark: StaffWatermark | null = null;
+  /** What marking staff frames cost so far; null when the policy turns marks off. */
+  get watermarkStats(): WatermarkStats | null {
+    return this.#watermark?.stats ?? null;
+  }
 
   constructor(init: SessionInit) {
     this.id = init.id;
@@ -108,6 +116,12 @@ export class Session {
     this.#log = init.log.child({ session: init.id });
     this.#init = init;
     this.#frames = new FrameFanout(init.viewport, init.metrics);
+    const watermark = init.watermark ?? DEFAULT_WATERMARK;
+    if (watermark !== 'off') {
+      this.#watermark = new StaffWatermark(watermark, init.id);
+      this.#watermark.onError = (e) => this.#log.error({ err: String(e) }, 'a staff frame could not be watermarked; not sent');
+      this.#frames.setStaffMarker(this.#watermark);
+    }
     this.#timer(init.inviteExpiresAt - Date.now(), () => {
       if (this.#state === 'waiting') void this.end('expired');
     });
@@ -223,8 +237,10 @@ export class Session {
     if (to !== 'customer' && this.#staffMaySee()) {
       const encoded = this.#frames.encode(frame, policy, 'staff');
       for (const p of this.#participants.values()) if (p.role !== 'customer') this.#frames.deliver(p, encoded);
-      // The recording holds exactly what staff were shown: masked frames, never while paused.
-      this.#recorder?.frame(encoded);
+      // The recording holds exactly what staff were shown: masked frames, never while paused,
+      // with the mark of whoever was viewing (frame-fanout.ts forRecording).
+      const recorded = this.#recorder ? this.#frames.forRecording(encoded, this.participants) : null;
+      if (recorded) this.#recorder?.frame(recorded);
     }
   }
 
@@ -701,7 +717,8 @@ export class Session {
       const r = this.#recorder;
       this.#recorder = null;
       const last = lastLook ? await lastLook : null;
-      if (last) r.frame(this.#frames.encode(last, this.#page.gate.policy, 'staff'));
+      const recorded = last ? this.#frames.forRecording(this.#frames.encode(last, this.#page.gate.policy, 'staff'), this.participants) : null;
+      if (recorded) r.frame(recorded);
       r.close();
       this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
     }
