@@ -30,6 +30,8 @@ export const ErrorCodes = {
   DELIVERY_UNAVAILABLE: { status: 503, message: 'no customer link delivery is configured on this server' },
   PAUSED: { status: 409, message: 'the customer has paused sharing' },
   MASKED_FIELD: { status: 403, message: 'agents may not type into a protected field' },
+  GUARDED_ACTION: { status: 403, message: 'this action is guarded by the session\'s policy: only the customer may take it' },
+  NO_SUCH_CONFIRMATION: { status: 404, message: 'no such held action, or it was already answered' },
   // session lifecycle
   NO_SUCH_SESSION: { status: 404, message: 'no such session' },
   NOT_LIVE: { status: 409, message: 'the session is not live (waiting for consent, or ended)' },

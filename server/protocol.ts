@@ -162,6 +162,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device'), device: DeviceSchema }).strict(),
   z.object({ type: z.literal('end') }).strict(),
   z.object({ type: z.literal('presence'), presence: PresenceSchema }).strict(),
+  /** The customer's answer to a held guarded action (guard/pending): only a deliberate one is sent. */
+  z.object({ type: z.literal('guard/confirm'), id }).strict(),
+  z.object({ type: z.literal('guard/decline'), id }).strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -255,11 +258,20 @@ export type ServerMessage =
   | FocusMessage
   /** Another participant's presence (pointer, laser, stroke, clear, round trip); see Presence. */
   | { type: 'presence'; from: string; presence: Presence }
+  /**
+   * A staff click on a guarded action of `mode: confirm` is held (docs/protocol.md#guarded-actions):
+   * the customer is asked to confirm `action` (the policy's label); staff learn that it waits.
+   */
+  | { type: 'guard/pending'; id: string; action: string; by: ParticipantInfo; expiresAt: number }
+  | { type: 'guard/answered'; id: string; outcome: GuardOutcome }
   | { type: 'ended'; reason: EndReason; message: string }
   | FileChooserMessage
   | FileDownloadMessage;
 
 export type ServerMessageType = ServerMessage['type'];
+
+/** How a held guarded action ended: replayed on the customer's confirmation, or dropped. */
+export type GuardOutcome = 'confirmed' | 'declined' | 'expired' | 'dropped';
 
 /**
  * To the customer only: whether an editable element of the page has focus, and where it is (CSS
@@ -367,6 +379,7 @@ export const NOTICE_CODES = [
   'VERIFIED',
   'PAUSED',
   'RESUMED',
+  'GUARDED_ACTION',
 ] as const;
 export type NoticeCode = (typeof NOTICE_CODES)[number];
 

@@ -20,7 +20,8 @@ import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
 import type { BrowserPage, FrameGate } from './browser/frame-gate.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
-import { compilePolicy, urlAllowedByPolicy } from './policy/engine.ts';
+import { compilePolicy, guardsFor, urlAllowedByPolicy } from './policy/engine.ts';
+import type { GuardRule } from './policy/schema.ts';
 import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
@@ -49,6 +50,8 @@ import type { PatternSpec } from './policy/patterns.ts';
 export interface PolicySummary {
   /** Plain words for what stays masked, e.g. "passwords". */
   masked: string[];
+  /** The policy's guarded actions for a page address (server/session/guards.ts). */
+  guards?: (url: string) => GuardRule[];
   record: boolean;
   retentionDays: number | null;
   /** Per-policy session limits; null uses the server's configured limits. */
@@ -123,7 +126,7 @@ export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
   for (const name of store.names()) for (const w of store.require(name).warnings) log.warn({ policy: name }, w);
   return {
     check: (name) => void store.require(name),
-    summary: (name) => store.summary(name),
+    summary: (name) => ({ ...store.summary(name), guards: guardsFor(store.require(name)) }),
     urlFilter: (name) => {
       const f = store.require(name).file;
       // The globs ride along: the egress proxy judges TLS tunnels by origin (net/session-lists.ts).

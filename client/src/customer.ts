@@ -13,6 +13,7 @@ import { currentLanguage, fillText, t, translatePage, wireLanguageSwitch } from 
 import { PresenceLayer, wireTools } from './presence.ts';
 import { forgetReturn, keepReturn, returnToken } from './customer-return.ts';
 import { setupPhone, type Phone } from './phone.ts';
+import { setupFourEyes } from './four-eyes.ts';
 import { handleFileMessage } from './file-handoff.ts';
 
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
@@ -57,6 +58,8 @@ const controls = ['grant', 'revoke', 'pause', 'resume', 'back', 'forward', 'relo
 const prompts = ['consent', 'join-box', 'control-prompt', 'nav-prompt', 'pause', 'resume', 'grant', 'revoke', 'verify-box'];
 const controlRegion = new RequestRegion($('control-prompt'));
 const navRegion = new RequestRegion($('nav-prompt'));
+/** Guarded actions held for the customer's confirmation (four-eyes.ts). */
+const fourEyes = setupFourEyes((m) => view.send(m));
 
 const view = new SessionView({
   showPolicy: false,
@@ -91,6 +94,7 @@ const view = new SessionView({
     handleFileMessage(m);
     presence?.handle(m);
     phone?.message(m);
+    fourEyes.message(m);
     const s = view.snapshot;
     if (m.type === 'control/requested' && s?.state === 'live') {
       const text = t('{name} asks to control the page: they could click and type in it for you.', { name: m.by.name });
@@ -113,6 +117,7 @@ const view = new SessionView({
   onClosed(kind, _text, info) {
     presence?.reset();
     phone?.closed();
+    fourEyes.closed();
     // Reloaded faster than the server saw the old tab go: once more, a moment later.
     if (info?.code === 4409 && returning && !retried) {
       retried = true;
@@ -322,4 +327,5 @@ wireTools(presence);
 wireLanguageSwitch($<HTMLSelectElement>('lang'), () => {
   if (view.snapshot) render(view.snapshot);
   presence?.renderPeople();
+  fourEyes.render();
 });

@@ -12,6 +12,7 @@ import { CaptureLoop, UNRESPONSIVE_MS, type Audience, type CapturedFrame, type C
 import { onCpuSample } from './cpu-load.ts';
 import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
+import { GuardCheck, type GuardFacts, type GuardWhere } from './guard-check.ts';
 import { toCdpKeyEvent, modifierBits } from './keys.ts';
 import { frameTurn } from './launch.ts';
 import { MemoryWatch } from './memory-watch.ts';
@@ -593,6 +594,18 @@ export class SessionPage {
         });
         return;
     }
+  }
+
+  #guardCheck: GuardCheck | null = null;
+
+  /**
+   * What a click at a point or a key at the focus would activate, as the browser sees it
+   * (guard-check.ts), for the guarded actions of server/session/guards.ts. Throws when unsure.
+   */
+  async guardFacts(where: GuardWhere, selectors: string[], names: boolean): Promise<GuardFacts> {
+    if (this.#closed) throw new Error('the page is closed');
+    this.#guardCheck ??= new GuardCheck(this.#cdp);
+    return this.#guardCheck.facts(where, selectors, names);
   }
 
   /** An input was applied: capture at once rather than at the next tick. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { BUILTIN_HIDES, BUILTIN_MASKS } from './builtins.ts';
 import { ALWAYS_ON_PATTERNS, BUILTIN_PATTERNS, type PatternSpec } from './patterns.ts';
-import type { PolicyFile } from './schema.ts';
+import type { GuardRule, PolicyFile } from './schema.ts';
 
 export interface LoadedPolicy {
   name: string;
@@ -26,6 +26,7 @@ export interface Section {
   unmask?: string[];
   patterns?: PatternSpec[];
   iframes?: 'mask' | 'block';
+  guarded?: GuardRule[];
 }
 
 export interface CompiledPolicy {
@@ -45,6 +46,8 @@ export interface EffectivePolicy {
   hide: string[];
   patterns: PatternSpec[];
   iframes: 'mask' | 'block';
+  /** Guarded actions for this URL (server/session/guards.ts); enforced on the server, not in the page. */
+  guarded: GuardRule[];
   /** Indexes of the rules (sections after the base) that matched. */
   matchedRules: number[];
 }
@@ -64,7 +67,7 @@ function toPatterns(list: PolicyFile['patterns']): PatternSpec[] | undefined {
 export function compilePolicy(policy: LoadedPolicy): CompiledPolicy {
   const f = policy.file;
   const sections: Section[] = [
-    { match: null, mode: 'add', mask: f.mask, hide: f.hide, unmask: f.unmask, patterns: toPatterns(f.patterns), iframes: f.iframes },
+    { match: null, mode: 'add', mask: f.mask, hide: f.hide, unmask: f.unmask, patterns: toPatterns(f.patterns), iframes: f.iframes, guarded: f.guarded },
     ...(f.rules ?? []).map((r) => ({
       match: 'glob' in r.match ? globToRegExpSource(r.match.glob) : r.match.regex,
       mode: r.mode ?? ('add' as const),
@@ -73,6 +76,7 @@ export function compilePolicy(policy: LoadedPolicy): CompiledPolicy {
       unmask: r.unmask,
       patterns: toPatterns(r.patterns),
       iframes: r.iframes,
+      guarded: r.guarded,
     })),
   ];
   return {
@@ -96,6 +100,7 @@ export function mergeSections(c: CompiledPolicy, url: string): EffectivePolicy {
   let unmask: string[] = [];
   let patterns: PatternSpec[] = [];
   let iframes: 'mask' | 'block' = 'mask';
+  let guarded: GuardRule[] = [];
   const matchedRules: number[] = [];
   for (let i = 0; i < c.sections.length; i++) {
     const s = c.sections[i]!;
@@ -109,6 +114,7 @@ export function mergeSections(c: CompiledPolicy, url: string): EffectivePolicy {
     if (s.unmask) unmask = replace ? s.unmask.slice() : unmask.concat(s.unmask);
     if (s.patterns) patterns = replace ? s.patterns.slice() : patterns.concat(s.patterns);
     if (s.iframes) iframes = s.iframes;
+    if (s.guarded) guarded = replace ? s.guarded.slice() : guarded.concat(s.guarded);
   }
   const removed = new Set(unmask);
   // Built-ins survive `unmask` unless the policy carries the explicit unsafe flag.
@@ -123,12 +129,21 @@ export function mergeSections(c: CompiledPolicy, url: string): EffectivePolicy {
     hide: Array.from(new Set(c.builtinHides.concat(hide))),
     patterns: allPatterns,
     iframes,
+    guarded,
     matchedRules,
   };
 }
 
 export function resolvePolicy(policy: LoadedPolicy, url: string): EffectivePolicy {
   return mergeSections(compilePolicy(policy), url);
+}
+
+/** The policy's guarded actions for a page address (server/session/guards.ts); compiled once. */
+export function guardsFor(policy: LoadedPolicy): (url: string) => GuardRule[] {
+  const f = policy.file;
+  if (!f.guarded?.length && !f.rules?.some((r) => r.guarded?.length)) return () => [];
+  const compiled = compilePolicy(policy);
+  return (url) => mergeSections(compiled, url).guarded;
 }
 
 /** Warnings for a loaded policy: anything that weakens the built-in protections. */

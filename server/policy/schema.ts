@@ -23,7 +23,39 @@ const customPattern = z
     }
   }, 'not a valid regular expression');
 
+/**
+ * A guarded action (docs/redaction.md#guarded-actions): an element staff input may never
+ * activate, named by CSS selector and/or accessible name (and role). `customer-only` (default):
+ * only the customer's own click or key activates it; `confirm`: an agent's click is held until
+ * the customer confirms it in their view.
+ */
+export const GuardRuleSchema = z
+  .object({
+    selector: selector.optional(),
+    /** The accessible name, compared case-insensitively with white space collapsed; or a regex. */
+    name: z.union([
+      z.string().min(1).max(200),
+      z.object({ regex: z.string().min(1).max(500), flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u flags').optional() }).strict().refine((n) => {
+        try {
+          new RegExp(n.regex, n.flags);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression'),
+    ]).optional(),
+    /** The ARIA role the named element has (button, link, menuitem…); with `name` only. */
+    role: z.string().regex(/^[a-zA-Z]{1,40}$/, 'an ARIA role such as button or link').optional(),
+    mode: z.enum(['customer-only', 'confirm']).optional(),
+    /** What the action is called in refusals and in the customer's confirmation prompt. */
+    label: z.string().min(1).max(80).optional(),
+  })
+  .strict()
+  .refine((g) => g.selector !== undefined || g.name !== undefined, 'a guard names a selector, an accessible name, or both')
+  .refine((g) => g.role === undefined || g.name !== undefined, 'role is checked together with name');
+
 const section = {
+  guarded: z.array(GuardRuleSchema).max(100).optional(),
   mask: z.array(selector).optional(),
   hide: z.array(selector).optional(),
   unmask: z.array(selector).optional(),
@@ -83,6 +115,7 @@ export const PolicySchema = z
 
 export type PolicyFile = z.infer<typeof PolicySchema>;
 export type PolicyRule = z.infer<typeof RuleSchema>;
+export type GuardRule = z.infer<typeof GuardRuleSchema>;
 
 /** Validates parsed YAML; returns every problem as "path: message". */
 export function validatePolicy(raw: unknown): { ok: true; policy: PolicyFile } | { ok: false; problems: string[] } {

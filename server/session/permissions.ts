@@ -18,7 +18,8 @@ export type Action =
   | 'end'
   | 'ping'
   | 'presence'
-  | 'device';
+  | 'device'
+  | 'guard.decide';
 
 export type Grant = 'always' | 'with-control' | 'never';
 
@@ -37,6 +38,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     ping: 'always',
     presence: 'always',
     device: 'always',
+    'guard.decide': 'always',
   },
   agent: {
     consent: 'never',
@@ -52,6 +54,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     ping: 'always',
     presence: 'always',
     device: 'never',
+    'guard.decide': 'never',
   },
   // Supervisors observe silently: they see what agents see and can do nothing else.
   supervisor: {
@@ -68,6 +71,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, Readonly<Record<Action, Gra
     ping: 'always',
     presence: 'never',
     device: 'never',
+    'guard.decide': 'never',
   },
 };
 
@@ -89,10 +93,12 @@ export const MESSAGE_ACTION: Readonly<Record<Exclude<ClientMessageType, 'join'>,
   ping: 'ping',
   presence: 'presence',
   device: 'device',
+  'guard/confirm': 'guard.decide',
+  'guard/decline': 'guard.decide',
 };
 
 /** Actions that need a live session (consent given); the rest work while waiting too. */
-const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause', 'presence']);
+const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause', 'presence', 'guard.decide']);
 
 export type Decision = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_CUSTOMER' | 'NOT_AGENT' | 'CONTROL_NOT_GRANTED' | 'NOT_LIVE' };
 

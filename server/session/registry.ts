@@ -176,6 +176,7 @@ export class SessionRegistry {
       masked: summary.masked,
       recorded: summary.record,
       ...(summary.watermark ? { watermark: summary.watermark } : {}),
+      guards: summary.guards,
       startRecording: () => {
         const retentionDays = summary.retentionDays ?? config.retentionDays;
         const started = Date.now();

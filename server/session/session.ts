@@ -32,6 +32,8 @@ import { FrameFanout, laneOf } from './frame-fanout.ts';
 import { DEFAULT_WATERMARK, StaffWatermark, type WatermarkMode, type WatermarkStats } from './watermark.ts';
 import type { Participant } from './participant.ts';
 import { authorize, authorizeInputKind } from './permissions.ts';
+import { GuardKeeper, type GuardActor } from './guards.ts';
+import type { GuardRule } from '../policy/schema.ts';
 import { CUSTOMER_WORDING, noticeParams, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
 
 
@@ -61,6 +63,8 @@ export interface SessionInit {
   /** Mints the customer's next reconnect token. */
   mintReconnect(): Promise<{ token: string; jti: string }>;
   onEnded(session: Session): void;
+  /** The policy's guarded actions for an address (server/session/guards.ts); none when absent. */
+  guards?: (url: string) => GuardRule[];
 }
 
 /** Presence messages a participant may send per second (sustained), and in one burst. */
@@ -135,6 +139,49 @@ export class Session {
     this.#page.onFocus?.((f) => {
       for (const p of this.#participants.values()) if (p.role === 'customer') p.send(f);
     });
+    this.#guards = this.#guardKeeper();
+  }
+
+  // ---- guarded actions (guards.ts) ---------------------------------------------------------
+
+  readonly #guards: GuardKeeper;
+
+  #guardKeeper(): GuardKeeper {
+    const to = (customer: boolean) => (m: ServerMessage) => {
+      for (const q of this.#participants.values()) if ((q.role === 'customer') === customer && this.#maySee(q)) q.send(m);
+    };
+    return new GuardKeeper({
+      rules: () => this.#init.guards?.(this.#page.url) ?? [],
+      facts: (where, selectors, names) => this.#page.guardFacts(where, selectors, names),
+      replay: (inputs) =>
+        this.#inTurn(async () => {
+          for (const i of inputs) await this.#page.input(i);
+          this.#frames.inputApplied({ customer: true, staff: this.#staffMaySee() });
+          this.#page.inputApplied();
+        }),
+      mayAct: (id) => this.#participants.has(id) && this.#control === id && !this.#paused,
+      toCustomer: to(true),
+      toStaff: to(false),
+      refusedNotice: (label) => this.#notify('GUARDED_ACTION', `Your agent tried to use "${label}"; only you can do that. It was blocked.`, null),
+      audit: (type, actor, details) => this.#audit(type, actor ? this.#participants.get(actor.id) ?? null : null, details),
+    });
+  }
+
+  static #actor(p: Participant): GuardActor {
+    return { id: p.id, sub: p.sub, role: p.role, info: p.info };
+  }
+
+  /** Runs `fn` in the input queue (after the inputs before it). */
+  async #inTurn(fn: () => Promise<void>): Promise<void> {
+    const turn = this.#inputs;
+    let done!: () => void;
+    this.#inputs = new Promise<void>((r) => (done = r));
+    try {
+      await turn;
+      await fn();
+    } finally {
+      done();
+    }
   }
 
   readonly #cleanupIdle: () => void;
@@ -299,6 +346,7 @@ export class Session {
 
   onNavigated(info: { url: string; title: string }): void {
     if (info.url === 'about:blank' && this.#url !== 'about:blank') return;
+    if (info.url !== this.#url) this.#guards.drop('the page navigated');
     this.#url = info.url;
     this.#title = info.title;
     // A frame of the previous document must not be handed to someone who joins now.
@@ -550,6 +598,7 @@ export class Session {
         return;
       }
       case 'control/revoke':
+        this.#guards.drop('control was revoked');
         this.#control = null;
         this.#controlRequests.clear();
         this.#log.info('control revoked');
@@ -593,6 +642,10 @@ export class Session {
         return;
       case 'device':
         await this.#emulateDevice(msg.device);
+        return;
+      case 'guard/confirm':
+      case 'guard/decline':
+        await this.#guards.answer(Session.#actor(p), msg.id, msg.type === 'guard/confirm');
         return;
     }
   }
@@ -666,6 +719,8 @@ export class Session {
     if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && (await this.#page.gate.focusIsMasked())) {
       throw new VitrineError('MASKED_FIELD');
     }
+    // Guarded actions: checked at the hit-tested target or the focus, before anything is replayed.
+    if (p.role !== 'customer' && (await this.#guards.check(Session.#actor(p), i)) === 'held') return;
     await this.#page.input(i).catch((e) => {
       throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
     });
@@ -723,6 +778,7 @@ export class Session {
       this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
     }
     this.#cleanupIdle();
+    this.#guards.drop('the session ended');
     if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
