@@ -30,7 +30,7 @@ ${btn('payee', 160, 'Change payee')}
 ${btn('send', 230, 'Send money')}
 <div role="button" tabindex="0" aria-label="Change payee" id="fake" style="position:absolute;left:20px;top:300px;width:240px;height:50px;background:#eee" onclick="hit('fake')">Edit</div>
 <form id="f" onsubmit="event.preventDefault();hit('submit')" style="position:absolute;left:400px;top:20px">
-<input id="amount" style="width:200px;height:40px;font-size:18px"><button id="transfer" type="submit" style="width:120px;height:40px" onclick="hit('transfer-click')">Go</button></form>
+<input id="amount" oninput="hit('typed-'+this.value)" style="width:200px;height:40px;font-size:18px"><button id="transfer" type="submit" style="width:120px;height:40px" onclick="hit('transfer-click')">Go</button></form>
 <iframe id="widget" src="/inner" style="position:absolute;left:400px;top:200px;width:400px;height:300px;border:0"></iframe>
 </body></html>`;
 const INNER = `<!doctype html><html><head>${HIT}</head><body style="margin:0">${btn('inner-pay', 20, 'Pay now')}${btn('inner-free', 100, 'Details')}</body></html>`;
@@ -154,6 +154,12 @@ describe('guarded actions', function () {
     await agent.waitFor(() => errors(agent, 'GUARDED_ACTION') >= before + 4, 10_000, 'Enter and Space refused');
     // Into the amount field (allowed), type, and Enter: implicit submission presses #transfer.
     agent.click(400 + 100, 40);
+    // Typing there reaches the page: a key, then text (neither activates anything). Letters: a
+    // field whose value starts with digits may be the start of a card number, and is masked.
+    agent.input({ kind: 'key', action: 'down', key: 'a', code: 'KeyA' });
+    agent.input({ kind: 'key', action: 'up', key: 'a', code: 'KeyA' });
+    agent.input({ kind: 'text', text: 'bc' });
+    await until('typing reaches the field', () => hits.includes('typed-abc'), 10_000);
     before = errors(agent, 'GUARDED_ACTION');
     agent.input({ kind: 'key', action: 'down', key: 'Enter', code: 'Enter' });
     agent.input({ kind: 'key', action: 'up', key: 'Enter', code: 'Enter' });

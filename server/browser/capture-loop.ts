@@ -157,6 +157,24 @@ export class CaptureLoop {
 
   #nudged = false;
 
+  /**
+   * Frames at the active pace while `work` is pending (an input being dispatched): Chromium
+   * delivers continuous input (mouse and touch moves, wheel) aligned to the page's next main
+   * frame, and under begin-frame control nothing draws unless this loop asks, so a still page
+   * slowed to its idle period would hold the input (and every input queued behind it) that long.
+   */
+  async during<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight++;
+    this.nudge();
+    try {
+      return await work;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  #inFlight = 0;
+
   /** Someone needs a frame now (joined, resumed, consent given). */
   refresh(): void {
     this.#refresh = true;
@@ -188,7 +206,7 @@ export class CaptureLoop {
       // When the next tick may start, measured from this one's start: at once for an input (a
       // few ms apart, so that an input storm cannot starve the browser), at the active pace for
       // a change the page rang about, else after the period.
-      const due = (): number => (this.#kicked ? MIN_GAP_MS : this.#nudged ? Math.min(activePeriod, period) : period);
+      const due = (): number => (this.#kicked ? MIN_GAP_MS : this.#nudged || this.#inFlight > 0 ? Math.min(activePeriod, period) : period);
       if (Date.now() - started >= due()) continue;
       await new Promise<void>((resolve) => {
         let t: NodeJS.Timeout;

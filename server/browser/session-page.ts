@@ -537,7 +537,7 @@ export class SessionPage {
     // begin-frame control nothing draws until the loop asks: after a commit, input waits for
     // the first picture of the new document (asked for at once, and bounded).
     if (this.#undrawn) await this.#undrawn;
-    await this.#input(input);
+    await this.#loop.during(this.#input(input));
   }
 
   /** Resolves once a picture was drawn after the last main-document commit or DOM ready; null when one was. */
