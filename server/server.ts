@@ -42,10 +42,10 @@ import { withLists } from './net/session-lists.ts';
 import { UrlGuard, type Resolver } from './net/url-guard.ts';
 import { DirectoryRecordingStore, type RecordingStore } from './recording/store.ts';
 import { masterKeyFrom } from './recording/sealing.ts';
-import type { EndReason } from './protocol.ts';
-import { SessionRegistry } from './session/registry.ts';
 import { LeakScanner } from './recording/leak-scan.ts';
 import type { PatternSpec } from './policy/patterns.ts';
+import type { EndReason } from './protocol.ts';
+import { SessionRegistry } from './session/registry.ts';
 
 export interface PolicySummary {
   /** Plain words for what stays masked, e.g. "passwords". */

@@ -51,14 +51,14 @@ export type AuditEventType =
   | 'recording.stopped'
   | 'recording.accessed'
   | 'recording.deleted'
+  | 'recording.scanned'
   | 'audit.accessed'
   | 'audit.checkpoint'
   | 'evidence.exported'
   | 'cluster.node_started'
   | 'cluster.node_lost'
   | 'cluster.node_fenced'
-  | 'cluster.node_draining'
-  | 'recording.scanned';
+  | 'cluster.node_draining';
 
 export interface AuditActor {
   sub: string;

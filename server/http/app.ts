@@ -51,9 +51,9 @@ export interface AppDeps {
   retryAfterSeconds: number;
   metrics: Metrics;
   recordings: RecordingStore | null;
-  /** Extra figures for load balancers: free capacity and CPU/memory headroom. */
   /** The OCR leak scan of recordings (recording/leak-scan.ts); its result rides along in the list. */
   leakScan?: LeakScanner | null;
+  /** Extra figures for load balancers: free capacity and CPU/memory headroom. */
   pressure: () => Record<string, number>;
   trustProxy: boolean | number | string;
   frameAncestors: readonly string[];
@@ -172,9 +172,9 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.sso) app.use('/auth', deps.sso);
 
   const { creations } = deps;
-  const json = express.json({ limit: '16kb', type: () => true });
   // delivery: "webhook" goes to the embedder's channel if it gave one, else to the signed webhooks.
   const linkDelivery = deps.linkDelivery ?? webhookLinkDelivery(deps.integrations ?? (() => null));
+  const json = express.json({ limit: '16kb', type: () => true });
   app.post('/api/sessions', json, async (req, res, next) => {
     try {
       const agent = await staff(req, 'session.create');
@@ -248,7 +248,6 @@ export function createApp(deps: AppDeps): express.Express {
       next(e);
     }
   });
-  app.get('/api/sessions', async (req, res, next) => {
   /** One session as GET /api/sessions lists it (SessionSummary in server/contract/rest.ts). */
   const summarize = (s: Session): Record<string, unknown> => ({
     id: s.id,
@@ -274,6 +273,7 @@ export function createApp(deps: AppDeps): express.Express {
       next(e);
     }
   });
+  app.get('/api/sessions', async (req, res, next) => {
     try {
       const who = await staff(req, 'session.list');
       const sessions: Record<string, unknown>[] = deps.registry.list().filter(visibleTo(who)).map(summarize);
@@ -410,6 +410,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+  mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
   mountFileRoutes(app);
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
@@ -430,7 +431,6 @@ export function createApp(deps: AppDeps): express.Express {
     deps.metrics.refusals.inc({ code: e.code });
     if (e.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
     if (e.status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
-  mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
     if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   });

@@ -608,7 +608,7 @@ export class Session {
       case 'navigate/propose': {
         const url = (await this.#init.checkUrl(msg.url)).href;
         this.#proposal = { id: randomBytes(6).toString('base64url'), url, by: p.id };
-        this.#audit('navigation.proposed', p, { host: new URL(url).host });
+        this.#audit('navigation.proposed', p, { host: new URL(url).host, proposal: this.#proposal.id });
         for (const q of this.#participants.values()) if (q.role === 'customer') q.send({ type: 'navigate/proposed', proposal: this.#proposal });
         this.#broadcastState();
         return;
