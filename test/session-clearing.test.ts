@@ -14,7 +14,10 @@ sessionStorage.setItem('vitrine_probe', '1');
 const open = indexedDB.open('vitrine_probe', 1);
 open.onupgradeneeded = () => open.result.createObjectStore('s');
 open.onsuccess = () => { const tx = open.result.transaction('s', 'readwrite'); tx.objectStore('s').put('1', 'k'); tx.oncomplete = () => {
-  navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => { document.title = 'Stored'; document.body.style.background = 'rgb(0,160,0)'; });
+  // Service workers are off in sessions (never let run): the registration is tried, and may stay
+  // pending; whatever it left must be gone in the next session too.
+  const sw = navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).catch(() => undefined);
+  Promise.race([sw, new Promise((r) => setTimeout(r, 1500))]).then(() => { document.title = 'Stored'; document.body.style.background = 'rgb(0,160,0)'; });
 }; };
 </script></body>`;
 
