@@ -116,6 +116,7 @@ export class VitrineNode {
       VITRINE_DATA_DIR: dataDir,
       VITRINE_RECORDING_KEY: RECORDING_KEY,
       VITRINE_WARM_PAGES: '1',
+      VITRINE_BROWSERS: '1',
       VITRINE_SESSIONS_PER_BROWSER: '4',
       VITRINE_LOG_LEVEL: 'info',
       ...opts.env,
