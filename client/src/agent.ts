@@ -348,10 +348,13 @@ $('propose-form').addEventListener('submit', (e) => {
   const input = $<HTMLInputElement>('propose-url');
   const raw = input.value.trim();
   if (!raw) return;
-  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
+  // A bare host gets https:// (the only scheme a customer's site should use), and the agent is
+  // told so in as many words rather than finding out from a failed page.
+  const bare = !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
+  const url = bare ? `https://${raw}` : raw;
   view.send({ type: 'navigate/propose', url });
   input.value = '';
-  note(`Proposed ${url}; waiting for the customer.`);
+  note(bare ? `No scheme given: proposed ${url} (type http:// yourself for a plain-http site); waiting for the customer.` : `Proposed ${url}; waiting for the customer.`);
 });
 $('end').addEventListener('click', async () => {
   if (!session) return;

@@ -269,8 +269,18 @@ export class SessionPage {
     page.on('domcontentloaded', onLoad);
     this.#cleanups.push(() => page.off('domcontentloaded', onLoad));
 
-    // Titles change without navigation (single-page apps, scripts); look for that now and then.
-    const titlePoll = setInterval(() => void this.#reportNavigation(), 1000);
+    // Titles change without navigation (single-page apps, scripts); look for that now and then,
+    // but only after a document changed (a new title is a DOM change, which rings the doorbell):
+    // a still page is asked nothing.
+    let changed = true;
+    let polls = 0;
+    this.#cleanups.push(this.#gate.onActivity(() => (changed = true)));
+    const titlePoll = setInterval(() => {
+      // Every 10 s anyway: a gate without a doorbell (no policy) says nothing.
+      if (!changed && ++polls % 10 !== 0) return;
+      changed = false;
+      void this.#reportNavigation();
+    }, 1000);
     titlePoll.unref();
     this.#cleanups.push(() => clearInterval(titlePoll));
 
@@ -523,11 +533,14 @@ export class SessionPage {
   }
 
   #goto(run: () => Promise<unknown>): void {
-    run().catch((e: Error) => {
+    run().catch(async (e: Error) => {
       if (this.#closed) return;
       // A navigation superseded by another is routine; only report real failures.
       if (/net::ERR_ABORTED|Navigating frame was detached|frame got detached/i.test(e.message)) return;
-      this.#handlers.notice('NAVIGATION_FAILED', `The page could not be loaded (${e.message.split('\n')[0]?.slice(0, 160)}).`);
+      this.#handlers.notice('NAVIGATION_FAILED', `The page could not be loaded: ${navigationFailure(e.message)}`);
+      // Chromium shows its own error page in place of the page the customer was on: take them
+      // back to where they were rather than leave them on chrome-error://.
+      if (this.#page.url().startsWith('chrome-error://')) await this.#page.goBack({ waitUntil: 'domcontentloaded', timeout: 10_000 }).catch(() => undefined);
     });
   }
 
@@ -544,7 +557,9 @@ export class SessionPage {
   #undrawn: Promise<void> | null = null;
 
   #awaitPicture(): void {
-    const undrawn = this.#loop.nextPicture().then(() => {
+    // Bounded, but not tightly: on a loaded machine the first picture of a new document can take
+    // over half a second, and an input sent before it would be dropped by Chromium.
+    const undrawn = this.#loop.nextPicture(2000).then(() => {
       if (this.#undrawn === undrawn) this.#undrawn = null;
     });
     this.#undrawn = undrawn;
@@ -632,4 +647,15 @@ export class SessionPage {
     // The context is gone, so nothing holds the session's files any more: remove them all.
     await this.#opts.files?.close().catch(() => undefined);
   }
+}
+
+/** Chromium's net:: error of a failed navigation, in the words of the person who asked for it. */
+export function navigationFailure(message: string): string {
+  const code = /net::(ERR_[A-Z_]+)/.exec(message)?.[1] ?? '';
+  if (/SSL|CERT/.test(code)) return 'the site did not answer securely over HTTPS (check the address, and whether the site uses https://).';
+  if (code === 'ERR_NAME_NOT_RESOLVED') return 'there is no site at that address.';
+  if (code === 'ERR_CONNECTION_REFUSED' || code === 'ERR_CONNECTION_RESET' || code === 'ERR_EMPTY_RESPONSE') return 'the site refused the connection or closed it.';
+  if (/TIMED_OUT/.test(code) || /Navigation timeout/i.test(message)) return 'the site did not answer in time.';
+  if (code === 'ERR_BLOCKED_BY_CLIENT' || code === 'ERR_ACCESS_DENIED' || code === 'ERR_TUNNEL_CONNECTION_FAILED') return 'the address is not allowed in this session.';
+  return code ? `the site could not be reached (${code}).` : 'the site could not be reached.';
 }
