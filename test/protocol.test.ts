@@ -27,6 +27,9 @@ describe('protocol', function () {
       { type: 'presence', presence: { kind: 'pointer', x: 10, y: 20.5 } },
       { type: 'presence', presence: { kind: 'stroke', id: 3, points: [[1, 2], [3, 4]] } },
       { type: 'device', device: { width: 390, height: 780, dpr: 3, touch: true, mobile: true } },
+      { type: 'input', input: { kind: 'touch', action: 'start', points: [{ x: 10, y: 20, id: 0 }] } },
+      { type: 'guard/confirm', id: 'x' },
+      { type: 'guard/decline', id: 'x' },
     ];
     for (const m of valid) expect(parseClientMessage(JSON.stringify(m)), JSON.stringify(m)).to.include({ ok: true });
     expect(new Set(valid.map((m) => m.type))).to.deep.equal(new Set(CLIENT_MESSAGE_TYPES));
