@@ -11,21 +11,10 @@ import { z } from 'zod';
 import type { AuditEventType } from '../audit/audit.ts';
 import type { ChainedRecord } from '../audit/chain.ts';
 
-/** The lifecycle events and the audit record event, as endpoints name them in their filters. */
-export const WEBHOOK_EVENT_TYPES = [
-  'session.created',
-  'session.consented',
-  'session.declined',
-  'session.ended',
-  'control.granted',
-  'control.revoked',
-  'navigation.approved',
-  'recording.ready',
-  'recording.deleted',
-  'audit.record',
-  'session.customer_link',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+// The lifecycle events and the audit record event, as endpoints name them in their filters: one
+// list, in the shared contract (the SDK and the OpenAPI document read it there too).
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../contract/webhook-events.ts';
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType };
 
 /**
  * The one event that carries a credential (the customer link of a `delivery: "webhook"`
