@@ -198,9 +198,18 @@ describe('forensic watermarks in staff frames', function () {
       expect(Buffer.from(o.staff.jpeg).equals(Buffer.from(o.customer.jpeg))).to.equal(true);
       // The marked session's customer frame, where its agent's mark is, equals the unmarked staff
       // capture of the same page in the "off" session (another session: same page, same pixels).
-      const m = await pair(marked.agent, marked.customer);
-      const lines = markLines(AGENT, marked.id, m.staff.header.ts);
-      const unmarked = decodeJpeg(o.staff.jpeg);
+      // Two sessions draw the same page, but on a loaded machine one may still be settling (the
+      // first frames of a page can differ): pair again a few times. A mark in the customer's
+      // frame would be there every time, so this tolerates nothing but the settling.
+      let m = await pair(marked.agent, marked.customer);
+      let lines = markLines(AGENT, marked.id, m.staff.header.ts);
+      let unmarked = decodeJpeg(o.staff.jpeg);
+      for (let i = 0; i < 4 && meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines) >= 2; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        unmarked = decodeJpeg((await pair(off.agent, off.customer)).staff.jpeg);
+        m = await pair(marked.agent, marked.customer);
+        lines = markLines(AGENT, marked.id, m.staff.header.ts);
+      }
       expect(meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines), 'customer frame vs unmarked capture, in the mark').to.be.lessThan(2);
       expect(meanDiffInMark(decodeJpeg(m.staff.jpeg), unmarked, lines), 'staff frame vs unmarked capture, in the mark').to.be.greaterThan(10);
     } finally {
