@@ -114,7 +114,8 @@ describe('customer links over signed webhooks', function () {
     // The link works: the customer joins with it and sees the consent screen.
     const token = new URL(link).hash.slice(1);
     const customer = await TestClient.join(server.url, body.id, token);
-    await customer.message('state', (m) => m.snapshot.state === 'waiting');
+    // Its snapshot says the session waits for the customer's consent (in `joined`, or a `state` after it).
+    await customer.waitFor(() => customer.messages.some((m) => (m.type === 'joined' || m.type === 'state') && m.snapshot.state === 'waiting'), 15_000, 'the waiting session');
     await customer.close();
 
     // The catch-all endpoint hears of the session (ids only) but never of the link.

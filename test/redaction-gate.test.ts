@@ -61,12 +61,19 @@ describe('redaction gate', function () {
       await customer.message('control/requested');
       customer.send({ type: 'control/grant' });
       await agent.message('state', (m) => m.snapshot.control !== null);
-      agent.click(200, 60); // into the password field
-      await sleep(300);
-      agent.input({ kind: 'key', action: 'down', key: 'x', code: 'KeyX' });
+      // Into the password field. A click that reaches the page before its first picture is lost
+      // (Chromium's rule): click again until a key typed there is refused.
+      const refusals = () => agent.messages.filter((m) => m.type === 'error' && m.code === 'MASKED_FIELD').length;
+      for (let i = 0; i < 5 && refusals() === 0; i++) {
+        agent.click(200, 60);
+        await sleep(300);
+        agent.input({ kind: 'key', action: 'down', key: 'x', code: 'KeyX' });
+        await agent.waitFor(() => refusals() > 0, 3000, 'the key refused').catch(() => undefined);
+      }
       await agent.message('error', (m) => m.code === 'MASKED_FIELD');
+      const before = refusals();
       agent.input({ kind: 'text', text: 'pasted' });
-      await agent.waitFor(() => agent.messages.filter((m) => m.type === 'error' && m.code === 'MASKED_FIELD').length === 2);
+      await agent.waitFor(() => refusals() === before + 1);
       // The customer's own typing into the masked field works.
       customer.click(200, 60);
       customer.input({ kind: 'text', text: 'mine' });
