@@ -77,6 +77,10 @@ export const END_WARNING_MS = 60_000;
 /** The customer's device is emulated at most this often (ms); the latest one wins. */
 export const DEVICE_GAP_MS = 250;
 
+/** Page notices a participant who joins is still told: those of the last RECENT_NOTICE_MS, at most RECENT_NOTICES. */
+const RECENT_NOTICE_MS = 5000;
+const RECENT_NOTICES = 5;
+
 export class Session {
   readonly id: string;
   readonly createdBy: { sub: string; name: string };
@@ -359,6 +363,26 @@ export class Session {
     // What the page did while paused is the customer's alone; staff are not told afterwards either.
     const forStaff = this.#paused && PAGE_NOTICES.has(code) ? null : message;
     this.#notify(code, forCustomer, forStaff);
+    if (PAGE_NOTICES.has(code)) {
+      const now = Date.now();
+      this.#recentPageNotices = [...this.#recentPageNotices.filter((n) => now - n.at < RECENT_NOTICE_MS), { code, forCustomer, forStaff, at: now }].slice(-RECENT_NOTICES);
+    }
+  }
+
+  /**
+   * What the page did in the last seconds (a request refused, a dialog dismissed while it loaded):
+   * someone who joins a moment after it happened is told too, since the page runs from the
+   * session's start and a refusal at load would otherwise reach only whoever was there first.
+   */
+  #recentPageNotices: { code: NoticeCode; forCustomer: string; forStaff: string | null; at: number }[] = [];
+
+  #tellRecent(p: Participant): void {
+    const now = Date.now();
+    for (const n of this.#recentPageNotices) {
+      if (now - n.at >= RECENT_NOTICE_MS) continue;
+      const message = p.role === 'customer' ? n.forCustomer : n.forStaff;
+      if (message !== null) p.send({ type: 'notice', code: n.code, message });
+    }
   }
 
   #notify(code: NoticeCode, forCustomer: string | null, forStaff: string | null, except?: string, params?: NoticeParams): void {
@@ -423,6 +447,7 @@ export class Session {
     else this.#notify('PARTICIPANT_JOINED', presenceNotice(p.info, 'joined', 'customer'), presenceNotice(p.info, 'joined', 'staff'), p.id, noticeParams(p.info));
     if (this.#maySee(p)) this.#sendCurrentFrame(p);
     if (p.role === 'customer' && this.#page.focus?.editable) p.send(this.#page.focus);
+    this.#tellRecent(p);
   }
 
   /**
