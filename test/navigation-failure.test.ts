@@ -14,7 +14,7 @@ describe('navigation failures', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures(PAGES);
+    site = await serveFixtures({ ...PAGES, '/alert-at-load': '<!doctype html><title>Alert</title><body><script>alert("loaded")</script></body>' });
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
   });
   after(async function () {
@@ -54,6 +54,19 @@ describe('navigation failures', function () {
       const url = server.vitrine.registry.get(id)?.snapshot().url ?? '';
       return url === before;
     }, 15_000, 'back on the page');
+    customer.send({ type: 'end' });
+  });
+
+  it('tells someone who joins a moment later what the page did meanwhile (a dialog dismissed at load)', async function () {
+    const { body } = await server.createSession(`${site.url}/alert-at-load`);
+    const customer = await TestClient.join(server.url, body.id, body.customerToken);
+    clients.push(customer);
+    await customer.message('notice', (m) => m.code === 'DIALOG_DISMISSED');
+    // The agent comes in after the page's dialog: it is told too, once.
+    const agent = await TestClient.join(server.url, body.id, body.agentToken);
+    clients.push(agent);
+    await agent.message('notice', (m) => m.code === 'DIALOG_DISMISSED');
+    expect(agent.messages.filter((m) => m.type === 'notice' && m.code === 'DIALOG_DISMISSED')).to.have.length(1);
     customer.send({ type: 'end' });
   });
 });
