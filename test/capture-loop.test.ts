@@ -7,7 +7,8 @@
  */
 import { expect } from 'chai';
 import type { CDPSession } from 'puppeteer';
-import { CaptureLoop, idlePeriod, type Audience, type CapturedFrame } from '../server/browser/capture-loop.ts';
+import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../server/browser/capture-loop.ts';
+import jpeg from 'jpeg-js';
 import type { FrameGate, MaskSeal, ProbeResult } from '../server/browser/frame-gate.ts';
 
 /** Two documents whose masks switch; a picture records each one's state at capture time. */
@@ -216,3 +217,12 @@ describe('capture loop idle pacing', function () {
     expect(idlePeriod(2500, 1500)).to.equal(1500);
   });
 });
+
+describe('frame size from the picture', function () {
+  it('reads width and height from the JPEG itself (a capture begun before a resize says its own size)', function () {
+    const encoded = jpeg.encode({ data: Buffer.alloc(390 * 700 * 4, 128), width: 390, height: 700 }, 70).data;
+    expect(jpegSize(encoded)).to.deep.equal({ width: 390, height: 700 });
+    expect(jpegSize(Buffer.from('{"not":"a jpeg"}'))).to.equal(null);
+  });
+});
+

@@ -434,7 +434,9 @@ export class CaptureLoop {
   }
 
   #frame(jpeg: Buffer, capturedAt: number, quality: number): CapturedFrame {
-    const { width, height } = this.#opts.viewport;
+    // The picture's own size (one image pixel per CSS pixel): a capture begun just before the
+    // viewport changed shows the old size, and its header must say so.
+    const { width, height } = jpegSize(jpeg) ?? this.#opts.viewport;
     return { jpeg, capturedAt, width, height, quality, viewport: { width, height } };
   }
 
@@ -506,4 +508,20 @@ export class CaptureLoop {
     this.#wake?.();
     await this.#running?.catch(() => undefined);
   }
+}
+
+/** Width and height from a JPEG's start-of-frame marker; null when it has none. */
+export function jpegSize(jpeg: Uint8Array): { width: number; height: number } | null {
+  let i = 2;
+  while (i + 9 < jpeg.length) {
+    if (jpeg[i] !== 0xff) return null;
+    const marker = jpeg[i + 1]!;
+    const length = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
+    // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (jpeg[i + 5]! << 8) | jpeg[i + 6]!, width: (jpeg[i + 7]! << 8) | jpeg[i + 8]! };
+    }
+    i += 2 + length;
+  }
+  return null;
 }
