@@ -31,6 +31,7 @@ export const ErrorCodes = {
   PAUSED: { status: 409, message: 'the customer has paused sharing' },
   MASKED_FIELD: { status: 403, message: 'agents may not type into a protected field' },
   GUARDED_ACTION: { status: 403, message: 'this action is guarded by the session\'s policy: only the customer may take it' },
+  PASTE_REFUSED: { status: 403, message: 'this session\'s policy does not let you paste into the page' },
   NO_SUCH_CONFIRMATION: { status: 404, message: 'no such held action, or it was already answered' },
   // session lifecycle
   NO_SUCH_SESSION: { status: 404, message: 'no such session' },

@@ -70,6 +70,18 @@ export const TextInputSchema = z
   })
   .strict();
 
+/**
+ * Text the participant pasted from their own device's clipboard (never the browser's: the
+ * server replays no paste shortcut). Inserted at the focus like `text`, under the policy's
+ * `clipboard.paste`; the page sees it typed, without a paste event.
+ */
+export const PasteInputSchema = z
+  .object({
+    kind: z.literal('paste'),
+    text: z.string().min(1).max(MAX_TEXT_INPUT),
+  })
+  .strict();
+
 /** Most fingers one touch input carries (the session page emulates five touch points). */
 export const MAX_TOUCH_POINTS = 5;
 
@@ -95,6 +107,7 @@ export const InputSchema = z.discriminatedUnion('kind', [
   WheelInputSchema,
   KeyInputSchema,
   TextInputSchema,
+  PasteInputSchema,
   TouchInputSchema,
 ]);
 
@@ -266,7 +279,8 @@ export type ServerMessage =
   | { type: 'guard/answered'; id: string; outcome: GuardOutcome }
   | { type: 'ended'; reason: EndReason; message: string }
   | FileChooserMessage
-  | FileDownloadMessage;
+  | FileDownloadMessage
+  | ClipboardMessage;
 
 export type ServerMessageType = ServerMessage['type'];
 
@@ -302,6 +316,15 @@ export interface FileChooserMessage {
   maxBytes: number;
   /** The chooser was answered, or the page moved on: the customer's picker closes. */
   closed?: boolean;
+}
+
+/**
+ * To the customer only: text the customer copied (or cut) in the page, for their own device's
+ * clipboard. Staff never receive it, and it never stays in the session browser's clipboard.
+ */
+export interface ClipboardMessage {
+  type: 'clipboard';
+  text: string;
 }
 
 /** To the customer only: a download the page started, scanned clean, behind a one-time link. */
@@ -380,6 +403,8 @@ export const NOTICE_CODES = [
   'PAUSED',
   'RESUMED',
   'GUARDED_ACTION',
+  'COPY_REFUSED',
+  'COPY_CUSTOMER_ONLY',
 ] as const;
 export type NoticeCode = (typeof NOTICE_CODES)[number];
 

@@ -26,7 +26,7 @@ import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import { ClamdScanner, NoScanner } from './files/scanner.ts';
-import type { FilesPolicy } from './policy/schema.ts';
+import type { ClipboardPolicy, FilesPolicy } from './policy/schema.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
@@ -61,6 +61,8 @@ export interface PolicySummary {
   files?: FilesPolicy;
   /** Forensic marks in staff frames (server/session/watermark.ts); default corner. */
   watermark?: 'off' | 'corner' | 'tiled';
+  /** Who may paste, and where copied text goes (server/session/clipboard.ts); defaults filled in. */
+  clipboard?: ClipboardPolicy;
 }
 
 export interface PolicyProvider {

@@ -80,6 +80,7 @@ function fakeGate(page: FakePage, probe: () => ProbeResult, faults: Faults = {})
     focusIsMasked: async () => false,
     onChange: () => () => undefined,
     onActivity: () => () => undefined,
+    onCopy: () => () => undefined,
     close: async () => {
       epoch++;
     },

@@ -114,6 +114,7 @@ describe('per-audience redaction in real sessions', function () {
           closedReason: () => gate.closedReason(),
           onChange: (l: () => void) => gate.onChange(l),
           onActivity: (l: () => void) => gate.onActivity(l),
+          onCopy: (l: (text: string) => void) => gate.onCopy(l),
           focusIsMasked: () => gate.focusIsMasked(),
           close: () => gate.close(),
         });

@@ -3,9 +3,9 @@
  * for a file, a picker on the customer's own device; the chosen file is sent straight to the
  * server over HTTP with the chooser's one-time ticket (never through the WebSocket, never to
  * staff), and the server scans it before the page gets it. Downloads the page started arrive
- * here alone, as a one-time link.
+ * here alone, as a one-time link, and so does text the customer copied in the page.
  */
-import type { FileChooserMessage, FileDownloadMessage, ServerMessage } from '../../server/protocol.ts';
+import type { ClipboardMessage, FileChooserMessage, FileDownloadMessage, ServerMessage } from '../../server/protocol.ts';
 import { announce, note } from './dom.ts';
 import { t } from './i18n.ts';
 
@@ -100,9 +100,60 @@ function download(m: FileDownloadMessage): void {
   note(t('notice.DOWNLOAD_OFFERED'));
 }
 
+/** Writes to the device's clipboard; false when the browser refuses (no recent gesture, no permission). */
+async function write(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // The older way, inside a click of the customer's: a selected off-screen field, copied.
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    Object.assign(area.style, { position: 'fixed', left: '-9999px', top: '0' });
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+/**
+ * Text the customer copied in the page (server/session/clipboard.ts): straight onto the device's
+ * clipboard while the key press that copied it still counts as a gesture; otherwise one click
+ * of the customer's puts it there. The text itself is never shown, logged or kept.
+ */
+async function copied(m: ClipboardMessage): Promise<void> {
+  if (await write(m.text)) {
+    note(t('clipboard.copied'));
+    return;
+  }
+  const p = box();
+  p.replaceChildren();
+  const text = document.createElement('p');
+  text.textContent = t('clipboard.offer');
+  const copy = document.createElement('button');
+  copy.type = 'button';
+  copy.id = 'clipboard-copy';
+  copy.textContent = t('clipboard.copy');
+  copy.addEventListener('click', async () => {
+    close();
+    const ok = await write(m.text);
+    note(t(ok ? 'clipboard.copied' : 'clipboard.failed'), ok ? 'info' : 'error');
+  });
+  const cancel = document.createElement('button');
+  cancel.type = 'button';
+  cancel.textContent = t('file.cancel');
+  cancel.addEventListener('click', close);
+  p.append(text, copy, cancel);
+  p.hidden = false;
+}
+
 /** Handles the handoff messages (customer view only); everything else is ignored. */
 export function handleFileMessage(m: ServerMessage): void {
   if (m.type === 'file/chooser') chooser(m);
   else if (m.type === 'file/download') download(m);
+  else if (m.type === 'clipboard') void copied(m);
   else if (m.type === 'ended') close();
 }

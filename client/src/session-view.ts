@@ -131,12 +131,12 @@ export class SessionView {
     const s = this.#snapshot;
     if (!s || s.state !== 'live') return;
     if ((input.kind === 'pointer' && input.action === 'down') || (input.kind === 'touch' && input.action === 'start')) this.#keysHeld = false;
-    if (this.#keysHeld && (input.kind === 'key' || input.kind === 'text')) return;
+    if (this.#keysHeld && (input.kind === 'key' || input.kind === 'text' || input.kind === 'paste')) return;
     const drives = this.#role === 'customer' || (s.control === this.#you && !s.paused && s.verified);
     if (!drives) {
       // The server refuses all of it, and enough refusals close the socket: let one deliberate
       // action through so its refusal is shown, and hold the rest until the snapshot changes.
-      const deliberate = input.kind === 'text' || (input.kind !== 'wheel' && (input.action === 'down' || input.action === 'start'));
+      const deliberate = input.kind === 'text' || input.kind === 'paste' || (input.kind !== 'wheel' && (input.action === 'down' || input.action === 'start'));
       if (!deliberate || this.#probed) return;
       this.#probed = true;
     }

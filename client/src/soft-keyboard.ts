@@ -129,8 +129,8 @@ export class SoftKeyboard {
     this.#key(key, 'up', modifiers);
   }
 
-  #text(text: string): void {
-    for (let i = 0; i < text.length; i += MAX_TEXT_INPUT) this.#send({ kind: 'text', text: text.slice(i, i + MAX_TEXT_INPUT) });
+  #text(text: string, kind: 'text' | 'paste' = 'text'): void {
+    for (let i = 0; i < text.length; i += MAX_TEXT_INPUT) this.#send({ kind, text: text.slice(i, i + MAX_TEXT_INPUT) });
   }
 
   #clear(): void {
@@ -173,7 +173,8 @@ export class SoftKeyboard {
         case 'insertFromDrop':
         case 'insertReplacementText': {
           const text = e.dataTransfer?.getData('text/plain') ?? e.data ?? '';
-          if (text && e.inputType !== 'insertReplacementText') this.#text(text);
+          // A paste is the policy's to allow (clipboard.paste); a drop is typing.
+          if (text && e.inputType !== 'insertReplacementText') this.#text(text, e.inputType === 'insertFromPaste' ? 'paste' : 'text');
           break;
         }
         case 'insertLineBreak':

@@ -182,7 +182,7 @@ export class Viewer {
       if (!this.#enabled || document.activeElement !== c) return;
       e.preventDefault();
       const text = e.clipboardData?.getData('text/plain') ?? '';
-      if (text) send({ kind: 'text', text: text.slice(0, MAX_TEXT_INPUT) });
+      if (text) send({ kind: 'paste', text: text.slice(0, MAX_TEXT_INPUT) });
     });
   }
 }

@@ -43,6 +43,8 @@ export type AuditEventType =
   | 'download.offered'
   | 'download.refused'
   | 'download.delivered'
+  | 'clipboard.copied'
+  | 'clipboard.pasted'
   | 'token.refused'
   | 'sso.signed_in'
   | 'sso.signed_out'

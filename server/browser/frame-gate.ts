@@ -48,6 +48,11 @@ export interface FrameGate {
   onChange(listener: () => void): () => void;
   /** Called when a document says it changed (a change staff may not see can still be the customer's). */
   onActivity(listener: () => void): () => void;
+  /**
+   * Text a person copied or cut in the page (kept out of the browser's shared clipboard); the
+   * session gives it to the customer alone. A gate without in-page scripts reports none.
+   */
+  onCopy(listener: (text: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,7 @@ export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0
     focusIsMasked: async () => false,
     onChange: () => () => undefined,
     onActivity: () => () => undefined,
+    onCopy: () => () => undefined,
     close: async () => undefined,
   };
 }

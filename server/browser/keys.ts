@@ -80,3 +80,18 @@ export function toCdpKeyEvent(input: KeyInput): CdpKeyEvent {
     ...(text ? { text, unmodifiedText: text } : {}),
   };
 }
+
+/**
+ * True for a key that makes Chromium paste from its own clipboard (its editing shortcuts on
+ * Linux: Ctrl+V, Ctrl+Shift+V, Shift+Insert; Meta+V too, as a Mac user would press it). That
+ * clipboard is the browser process's, shared by every session on it, so the session never
+ * replays these: a participant pastes from their own device with `paste` input instead.
+ * Judged on the virtual key code Chromium acts on, whatever `key` and `code` say.
+ */
+export function readsBrowserClipboard(input: KeyInput): boolean {
+  if (input.key === 'Paste') return true;
+  if (input.action !== 'down') return false;
+  const { windowsVirtualKeyCode: vk, modifiers } = toCdpKeyEvent(input);
+  const ctrlOrMeta = (modifiers & 2) !== 0 || (modifiers & 4) !== 0;
+  return (ctrlOrMeta && vk === 86) || ((modifiers & 8) !== 0 && vk === 45);
+}

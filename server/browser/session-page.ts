@@ -13,7 +13,7 @@ import { onCpuSample } from './cpu-load.ts';
 import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { GuardCheck, type GuardFacts, type GuardWhere } from './guard-check.ts';
-import { toCdpKeyEvent, modifierBits } from './keys.ts';
+import { modifierBits, readsBrowserClipboard, toCdpKeyEvent } from './keys.ts';
 import { frameTurn } from './launch.ts';
 import { MemoryWatch } from './memory-watch.ts';
 import { QUIET } from './redaction/redaction-gate.ts';
@@ -34,6 +34,8 @@ export interface SessionPageHandlers {
   gate(reason: string | null): void;
   /** The page or its browser is gone; the session must end. */
   lost(reason: LostReason): void;
+  /** Text a person copied or cut in the page; never left in the browser's shared clipboard. */
+  copied(text: string): void;
 }
 
 export type LostReason = 'browser_crashed' | 'page_crashed' | 'page_unresponsive' | 'page_memory';
@@ -320,6 +322,7 @@ export class SessionPage {
     this.#cleanups.push(unsubscribe);
     // A document that changed (even only inside its masks) may change the customer's picture.
     this.#cleanups.push(this.#gate.onActivity(() => this.#loop.nudge()));
+    this.#cleanups.push(this.#gate.onCopy((text) => this.#handlers.copied(text)));
     // What paints without changing the DOM is announced too, so that a still page can tick
     // slowly (capture-loop.ts idlePeriod): a response that arrived (an image, a font, data a
     // script draws) and an animation or transition that started.
@@ -594,9 +597,13 @@ export class SessionPage {
         });
         return;
       case 'key':
+        // The browser's clipboard is shared by every session it runs: its contents never reach
+        // a page. A participant pastes from their own device (`paste` input) instead.
+        if (readsBrowserClipboard(input)) throw new VitrineError('PASTE_REFUSED', 'paste shortcuts are not replayed: paste from your own device instead');
         await cdp.send('Input.dispatchKeyEvent', toCdpKeyEvent(input));
         return;
       case 'text':
+      case 'paste':
         await cdp.send('Input.insertText', { text: input.text });
         return;
       case 'touch':

@@ -94,6 +94,16 @@ const fileRule = z
 export const FilesPolicySchema = z.object({ upload: fileRule.optional(), download: fileRule.optional() }).strict();
 export type FilesPolicy = z.infer<typeof FilesPolicySchema>;
 
+/**
+ * The clipboard (server/session/clipboard.ts). `paste`: who may paste text from their own device
+ * into the page (control: whoever may give input, the default); `copy`: where text copied in the
+ * page goes (customer: to the customer's device alone, the default; off: nowhere).
+ */
+export const ClipboardPolicySchema = z
+  .object({ paste: z.enum(['control', 'customer', 'off']).optional(), copy: z.enum(['customer', 'off']).optional() })
+  .strict();
+export type ClipboardPolicy = Required<z.infer<typeof ClipboardPolicySchema>>;
+
 export const PolicySchema = z
   .object({
     description: z.string().max(2000).optional(),
@@ -110,6 +120,7 @@ export const PolicySchema = z
     watermark: z.enum(['off', 'corner', 'tiled']).optional(),
     /** Uploads by the customer and downloads to the customer (off unless allowed). */
     files: FilesPolicySchema.optional(),
+    clipboard: ClipboardPolicySchema.optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@
  * Loads every policy file of a directory once at start (name = file name without .yaml),
  * validates each, and refuses to start when any is invalid, listing every problem.
  */
-import type { FilesPolicy } from './schema.ts';
+import type { ClipboardPolicy, FilesPolicy } from './schema.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
@@ -66,7 +66,7 @@ export class PolicyStore {
     return p;
   }
 
-  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy; watermark?: 'off' | 'corner' | 'tiled' } {
+  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy; watermark?: 'off' | 'corner' | 'tiled'; clipboard: ClipboardPolicy } {
     const f = this.require(name).file;
     return {
       masked: [...BUILTIN_CONSENT_TEXT, ...(f.consentText ?? [])],
@@ -76,6 +76,7 @@ export class PolicyStore {
       maxDurationMs: f.session?.maxMinutes ? f.session.maxMinutes * 60_000 : null,
       ...(f.files ? { files: f.files } : {}),
       ...(f.watermark ? { watermark: f.watermark } : {}),
+      clipboard: { paste: f.clipboard?.paste ?? 'control', copy: f.clipboard?.copy ?? 'customer' },
     };
   }
 }

@@ -88,6 +88,7 @@ export function guardWhere(i: Input, lastTouch: { x: number; y: number }[] | nul
       if (ACTIVATING.has(i.key) || i.code === 'Enter' || i.code === 'NumpadEnter' || i.code === 'Space') return [{ focus: { submit: i.key === 'Enter' || i.code === 'Enter' || i.code === 'NumpadEnter' } }];
       return null;
     case 'text':
+    case 'paste':
       // A line break typed into a field can submit its form like Enter does.
       return /[\r\n]/.test(i.text) ? [{ focus: { submit: true } }] : null;
     case 'touch': {

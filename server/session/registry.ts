@@ -131,6 +131,7 @@ export class SessionRegistry {
           notice: (c, m) => later((s) => s.onNotice(c, m)),
           gate: (reason) => later((s) => s.onGateChange(reason)),
           lost: (reason) => later((s) => void s.end(reason)),
+          copied: (text) => later((s) => s.onPageCopy(text)),
         },
         {
           viewport: config.viewport,
@@ -177,6 +178,7 @@ export class SessionRegistry {
       recorded: summary.record,
       ...(summary.watermark ? { watermark: summary.watermark } : {}),
       guards: summary.guards,
+      ...(summary.clipboard ? { clipboard: summary.clipboard } : {}),
       startRecording: () => {
         const retentionDays = summary.retentionDays ?? config.retentionDays;
         const started = Date.now();

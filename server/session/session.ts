@@ -32,8 +32,9 @@ import { FrameFanout, laneOf } from './frame-fanout.ts';
 import { DEFAULT_WATERMARK, StaffWatermark, type WatermarkMode, type WatermarkStats } from './watermark.ts';
 import type { Participant } from './participant.ts';
 import { authorize, authorizeInputKind } from './permissions.ts';
+import { ClipboardRules } from './clipboard.ts';
 import { GuardKeeper, type GuardActor } from './guards.ts';
-import type { GuardRule } from '../policy/schema.ts';
+import type { ClipboardPolicy, GuardRule } from '../policy/schema.ts';
 import { CUSTOMER_WORDING, noticeParams, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
 
 
@@ -65,6 +66,8 @@ export interface SessionInit {
   onEnded(session: Session): void;
   /** The policy's guarded actions for an address (server/session/guards.ts); none when absent. */
   guards?: (url: string) => GuardRule[];
+  /** Who may paste, and where copies go (server/session/clipboard.ts); defaults when absent. */
+  clipboard?: ClipboardPolicy;
 }
 
 /** Presence messages a participant may send per second (sustained), and in one burst. */
@@ -144,6 +147,24 @@ export class Session {
       for (const p of this.#participants.values()) if (p.role === 'customer') p.send(f);
     });
     this.#guards = this.#guardKeeper();
+    this.#clipboard = new ClipboardRules(init.clipboard);
+  }
+
+  // ---- clipboard (clipboard.ts) --------------------------------------------------------------
+
+  readonly #clipboard: ClipboardRules;
+
+  /** Text copied or cut in the page: to the customer alone, when the customer's input made it. */
+  onPageCopy(text: string): void {
+    if (this.#state === 'ended') return;
+    const d = this.#clipboard.copied();
+    if (d.notice) this.#participants.get(d.notice.participant)?.send({ type: 'notice', code: d.notice.code, message: d.notice.message });
+    if (!d.deliver) {
+      this.#log.info({ dropped: d.dropped, chars: text.length }, 'a copy in the page was not passed on');
+      return;
+    }
+    for (const q of this.#participants.values()) if (q.role === 'customer') q.send({ type: 'clipboard', text });
+    this.#audit('clipboard.copied', null, { chars: text.length });
   }
 
   // ---- guarded actions (guards.ts) ---------------------------------------------------------
@@ -741,14 +762,18 @@ export class Session {
   #inputs: Promise<void> = Promise.resolve();
 
   async #applyInput(p: Participant, i: Extract<ClientMessage, { type: 'input' }>['input']): Promise<void> {
-    if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text') && (await this.#page.gate.focusIsMasked())) {
+    if (i.kind === 'paste' && !this.#clipboard.mayPaste(p.role)) throw new VitrineError('PASTE_REFUSED');
+    if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text' || i.kind === 'paste') && (await this.#page.gate.focusIsMasked())) {
       throw new VitrineError('MASKED_FIELD');
     }
     // Guarded actions: checked at the hit-tested target or the focus, before anything is replayed.
     if (p.role !== 'customer' && (await this.#guards.check(Session.#actor(p), i)) === 'held') return;
+    this.#clipboard.inputFrom(p.id, p.role);
     await this.#page.input(i).catch((e) => {
-      throw new VitrineError('INPUT_FAILED', undefined, { cause: e });
+      // A refusal the page layer makes itself (a paste shortcut) keeps its code.
+      throw e instanceof VitrineError ? e : new VitrineError('INPUT_FAILED', undefined, { cause: e });
     });
+    if (i.kind === 'paste') this.#audit('clipboard.pasted', p, { chars: i.text.length });
     if (i.kind !== 'pointer' || i.action !== 'move') {
       this.#frames.inputApplied({ customer: true, staff: this.#staffMaySee() });
       this.#page.inputApplied();

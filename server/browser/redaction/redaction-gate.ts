@@ -20,6 +20,10 @@ import { staffBlocker } from './frame-safety.ts';
 const INPAGE = readFileSync(join(import.meta.dirname, 'inpage.js'), 'utf8').trim();
 /** Silences the console before any page script can flood it (quiet.js says why). */
 export const QUIET = readFileSync(join(import.meta.dirname, 'quiet.js'), 'utf8').trim();
+/** Keeps copies out of the browser's shared clipboard and sends them on (clipboard.js says why). */
+const CLIPBOARD = readFileSync(join(import.meta.dirname, 'clipboard.js'), 'utf8').trim();
+/** Most characters one copy carries to the customer. */
+export const MAX_COPY_CHARS = 100_000;
 export const MASK_COLOUR = '#5b6470';
 
 export interface RedactionOptions {
@@ -93,7 +97,8 @@ export class RedactionGate implements FrameGate {
     this.#confirmMs = opts.confirmTimeoutMs ?? 5000;
     this.#log = opts.log ?? (() => undefined);
     const cfg = { key: this.#key, compiled, colour: MASK_COLOUR, token: this.#token, binding: this.#binding, digitZeros: DIGIT_ZEROS };
-    this.#script = `${QUIET}\n${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
+    const clip = { key: this.#key, binding: this.#binding, maxCopy: MAX_COPY_CHARS };
+    this.#script = `${QUIET}\n${CLIPBOARD}(${JSON.stringify(clip)});\n${INPAGE}(${JSON.stringify(cfg)}, ${mergeSections.toString()}, ${luhnValid.toString()}, ${ibanValid.toString()});`;
   }
 
   /** Installs the policy in the page; call on a blank page before its first navigation. */
@@ -121,7 +126,10 @@ export class RedactionGate implements FrameGate {
     cdp.on('Runtime.executionContextDestroyed', () => this.#bump('a document context was destroyed'));
     cdp.on('Runtime.executionContextsCleared', () => this.#bump('document contexts were cleared'));
     cdp.on('Runtime.bindingCalled', (e) => {
-      if (e.name === this.#binding) for (const l of this.#activity) l();
+      if (e.name !== this.#binding) return;
+      // An empty payload is the doorbell; a copy carries its text (clipboard.js).
+      if (e.payload) return this.#copied(e.payload);
+      for (const l of this.#activity) l();
     });
     await cdp.send('Page.enable');
     for (const f of page.frames()) this.#changed(f, 'the policy was installed');
@@ -140,6 +148,24 @@ export class RedactionGate implements FrameGate {
   onActivity(listener: () => void): () => void {
     this.#activity.add(listener);
     return () => this.#activity.delete(listener);
+  }
+
+  readonly #copies = new Set<(text: string) => void>();
+
+  onCopy(listener: (text: string) => void): () => void {
+    this.#copies.add(listener);
+    return () => this.#copies.delete(listener);
+  }
+
+  #copied(payload: string): void {
+    let text: unknown;
+    try {
+      text = (JSON.parse(payload) as { copy?: unknown }).copy;
+    } catch {
+      return;
+    }
+    if (typeof text !== 'string' || !text) return;
+    for (const l of this.#copies) l(text.slice(0, MAX_COPY_CHARS));
   }
 
   /** Recomputes the reason from the frames' states and tells listeners when it changed. */
