@@ -17,7 +17,7 @@ import { guardsFor, resolvePolicy } from '../server/policy/engine.ts';
 import { storePolicies } from '../server/server.ts';
 import { GUARD_TIMING, guardLabel, guardWhere, matchGuard, matchPaths } from '../server/session/guards.ts';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
-import { focused, until, visible } from './support/client-page.ts';
+import { clickPage, focused, shoot, until, visible } from './support/client-page.ts';
 
 const btn = (id: string, top: number, label: string, extra = '') =>
   `<button id="${id}" ${extra} style="position:absolute;left:20px;top:${top}px;width:240px;height:50px;font-size:18px" onclick="hit('${id}')"><span>${label}</span></button>`;
@@ -292,6 +292,49 @@ describe('four eyes in the customer\'s view (real browser)', function () {
     await until('the confirmed click reached the page', () => hits.includes('send'), 10_000);
     await page.waitForSelector('#guard-prompt[hidden]');
     await ctx.close();
+  });
+
+  it('tells the agent in the console that the click waits for the customer, with the time left, and how it ended', async function () {
+    const { body } = await server.createSession(`${site.url}/bank`, { policy: 'guarded' });
+    const customerCtx = await browser.browser.createBrowserContext();
+    const customer: Page = await customerCtx.newPage();
+    await customer.setViewport({ width: 1280, height: 720 });
+    await customer.goto(body.customerUrl);
+    await customer.waitForSelector('#consent:not([hidden])');
+    await customer.click('#accept');
+    await customer.waitForSelector('body[data-state="live"]');
+    // The agent's own console, opened on the session (as a CRM link does).
+    const agentCtx = await browser.browser.createBrowserContext();
+    const agent: Page = await agentCtx.newPage();
+    await agent.setViewport({ width: 1280, height: 720 });
+    await agent.goto(`${server.url}/agent#token=${await server.agentToken()}&session=${body.id}`);
+    await agent.waitForSelector('body[data-state="live"]');
+    await agent.waitForSelector('#request-control:not([disabled])');
+    await agent.click('#request-control');
+    await customer.waitForSelector('#control-prompt:not([hidden])');
+    await sleep(700);
+    await customer.click('#control-accept');
+    await agent.waitForSelector('body.control');
+    hits.length = 0;
+    for (let i = 0; i < 40 && !hits.includes('free'); i++) {
+      await clickPage(agent, at(20).x, at(20).y);
+      await sleep(250);
+    }
+    await clickPage(agent, at(230).x, at(230).y);
+    await agent.waitForSelector('#guard-wait:not([hidden])');
+    const waiting = await agent.$eval('#guard-wait', (e) => e.textContent ?? '');
+    expect(waiting).to.match(/^Your click on “Send money” waits for the customer's confirmation · \d+ s$/);
+    const left = Number(/(\d+) s$/.exec(waiting)![1]);
+    expect(left).to.be.within(1, GUARD_TIMING.confirmMs / 1000);
+    expect(await agent.$eval('#log', (e) => e.textContent ?? '')).to.include('You clicked “Send money”: it needs the customer\'s confirmation');
+    await shoot(agent, 'agent-guard-waiting');
+    await customer.waitForSelector('#guard-prompt:not([hidden])');
+    await sleep(700); // a click in the prompt's first moments is not a decision (deliberate.ts)
+    await customer.click('#guard-confirm');
+    await until('the confirmed click reached the page', () => hits.includes('send'), 10_000);
+    await agent.waitForSelector('#guard-wait[hidden]');
+    await until('the agent is told it was done', async () => (await agent.$eval('#log', (e) => e.textContent ?? '')).includes('The customer confirmed “Send money”; it was done.'));
+    await Promise.all([customerCtx.close(), agentCtx.close()]);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { JoinCodeClaimed, SessionSnapshot, StaffMe } from '../../server/protocol.ts';
 import { checkToken, offerSso, showSignInError, showWhoami, SsoSignIn, ssoErrorFrom, type SsoEnd } from './agent-signin.ts';
+import { setupGuardStatus } from './agent-guard.ts';
 import { confirmAction } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { SessionView } from './session-view.ts';
@@ -45,11 +46,13 @@ const view = new SessionView({
   },
   onMessage(m) {
     presence?.handle(m);
+    guardStatus.message(m);
     if (m.type === 'navigate/answered') note(`The customer ${m.approved ? 'approved' : 'declined'} ${m.url}`);
   },
   onClosed(kind, text) {
     previous = null;
     presence?.reset();
+    guardStatus.reset();
     document.body.classList.remove('link-used');
     if (kind !== 'lost' && session) {
       rememberEnded(session.id, text);
@@ -73,6 +76,8 @@ const view = new SessionView({
     $('banner').textContent = kind === 'ended' ? 'Session ended' : kind === 'refused' ? 'Could not join the session' : 'Connection lost';
   },
 });
+
+const guardStatus = setupGuardStatus(() => view.you);
 
 /** Says in the log what changed for this agent, since the banner only shows the present. */
 function tellChanges(before: SessionSnapshot | null, s: SessionSnapshot): void {
