@@ -431,6 +431,18 @@ export class ClusterNode {
     this.#send(res, answer);
   }
 
+  /** Streams a request about a session `node` owns there and its answer back (document handoff). */
+  async stream(req: Request, res: Response, node: NodeLoad): Promise<void> {
+    try {
+      await this.#hop.pipe(node.advertise, req, res, `/internal${req.originalUrl}`, {
+        headers: pickHeaders(req, ['authorization', 'accept', 'content-type', 'content-length', 'x-file-name', 'transfer-encoding']),
+        clientAddress: clientAddress(req),
+      });
+    } catch {
+      throw new VitrineError('NODE_UNAVAILABLE');
+    }
+  }
+
   #ask(req: Request, node: NodeLoad, maxBytes?: number) {
     return this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
       headers: pickHeaders(req, ['authorization', 'accept']),

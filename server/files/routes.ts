@@ -6,25 +6,46 @@
  */
 import type express from 'express';
 import { VitrineError } from '../errors.ts';
+import { isForwarded } from '../http/client-address.ts';
 import { HANDOFFS } from './handoff.ts';
 
-export function mountFileRoutes(app: express.Express): void {
+/**
+ * Cluster mode: the node that owns a session, and a streamed hop to it. A customer's browser
+ * reaches whichever node the load balancer picks; the file must still go to the one whose
+ * browser context has the chooser (and the download is in that node's session directory).
+ */
+export interface FileRouteCluster {
+  owner(sessionId: string): Promise<{ advertise: string } | null>;
+  stream(req: express.Request, res: express.Response, node: { advertise: string }): Promise<void>;
+}
+
+export function mountFileRoutes(app: express.Express, cluster?: FileRouteCluster): void {
+  /** True when the request was answered by the node that owns the session. */
+  const elsewhere = async (req: express.Request, res: express.Response): Promise<boolean> => {
+    if (!cluster || isForwarded(req)) return false;
+    const node = await cluster.owner(String(req.params.id));
+    if (!node) return false;
+    await cluster.stream(req, res, node);
+    return true;
+  };
   app.post('/api/sessions/:id/files/:chooser', async (req, res, next) => {
     try {
       const h = HANDOFFS.get(String(req.params.id));
+      if (!h && (await elsewhere(req, res))) return;
       if (!h) throw new VitrineError('NO_SUCH_SESSION');
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       const r = await h.upload(req, String(req.params.chooser), m?.[1]);
       res.status(201).json({ attached: true, ...r });
     } catch (e) {
       // The rest of a refused body is not read: the connection closes after the answer.
-      if (!req.complete) res.setHeader('Connection', 'close');
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
       next(e);
     }
   });
   app.get('/api/sessions/:id/downloads/:download', async (req, res, next) => {
     try {
       const h = HANDOFFS.get(String(req.params.id));
+      if (!h && (await elsewhere(req, res))) return;
       if (!h) throw new VitrineError('NO_SUCH_DOWNLOAD');
       await h.take(String(req.params.download), typeof req.query.t === 'string' ? req.query.t : undefined, res);
     } catch (e) {

@@ -412,7 +412,7 @@ export function createApp(deps: AppDeps): express.Express {
   mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
   mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
-  mountFileRoutes(app);
+  mountFileRoutes(app, deps.cluster);
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));
