@@ -192,6 +192,11 @@ async function watermarkSection(s: TestServer, b: Bench): Promise<void> {
     const perViewer = m2.stats.markMs / Math.max(1, m2.stats.marked);
     row(`watermark ${mode}: ms per frame (parse, shared) / per viewer`, `${round(parse, 2)} / ${round(perViewer, 2)}`, '-', `${frames.length} frames of /animated x 3 viewers; rows re-encoded ${round((100 * m2.stats.rowsEncoded) / Math.max(1, m2.stats.rows))} %; slow path ${m2.stats.slow}`);
     row(`watermark ${mode}: added ms per staff frame, 1 / 3 viewers`, `${round(parse + perViewer, 2)} / ${round(parse + 3 * perViewer, 2)}`, '-', 'on the server\'s event loop, before the frame is queued');
+    // The same frames without the block cache: every covered block transformed for every frame.
+    const m3 = new JpegMarker(mode, { reuseBlocks: false });
+    for (const f of frames) for (const l2 of lines) m3.mark(f, l2, 70);
+    const uncached = m3.stats.markMs / Math.max(1, m3.stats.marked);
+    row(`watermark ${mode}: ms per viewer, block cache / every block transformed`, round(perViewer, 2), round(uncached, 2), `${round((100 * m2.stats.blocksReused) / Math.max(1, m2.stats.blocks))} % of covered blocks unchanged from a frame before`);
     row(`watermark ${mode}: KB per staff frame, marked / unmarked`, round(bytes / Math.max(1, frames.length * lines.length) / 1024, 1), round(unmarked / 1024, 1), `+${round((100 * (bytes / Math.max(1, frames.length * lines.length) - unmarked)) / Math.max(1, unmarked))} %`);
   }
   let full = 0;

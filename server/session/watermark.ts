@@ -130,17 +130,37 @@ export interface WatermarkStats {
   /** MCU rows re-encoded, in total, and rows there were. */
   rowsEncoded: number;
   rows: number;
+  /** Luma blocks under a mark, and of those, taken from the block cache (unchanged since a frame before). */
+  blocks: number;
+  blocksReused: number;
+}
+
+/**
+ * A marked block is a pure function of the block's coefficients and the mark over it, and a
+ * live page repeats most of its blocks from one frame to the next (a form being typed into
+ * changes a few). So each mark plan keeps, per block it covers, the last source coefficients and
+ * what they became: an unchanged block costs a 64-value comparison instead of an inverse
+ * transform, a redraw and a forward transform. Bounded: one entry per covered block per plan.
+ */
+type BlockCache = Map<number, { src: Int16Array; out: Int16Array }>;
+
+function sameBlock(a: Int16Array, b: Int16Array, off: number): boolean {
+  for (let k = 0; k < 64; k++) if (a[k] !== b[off + k]) return false;
+  return true;
 }
 
 /** Marks one JPEG with `lines`: the cheap coefficient path when possible, else a full decode. */
 export class JpegMarker {
-  readonly stats: WatermarkStats = { marked: 0, slow: 0, parsed: 0, cached: 0, failed: 0, parseMs: 0, markMs: 0, rowsEncoded: 0, rows: 0 };
+  readonly stats: WatermarkStats = { marked: 0, slow: 0, parsed: 0, cached: 0, failed: 0, parseMs: 0, markMs: 0, rowsEncoded: 0, rows: 0, blocks: 0, blocksReused: 0 };
   readonly #mode: Exclude<WatermarkMode, 'off'>;
   #frame: { jpeg: Uint8Array; coef: JpegCoefficients | null } | null = null;
-  readonly #plans = new Map<string, Plan>();
+  readonly #plans = new Map<string, Plan & { cache: BlockCache }>();
+  readonly #reuseBlocks: boolean;
 
-  constructor(mode: Exclude<WatermarkMode, 'off'>) {
+  /** `reuseBlocks: false` only for the benchmark's comparison: every block transformed every time. */
+  constructor(mode: Exclude<WatermarkMode, 'off'>, opts: { reuseBlocks?: boolean } = {}) {
     this.#mode = mode;
+    this.#reuseBlocks = opts.reuseBlocks ?? true;
   }
 
   #coefficients(jpegBytes: Uint8Array): JpegCoefficients | null {
@@ -161,13 +181,14 @@ export class JpegMarker {
     return this.#frame.coef;
   }
 
-  #plan(lines: string[], width: number, height: number, blocksPerLine: number): Plan {
-    const key = `${width}x${height}:${blocksPerLine}:${lines.join('\n')}`;
+  #plan(lines: string[], width: number, height: number, blocksPerLine: number, quant: Int32Array): Plan & { cache: BlockCache } {
+    // The quantisation table is part of the key: a block's coefficients mean other pixels under another.
+    const key = `${width}x${height}:${blocksPerLine}:${quant.join(',')}:${lines.join('\n')}`;
     let p = this.#plans.get(key);
     if (!p) {
       // A handful of viewers, one text a minute each: keep the newest few.
       if (this.#plans.size >= 16) this.#plans.delete(this.#plans.keys().next().value!);
-      p = plan(this.#mode, lines, width, height, blocksPerLine);
+      p = { ...plan(this.#mode, lines, width, height, blocksPerLine), cache: new Map() };
       this.#plans.set(key, p);
     }
     return p;
@@ -184,14 +205,23 @@ export class JpegMarker {
     let out: Uint8Array;
     if (coef) {
       const y = coef.components[0]!;
-      const p = this.#plan(lines, coef.width, coef.height, y.blocksPerLine);
       const q = coef.qt[y.tq]!;
+      const p = this.#plan(lines, coef.width, coef.height, y.blocksPerLine, q);
       const px = new Float64Array(64);
       const replaced = new Map<number, Int16Array>();
       for (const [off, w] of p.blocks) {
+        this.stats.blocks++;
+        const hit = this.#reuseBlocks ? p.cache.get(off) : undefined;
+        if (hit && sameBlock(hit.src, y.coef, off)) {
+          this.stats.blocksReused++;
+          replaced.set(off, hit.out);
+          continue;
+        }
         inverseBlock(y.coef, off, q, px);
         for (let k = 0; k < 64; k++) if (w[k]) px[k] = contrast(px[k]!, w[k]!);
-        replaced.set(off, forwardBlock(px, q));
+        const out = forwardBlock(px, q);
+        replaced.set(off, out);
+        if (this.#reuseBlocks) p.cache.set(off, { src: y.coef.slice(off, off + 64), out });
       }
       const st: RewriteStats = { rowsEncoded: 0, mcuRows: 0, newTables: false };
       out = coef.rewrite(replaced, st);
