@@ -13,6 +13,7 @@ import { decodeFrame } from '../server/protocol.ts';
 import type { PolicyProvider } from '../server/server.ts';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
 import { PAGES } from './support/fixture-pages.ts';
+import { decodeReplayStream } from '../server/contract/replay-stream.ts';
 import { serveFixtures, startTestServer, TestClient } from './support/harness.ts';
 
 const KEY = randomBytes(32).toString('base64');
@@ -120,17 +121,9 @@ describe('recordings through the server', function () {
       const res = await fetch(`${server.url}/api/recordings/${recId}`, auth(auditorToken));
       expect(res.status).to.equal(200);
       expect(res.headers.get('x-recording-complete')).to.equal('true');
-      const buf = Buffer.from(await res.arrayBuffer());
-      const frames: Buffer[] = [];
-      const events: string[] = [];
-      for (let off = 0; off < buf.length; ) {
-        const kind = buf.readUInt8(off);
-        const n = buf.readUInt32BE(off + 9);
-        const data = buf.subarray(off + 13, off + 13 + n);
-        if (kind === 1) frames.push(data);
-        else events.push(JSON.parse(data.toString()).type);
-        off += 13 + n;
-      }
+      const entries = decodeReplayStream(new Uint8Array(await res.arrayBuffer()));
+      const frames = entries.filter((e) => e.kind === 'frame').map((e) => e.data);
+      const events = entries.filter((e) => e.kind === 'event').map((e) => JSON.parse(new TextDecoder().decode(e.data)).type as string);
       expect(frames.length).to.be.greaterThan(0);
       // Exactly what the agent was shown, byte for byte.
       const sent = new Set(first.agent.frames.map((f) => f.header.seq));

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { createOpenGate } from '../server/browser/frame-gate.ts';
+import { decodeReplayStream } from '../server/contract/replay-stream.ts';
 import { decodeFrame } from '../server/protocol.ts';
 import type { PolicyProvider } from '../server/server.ts';
 import { validatePolicy } from '../server/policy/schema.ts';
@@ -241,13 +242,8 @@ describe('forensic watermarks in staff frames', function () {
     const { recordings } = await (await fetch(`${server.url}/api/recordings`, auth)).json();
     const rec = recordings.find((r: { session: string }) => r.session === s.id);
     expect(rec, 'the recording').to.not.equal(undefined);
-    const buf = Buffer.from(await (await fetch(`${server.url}/api/recordings/${rec.id}`, auth)).arrayBuffer());
-    const frames: Buffer[] = [];
-    for (let off = 0; off < buf.length; ) {
-      const n = buf.readUInt32BE(off + 9);
-      if (buf.readUInt8(off) === 1) frames.push(buf.subarray(off + 13, off + 13 + n));
-      off += 13 + n;
-    }
+    const stream = new Uint8Array(await (await fetch(`${server.url}/api/recordings/${rec.id}`, auth)).arrayBuffer());
+    const frames = decodeReplayStream(stream).filter((e) => e.kind === 'frame').map((e) => Buffer.from(e.data));
     expect(frames.length).to.be.greaterThan(0);
     // One staff viewer: the recording holds exactly the frames that viewer received, mark and all.
     const sent = new Map(s.agent.frames.map((f) => [f.header.seq, Buffer.from(f.jpeg)]));

@@ -2,6 +2,7 @@
  * The auditor's replay page (/replay): lists recordings, fetches one (decrypted on the server,
  * already masked), and plays it on a canvas with play, pause and seek.
  */
+import { decodeReplayStream } from '../../server/contract/replay-stream.ts';
 import { decodeFrame } from '../../server/protocol.ts';
 import { $, note, setState, show } from './dom.ts';
 import { offerSso, SsoSignIn, ssoErrorFrom } from './agent-signin.ts';
@@ -53,19 +54,12 @@ async function open(id: string): Promise<void> {
     note(`Could not open the recording: ${(await res.json()).error?.message ?? res.status}`);
     return;
   }
-  const buf = new Uint8Array(await res.arrayBuffer());
-  const view = new DataView(buf.buffer);
-  frames = [];
-  for (let off = 0; off + 13 <= buf.length; ) {
-    const kind = view.getUint8(off);
-    const t = view.getFloat64(off + 1);
-    const n = view.getUint32(off + 9);
-    if (kind === 1) {
-      const { header, jpeg } = decodeFrame(buf.subarray(off + 13, off + 13 + n));
-      frames.push({ t, jpeg, viewport: header.viewport });
-    }
-    off += 13 + n;
-  }
+  frames = decodeReplayStream(new Uint8Array(await res.arrayBuffer()))
+    .filter((e) => e.kind === 'frame')
+    .map((e) => {
+      const { header, jpeg } = decodeFrame(e.data);
+      return { t: e.t, jpeg, viewport: header.viewport };
+    });
   current = id;
   seek.max = String(Math.ceil(frames.at(-1)?.t ?? 0));
   show($('player'), true);

@@ -26,6 +26,7 @@ import type { SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
+import { encodeReplayStream } from '../contract/replay-stream.ts';
 import { mountFileRoutes } from '../files/routes.ts';
 import { mountLeakScanRoutes, type LeakScanner } from '../recording/leak-scan.ts';
 import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
@@ -375,17 +376,9 @@ export function createApp(deps: AppDeps): express.Express {
       } finally {
         deps.audit.record({ type: 'recording.accessed', session: undefined, actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'replay', recording: id } });
       }
-      const parts: Buffer[] = [];
-      for (const e of result.entries) {
-        const head = Buffer.alloc(13);
-        head.writeUInt8(e.kind === 'frame' ? 1 : 2, 0);
-        head.writeDoubleBE(e.t, 1);
-        head.writeUInt32BE(e.data.length, 9);
-        parts.push(head, e.data);
-      }
       res.setHeader('X-Recording-Complete', String(result.complete));
       res.setHeader('X-Recording-Session', result.header.session);
-      res.type('application/octet-stream').send(Buffer.concat(parts));
+      res.type('application/octet-stream').send(Buffer.from(encodeReplayStream(result.entries)));
     } catch (e) {
       next(e);
     }
