@@ -3,6 +3,7 @@
  * rejoins it), the ones that ended lately, and "My sessions" from GET /api/sessions (the server
  * lists an agent's own sessions only), each with a Rejoin button.
  */
+import type { SessionList } from '../../server/contract/rest.ts';
 import { $, show } from './dom.ts';
 
 export interface Started {
@@ -20,13 +21,6 @@ interface Ended {
   id: string;
   at: string;
   text: string;
-}
-
-interface Listed {
-  id: string;
-  state: 'waiting' | 'live' | 'ended';
-  createdAt: string;
-  participants: { role: string; name: string }[];
 }
 
 /** What is kept of the open session: never the agent token (a rejoin mints a new one). */
@@ -70,10 +64,10 @@ export async function refreshSessions(token: string | null, current: string | nu
     show(box, false);
     return;
   }
-  let listed: Listed[] = [];
+  let listed: SessionList['sessions'] = [];
   try {
     const res = await fetch('/api/sessions', { headers: { authorization: `Bearer ${token}` } });
-    if (res.ok) listed = ((await res.json()) as { sessions: Listed[] }).sessions;
+    if (res.ok) listed = ((await res.json()) as SessionList).sessions;
   } catch {
     // the list stays as it was shown last; the next refresh tries again
   }

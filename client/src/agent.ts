@@ -3,6 +3,7 @@
  * agent-signin.ts), start a session on a URL, hand the customer link over, then watch, ask for
  * control and propose pages.
  */
+import type { RejoinToken } from '../../server/contract/rest.ts';
 import type { JoinCodeClaimed, SessionSnapshot, StaffMe } from '../../server/protocol.ts';
 import { checkToken, offerSso, showSignInError, showWhoami, SsoSignIn, ssoErrorFrom, type SsoEnd } from './agent-signin.ts';
 import { setupGuardStatus } from './agent-guard.ts';
@@ -174,7 +175,7 @@ async function rejoin(id: string): Promise<void> {
     void refreshSessions(token(), session?.id ?? null, rejoin);
     return;
   }
-  const { agentToken } = (await res.json()) as { agentToken: string };
+  const { agentToken } = (await res.json()) as RejoinToken;
   if (session) {
     view.disconnect();
     session = null;

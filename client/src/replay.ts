@@ -3,6 +3,7 @@
  * already masked), and plays it on a canvas with play, pause and seek.
  */
 import { decodeReplayStream } from '../../server/contract/replay-stream.ts';
+import type { LeakScanResult, RecordingList } from '../../server/contract/rest.ts';
 import { decodeFrame } from '../../server/protocol.ts';
 import { $, note, setState, show } from './dom.ts';
 import { offerSso, SsoSignIn, ssoErrorFrom } from './agent-signin.ts';
@@ -68,9 +69,11 @@ async function open(id: string): Promise<void> {
   $('status').textContent = `Recording ${id}${res.headers.get('x-recording-complete') === 'true' ? '' : ' (ends early: the server stopped while recording)'}`;
   await draw(0);
   // The OCR leak scan's result beside the recording: where text looked like a card number, IBAN or policy pattern.
-  const scan = await fetch(`/api/recordings/${encodeURIComponent(id)}/scan`, { headers: auth() }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const scan = await fetch(`/api/recordings/${encodeURIComponent(id)}/scan`, { headers: auth() })
+    .then((r) => (r.ok ? (r.json() as Promise<LeakScanResult>) : null))
+    .catch(() => null);
   if (scan) {
-    const where = (scan.findings as { frame: number; t: number; pattern: string; rect: { x: number; y: number; width: number; height: number } }[])
+    const where = scan.findings
       .slice(0, 10)
       .map((f) => `${f.pattern} in frame ${f.frame} at ${fmt(f.t)} (${f.rect.x},${f.rect.y} ${f.rect.width}×${f.rect.height})`);
     $('status').textContent += ` · Leak scan: ${scan.summary}${where.length ? `: ${where.join('; ')}` : ''}`;
@@ -86,7 +89,7 @@ async function list(): Promise<void> {
     render();
     return;
   }
-  const { recordings } = (await res.json()) as { recordings: { id: string; session: string; startedAt: string; expiresAt: string; leakScan?: { status: string; summary: string; findings: number } }[] };
+  const { recordings } = (await res.json()) as RecordingList;
   const ul = $('recordings');
   ul.replaceChildren(
     ...recordings.map((r) => {

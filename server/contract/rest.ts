@@ -85,6 +85,7 @@ export type SessionList = z.infer<typeof SessionListSchema>;
 
 export const ObserverTokenSchema = z.object({ id: SessionIdSchema, token: z.string() }).strict();
 export const RejoinTokenSchema = z.object({ id: SessionIdSchema, agentToken: z.string() }).strict();
+export type RejoinToken = z.infer<typeof RejoinTokenSchema>;
 
 export const AuditRecordSchema = z
   .object({
@@ -133,6 +134,7 @@ export const LeakScanResultSchema = z
   })
   .strict()
   .meta({ id: 'LeakScanResult', description: 'Frame indexes, times, rectangles (viewport pixels) and pattern names; never the text that matched.' });
+export type LeakScanResult = z.infer<typeof LeakScanResultSchema>;
 const LeakScanBriefSchema = z.object({ status: LeakScanStatusSchema, summary: z.string(), findings: z.number().int(), frames: z.number().int(), finishedAt: isoTime.optional() }).strict();
 
 export const RecordingSummarySchema = z
@@ -140,6 +142,7 @@ export const RecordingSummarySchema = z
   .strict()
   .meta({ id: 'RecordingSummary' });
 export const RecordingListSchema = z.object({ recordings: z.array(RecordingSummarySchema), unreachableNodes }).strict();
+export type RecordingList = z.infer<typeof RecordingListSchema>;
 
 const NodeViewSchema = z
   .object({
