@@ -21,17 +21,9 @@
 import { Redis } from 'ioredis';
 import type { EndReason } from '../protocol.ts';
 import type { NodeLoad } from './placement.ts';
+import { ClusterEventSchema, NodeLoadSchema, parseRecord, SessionRecordSchema, type ClusterEvent, type SessionRecord } from './records.ts';
 
-export type SessionRecord =
-  | { id: string; node: string; agent: { sub: string; name: string }; createdAt: number; policy: string; ended?: undefined }
-  /** What is left once a session ended: where it ran (audit reads) and why it ended (late joins). */
-  | { id: string; node: string; ended: { reason: EndReason; at: number } };
-
-export type ClusterEvent =
-  | { type: 'session-ended'; session: string; reason: EndReason; node: string }
-  /** An API caller on another node asked the owner to end a session (already authorized there). */
-  | { type: 'end-session'; session: string; node: string; by: string }
-  | { type: 'node-lost'; node: string; sessions: number; by: string };
+export type { ClusterEvent, SessionRecord } from './records.ts';
 
 const PREFIX = 'vitrine:';
 const ENDED_RECORD_MS = 24 * 3600_000;
@@ -95,12 +87,16 @@ export class ClusterDirectory {
     const ids = await this.#cmd.smembers(`${PREFIX}nodes`);
     if (!ids.length) return [];
     const values = await this.#cmd.mget(ids.map((id) => `${PREFIX}node:${id}`));
-    return values.flatMap((v) => (v ? [JSON.parse(v) as NodeLoad] : []));
+    // A value that is not a node record (another version's, or not ours) is no node to use.
+    return values.flatMap((v) => {
+      const n = parseRecord(NodeLoadSchema, v);
+      return n ? [n] : [];
+    });
   }
 
   async node(id: string): Promise<NodeLoad | null> {
     const v = await this.#cmd.get(`${PREFIX}node:${id}`);
-    return v ? (JSON.parse(v) as NodeLoad) : null;
+    return parseRecord(NodeLoadSchema, v);
   }
 
   async putSession(record: SessionRecord, ttlMs: number): Promise<void> {
@@ -113,7 +109,7 @@ export class ClusterDirectory {
 
   async session(id: string): Promise<SessionRecord | null> {
     const v = await this.#cmd.get(`${PREFIX}session:${id}`);
-    return v ? (JSON.parse(v) as SessionRecord) : null;
+    return parseRecord(SessionRecordSchema, v);
   }
 
   /**
@@ -225,11 +221,6 @@ export class ClusterDirectory {
 }
 
 function parseEvent(text: string): ClusterEvent | null {
-  try {
-    const e = JSON.parse(text) as ClusterEvent;
-    if (e && (e.type === 'session-ended' || e.type === 'node-lost' || e.type === 'end-session')) return e;
-  } catch {
-    /* ignore: not ours */
-  }
-  return null;
+  // Not JSON, or not one of ours: ignored.
+  return parseRecord(ClusterEventSchema, text);
 }
