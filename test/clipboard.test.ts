@@ -20,12 +20,20 @@ const PAGE = `<!doctype html><title>ready</title><body style="margin:0;font:16px
 <textarea id="notes" style="position:absolute;left:0;top:100px;width:300px;height:60px"></textarea>
 <button id="iban" style="position:absolute;left:0;top:200px;width:300px;height:40px">Copy IBAN</button>
 <div id="quote" style="position:absolute;left:0;top:300px;width:300px;height:40px">Quote Q-77</div>
+<button id="flood" style="position:absolute;left:0;top:400px;width:300px;height:40px">Copy a lot</button>
 <script>
 let pastes = 0;
 const report = () => { document.title = 'notes=' + document.getElementById('notes').value + ';pastes=' + pastes; };
 document.getElementById('notes').addEventListener('input', report);
 addEventListener('paste', () => { pastes++; report(); });
 document.getElementById('iban').addEventListener('click', () => navigator.clipboard.writeText('${IBAN}').then(() => { document.title = 'iban copied'; }, (e) => { document.title = 'iban failed ' + e.name; }));
+// A hostile page copies in a loop while the customer's click activates it.
+document.getElementById('flood').addEventListener('click', () => {
+  const q = document.getElementById('quote');
+  let n = 0;
+  for (let i = 0; i < 5000; i++) { getSelection().selectAllChildren(q); if (document.execCommand('copy')) n++; }
+  document.title = 'flooded ' + n;
+});
 // A page that puts its own text on a copy, as reference-number widgets do.
 document.getElementById('quote').addEventListener('copy', (e) => { e.clipboardData.setData('text/plain', 'REF-Q-77'); e.preventDefault(); });
 </script>`;
@@ -184,6 +192,23 @@ describe('clipboard (copies to the customer alone; the browser clipboard never c
     // The customer's own paste, from their device, arrives as typed text (no paste event).
     b.customer.input({ kind: 'paste', text: ' pasted' });
     expect(await title(b.customer, (x) => x.includes('pasted'))).to.equal('notes=bend pasted;pastes=0');
+  });
+
+  it('drops a page\'s copy flood: a few copies reach the customer, and the session carries on', async function () {
+    const { customer } = await live();
+    const before = customer.messages.length;
+    let flooded = '';
+    for (let i = 0; i < 5 && !flooded; i++) {
+      customer.click(150, 420);
+      flooded = await title(customer, (t) => t.startsWith('flooded'), 'the flood ran').catch(() => '');
+    }
+    // The page did copy thousands of times (execCommand reported success for each).
+    expect(Number(flooded.split(' ')[1])).to.be.greaterThan(1000);
+    // Everything the flood produced is in by the time typing afterwards is seen.
+    await focusNotes(customer, customer, 'still');
+    const copies = customer.messages.slice(before).filter((m) => m.type === 'clipboard');
+    expect(copies.length).to.be.within(1, 5);
+    for (const c of copies) expect(c.type === 'clipboard' && c.text).to.equal('REF-Q-77');
   });
 
   it('follows the policy: copy off tells the customer; paste for the customer only refuses the agent', async function () {

@@ -28,8 +28,18 @@
   // The copy or cut being dispatched now: what the page set on it and whether it cancelled it.
   var pending = null;
 
+  // A page can copy in a loop while a person's input activates it (execCommand('copy')): a few
+  // copies a second reach the binding, the rest are dropped here rather than flood the server
+  // (which limits them again, per session).
+  var tokens = 5;
+  var refilled = Date.now();
   function deliver(text) {
     if (!send || typeof text !== 'string' || !text) return;
+    var now = Date.now();
+    tokens = Math.min(5, tokens + ((now - refilled) / 1000) * 2);
+    refilled = now;
+    if (tokens < 1) return;
+    tokens -= 1;
     try { send(JSON.stringify({ copy: text.slice(0, MAX) })); } catch (e) { /* nothing to deliver to */ }
   }
 
