@@ -47,13 +47,14 @@ const html = (title: string, body: string) => `<!doctype html><title>${title}</t
 function vectorPages(done: string[]): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
   const page = (title: string, script: (t: string) => string, extra = '') => (req: IncomingMessage, res: ServerResponse) => {
     const t = new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? '';
-    res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(html(title, `${extra.replaceAll('$T', t)}<script>const T=${JSON.stringify(t)};const done=(v)=>fetch('/done/'+v).catch(()=>{});${script(t)}</script>`));
+    res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(html(title, `${extra.replaceAll('$T', t)}<script>const T=${JSON.stringify(t)};const done=(v)=>fetch('/done/'+v+'?t='+encodeURIComponent(T)).catch(()=>{});${script(t)}</script>`));
   };
   return {
     '/done/worker': (req, res) => (done.push('worker'), res.end()),
     '/done/shared': (req, res) => (done.push('shared'), res.end()),
     '/done/sw': (req, res) => (done.push('sw'), res.end()),
-    '/done/ws': (req, res) => (done.push('ws'), res.end()),
+    // Which canary's attempt ended: a control page torn down late must not stand for the next one.
+    '/done/ws': (req, res) => (done.push(`ws ${new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? ''}`), res.end()),
     '/done/spec': (req, res) => (done.push('spec'), res.end()),
     '/worker': page('Worker', () => `new Worker('/w.js?t='+encodeURIComponent(T)).onmessage=()=>done('worker');`),
     '/w.js': js(`const T=new URL(location).searchParams.get('t');
@@ -173,7 +174,7 @@ describe('policy lists confine every target of a session', function () {
     done.length = 0;
     const atProxy = server.vitrine.egress.listRefusedCount;
     const s = await session('/ws', denied, 'WebSocket');
-    await waitFor(() => done.includes('ws'), 'WebSocket attempt over');
+    await waitFor(() => done.includes(`ws ${denied.origin}`), 'WebSocket attempt over');
     // No Fetch domain sees a WebSocket handshake: the session's own egress route refused it.
     expect(server.vitrine.egress.listRefusedCount, 'refusals at the proxy').to.be.greaterThan(atProxy);
     await bothTold(s);
