@@ -12,8 +12,8 @@ import { expect } from 'chai';
 import type { Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
 import { GREEN, WHITE } from './support/fixture-pages.ts';
-import { canvasColour, docShot, shoot, until, waitColour } from './support/client-page.ts';
-import { colourAt, decodeJpeg, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
+import { docShot, until, waitColour } from './support/client-page.ts';
+import { colourAt, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 
 /** Green when laid out for a narrow (phone) viewport, white on a desktop one; the title says the width. */
 const RESPONSIVE = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

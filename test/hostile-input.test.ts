@@ -7,7 +7,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { MAX_MESSAGE_BYTES } from '../server/protocol.ts';
 import { PAGES } from './support/fixture-pages.ts';
-import { serveFixtures, startTestServer, TestClient, TEST_SECRET, type FixtureSite, type TestServer } from './support/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from './support/harness.ts';
 
 describe('hostile input', function () {
   let site: FixtureSite;

@@ -39,8 +39,8 @@ describe('operations', function () {
         });
         expect(res.status).to.equal(200);
         expect(res.hsts).to.match(/max-age=\d+/);
-        const created = await new Promise<any>(async (resolve, reject) => {
-          const token = await server.agentToken();
+        const token = await server.agentToken();
+        const created = await new Promise<any>((resolve, reject) => {
           const req = request(`${server.url}/api/sessions`, { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (r) => {
             let body = '';
             r.on('data', (c) => (body += c)).on('end', () => resolve(JSON.parse(body)));

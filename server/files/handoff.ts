@@ -90,12 +90,13 @@ const MIME_BY_EXT: Record<string, string> = {
 
 /** A file name the customer's browser sent, made safe for one path component (or a fallback). */
 export function safeName(raw: string | undefined): string {
-  let name = '';
+  let name: string;
   try {
     name = decodeURIComponent(raw ?? '');
   } catch {
     name = '';
   }
+  // eslint-disable-next-line no-control-regex -- control characters are what this strips
   name = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f/]/g, '').trim().slice(0, 200);
   return name && name !== '.' && name !== '..' ? name : 'file';
 }
