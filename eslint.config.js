@@ -25,5 +25,5 @@ export default tseslint.config(
   { files: ['server/browser/redaction/inpage.js'], rules: { '@typescript-eslint/no-unused-expressions': 'off' } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
   // Tests read untyped JSON replies and assert with chai's property assertions (`expect(x).to.be.true`).
-  { files: ['test/**'], rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unused-expressions': 'off' } },
+  { files: ['test/**', 'harness/**'], rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unused-expressions': 'off' } },
 );

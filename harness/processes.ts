@@ -65,18 +65,6 @@ export function treeCpu(pid: number): number {
   return [pid, ...descendants(pid)].reduce((a, p) => a + cpuOf(p), 0);
 }
 
-/** CPU seconds used so far by a browser's processes, by Chromium process type. */
-export function browserCpuByType(pid: number): Record<string, number> {
-  const all = processes();
-  const out: Record<string, number> = {};
-  for (const p of [pid, ...descendants(pid)]) {
-    const cmd = all.find((q) => q.pid === p)?.cmd ?? '';
-    const type = p === pid ? 'browser' : (/--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'other');
-    out[type] = (out[type] ?? 0) + cpuOf(p);
-  }
-  return out;
-}
-
 /** CPU seconds the whole machine has spent busy so far (every core, /proc/stat). */
 export function machineBusy(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);

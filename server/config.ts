@@ -592,8 +592,3 @@ function integrationsConfig(values: Partial<Record<SettingName, unknown>>): Inte
     outboxMaxEntries: values.VITRINE_OUTBOX_MAX_ENTRIES as number,
   });
 }
-
-/** Returns a copy of the config with some fields replaced; for tests and embedding. */
-export function withOverrides(config: Config, overrides: Partial<Config>): Config {
-  return Object.freeze({ ...config, ...overrides });
-}
