@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { GREEN, RED } from '../support/fixture-pages.ts';
-import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { colourAt, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 const STORE = `<!doctype html><title>Store</title><body><script>
 document.cookie = 'vitrine_probe=1; max-age=3600; path=/';
@@ -65,7 +65,8 @@ describe('end-of-session clearing', function () {
     first.customer.send({ type: 'end' });
     await first.customer.message('ended');
     const count = first.customer.messages.length;
-    await sleep(500);
+    // The server closes the socket right after 'ended': once closed, nothing more can arrive.
+    await first.customer.closed;
     expect(first.customer.messages.length, 'messages after ended').to.equal(count);
 
     const second = await visit('/check', /^(Clean|Found)/);
