@@ -1,6 +1,7 @@
 /**
  * Test harness: starts a real Vitrine server (real Chromium) on 127.0.0.1 port 0, serves
- * fixture pages on loopback, and drives participants over real WebSockets.
+ * fixture pages on loopback, and drives participants over real WebSockets. Shared by the tests
+ * and the bench (harness/ imports neither: docs/architecture.md).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';

@@ -25,7 +25,7 @@ describe('SDK (@vitrine/sdk)', function () {
     expect(inputs.some((f) => f.startsWith('server/contract/'))).to.equal(true);
     expect(inputs.filter((f) => f.startsWith('server/') && !/^server\/(contract\/|protocol\.ts|errors\.ts)/.test(f))).to.deep.equal([]);
     // The artifact, not the source: a cache-busting query gets the fresh build.
-    sdk = (await import(`../sdk/dist/index.js?t=${Date.now()}` as string)) as typeof Sdk;
+    sdk = (await import(`../../sdk/dist/index.js?t=${Date.now()}` as string)) as typeof Sdk;
     site = await serveFixtures({ '/': '<!doctype html><title>Account</title><h1>Your account</h1>' });
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
   });
