@@ -5,7 +5,7 @@
  * screencast on the same page in the same run.
  */
 import type { CaptureStats } from '../server/browser/capture-loop.ts';
-import { TestClient, type TestServer } from '../test/support/harness.ts';
+import { TestClient, type TestServer } from '../harness/harness.ts';
 import { firstBlue, live, quick, row, SECONDS, server, TRIALS, verdict, want, type Bench, type Live } from './common.ts';
 import { audienceClickTrial, p50p95, percentile, round, sleep } from './measure.ts';
 import type { RawPage } from './raw-cdp.ts';

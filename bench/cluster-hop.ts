@@ -12,8 +12,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, RedisProcess, staffToken, VitrineNode } from '../test/support/cluster.ts';
-import { serveFixtures, TestClient } from '../test/support/harness.ts';
+import { api, RedisProcess, staffToken, VitrineNode } from '../harness/cluster.ts';
+import { serveFixtures, TestClient } from '../harness/harness.ts';
 import { clickTrial, percentile, round } from './measure.ts';
 import { BENCH_PAGES } from './pages.ts';
 

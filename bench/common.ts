@@ -4,7 +4,7 @@
  */
 import { createOpenGate } from '../server/browser/frame-gate.ts';
 import type { Session } from '../server/session/session.ts';
-import { startTestServer, TestClient, type FixtureSite, type TestServer } from '../test/support/harness.ts';
+import { startTestServer, TestClient, type FixtureSite, type TestServer } from '../harness/harness.ts';
 import { flagIsBlue, sleep } from './measure.ts';
 import { FLAG, titleOf } from './pages.ts';
 import type { RawCdp } from './raw-cdp.ts';

@@ -4,7 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { TestServer } from '../test/support/harness.ts';
+import type { TestServer } from '../harness/harness.ts';
 import { titleOf } from './pages.ts';
 import type { LoadResult } from './workload.ts';
 

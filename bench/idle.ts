@@ -5,10 +5,11 @@
  * with nothing masked in view, both connected with masked fields in view (a masked view is
  * looked at afresh every 3 s), and nobody watching (waiting for consent).
  */
-import { cpuOf, descendants, processes, pssOfMb, round, sleep, treeCpu, treePssMb } from './measure.ts';
+import { round, sleep } from './measure.ts';
+import { cpuOf, descendants, processes, pssOfMb, treeCpu, treePssMb } from '../harness/processes.ts';
 import { Crowd } from './crowd.ts';
 import { quick, row, server, type Bench } from './common.ts';
-import type { TestServer } from '../test/support/harness.ts';
+import type { TestServer } from '../harness/harness.ts';
 
 const N = quick ? 4 : 10;
 const WINDOW_S = quick ? 3 : 10;

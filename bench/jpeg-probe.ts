@@ -174,7 +174,7 @@ function scan(
         bad = true;
         return 0;
       }
-      let b = data[pos++]!;
+      const b = data[pos++]!;
       if (b === 0xff) {
         const next = data[pos]!;
         if (next === 0) pos++;

@@ -8,10 +8,11 @@
  * bound when p95 input-to-frame of every audience is within it; a side stops once its p95
  * passes four times the bound.
  */
-import type { TestServer } from '../test/support/harness.ts';
+import type { TestServer } from '../harness/harness.ts';
 import { adaptive, compareAdaptive, countsArg, quick, row, server, verdict, type Bench } from './common.ts';
 import { Crowd } from './crowd.ts';
-import { cpuOf, percentile, pssOfMb, round, sleep, treeCpu, treePssMb } from './measure.ts';
+import { percentile, round, sleep } from './measure.ts';
+import { cpuOf, pssOfMb, treeCpu, treePssMb } from '../harness/processes.ts';
 import { TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
 const BOUND_MS = 250;

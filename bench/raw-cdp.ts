@@ -4,7 +4,8 @@
  */
 import type { CDPSession, Page } from 'puppeteer';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
-import { flagIsBlue, probeStats, sleep, treeCpu, treePssMb } from './measure.ts';
+import { flagIsBlue, probeStats, sleep } from './measure.ts';
+import { treeCpu, treePssMb } from '../harness/processes.ts';
 import { FLAG } from './pages.ts';
 import { formAction, TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 

@@ -9,12 +9,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { serveFixtures } from '../test/support/harness.ts';
+import { serveFixtures } from '../harness/harness.ts';
 import { audienceSections } from './audiences.ts';
 import { adaptive, only, QUALITY, quick, rows, SECONDS, TRIALS, want, type Bench } from './common.ts';
 import { idleSection } from './idle.ts';
 import { loadSection } from './load.ts';
-import { machineBusy, ownTreeCpu } from './measure.ts';
+import { machineBusy, ownTreeCpu } from '../harness/processes.ts';
 import { BENCH_PAGES } from './pages.ts';
 import { RawCdp } from './raw-cdp.ts';
 

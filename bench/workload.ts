@@ -34,6 +34,4 @@ export interface LoadResult {
   fullDecodes: number;
   /** CPU seconds over the run: the browser's process tree, and (Vitrine) server and participants. */
   cpu: { browser: number; server?: number; participants?: number };
-  /** Vitrine: what adaptive quality did over the run (session-page.ts ADAPTIVE_QUALITY.stats). */
-  adaptive?: Record<string, number>;
 }

@@ -57,7 +57,7 @@ export const SETTINGS = {
   VITRINE_IDLE_SECONDS: { schema: intIn(5, 86400), default: '1800', doc: 'A live session with no participant activity for this long ends (a warning comes a minute before, or halfway for short limits).' },
   VITRINE_TLS_CERT: { schema: z.string().min(1), default: undefined, doc: 'PEM certificate (chain) file: serve HTTPS and WSS natively (with VITRINE_TLS_KEY); HSTS is then on.' },
   VITRINE_TLS_KEY: { schema: z.string().min(1), default: undefined, doc: 'PEM private key file for VITRINE_TLS_CERT.' },
-  VITRINE_TRUST_PROXY: { schema: z.string().regex(/^(false|true|loopback|\d+|[0-9a-fA-F:.\/,]+)$/, 'false, true, loopback, a hop count or addresses/CIDRs'), default: 'false', doc: 'Behind a TLS-terminating proxy: which proxies to trust for X-Forwarded-Proto/For (express "trust proxy"). HSTS is sent when the original request was HTTPS.' },
+  VITRINE_TRUST_PROXY: { schema: z.string().regex(/^(false|true|loopback|\d+|[0-9a-fA-F:./,]+)$/, 'false, true, loopback, a hop count or addresses/CIDRs'), default: 'false', doc: 'Behind a TLS-terminating proxy: which proxies to trust for X-Forwarded-Proto/For (express "trust proxy"). HSTS is sent when the original request was HTTPS.' },
   VITRINE_EMBED_ORIGINS: { schema: z.string().regex(/^(https?:\/\/[a-z0-9.-]+(:\d{1,5})?)?( https?:\/\/[a-z0-9.-]+(:\d{1,5})?)*$/i, 'space-separated origins (scheme://host[:port], no path)'), default: '', doc: 'Customer-started sessions: the origins of the company\'s pages that may embed /embed.js and start a session with a join code (CORS for exactly these). Empty: the embed button and POST /api/customer-sessions are off.' },
   VITRINE_EMBED_START_URLS: { schema: z.string().regex(/^(https?:\/\/[^\s=]+=https?:\/\/\S+)?( https?:\/\/[^\s=]+=https?:\/\/\S+)*$/i, 'space-separated origin=URL pairs'), default: '', doc: 'Customer-started sessions: per embedding origin, a fixed start URL (origin=URL, space-separated); a listed origin\'s sessions open that URL instead of the page the customer is on.' },
   VITRINE_EMBED_POLICY: { schema: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'a policy name'), default: 'default', doc: 'Customer-started sessions: the redaction policy they run under.' },
@@ -591,9 +591,4 @@ function integrationsConfig(values: Partial<Record<SettingName, unknown>>): Inte
     allowHosts: Object.freeze(allowHosts),
     outboxMaxEntries: values.VITRINE_OUTBOX_MAX_ENTRIES as number,
   });
-}
-
-/** Returns a copy of the config with some fields replaced; for tests and embedding. */
-export function withOverrides(config: Config, overrides: Partial<Config>): Config {
-  return Object.freeze({ ...config, ...overrides });
 }

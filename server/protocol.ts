@@ -8,8 +8,6 @@
  */
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
-
 /** Text messages larger than this are refused with MESSAGE_TOO_LARGE (the socket stays open). */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 /** Messages larger than this close the socket (1009): nobody legitimate sends them. */
@@ -183,7 +181,6 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 export type Input = z.infer<typeof InputSchema>;
-export type PointerInput = z.infer<typeof PointerInputSchema>;
 export type KeyInput = z.infer<typeof KeyInputSchema>;
 export type Modifiers = z.infer<typeof ModifiersSchema>;
 
@@ -282,7 +279,6 @@ export type ServerMessage =
   | FileDownloadMessage
   | ClipboardMessage;
 
-export type ServerMessageType = ServerMessage['type'];
 
 /** How a held guarded action ended: replayed on the customer's confirmation, or dropped. */
 export type GuardOutcome = 'confirmed' | 'declined' | 'expired' | 'dropped';

@@ -21,10 +21,10 @@ function tryFind(): string | undefined {
   }
 }
 
-/** clamd and clamscan (Debian's clamav-daemon, clamav): document handoff scans with clamd; test/document-handoff.test.ts starts one on loopback. */
+/** clamd and clamscan (Debian's clamav-daemon, clamav): document handoff scans with clamd; test/integration/document-handoff.test.ts starts one on loopback. */
 const hasClamav = () => spawnSync('clamd', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('sigtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-/** rsyslogd and its TLS driver (rsyslog-gnutls), for test/siem-syslog.test.ts. */
+/** rsyslogd and its TLS driver (rsyslog-gnutls), for test/integration/siem-syslog.test.ts. */
 const hasRsyslog = () => spawnSync('rsyslogd', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('dpkg-query', ['-W', '-f=${Status}', 'rsyslog-gnutls'], { encoding: 'utf8' }).stdout?.includes('ok installed') === true;
 
 /**

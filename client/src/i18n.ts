@@ -417,7 +417,7 @@ const ES: Catalogue = {
  * every end reason (`end.<reason>`, the whole sentence, so each language orders it its own way),
  * the consent sentences with placeholders, and the customer's other dynamic sentences. Each
  * NoticeCode and EndReason of server/protocol.ts has an entry in every language
- * (test/i18n-catalogue.test.ts fails when one is missing).
+ * (test/unit/i18n-catalogue.test.ts fails when one is missing).
  */
 const EN_CODED: Catalogue = {
   'notice.DIALOG_DISMISSED': 'The page showed a pop-up message; it was closed automatically.',

@@ -57,6 +57,7 @@ export class PresenceLayer {
   #raf = 0;
   #lastSent = 0;
   #queued: Presence | null = null;
+  // eslint-disable-next-line no-unused-private-class-members -- read by `??=` (one pending send at a time)
   #queueTimer: ReturnType<typeof setTimeout> | undefined;
   #stroke: { id: number; pending: [number, number][] } | null = null;
   #strokeSeq = 0;
@@ -388,6 +389,7 @@ export class PresenceLayer {
     this.#layer.addEventListener('contextmenu', (e) => e.preventDefault());
   }
 
+  // eslint-disable-next-line no-unused-private-class-members -- read by `??=` (one pending flush at a time)
   #strokeTimer: ReturnType<typeof setTimeout> | undefined;
   #sendStrokeSoon(): void {
     this.#strokeTimer ??= setTimeout(() => {

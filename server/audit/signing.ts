@@ -82,7 +82,7 @@ export function parseKeyring(text: string): Map<string, KeyObject> {
     try {
       out.set(id, publicKeyFrom(String(key)));
     } catch (e) {
-      throw new Error(`keyring key "${id}": ${(e as Error).message}`);
+      throw new Error(`keyring key "${id}": ${(e as Error).message}`, { cause: e });
     }
   }
   return out;
@@ -99,7 +99,7 @@ export type SignatureCheck = { ok: true } | { ok: false; problem: string };
 export function verifyBody(keyring: Keyring, keyId: unknown, body: unknown, signature: unknown): SignatureCheck {
   if (typeof keyId !== 'string' || !keyring.has(keyId)) return { ok: false, problem: `signed with key id "${String(keyId).slice(0, 64)}", which is not in the keyring` };
   if (typeof signature !== 'string') return { ok: false, problem: 'no signature' };
-  let good = false;
+  let good: boolean;
   try {
     good = verify(null, Buffer.from(canonical(body)), keyring.get(keyId)!, Buffer.from(signature, 'base64'));
   } catch {

@@ -4,9 +4,10 @@
  * or with the provider's published asymmetric keys (JWKS), with the accepted algorithms pinned
  * so that `none` and key-type confusion (an HS256 token "signed" with a public key) are refused.
  */
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config.ts';
 import { VitrineError } from '../errors.ts';
+import { describeJoseError } from './jwt-errors.ts';
 import { SESSION_AUDIENCE } from './session-tokens.ts';
 
 export const STAFF_ROLES = ['agent', 'supervisor', 'auditor'] as const;
@@ -104,16 +105,4 @@ export function claimAt(payload: JWTPayload, path: string): unknown {
 export function rolesFrom(value: unknown): StaffRole[] {
   const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
   return STAFF_ROLES.filter((r) => list.includes(r));
-}
-
-export function describeJoseError(e: unknown): string {
-  if (e instanceof VitrineError) return e.message;
-  if (e instanceof joseErrors.JWTExpired) return 'token has expired';
-  if (e instanceof joseErrors.JWTClaimValidationFailed) return `token claim "${e.claim}" is invalid`;
-  if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is invalid';
-  if (e instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the identity provider matches the token';
-  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JOSEError && e.code === 'ERR_JWKS_INVALID') return 'the identity provider keys could not be loaded';
-  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return 'token is malformed';
-  return 'token is invalid';
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { VitrineError } from '../errors.ts';
 import type { Role } from '../protocol.ts';
-import { describeJoseError } from './identity.ts';
+import { describeJoseError } from './jwt-errors.ts';
 
 export const SESSION_AUDIENCE = 'vitrine:session';
 const ISSUER = 'vitrine';

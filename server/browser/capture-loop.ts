@@ -184,7 +184,7 @@ export class CaptureLoop {
   async #loop(): Promise<void> {
     while (!this.#closed) {
       const started = Date.now();
-      let active = false;
+      let active: boolean;
       try {
         if (this.#stills.length) await this.#takeStills();
         active = await this.#tick();

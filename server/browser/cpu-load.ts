@@ -34,11 +34,6 @@ function sample(): void {
   previous = now;
 }
 
-/** The last measured busy fraction (0–1), or null before the first interval has passed. */
-export function cpuBusy(): number | null {
-  return latest;
-}
-
 /** Calls `listener` with the busy fraction after every sample; returns an unsubscribe. */
 export function onCpuSample(listener: Listener): () => void {
   listeners.add(listener);

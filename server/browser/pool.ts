@@ -4,7 +4,6 @@
  * warm so a new session does not wait for page creation. When a browser dies, its leases are
  * told (their sessions end) and a replacement is launched.
  */
-import { EventEmitter } from 'node:events';
 import type { Browser, BrowserContext, Page } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -76,7 +75,7 @@ const DENIED_PERMISSIONS = [
   'local-fonts', 'storage-access', 'window-management',
 ] as const;
 
-export class BrowserPool extends EventEmitter {
+export class BrowserPool {
   readonly #opts: PoolOptions;
   readonly #browsers: (PooledBrowser | undefined)[];
   #nextId = 1;
@@ -85,7 +84,6 @@ export class BrowserPool extends EventEmitter {
   readonly #launching = new Set<Promise<void>>();
 
   private constructor(opts: PoolOptions) {
-    super();
     this.#opts = opts;
     this.#browsers = new Array(opts.browsers).fill(undefined);
   }
@@ -238,7 +236,6 @@ export class BrowserPool extends EventEmitter {
     for (const l of [...pooled.lostListeners]) l('browser_crashed');
     pooled.lostListeners.clear();
     this.#restarts++;
-    this.emit('browser-lost', pooled.id);
     const relaunch = this.#relaunch(slot);
     this.#launching.add(relaunch);
     void relaunch.finally(() => this.#launching.delete(relaunch));
@@ -249,7 +246,6 @@ export class BrowserPool extends EventEmitter {
       try {
         await this.#launch(slot);
         if (this.#closed) await this.#browsers[slot]?.launched.close();
-        this.emit('browser-replaced', slot);
         return;
       } catch (e) {
         this.#opts.log.error({ err: String(e), attempt }, 'browser relaunch failed');

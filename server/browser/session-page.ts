@@ -73,12 +73,10 @@ const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
 
 /**
  * Adaptive capture quality (adaptive-quality.ts), when VITRINE_ADAPTIVE_QUALITY turns it on:
- * `options` lets tests force reduced levels (read when a session opens); `stats` counts what it
- * did, for the benchmark.
+ * `options` lets tests force reduced levels (read when a session opens).
  */
-export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions>; stats: { levelChanges: number } } = {
+export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions> } = {
   options: {},
-  stats: { levelChanges: 0 },
 };
 
 export class SessionPage {
@@ -354,7 +352,7 @@ export class SessionPage {
       const adaptive = this.#adaptive;
       const unsubscribeCpu = onCpuSample((busy) => {
         adaptive.cpu(busy);
-        if (adaptive.evaluate(Date.now()) !== null) ADAPTIVE_QUALITY.stats.levelChanges++;
+        adaptive.evaluate(Date.now());
       });
       this.#cleanups.push(unsubscribeCpu);
     }

@@ -96,7 +96,7 @@ export class ClusterNode {
       await node.directory.connect();
     } catch (e) {
       await node.directory.close();
-      throw new Error(`cluster mode: Redis at VITRINE_REDIS_URL is not reachable (${(e as Error).message})`);
+      throw new Error(`cluster mode: Redis at VITRINE_REDIS_URL is not reachable (${(e as Error).message})`, { cause: e });
     }
     try {
       node.#internal = await InternalServer.start({

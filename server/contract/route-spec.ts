@@ -58,7 +58,6 @@ export const ErrorBodySchema = z
   })
   .strict()
   .meta({ id: 'Error', description: 'A coded refusal; the codes are listed in docs/protocol.md and never renamed.' });
-export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** The error body narrowed to some codes (one HTTP status of one route). */
 export function errorBodyFor(codes: readonly ErrorCode[]): z.ZodType {

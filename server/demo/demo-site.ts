@@ -23,9 +23,6 @@ export interface DemoSite {
  */
 export const DEMO_CLICK_TARGET = { path: '/clicks', x: 190, y: 180 } as const;
 
-/** Background colours of the /clicks page before and after an odd number of clicks. */
-export const DEMO_CLICK_COLOURS = { initial: '#ffffff', toggled: '#0050ff' } as const;
-
 const SITE_DIR = join(import.meta.dirname, 'site');
 
 // Explicit routes rather than file-name extensions, so /pay and /pay/done can coexist and

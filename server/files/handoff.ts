@@ -88,15 +88,18 @@ const MIME_BY_EXT: Record<string, string> = {
   '.xls': 'application/vnd.ms-excel', '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
+// eslint-disable-next-line no-control-regex -- control characters are what a safe name leaves out
+const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f/]/g;
+
 /** A file name the customer's browser sent, made safe for one path component (or a fallback). */
 export function safeName(raw: string | undefined): string {
-  let name = '';
+  let name: string;
   try {
     name = decodeURIComponent(raw ?? '');
   } catch {
     name = '';
   }
-  name = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f/]/g, '').trim().slice(0, 200);
+  name = basename(name.replace(/\\/g, '/')).replace(UNSAFE_IN_NAME, '').trim().slice(0, 200);
   return name && name !== '.' && name !== '..' ? name : 'file';
 }
 

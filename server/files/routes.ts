@@ -6,7 +6,6 @@
  */
 import type express from 'express';
 import { VitrineError } from '../errors.ts';
-import { isForwarded } from '../http/client-address.ts';
 import { HANDOFFS } from './handoff.ts';
 
 /**
@@ -14,15 +13,17 @@ import { HANDOFFS } from './handoff.ts';
  * reaches whichever node the load balancer picks; the file must still go to the one whose
  * browser context has the chooser (and the download is in that node's session directory).
  */
-export interface FileRouteCluster {
-  owner(sessionId: string): Promise<{ advertise: string } | null>;
-  stream(req: express.Request, res: express.Response, node: { advertise: string }): Promise<void>;
+export interface FileRouteCluster<Node> {
+  owner(sessionId: string): Promise<Node | null>;
+  stream(req: express.Request, res: express.Response, node: Node): Promise<void>;
+  /** True for a request another node already forwarded here: it is answered here or not at all. */
+  forwarded(req: express.Request): boolean;
 }
 
-export function mountFileRoutes(app: express.Express, cluster?: FileRouteCluster): void {
+export function mountFileRoutes<Node>(app: express.Express, cluster?: FileRouteCluster<Node>): void {
   /** True when the request was answered by the node that owns the session. */
   const elsewhere = async (req: express.Request, res: express.Response): Promise<boolean> => {
-    if (!cluster || isForwarded(req)) return false;
+    if (!cluster || cluster.forwarded(req)) return false;
     const node = await cluster.owner(String(req.params.id));
     if (!node) return false;
     await cluster.stream(req, res, node);

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { z } from 'zod';
 import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
@@ -18,7 +17,7 @@ import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole 
 import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
 import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { MAX_URL_LENGTH, StaffMeSchema, type Viewport } from '../protocol.ts';
+import { StaffMeSchema, type Viewport } from '../protocol.ts';
 import type { Metrics } from '../metrics.ts';
 import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
@@ -29,7 +28,7 @@ import { mountWebhookRoutes } from './webhook-routes.ts';
 import { encodeReplayStream } from '../contract/replay-stream.ts';
 import { mountFileRoutes } from '../files/routes.ts';
 import { mountLeakScanRoutes, type LeakScanner } from '../recording/leak-scan.ts';
-import { answerCreated, checkDelivery, DELIVERY_FIELDS, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
+import { answerCreated, checkDelivery, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
 export const CLIENT_DIST = join(import.meta.dirname, '..', '..', 'client', 'dist');
 
@@ -405,7 +404,8 @@ export function createApp(deps: AppDeps): express.Express {
   mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
   mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
-  mountFileRoutes(app, deps.cluster);
+  const cluster = deps.cluster;
+  mountFileRoutes(app, cluster ? { owner: (id) => cluster.owner(id), stream: (req, res, node) => cluster.stream(req, res, node), forwarded: isForwarded } : undefined);
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));

@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
-import { z } from 'zod';
 import type { AuditSink } from '../audit/audit.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity, StaffRole } from '../auth/identity.ts';
@@ -54,14 +53,6 @@ export function webhookLinkDelivery(integrations: () => Integrations | null): Cu
     },
   };
 }
-
-/** Fields POST /api/sessions takes on top of url and policy (spread into its schema). */
-export const DELIVERY_FIELDS = {
-  /** "link" (default): the answer holds the customer link. "webhook": it goes to the delivery hook. */
-  delivery: z.enum(['link', 'webhook']).optional(),
-  /** Whom the company's messaging delivers to: its own reference, never an address Vitrine keeps. */
-  customerRef: z.string().regex(/^[A-Za-z0-9._:@+-]{1,200}$/, 'letters, digits and . _ : @ + -, up to 200').optional(),
-};
 
 /** Checked before a session is created, so that a refused delivery leaves nothing behind. */
 export function checkDelivery(body: { delivery?: 'link' | 'webhook' | undefined; customerRef?: string | undefined }, hook: CustomerLinkDelivery | undefined): void {

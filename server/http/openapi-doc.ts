@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApiDocument, openApiJson } from './openapi.ts';
 
+// JSON Schema as zod-openapi emits it, walked loosely: any field may hold any shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 /** One line for a JSON Schema: its type, enum or const, and any bounds worth saying. */

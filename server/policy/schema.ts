@@ -125,7 +125,6 @@ export const PolicySchema = z
   .strict();
 
 export type PolicyFile = z.infer<typeof PolicySchema>;
-export type PolicyRule = z.infer<typeof RuleSchema>;
 export type GuardRule = z.infer<typeof GuardRuleSchema>;
 
 /** Validates parsed YAML; returns every problem as "path: message". */

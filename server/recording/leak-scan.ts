@@ -157,7 +157,7 @@ export class OcrEngine {
   readonly #idleMs: number;
   #child: ChildProcess | null = null;
   #ready: Promise<ChildProcess> | null = null;
-  #pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #next = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #idle: NodeJS.Timeout | null = null;
@@ -218,7 +218,7 @@ export class OcrEngine {
   #request<T>(child: ChildProcess, msg: Record<string, unknown>): Promise<T> {
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       child.send({ ...msg, id });
     });
   }

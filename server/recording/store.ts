@@ -27,7 +27,7 @@ export interface RecordingStore {
   onFinished?(listener: (id: string) => void): void;
   /** The leak scan's result (leak-scan.ts), kept beside the recording; it holds no secret. */
   saveScan?(id: string, result: object): void;
-  readScan?<T = any>(id: string): T | null;
+  readScan?<T = unknown>(id: string): T | null;
 }
 
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
@@ -75,7 +75,7 @@ export class DirectoryRecordingStore implements RecordingStore {
     renameSync(`${path}.tmp`, path);
   }
 
-  readScan<T = any>(id: string): T | null {
+  readScan<T = unknown>(id: string): T | null {
     try {
       return JSON.parse(readFileSync(this.#path(id).replace(/\.vrec$/, '.scan.json'), 'utf8')) as T;
     } catch {

@@ -164,10 +164,9 @@ export class GuardKeeper {
     if (i.kind === 'touch') this.#lastTouch = i.action === 'end' || i.action === 'cancel' ? null : i.points.map((t) => ({ x: t.x, y: t.y }));
     if (!wheres || wheres.length === 0) return 'pass';
     let match: GuardMatch | null = null;
-    let facts: GuardFacts | null = null;
     try {
       for (const where of wheres) {
-        facts = await this.#facts(where, rules);
+        const facts = await this.#facts(where, rules);
         const m = matchPaths(rules, facts);
         if (m && (!match || (match.rule.mode ?? 'customer-only') === 'confirm')) match = m;
         if (match && (match.rule.mode ?? 'customer-only') !== 'confirm') break;
@@ -243,7 +242,7 @@ export class GuardKeeper {
     this.#clear();
     if (!confirm) return this.#end(h, 'declined', customer);
     if (!this.#deps.mayAct(h.by.id)) return this.#end(h, 'dropped', customer, 'the agent no longer holds control');
-    let still = false;
+    let still: boolean;
     try {
       const rules = this.#deps.rules();
       const m = matchPaths(rules, await this.#facts(h.where, rules));

@@ -130,7 +130,7 @@ export class JoinCodes {
     this.revoke(sessionId);
     const shared = this.#opts.shared;
     const wrongBase = shared ? await shared.wrongTotal().catch(() => 0) : 0;
-    let code = '';
+    let code: string;
     for (let tries = 0; ; tries++) {
       do code = String(randomInt(0, 10 ** JOIN_CODE_DIGITS)).padStart(JOIN_CODE_DIGITS, '0');
       while (this.#entries.has(code));

@@ -58,7 +58,6 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #deps: RegistryDeps;
   #accepting = true;
-  readonly endedCounts = new Map<EndReason, number>();
   readonly #listeners: ((event: 'created' | 'ended', s: Session) => void)[] = [];
 
   constructor(deps: RegistryDeps) {
@@ -198,7 +197,6 @@ export class SessionRegistry {
       onEnded: (s) => {
         this.#sessions.delete(s.id);
         const reason = s.endReason ?? 'error';
-        this.endedCounts.set(reason, (this.endedCounts.get(reason) ?? 0) + 1);
         this.#deps.metrics.sessionsEnded.inc({ reason });
         this.#emit('ended', s);
       },

@@ -70,18 +70,34 @@ function optimalTable(freq: Float64Array): { bits: Uint8Array; values: Uint8Arra
   for (;;) {
     let c1 = -1;
     let v = Infinity;
-    for (let i = 0; i <= 256; i++) if (f[i]! && f[i]! <= v) ((v = f[i]!), (c1 = i));
+    for (let i = 0; i <= 256; i++) {
+      if (f[i]! && f[i]! <= v) {
+        v = f[i]!;
+        c1 = i;
+      }
+    }
     let c2 = -1;
     v = Infinity;
-    for (let i = 0; i <= 256; i++) if (f[i]! && f[i]! <= v && i !== c1) ((v = f[i]!), (c2 = i));
+    for (let i = 0; i <= 256; i++) {
+      if (f[i]! && f[i]! <= v && i !== c1) {
+        v = f[i]!;
+        c2 = i;
+      }
+    }
     if (c2 < 0) break;
     f[c1] = f[c1]! + f[c2]!;
     f[c2] = 0;
     codesize[c1] = codesize[c1]! + 1;
-    while (others[c1]! >= 0) ((c1 = others[c1]!), (codesize[c1] = codesize[c1]! + 1));
+    while (others[c1]! >= 0) {
+      c1 = others[c1]!;
+      codesize[c1] = codesize[c1]! + 1;
+    }
     others[c1] = c2;
     codesize[c2] = codesize[c2]! + 1;
-    while (others[c2]! >= 0) ((c2 = others[c2]!), (codesize[c2] = codesize[c2]! + 1));
+    while (others[c2]! >= 0) {
+      c2 = others[c2]!;
+      codesize[c2] = codesize[c2]! + 1;
+    }
   }
   const bits = new Int32Array(33);
   for (let i = 0; i <= 256; i++) if (codesize[i]) bits[codesize[i]!] = bits[codesize[i]!]! + 1;
@@ -493,7 +509,10 @@ export class JpegCoefficients {
       ix = 0;
       if (++iy === y.v) {
         iy = 0;
-        if (++nmx === this.mcusX) ((nmx = 0), nmy++);
+        if (++nmx === this.mcusX) {
+          nmx = 0;
+          nmy++;
+        }
       }
     }
     if (nmy >= this.mcusY) return -1;
@@ -560,7 +579,10 @@ export class JpegCoefficients {
           run++;
           continue;
         }
-        while (run > 15) ((fa[0xf0] = fa[0xf0]! + 1), (run -= 16));
+        while (run > 15) {
+          fa[0xf0] = fa[0xf0]! + 1;
+          run -= 16;
+        }
         fa[(run << 4) | bitLength(Math.abs(v))] = fa[(run << 4) | bitLength(Math.abs(v))]! + 1;
         run = 0;
       }

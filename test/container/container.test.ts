@@ -16,7 +16,7 @@ import { expect } from 'chai';
 import { IdentityVerifier } from '../../server/auth/identity.ts';
 import { loadConfig } from '../../server/config.ts';
 import { BLUE, PAGES, WHITE } from '../support/fixture-pages.ts';
-import { colourAt, near, serveFixtures, sleep, TestClient, type FixtureSite } from '../support/harness.ts';
+import { colourAt, near, serveFixtures, sleep, TestClient, type FixtureSite } from '../../harness/harness.ts';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');

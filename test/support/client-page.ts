@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
-import { near } from './harness.ts';
+import { near } from '../../harness/harness.ts';
 
 const TMP_SHOTS = join(import.meta.dirname, '..', '..', '.tmp', 'screens');
 const DOC_SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');

@@ -3,7 +3,7 @@
  * one browser context, the customer view in another, consent given.
  */
 import type { Browser, Page } from 'puppeteer';
-import type { TestServer } from './harness.ts';
+import type { TestServer } from '../../harness/harness.ts';
 
 export interface ConsoleSession {
   agent: Page;

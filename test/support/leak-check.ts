@@ -5,8 +5,8 @@
  * (the customer sees their own page as it is, and a case whose secret never renders proves
  * nothing about masking).
  */
-import type { ReceivedFrame, TestServer } from './harness.ts';
-import { sleep, TestClient } from './harness.ts';
+import type { ReceivedFrame, TestServer } from '../../harness/harness.ts';
+import { sleep, TestClient } from '../../harness/harness.ts';
 import { CONTROL_AT, countPixels, LEAK_AT } from './pixels.ts';
 
 export interface LeakCase {

@@ -3,7 +3,7 @@
  * r ≥ 170, b ≥ 170, g ≤ 110 is a secret pixel (4 or more in one frame is a leak), and a pixel
  * with g ≥ 140, r ≤ 90, b ≤ 90 is a control pixel (50 or more prove frames are not blank).
  */
-import { decodeJpeg } from './harness.ts';
+import { decodeJpeg } from '../../harness/harness.ts';
 
 export const LEAK_AT = 4;
 export const CONTROL_AT = 50;

@@ -1,5 +1,5 @@
 /** The renderer processes of a browser, from the process table (for chaos and confinement tests). */
-import { descendants, processes } from '../../bench/measure.ts';
+import { descendants, processes } from '../../harness/processes.ts';
 
 export function rendererPids(browserPid: number): number[] {
   const mine = new Set(descendants(browserPid));

@@ -56,7 +56,7 @@ export class WebhookReceiver {
     const body = Buffer.concat(chunks).toString('utf8');
     const path = req.url ?? '/';
     const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) };
-    let verified = false;
+    let verified: boolean;
     try {
       new Webhook(this.#secrets[path] ?? 'whsec_' + Buffer.alloc(32).toString('base64')).verify(body, headers);
       verified = true;

@@ -1,6 +1,6 @@
 /**
  * Whether staff may see a page, from what is known of each of its frames. Pure, so that the rule
- * the whole fail-closed guarantee rests on is tested on its own (test/frame-safety.test.ts).
+ * the whole fail-closed guarantee rests on is tested on its own (test/unit/frame-safety.test.ts).
  *
  * A frame's document is safe for staff when it has confirmed its own masks, or when it is still
  * covered: a frame element is covered (masked whole) by its parent's script from the element's

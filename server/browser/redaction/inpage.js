@@ -170,6 +170,7 @@
   // marks, variation selectors), every other decimal digit mapped to its ASCII value, marks
   // stacked on a digit dropped, dashes made '-', and white space collapsed as layout does.
   var ZEROS = (cfg.digitZeros || []).slice().sort(function (a, b) { return a - b; });
+  // eslint-disable-next-line no-control-regex -- the complement of ASCII, NUL included
   var NON_ASCII = /[^\x00-\x7f]/;
   var LOOSE_SPACE = /[\t\n\v\f\r]| {2}/;
   var IGNORABLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
@@ -333,7 +334,7 @@
     if (!el || el.nodeType !== 1) return;
     var tag = el.tagName;
     var value = '';
-    var typed = true;
+    var typed;
     if (tag === 'INPUT' || tag === 'TEXTAREA') {
       var type = tag === 'INPUT' ? el.type : 'textarea';
       if (!VALUELESS[type]) value = el.value;

@@ -1,0 +1,229 @@
+/**
+ * The capture loop's rules with a fake page and a fake gate, no Chromium: a staff frame exists
+ * only from a sealed, confirmed capture; the customer's frame is taken with the masks off; one
+ * capture serves both when nothing masked is in view; nothing is captured while nothing changed
+ * or nobody watches; a switch that fails or comes undone costs staff that tick's frame, never
+ * the customer theirs.
+ */
+import { expect } from 'chai';
+import type { CDPSession } from 'puppeteer';
+import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../../server/browser/capture-loop.ts';
+import jpeg from 'jpeg-js';
+import type { FrameGate, MaskSeal, ProbeResult } from '../../server/browser/frame-gate.ts';
+
+/** Two documents whose masks switch; a picture records each one's state at capture time. */
+class FakePage {
+  docs = [{ on: true, gen: 0 }, { on: true, gen: 0 }];
+  damage = true;
+  content = 1;
+  beginFrames = 0;
+  pictures = 0;
+  /** Each begin-frame in order: with a picture or without. */
+  log: ('picture' | 'none')[] = [];
+  cdp = {
+    send: async (method: string, params: { screenshot?: unknown }) => {
+      expect(method).to.equal('HeadlessExperimental.beginFrame');
+      this.beginFrames++;
+      const hasDamage = this.damage;
+      this.damage = false;
+      this.log.push(params.screenshot ? 'picture' : 'none');
+      if (!params.screenshot) return { hasDamage };
+      this.pictures++;
+      // The picture is the page's state: which documents had their masks on, and its content.
+      const state = { masks: this.docs.map((d) => d.on), content: this.content };
+      return { hasDamage: true, screenshotData: Buffer.from(JSON.stringify(state)).toString('base64') };
+    },
+  } as unknown as CDPSession;
+}
+
+interface Faults {
+  /** mask() seals, then a document's masks go off again behind the seal's back. */
+  undoAfterSeal?: boolean;
+  /** mask() cannot reach a document (it says so: no seal). */
+  maskFails?: boolean;
+  unmaskFails?: boolean;
+  closed?: string | null;
+}
+
+function fakeGate(page: FakePage, probe: () => ProbeResult, faults: Faults = {}): FrameGate {
+  let epoch = 0;
+  return {
+    policy: { name: 'test', version: '1' },
+    closedReason: () => faults.closed ?? null,
+    probe: async () => probe(),
+    unmask: async () => {
+      if (faults.unmaskFails) return false;
+      for (const d of page.docs) {
+        d.on = false;
+        d.gen++;
+      }
+      return true;
+    },
+    mask: async () => {
+      page.docs.forEach((d, i) => {
+        if (faults.maskFails && i === 1) return; // the second document did not answer
+        d.on = true;
+        d.gen++;
+      });
+      if (faults.maskFails || faults.closed) return null;
+      const seal = { epoch, gens: page.docs.map((d) => d.gen) } as MaskSeal & { gens: number[] };
+      if (faults.undoAfterSeal) {
+        page.docs[1]!.on = false;
+        page.docs[1]!.gen++;
+      }
+      return seal;
+    },
+    confirm: async (seal) => {
+      const s = seal as MaskSeal & { gens: number[] };
+      return s.epoch === epoch && page.docs.every((d, i) => d.on && d.gen === s.gens[i]);
+    },
+    focusIsMasked: async () => false,
+    onChange: () => () => undefined,
+    onActivity: () => () => undefined,
+    onCopy: () => () => undefined,
+    close: async () => {
+      epoch++;
+    },
+  };
+}
+
+interface Got {
+  to: Audience | 'both';
+  masks: boolean[];
+  content: number;
+}
+
+async function run(opts: { probe?: () => ProbeResult; faults?: Faults; wants?: { customer: boolean; staff: boolean }; page?: FakePage; ms?: number }) {
+  const page = opts.page ?? new FakePage();
+  const got: Got[] = [];
+  const withheld: string[] = [];
+  const loop = new CaptureLoop(
+    page.cdp,
+    fakeGate(page, opts.probe ?? (() => ({ changed: false, masked: true })), opts.faults),
+    {
+      frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }),
+      withheld: (r) => withheld.push(r),
+    },
+    { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => opts.wants ?? { customer: true, staff: true } },
+  );
+  loop.start();
+  await new Promise((r) => setTimeout(r, opts.ms ?? 120));
+  await loop.close();
+  return { got, withheld, page, stats: loop.stats };
+}
+
+describe('capture loop (fake page and gate)', function () {
+  it('gives the customer a capture with every mask off and staff one with every mask on and confirmed', async function () {
+    const { got } = await run({});
+    const customer = got.filter((g) => g.to === 'customer');
+    const staff = got.filter((g) => g.to === 'staff');
+    expect(customer.length).to.be.greaterThan(0);
+    expect(staff.length).to.be.greaterThan(0);
+    for (const c of customer) expect(c.masks).to.deep.equal([false, false]);
+    for (const s of staff) expect(s.masks).to.deep.equal([true, true]);
+  });
+
+  it('uses one capture, masks on, for both when nothing masked is in view', async function () {
+    const { got } = await run({ probe: () => ({ changed: false, masked: false }) });
+    expect(got.length).to.be.greaterThan(0);
+    expect(got.every((g) => g.to === 'both' && g.masks.every(Boolean))).to.equal(true);
+  });
+
+  it('withholds the staff frame when the masks come undone after the seal; the customer still gets theirs', async function () {
+    const { got, withheld, stats } = await run({ faults: { undoAfterSeal: true } });
+    expect(got.filter((g) => g.to !== 'customer'), 'staff frames').to.deep.equal([]);
+    expect(withheld.length).to.be.greaterThan(0);
+    expect(stats.staffWithheld).to.equal(withheld.length);
+    expect(got.some((g) => g.to === 'customer')).to.equal(true);
+  });
+
+  it('withholds the staff frame when a document does not confirm its masks', async function () {
+    const { got, withheld } = await run({ faults: { maskFails: true } });
+    expect(got.filter((g) => g.to !== 'customer')).to.deep.equal([]);
+    expect(withheld.length).to.be.greaterThan(0);
+  });
+
+  it('never sends staff anything while the gate is closed, even with nothing masked in view', async function () {
+    const { got } = await run({ faults: { closed: 'a frame has not confirmed the policy' }, probe: () => ({ changed: true, masked: false }) });
+    expect(got.length).to.be.greaterThan(0);
+    expect(got.every((g) => g.to === 'customer')).to.equal(true);
+  });
+
+  it('lets a customer frame fall back to masked when a document cannot switch off, never the reverse', async function () {
+    const { got } = await run({ faults: { unmaskFails: true } });
+    const customer = got.filter((g) => g.to === 'customer' || g.to === 'both');
+    expect(customer.length).to.be.greaterThan(0);
+    for (const s of got.filter((g) => g.to !== 'customer')) expect(s.masks).to.deep.equal([true, true]);
+  });
+
+  it('captures nothing for an audience nobody is in, and nothing at all while nobody watches', async function () {
+    const staffOnly = await run({ wants: { customer: false, staff: true } });
+    expect(staffOnly.got.length).to.be.greaterThan(0);
+    expect(staffOnly.got.every((g) => g.to === 'staff' && g.masks.every(Boolean))).to.equal(true);
+    const nobody = await run({ wants: { customer: false, staff: false } });
+    expect(nobody.got).to.deep.equal([]);
+    expect(nobody.page.pictures).to.equal(0);
+    expect(nobody.page.beginFrames, 'the page still runs').to.be.greaterThan(0);
+  });
+
+  it('takes no picture once nothing changes, and one again when the page changes', async function () {
+    const page = new FakePage();
+    let changed = false;
+    const first = run({ page, probe: () => ({ changed, masked: true }), ms: 400 });
+    await new Promise((r) => setTimeout(r, 150));
+    const still = page.pictures;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(page.pictures, 'pictures while nothing changed').to.equal(still);
+    page.content = 2;
+    page.damage = true;
+    changed = true;
+    const { got } = await first;
+    expect(got.filter((g) => g.content === 2 && g.to === 'customer').length).to.be.greaterThan(0);
+    expect(got.filter((g) => g.content === 2 && g.to === 'staff').length).to.be.greaterThan(0);
+  });
+
+  it('goes straight to the pictures on a kick (an input applied): no picture-less frame first', async function () {
+    const page = new FakePage();
+    const loop = new CaptureLoop(page.cdp, fakeGate(page, () => ({ changed: false, masked: true })), { frame: () => undefined, withheld: () => undefined }, {
+      viewport: { width: 1280, height: 720 },
+      quality: 70,
+      intervalMs: 5,
+      idleIntervalMs: 5,
+      wants: () => ({ customer: true, staff: true }),
+    });
+    loop.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      const before = page.log.length;
+      expect(page.log.slice(-3), 'still: picture-less ticks only').to.deep.equal(['none', 'none', 'none']);
+      loop.kick();
+      await new Promise((r) => setTimeout(r, 30));
+      // Customer picture, staff picture, then the settle frame.
+      expect(page.log.slice(before, before + 3)).to.deep.equal(['picture', 'picture', 'none']);
+    } finally {
+      await loop.close();
+    }
+  });
+});
+
+describe('capture loop idle pacing', function () {
+  it('ticks at the idle period for 2 s of stillness, then slower with the stillness, never slower than 5 s', function () {
+    expect(idlePeriod(0, 200)).to.equal(200);
+    expect(idlePeriod(2000, 200)).to.equal(200);
+    expect(idlePeriod(3000, 200)).to.equal(1500);
+    expect(idlePeriod(8000, 200)).to.equal(4000);
+    expect(idlePeriod(60_000, 200)).to.equal(5000);
+    expect(idlePeriod(10 * 60_000, 200)).to.equal(5000);
+    // A slower base (adaptive quality stretching the tick) is never made faster.
+    expect(idlePeriod(2500, 1500)).to.equal(1500);
+  });
+});
+
+describe('frame size from the picture', function () {
+  it('reads width and height from the JPEG itself (a capture begun before a resize says its own size)', function () {
+    const encoded = jpeg.encode({ data: Buffer.alloc(390 * 700 * 4, 128), width: 390, height: 700 }, 70).data;
+    expect(jpegSize(encoded)).to.deep.equal({ width: 390, height: 700 });
+    expect(jpegSize(Buffer.from('{"not":"a jpeg"}'))).to.equal(null);
+  });
+});
+
