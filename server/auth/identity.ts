@@ -6,7 +6,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey, errors as joseErrors } from 'jose';
 import type { Config } from '../config.ts';
-import { VitrineError } from '../errors.ts';
+import { isVitrineError, VitrineError } from '../errors.ts';
 import { SESSION_AUDIENCE } from './session-tokens.ts';
 
 export const STAFF_ROLES = ['agent', 'supervisor', 'auditor'] as const;
@@ -107,7 +107,7 @@ export function rolesFrom(value: unknown): StaffRole[] {
 }
 
 export function describeJoseError(e: unknown): string {
-  if (e instanceof VitrineError) return e.message;
+  if (isVitrineError(e)) return e.message;
   if (e instanceof joseErrors.JWTExpired) return 'token has expired';
   if (e instanceof joseErrors.JWTClaimValidationFailed) return `token claim "${e.claim}" is invalid`;
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Browser, BrowserContext, Page } from 'puppeteer';
-import { VitrineError } from '../errors.ts';
+import { isVitrineError, VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { EgressRoute, RouteBinding } from '../net/egress-proxy.ts';
 import type { Viewport } from '../protocol.ts';
@@ -140,7 +140,7 @@ export class BrowserPool extends EventEmitter {
       return this.#lease(target, warm);
     } catch (e) {
       target.leased--;
-      if (e instanceof VitrineError) throw e;
+      if (isVitrineError(e)) throw e;
       this.#opts.log.error({ err: String(e), browser: target.id }, 'could not open a page for a session');
       throw new VitrineError('BROWSER_ERROR', 'could not open a page for the session', { cause: e });
     }
