@@ -9,7 +9,7 @@
 import type { JoinRefusalReason, ServerMessage } from './protocol.ts';
 import { errorSpec, isWireErrorCode, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
 
-export { CloseCodes, ErrorCodes, ExitStatus, isErrorCode, isWireErrorCode, WIRE_ERROR_CODES, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
+export { CloseCodes, ErrorCodes, ExitStatus, isErrorCode, isWireErrorCode, wireErrorCodes, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
 
 /**
  * An error that knows its stable code; thrown inside the server, turned into a wire refusal or

@@ -47,6 +47,11 @@ export const ExitStatus = {
 } as const;
 export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus];
 
+/**
+ * One code. Close codes and exit statuses are written as numbers, checked against CloseCodes
+ * and ExitStatus by their types: a named constant here would make bundlers keep the whole
+ * catalogue in the web client, which needs only the close codes.
+ */
 interface Entry {
   readonly status: number;
   readonly message: string;
@@ -67,11 +72,11 @@ export const ErrorCodes = {
   BINARY_NOT_ALLOWED: { status: 400, message: 'binary messages are not accepted from clients' },
   NOT_JOINED: { status: 400, message: 'the first message must be a join' },
   ALREADY_JOINED: { status: 409, message: 'this connection has already joined' },
-  RATE_LIMITED: { status: 429, message: 'too many messages; slow down', close: CloseCodes.ABUSE },
+  RATE_LIMITED: { status: 429, message: 'too many messages; slow down', close: 4429 },
   OUT_OF_VIEWPORT: { status: 400, message: 'coordinates are outside the session viewport' },
   // authentication / authorization
   UNAUTHENTICATED: { status: 401, message: 'missing or invalid credentials' },
-  BAD_TOKEN: { status: 401, message: 'token is invalid, expired or for another session', close: CloseCodes.BAD_TOKEN },
+  BAD_TOKEN: { status: 401, message: 'token is invalid, expired or for another session', close: 4401 },
   FORBIDDEN: { status: 403, message: 'your role may not do this' },
   NOT_CUSTOMER: { status: 403, message: 'only the customer may do this' },
   NOT_AGENT: { status: 403, message: 'only an agent may do this' },
@@ -86,17 +91,17 @@ export const ErrorCodes = {
   GUARDED_ACTION: { status: 403, message: 'this action is guarded by the session\'s policy: only the customer may take it' },
   NO_SUCH_CONFIRMATION: { status: 404, message: 'no such held action, or it was already answered' },
   // session lifecycle
-  NO_SUCH_SESSION: { status: 404, message: 'no such session', close: CloseCodes.NO_SUCH_SESSION },
+  NO_SUCH_SESSION: { status: 404, message: 'no such session', close: 4404 },
   NOT_LIVE: { status: 409, message: 'the session is not live (waiting for consent, or ended)' },
   ALREADY_DECIDED: { status: 409, message: 'consent has already been given' },
   NO_SUCH_PROPOSAL: { status: 404, message: 'no such navigation proposal, or it was already answered' },
-  CUSTOMER_PRESENT: { status: 409, message: 'the customer is already connected', close: CloseCodes.CONFLICT },
+  CUSTOMER_PRESENT: { status: 409, message: 'the customer is already connected', close: 4409 },
   POOL_FULL: { status: 503, message: 'no browser capacity is free; retry later' },
   RECORDING_UNAVAILABLE: { status: 503, message: 'this policy records sessions, but no recording key is configured' },
   NO_SUCH_RECORDING: { status: 404, message: 'no such recording' },
   RECORDING_TAMPERED: { status: 422, message: 'the recording failed its integrity check' },
   // At start-up: the trail the server would continue fails verification.
-  AUDIT_CHAIN_BROKEN: { status: 422, message: 'the audit trail fails verification; no evidence can be signed from it', exit: ExitStatus.UNAVAILABLE },
+  AUDIT_CHAIN_BROKEN: { status: 422, message: 'the audit trail fails verification; no evidence can be signed from it', exit: 3 },
   SHUTTING_DOWN: { status: 503, message: 'the server is shutting down' },
   NODE_UNAVAILABLE: { status: 503, message: 'the node running this session cannot be reached; retry later' },
   // navigation
@@ -106,7 +111,7 @@ export const ErrorCodes = {
   // browser
   INPUT_FAILED: { status: 500, message: 'the input could not be replayed into the page' },
   // At start-up: the browser could not be started as configured (its message says why, e.g. BROWSER_USER_SWITCH_FAILED).
-  BROWSER_ERROR: { status: 500, message: 'the session browser failed', exit: ExitStatus.UNAVAILABLE },
+  BROWSER_ERROR: { status: 500, message: 'the session browser failed', exit: 3 },
   // document handoff (server/files/)
   UPLOAD_NOT_ALLOWED: { status: 403, message: 'this session\'s policy does not allow uploads' },
   NO_SUCH_CHOOSER: { status: 404, message: 'the page is not asking for a file now (no such chooser, or it was answered)' },
@@ -120,13 +125,13 @@ export const ErrorCodes = {
   NOT_FOUND: { status: 404, message: 'not found' },
   INTERNAL: { status: 500, message: 'internal error' },
   // process only: why a command or the server stopped (never on the wire)
-  USAGE: { status: 400, message: 'unknown command or option, or a missing argument', exit: ExitStatus.USAGE, wire: false },
-  CONFIG_INVALID: { status: 500, message: 'invalid configuration', exit: ExitStatus.USAGE, wire: false },
-  FILE_UNREADABLE: { status: 500, message: 'a file named on the command line cannot be read', exit: ExitStatus.FAILED, wire: false },
-  BROWSER_NOT_FOUND: { status: 500, message: 'no browser to run sessions in was found', exit: ExitStatus.UNAVAILABLE, wire: false },
-  POLICY_INVALID: { status: 500, message: 'a policy file is invalid', exit: ExitStatus.UNAVAILABLE, wire: false },
-  OUTBOX_CORRUPT: { status: 500, message: 'an integration outbox file is corrupt', exit: ExitStatus.UNAVAILABLE, wire: false },
-  PORT_IN_USE: { status: 500, message: 'the address to listen on is in use or not allowed', exit: ExitStatus.UNAVAILABLE, wire: false },
+  USAGE: { status: 400, message: 'unknown command or option, or a missing argument', exit: 2, wire: false },
+  CONFIG_INVALID: { status: 500, message: 'invalid configuration', exit: 2, wire: false },
+  FILE_UNREADABLE: { status: 500, message: 'a file named on the command line cannot be read', exit: 1, wire: false },
+  BROWSER_NOT_FOUND: { status: 500, message: 'no browser to run sessions in was found', exit: 3, wire: false },
+  POLICY_INVALID: { status: 500, message: 'a policy file is invalid', exit: 3, wire: false },
+  OUTBOX_CORRUPT: { status: 500, message: 'an integration outbox file is corrupt', exit: 3, wire: false },
+  PORT_IN_USE: { status: 500, message: 'the address to listen on is in use or not allowed', exit: 3, wire: false },
 } as const satisfies Record<string, Entry>;
 
 /** Every code of the catalogue. */
@@ -143,8 +148,10 @@ export function isWireErrorCode(code: unknown): code is WireErrorCode {
   return isErrorCode(code) && (ErrorCodes[code] as Entry).wire !== false;
 }
 
-/** The wire codes in catalogue order (the OpenAPI error enum, the SDK's type). */
-export const WIRE_ERROR_CODES = /* @__PURE__ */ (Object.keys(ErrorCodes) as ErrorCode[]).filter(isWireErrorCode) as [WireErrorCode, ...WireErrorCode[]];
+/** The wire codes in catalogue order (the OpenAPI error enum). A function: bundles that only need the close codes leave the catalogue out. */
+export function wireErrorCodes(): [WireErrorCode, ...WireErrorCode[]] {
+  return (Object.keys(ErrorCodes) as ErrorCode[]).filter(isWireErrorCode) as [WireErrorCode, ...WireErrorCode[]];
+}
 
 /** What a code means everywhere: HTTP status, join close code, exit status. */
 export function errorSpec(code: ErrorCode): { status: number; message: string; close: CloseCode; exit: ExitStatusCode; wire: boolean } {
