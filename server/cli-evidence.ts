@@ -28,7 +28,7 @@ export const auditVerify = command({
   description: 'Without a checkpoint, records removed from the end cannot show: pass the checkpoints the server streamed off the machine (docs/compliance.md).',
   args: [{ name: 'file', help: 'the audit trail: VITRINE_DATA_DIR/audit/audit.log, or one node\'s copy' }],
   options: { checkpoint: { type: 'string', multiple: true, value: 'file', help: 'a checkpoint file (JSON lines, or one checkpoint) the trail must match' } },
-  exits: { 0: 'the chain verifies (and is anchored to a checkpoint, when one is given)', 1: 'the chain is broken, or does not match a checkpoint', 2: 'bad usage or configuration' },
+  exits: { 0: 'the chain verifies (and is anchored to a checkpoint, when one is given)', 1: 'the chain is broken, does not match a checkpoint, or a file cannot be read', 2: 'bad usage or configuration' },
   run: ({ args: [file], options }) => verifyAuditTrail(file!, options.checkpoint),
 });
 
@@ -69,7 +69,7 @@ export const evidenceExport = command({
   description: 'Signed with VITRINE_AUDIT_SIGNING_KEY; reads VITRINE_DATA_DIR and the checkpoint directory (docs/compliance.md).',
   args: [{ name: 'session', help: 'the session id' }],
   options: { out: { type: 'string', value: 'file', required: true, help: 'where to write the pack (mode 0600)' } },
-  exits: { 0: 'the pack was written', 1: 'it could not be made (no such session, unreadable files)', 2: 'bad usage or configuration', 3: 'the audit trail fails verification' },
+  exits: { 0: 'the pack was written', 1: 'it could not be made (no records of that session, unreadable files)', 2: 'bad usage or configuration', 3: 'the audit trail fails verification, or no checkpoint covers the session' },
   async run({ args: [session], options }) {
     const config = loadConfig(process.env);
     const text = exportEvidence({ session: session!, ...paths(config), auditKey: config.auditKey, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: { tool: 'vitrine evidence export' } });
@@ -84,7 +84,7 @@ export const evidenceVerify = command({
   summary: 'Checks an evidence pack offline: signature, checkpoint and records',
   description: 'Uses the keys in VITRINE_AUDIT_VERIFY_KEYS (and the audit key, when one is configured, to check each record\'s MAC).',
   args: [{ name: 'file', help: 'the pack, as `vitrine evidence export` or GET /api/sessions/{id}/evidence wrote it' }],
-  exits: { 0: 'the pack verifies', 1: 'it does not (every problem is listed)', 2: 'bad usage or configuration' },
+  exits: { 0: 'the pack verifies', 1: 'it does not (every problem is listed), or cannot be read', 2: 'bad usage or configuration' },
   async run({ args: [file] }) {
     const config = loadConfig(process.env);
     const report = verifyEvidence(readFileSync(file!, 'utf8'), config.auditAnchor.keyring, configuredAuditKey(config));

@@ -43,8 +43,10 @@ export interface Command<O extends Options = Options> {
   /** As typed after `vitrine`: `audit verify`. */
   readonly name: string;
   readonly summary: string;
-  /** More than the summary, after the usage line; a function when it is costly to build. */
-  readonly description?: string | (() => string);
+  /** More than the summary, after the usage line (also in docs/cli.md). */
+  readonly description?: string;
+  /** Appended to `--help` only (long, and documented elsewhere): the settings list of `start`. */
+  readonly helpExtra?: () => string;
   readonly args?: readonly ArgSpec[];
   readonly options?: O;
   /** What each exit status means for this command (docs/cli.md has the same). */
@@ -126,8 +128,7 @@ export function commandHelp(c: Command<any>): string {
   const args = (c.args ?? []).map((a) => (a.optional ? `[<${a.name}>]` : `<${a.name}>`));
   const options: [string, OptionSpec][] = [...Object.entries((c.options ?? {}) as Options), ['help', HELP]];
   const lines = [`Usage: vitrine ${[c.name, ...args].join(' ')}${options.length > 1 ? ' [options]' : ''}`, '', c.summary];
-  const description = typeof c.description === 'function' ? c.description() : c.description;
-  if (description) lines.push('', description);
+  if (c.description) lines.push('', c.description);
   if (c.args?.length) lines.push('', 'Arguments:', ...table(c.args.map((a) => [`<${a.name}>`, a.help])));
   lines.push(
     '',
@@ -135,6 +136,7 @@ export function commandHelp(c: Command<any>): string {
     ...table(options.map(([name, o]) => [optionLabel(name, o), `${o.help}${o.required ? ' (required)' : ''}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.default !== undefined ? ` (default: ${o.default})` : ''}${o.multiple ? ' (repeatable)' : ''}`])),
   );
   lines.push('', 'Exit status:', ...table(Object.entries(c.exits).map(([status, what]) => [status, what])));
+  if (c.helpExtra) lines.push('', c.helpExtra());
   return lines.join('\n');
 }
 
@@ -142,7 +144,7 @@ function groupHelp(g: Group): string {
   return [`Usage: vitrine ${g.name} <command> [options]`, '', g.summary, '', 'Commands:', ...table(g.commands.map((c) => [c.name.slice(g.name.length + 1), c.summary])), '', `Run "vitrine ${g.name} <command> --help" for a command's arguments and options.`].join('\n');
 }
 
-const EXIT_MEANINGS: Record<ExitStatusCode, string> = {
+export const EXIT_MEANINGS: Record<ExitStatusCode, string> = {
   0: 'done; a check passed',
   1: 'a check failed, or an unexpected error',
   2: 'bad usage (unknown command or option, missing argument) or an invalid configuration',

@@ -30,7 +30,7 @@ export const policyPreview = command({
     out: { type: 'string', default: 'preview.png', value: 'png', help: 'where to write the capture' },
     wait: { type: 'string', default: '1500', value: 'ms', help: 'how long to let the page settle after it loaded' },
   },
-  exits: { 0: 'the capture was written', 1: 'the page did not load, or its masks could not be confirmed', 2: 'bad usage or configuration', 3: 'no browser, or the policies do not load' },
+  exits: { 0: 'the capture was written', 1: 'the page did not load, or its masks could not be confirmed', 2: 'bad usage (an unknown policy too) or configuration', 3: 'no browser, or the policies do not load' },
   run: ({ args: [url], options }) => preview(url!, options),
 });
 
@@ -49,7 +49,9 @@ async function preview(url: string, values: { policy: string; out: string; wait:
   const settle = Number(values.wait);
   if (!Number.isFinite(settle) || settle < 0) throw new VitrineError('USAGE', `--wait must be milliseconds (not "${values.wait}")\nRun "vitrine policy preview --help" for usage.`);
   const config = loadConfig(process.env);
-  const policy = PolicyStore.load(config.policyDir).require(values.policy);
+  const store = PolicyStore.load(config.policyDir);
+  const policy = store.get(values.policy);
+  if (!policy) throw new VitrineError('USAGE', `--policy: no policy "${values.policy}" in ${config.policyDir} (there: ${store.names().join(', ')})`);
   const [{ CaptureLoop }, { launchBrowser, newControlledPage }, { RedactionGate }, { resolveSandbox }] = await Promise.all([
     import('./browser/capture-loop.ts'),
     import('./browser/launch.ts'),
