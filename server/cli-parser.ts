@@ -175,12 +175,13 @@ export function reportFailure(where: string, e: unknown, io: Io = consoleIo): nu
   return err.exit;
 }
 
-/** Like toVitrineError, and a file named on the command line that cannot be read says which. */
+/** Like toVitrineError, and a file named on the command line that cannot be read or written says which. */
 function cliError(e: unknown): VitrineError {
   const io = e as { code?: unknown; path?: unknown; syscall?: unknown };
-  if (typeof io?.path === 'string' && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EPERM'].includes(String(io.code))) {
-    const why = io.code === 'ENOENT' ? 'no such file' : io.code === 'EISDIR' ? 'is a directory' : io.code === 'ENOTDIR' ? 'not a directory' : 'permission denied';
-    return new VitrineError('FILE_UNREADABLE', `${io.path}: ${why}`, { cause: e });
+  const why: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory, not a file', ENOTDIR: 'a part of the path is not a directory', EACCES: 'permission denied', EPERM: 'permission denied' };
+  if (['open', 'read', 'write', 'stat', 'lstat', 'scandir', 'access'].includes(String(io?.syscall)) && typeof io.code === 'string' && why[io.code]) {
+    // A read of an open directory names no path: the file was the one the command was given.
+    return new VitrineError('FILE_INACCESSIBLE', typeof io.path === 'string' ? `${io.path}: ${why[io.code]}` : `a file given ${why[io.code]}`, { cause: e });
   }
   return toVitrineError(e);
 }

@@ -127,7 +127,7 @@ export const ErrorCodes = {
   // process only: why a command or the server stopped (never on the wire)
   USAGE: { status: 400, message: 'unknown command or option, or a missing argument', exit: 2, wire: false },
   CONFIG_INVALID: { status: 500, message: 'invalid configuration', exit: 2, wire: false },
-  FILE_UNREADABLE: { status: 500, message: 'a file named on the command line cannot be read', exit: 1, wire: false },
+  FILE_INACCESSIBLE: { status: 500, message: 'a file named on the command line cannot be read or written', exit: 1, wire: false },
   BROWSER_NOT_FOUND: { status: 500, message: 'no browser to run sessions in was found', exit: 3, wire: false },
   POLICY_INVALID: { status: 500, message: 'a policy file is invalid', exit: 3, wire: false },
   OUTBOX_CORRUPT: { status: 500, message: 'an integration outbox file is corrupt', exit: 3, wire: false },

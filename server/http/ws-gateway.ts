@@ -45,6 +45,9 @@ export class WsGateway {
     this.#deps = deps;
     this.#heartbeat = new Heartbeat(deps.heartbeat ?? { intervalMs: 15_000, misses: 2 });
     this.#wss = new WebSocketServer({ server, path: '/ws', maxPayload: HARD_MAX_MESSAGE_BYTES, perMessageDeflate: false });
+    // ws re-emits the HTTP server's errors here; a listen that failed (PORT_IN_USE) is the
+    // starter's to report (server.ts), and unheard here it would crash the process instead.
+    this.#wss.on('error', () => undefined);
     this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req.socket.remoteAddress ?? 'unknown', false));
   }
 
