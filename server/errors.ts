@@ -4,12 +4,13 @@
  * each wire form (a REST body, a WebSocket `error` message and close). The catalogue itself is
  * in server/contract/errors.ts, shared with the client and the SDK.
  *
- * Node-free: the SDK bundle includes this module.
+ * Node-free, like the catalogue: nothing here needs more than plain objects.
  */
 import type { JoinRefusalReason, ServerMessage } from './protocol.ts';
 import { errorSpec, isWireErrorCode, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
 
-export { CloseCodes, ErrorCodes, ExitStatus, isErrorCode, isWireErrorCode, wireErrorCodes, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
+// The catalogue's names most server modules need, so that they import errors from one place.
+export { CloseCodes, ErrorCodes, ExitStatus, isWireErrorCode, type CloseCode, type ErrorCode, type ExitStatusCode, type WireErrorCode } from './contract/errors.ts';
 
 /**
  * An error that knows its stable code; thrown inside the server, turned into a wire refusal or
@@ -90,7 +91,7 @@ export function restError(err: unknown): { status: number; body: { error: { code
   return { status: w.status, body: { error: { code: w.code, message: w.message } }, error: w.error };
 }
 
-export type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
+type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 
 /**
  * The WebSocket form: the `error` message (with `ref`, the refused message's type, and a join
