@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMANDS } from './cli-commands.ts';
-import { EXIT_MEANINGS, type Command, type OptionSpec } from './cli-parser.ts';
-import { errorSpec, ErrorCodes, ExitStatus, isWireErrorCode, type ErrorCode } from './contract/errors.ts';
+import type { Command, OptionSpec } from './cli-parser.ts';
+import { errorSpec, ErrorCodes, EXIT_STATUS_MEANINGS, ExitStatus, isWireErrorCode, type ErrorCode } from './contract/errors.ts';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
@@ -47,7 +47,7 @@ export function cliMarkdown(): string {
     '',
     '| Status | Meaning |',
     '| --- | --- |',
-    ...Object.entries(EXIT_MEANINGS).map(([s, what]) => `| ${s} | ${cell(what)} |`),
+    ...Object.entries(EXIT_STATUS_MEANINGS).map(([s, what]) => `| ${s} | ${cell(what)} |`),
     '',
     'A failure is printed as `vitrine <command>: <CODE>: <message>` on standard error; the code is one of the',
     'error catalogue (`server/contract/errors.ts`), which fixes the exit status (1 unless listed here).',

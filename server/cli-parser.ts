@@ -6,6 +6,7 @@
  * server/contract/errors.ts). docs/cli.md describes the same commands.
  */
 import { parseArgs } from 'node:util';
+import { EXIT_STATUS_MEANINGS } from './contract/errors.ts';
 import { ExitStatus, toVitrineError, VitrineError, type ExitStatusCode } from './errors.ts';
 
 export interface OptionSpec {
@@ -144,13 +145,6 @@ function groupHelp(g: Group): string {
   return [`Usage: vitrine ${g.name} <command> [options]`, '', g.summary, '', 'Commands:', ...table(g.commands.map((c) => [c.name.slice(g.name.length + 1), c.summary])), '', `Run "vitrine ${g.name} <command> --help" for a command's arguments and options.`].join('\n');
 }
 
-export const EXIT_MEANINGS: Record<ExitStatusCode, string> = {
-  0: 'done; a check passed',
-  1: 'a check failed, or an unexpected error',
-  2: 'bad usage (unknown command or option, missing argument) or an invalid configuration',
-  3: 'something the server needs is missing or broken (browser, policies, audit trail, port)',
-};
-
 function rootHelp(entries: readonly (Command<any> | Group)[]): string {
   return [
     'Usage: vitrine <command> [options]',
@@ -161,7 +155,7 @@ function rootHelp(entries: readonly (Command<any> | Group)[]): string {
     ...table(entries.map((e) => [e.name, e.summary])),
     '',
     'Exit status:',
-    ...table(Object.entries(EXIT_MEANINGS)),
+    ...table(Object.entries(EXIT_STATUS_MEANINGS)),
     '',
     'Run "vitrine <command> --help" for a command\'s arguments and options (docs/cli.md).',
   ].join('\n');

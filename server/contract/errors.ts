@@ -36,16 +36,20 @@ export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];
  * on purpose: a script or an orchestrator branches on them, a person reads the message.
  */
 export const ExitStatus = {
-  /** Done; a check passed. */
   OK: 0,
-  /** A check failed (a broken trail, a tampered pack, an invalid policy file) or an unexpected error. */
   FAILED: 1,
-  /** The invocation is wrong: unknown command or option, a missing argument, an invalid configuration. */
   USAGE: 2,
-  /** Something the server needs is missing or broken: the browser, the policies, the audit trail, the port. */
   UNAVAILABLE: 3,
 } as const;
 export type ExitStatusCode = (typeof ExitStatus)[keyof typeof ExitStatus];
+
+/** What each exit status means (`vitrine --help`, docs/cli.md). */
+export const EXIT_STATUS_MEANINGS: Record<ExitStatusCode, string> = {
+  0: 'done; a check passed',
+  1: 'a check failed, or an unexpected error',
+  2: 'bad usage (unknown command or option, missing argument) or an invalid configuration',
+  3: 'something the server needs is missing or broken (browser, policies, audit trail, port)',
+};
 
 /**
  * One code. Close codes and exit statuses are written as numbers, checked against CloseCodes
