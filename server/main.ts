@@ -22,7 +22,7 @@ try {
   config = loadConfig(process.env);
 } catch (e) {
   if (!hasCode(e, 'CONFIG_INVALID')) throw e;
-  console.error(`vitrine: ${e.message}\nRun with --help to list every setting.`);
+  console.error(`vitrine: ${e.code}: ${e.message}\nRun with --help to list every setting.`);
   process.exit(e.exit);
 }
 

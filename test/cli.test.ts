@@ -176,6 +176,21 @@ describe('vitrine command line', function () {
     }
   });
 
+  it('a start on an invalid configuration exits 2, on invalid policies 3, each saying what is wrong', async function () {
+    const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-'));
+    try {
+      writeFileSync(join(dir, 'default.yaml'), 'colour: red\n');
+      const [config, policies] = await Promise.all([vitrine(['start'], { VITRINE_PORT: 'eighty' }), vitrine(['start'], { VITRINE_POLICY_DIR: dir, VITRINE_PORT: '0' })]);
+      expect(config.code, config.stderr).to.equal(2);
+      expect(config.stderr).to.match(/^vitrine: CONFIG_INVALID: invalid configuration:\n {2}- VITRINE_PORT=/).and.include('Run with --help to list every setting.');
+      expect(policies.code, policies.stderr).to.equal(3);
+      expect(policies.stderr).to.match(/^vitrine: POLICY_INVALID: invalid policies:\n {2}- default: .*colour/);
+      noTrace(policies);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('docs/cli.md is generated from the commands (run npm run docs:cli)', function () {
     expect(readFileSync(join(ROOT, 'docs/cli.md'), 'utf8')).to.equal(cliMarkdown());
   });
