@@ -1,8 +1,8 @@
 /**
  * Coded errors: the one error class (made from a catalogue code, which fixes its HTTP status,
- * close code and exit status), the one normaliser of anything thrown, and the one function to
- * each wire form (a REST body, a WebSocket `error` message and close). The catalogue itself is
- * in server/contract/errors.ts, shared with the client and the SDK.
+ * close code and exit status), the one normaliser of anything thrown, and the one function from
+ * it to the wire (toWire: a REST status and body, a WebSocket `error` message and close code).
+ * The catalogue itself is in server/contract/errors.ts, shared with the client and the SDK.
  *
  * Node-free, like the catalogue: nothing here needs more than plain objects.
  */
@@ -77,32 +77,31 @@ export function toVitrineError(err: unknown): VitrineError {
   return new VitrineError('INTERNAL', undefined, { cause: err });
 }
 
-/** A coded error as a client may see it: a code that is not for the wire becomes INTERNAL. */
-function forWire(err: unknown): { code: WireErrorCode; status: number; message: string; error: VitrineError } {
-  const e = toVitrineError(err);
-  if (isWireErrorCode(e.code)) return { code: e.code, status: e.status, message: e.message, error: e };
-  const internal = new VitrineError('INTERNAL', undefined, { cause: e });
-  return { code: 'INTERNAL', status: internal.status, message: internal.message, error: internal };
-}
-
-/** `{"error":{"code","message"}}` and its HTTP status (the contract's ErrorBodySchema). */
-export function restError(err: unknown): { status: number; body: { error: { code: WireErrorCode; message: string } }; error: VitrineError } {
-  const w = forWire(err);
-  return { status: w.status, body: { error: { code: w.code, message: w.message } }, error: w.error };
-}
-
 type ErrorMessage = Extract<ServerMessage, { type: 'error' }>;
 
-/**
- * The WebSocket form: the `error` message (with `ref`, the refused message's type, and a join
- * refusal's `reason`) and, should the refusal end the connection, its close code.
- */
-export function wsError(err: unknown, ref?: string): { message: ErrorMessage; close: CloseCode; error: VitrineError } {
-  const w = forWire(err);
-  const reason = w.error.reason;
+/** An error in every wire form; the code is one a client may see (INTERNAL for a process-only one). */
+export interface WireError {
+  /** The coded error that was sent (INTERNAL for anything uncoded, with the original as its cause). */
+  readonly error: VitrineError & { code: WireErrorCode };
+  /** REST: the HTTP status and `{"error":{"code","message"}}` (the contract's ErrorBodySchema). */
+  readonly status: number;
+  readonly body: { error: { code: WireErrorCode; message: string } };
+  /** WebSocket: the `error` message (`ref`: the refused message's type; a join refusal's `reason`)… */
+  readonly message: ErrorMessage;
+  /** …and the close code, should the refusal end the connection (a refused join). */
+  readonly close: CloseCode;
+}
+
+/** The one way from anything thrown to what a client is sent, over REST or the WebSocket. */
+export function toWire(err: unknown, ref?: string): WireError {
+  const coded = toVitrineError(err);
+  const error = (isWireErrorCode(coded.code) ? coded : new VitrineError('INTERNAL', undefined, { cause: coded })) as VitrineError & { code: WireErrorCode };
+  const reason = error.reason;
   return {
-    message: { type: 'error', code: w.code, message: w.message, ...(ref ? { ref } : {}), ...(reason ? { reason } : {}) },
-    close: w.error.close,
-    error: w.error,
+    error,
+    status: error.status,
+    body: { error: { code: error.code, message: error.message } },
+    message: { type: 'error', code: error.code, message: error.message, ...(ref ? { ref } : {}), ...(reason ? { reason } : {}) },
+    close: error.close,
   };
 }

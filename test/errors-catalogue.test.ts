@@ -12,7 +12,7 @@ import { BrowserNotFoundError } from '../server/browser/find-browser.ts';
 import { ConfigError } from '../server/config.ts';
 import { ERROR_CODES } from '../server/contract/route-spec.ts';
 import { CloseCodes, ErrorCodes, errorSpec, ExitStatus, isErrorCode, isWireErrorCode, wireErrorCodes, type ErrorCode } from '../server/contract/errors.ts';
-import { hasCode, restError, toVitrineError, VitrineError, wsError } from '../server/errors.ts';
+import { hasCode, toVitrineError, toWire, VitrineError } from '../server/errors.ts';
 import { OutboxCorruptError } from '../server/integrations/outbox.ts';
 import { PolicyLoadError } from '../server/policy/store.ts';
 import { RecordingTamperedError } from '../server/recording/sealing.ts';
@@ -88,38 +88,38 @@ describe('error catalogue (server/contract/errors.ts)', function () {
 
 describe('errors to the wire (server/errors.ts)', function () {
   it('a coded error: its status and body over REST, its message and close code over the WebSocket', function () {
-    const rest = restError(new VitrineError('NO_SUCH_SESSION'));
+    const rest = toWire(new VitrineError('NO_SUCH_SESSION'));
     expect(rest.status).to.equal(404);
     expect(rest.body).to.deep.equal({ error: { code: 'NO_SUCH_SESSION', message: 'no such session' } });
-    const ws = wsError(new VitrineError('BAD_TOKEN', 'this invite has already been used', { reason: 'invite_used' }), 'join');
+    const ws = toWire(new VitrineError('BAD_TOKEN', 'this invite has already been used', { reason: 'invite_used' }), 'join');
     expect(ws.message).to.deep.equal({ type: 'error', code: 'BAD_TOKEN', message: 'this invite has already been used', ref: 'join', reason: 'invite_used' });
     expect(ws.close).to.equal(4401);
-    expect(wsError(new VitrineError('NOT_LIVE')).message).to.deep.equal({ type: 'error', code: 'NOT_LIVE', message: ErrorCodes.NOT_LIVE.message });
+    expect(toWire(new VitrineError('NOT_LIVE')).message).to.deep.equal({ type: 'error', code: 'NOT_LIVE', message: ErrorCodes.NOT_LIVE.message });
   });
 
   it('anything uncoded is INTERNAL, with the original kept as the cause and its text not sent', function () {
     const boom = new Error('secret detail /etc/vitrine');
-    const rest = restError(boom);
+    const rest = toWire(boom);
     expect(rest.status).to.equal(500);
     expect(rest.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'internal error' } });
     expect(rest.error.cause).to.equal(boom);
-    for (const thrown of [undefined, null, 'text', 42]) expect(restError(thrown).body.error.code, String(thrown)).to.equal('INTERNAL');
+    for (const thrown of [undefined, null, 'text', 42]) expect(toWire(thrown).body.error.code, String(thrown)).to.equal('INTERNAL');
   });
 
   it('a process-only code never reaches a client: it goes out as INTERNAL', function () {
-    const rest = restError(new ConfigError(['VITRINE_PORT: expected a number']));
+    const rest = toWire(new ConfigError(['VITRINE_PORT: expected a number']));
     expect(rest.status).to.equal(500);
     expect(rest.body.error).to.deep.equal({ code: 'INTERNAL', message: 'internal error' });
-    expect(wsError(new VitrineError('USAGE')).message.code).to.equal('INTERNAL');
+    expect(toWire(new VitrineError('USAGE')).message.code).to.equal('INTERNAL');
   });
 
   it('library errors by their machine-readable fields (body-parser type, HTTP status)', function () {
-    expect(restError(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 })).body.error.code).to.equal('BAD_JSON');
-    expect(restError({ type: 'entity.too.large', status: 413 }).status).to.equal(413);
-    expect(restError({ type: 'charset.unsupported', status: 415 }).body.error.code).to.equal('BAD_REQUEST');
-    expect(restError({ status: 404 }).body.error.code).to.equal('NOT_FOUND');
+    expect(toWire(Object.assign(new SyntaxError('Unexpected token'), { type: 'entity.parse.failed', status: 400 })).body.error.code).to.equal('BAD_JSON');
+    expect(toWire({ type: 'entity.too.large', status: 413 }).status).to.equal(413);
+    expect(toWire({ type: 'charset.unsupported', status: 415 }).body.error.code).to.equal('BAD_REQUEST');
+    expect(toWire({ status: 404 }).body.error.code).to.equal('NOT_FOUND');
     // A SyntaxError of the server's own (not a request body) is a fault, not the client's bad JSON.
-    expect(restError(new SyntaxError('Unexpected token')).body.error.code).to.equal('INTERNAL');
+    expect(toWire(new SyntaxError('Unexpected token')).body.error.code).to.equal('INTERNAL');
   });
 
   it('a port in use at start-up is PORT_IN_USE, exit status 3', async function () {

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { VitrineError, restError } from '../errors.ts';
+import { VitrineError, toWire } from '../errors.ts';
 import { markForwarded } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, MAX_URL_LENGTH } from '../protocol.ts';
@@ -138,7 +138,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendError(res: ServerResponse, e: unknown): { error: VitrineError } {
-  const { status, body, error } = restError(e);
+  const { status, body, error } = toWire(e);
   if (!res.headersSent) sendJson(res, status, body);
   return { error };
 }

@@ -16,7 +16,7 @@ import { CreateSessionBodySchema } from '../contract/rest.ts';
 import { openApiJson } from './openapi.ts';
 import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
 import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
-import { VitrineError, hasCode, isVitrineError, restError } from '../errors.ts';
+import { VitrineError, hasCode, isVitrineError, toWire } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { MAX_URL_LENGTH, StaffMeSchema, type Viewport } from '../protocol.ts';
 import type { Metrics } from '../metrics.ts';
@@ -423,7 +423,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((_req, _res, next) => next(new VitrineError('NOT_FOUND')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { status, body } = restError(err);
+    const { status, body } = toWire(err);
     deps.metrics.refusals.inc({ code: body.error.code });
     if (body.error.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
     if (status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));

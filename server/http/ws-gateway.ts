@@ -10,7 +10,7 @@ import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { Relay } from '../cluster/relay.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
-import { CloseCodes, VitrineError, isVitrineError, wsError, type WireErrorCode } from '../errors.ts';
+import { CloseCodes, VitrineError, isVitrineError, toWire, type WireErrorCode } from '../errors.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
@@ -82,7 +82,7 @@ export class WsGateway {
     const refuse = (code: WireErrorCode, message?: string, ref?: string) => {
       this.#deps.onRefusal(code);
       if (socket.readyState !== socket.OPEN) return;
-      socket.send(JSON.stringify(wsError(new VitrineError(code, message), ref).message));
+      socket.send(JSON.stringify(toWire(new VitrineError(code, message), ref).message));
     };
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
@@ -146,7 +146,7 @@ export class WsGateway {
     // then closed with the code's close code (the catalogue's; 4400 for most).
     const refuseJoin = (e: VitrineError, closeReason = e.message): void => {
       if (socket.readyState !== socket.OPEN) return;
-      const { message, close } = wsError(e, 'join');
+      const { message, close } = toWire(e, 'join');
       socket.send(JSON.stringify(message));
       socket.close(close, closeReason);
     };
@@ -188,7 +188,7 @@ export class WsGateway {
       await session.join(participant, claims);
       return { participant, session };
     } catch (e) {
-      const err = wsError(e).error;
+      const err = toWire(e).error;
       log.info({ code: err.code, session: msg.session }, 'join refused');
       this.#deps.onRefusal(err.code);
       if (err.code === 'BAD_TOKEN') {

@@ -3,7 +3,7 @@
  * messages pass a token bucket, and refusals are counted towards the abuse limit.
  */
 import type { WebSocket } from 'ws';
-import { VitrineError, wsError, type ErrorCode, type WireErrorCode } from '../errors.ts';
+import { VitrineError, toWire, type ErrorCode, type WireErrorCode } from '../errors.ts';
 import type { ParticipantInfo, Role, ServerMessage } from '../protocol.ts';
 import { LatestFrameSender, type FrameOutcome } from './latest-frame.ts';
 
@@ -62,7 +62,7 @@ export class Participant {
 
   /** Refuses with whatever was thrown, in its wire form (INTERNAL unless coded); returns that. */
   refuseWith(e: unknown, ref?: string): VitrineError {
-    const { message, error } = wsError(e, ref);
+    const { message, error } = toWire(e, ref);
     this.#onRefusal(message.code);
     this.send(message);
     return error;
