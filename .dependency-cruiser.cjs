@@ -17,7 +17,7 @@ const CONTRACT = '^server/(contract/|protocol\\.ts$|errors\\.ts$)';
 const ADAPTERS = '^server/((browser|recording|audit|auth|policy|net|files|integrations|demo)/|(config|log|metrics|health)\\.ts$)';
 const CORE = '^server/session/';
 const EDGES = '^server/(http|cluster)/';
-const ROOTS = '^server/(cli/|compose[^/]*|[^/]*cli[^/]*\\.ts$|server\\.ts$|main\\.ts$|setup\\.ts$|build\\.ts$|config-doc\\.ts$|bin\\.mjs$)';
+const ROOTS = '^server/(cli/|auth/token-cli\\.ts$|compose[^/]*|[^/]*cli[^/]*\\.ts$|server\\.ts$|main\\.ts$|setup\\.ts$|build\\.ts$|config-doc\\.ts$|bin\\.mjs$)';
 
 // KNOWN EXCEPTION, to be removed once issue 16's composition work lands: session/registry.ts
 // imports the policy types (PolicySummary, ...) from server/server.ts, which makes the circle
@@ -61,7 +61,8 @@ module.exports = {
       name: 'adapters-do-not-know-the-core',
       severity: 'error',
       comment: 'Adapters (browser, recording, audit, auth, ...) serve the session core; they know neither it nor the edges that expose it.',
-      from: { path: ADAPTERS },
+      // The token command lives beside the tokens it mints, but it is a command: a root.
+      from: { path: ADAPTERS, pathNot: ROOTS },
       to: { path: `${CORE}|${EDGES}|${ROOTS}` },
     },
     {

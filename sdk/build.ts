@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 
 /** What the bundle may contain besides the SDK itself (all Node-free modules). */
-const ALLOWED = [/^sdk\/src\//, /^server\/contract\/(rest|route-spec|webhook-events)\.ts$/, /^server\/(protocol|errors)\.ts$/];
+const ALLOWED = [/^sdk\/src\//, /^server\/contract\/(rest|route-spec|webhook-events|errors)\.ts$/, /^server\/protocol\.ts$/];
 
 export async function buildSdk(): Promise<{ inputs: string[] }> {
   const result = await build({

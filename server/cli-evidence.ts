@@ -9,23 +9,11 @@ import { parseCheckpoints, verifyTrail, CHECKPOINT_FILE, type Checkpoint } from 
 import { verifyEvidence } from './audit/evidence.ts';
 import { exportEvidence } from './audit/evidence-export.ts';
 import { verifyLines } from './audit/chain.ts';
-import { loadConfig, type Config } from './config.ts';
-import { isVitrineError } from './errors.ts';
-
-/** Values of every `--name value` in args; the rest as positionals. */
-function parseArgs(args: string[]): { positional: string[]; flags: Map<string, string[]> } {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a.startsWith('--')) flags.set(a.slice(2), [...(flags.get(a.slice(2)) ?? []), args[++i] ?? '']);
-    else positional.push(a);
-  }
-  return { positional, flags };
-}
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { command } from './cli-parser.ts';
 
 function paths(config: Config): { auditFile: string; checkpointFile: string } {
-  if (!config.dataDir) throw new Error('VITRINE_DATA_DIR is required (development mode keeps no trail)');
+  if (!config.dataDir) throw new ConfigError(['VITRINE_DATA_DIR: required (development mode keeps no trail)']);
   return { auditFile: join(config.dataDir, 'audit', 'audit.log'), checkpointFile: join(config.auditAnchor.checkpointDir ?? join(config.dataDir, 'audit-checkpoints'), CHECKPOINT_FILE) };
 }
 
@@ -34,13 +22,19 @@ function configuredAuditKey(config: Config): Uint8Array | undefined {
   return process.env.VITRINE_AUDIT_KEY || process.env.VITRINE_JWT_SECRET ? config.auditKey : undefined;
 }
 
-export async function auditVerify(args: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(args);
-  const file = positional[0];
-  if (!file) return usage();
+export const auditVerify = command({
+  name: 'audit verify',
+  summary: 'Checks an audit trail\'s hash chain (with VITRINE_AUDIT_KEY), and against signed checkpoints when given',
+  description: 'Without a checkpoint, records removed from the end cannot show: pass the checkpoints the server streamed off the machine (docs/compliance.md).',
+  args: [{ name: 'file', help: 'the audit trail: VITRINE_DATA_DIR/audit/audit.log, or one node\'s copy' }],
+  options: { checkpoint: { type: 'string', multiple: true, value: 'file', help: 'a checkpoint file (JSON lines, or one checkpoint) the trail must match' } },
+  exits: { 0: 'the chain verifies (and is anchored to a checkpoint, when one is given)', 1: 'the chain is broken, does not match a checkpoint, or a file cannot be read', 2: 'bad usage or configuration' },
+  run: ({ args: [file], options }) => verifyAuditTrail(file!, options.checkpoint),
+});
+
+async function verifyAuditTrail(file: string, cpFiles: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const lines = readFileSync(file, 'utf8').split('\n');
-  const cpFiles = flags.get('checkpoint') ?? [];
   if (!cpFiles.length) {
     const result = verifyLines(config.auditKey, lines);
     if (result.ok) {
@@ -69,22 +63,31 @@ export async function auditVerify(args: string[]): Promise<number> {
   return 1;
 }
 
-export async function evidence(sub: string | undefined, args: string[]): Promise<number> {
-  const { positional, flags } = parseArgs(args);
-  const config = loadConfig(process.env);
-  if (sub === 'export' && positional[0] && flags.get('out')?.[0]) {
-    try {
-      const text = exportEvidence({ session: positional[0], ...paths(config), auditKey: config.auditKey, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: { tool: 'vitrine evidence export' } });
-      writeFileSync(flags.get('out')![0]!, text, { mode: 0o600 });
-      console.log(`evidence export: wrote ${flags.get('out')![0]} (${text.length} bytes, signed with key ${config.auditAnchor.signing.id})`);
-      return 0;
-    } catch (e) {
-      console.error(`evidence export: ${isVitrineError(e) ? `${e.code}: ${e.message}` : (e as Error).message}`);
-      return 1;
-    }
-  }
-  if (sub === 'verify' && positional[0]) {
-    const report = verifyEvidence(readFileSync(positional[0], 'utf8'), config.auditAnchor.keyring, configuredAuditKey(config));
+export const evidenceExport = command({
+  name: 'evidence export',
+  summary: 'Writes a session\'s signed evidence pack from this server\'s data directory (offline)',
+  description: 'Signed with VITRINE_AUDIT_SIGNING_KEY; reads VITRINE_DATA_DIR and the checkpoint directory (docs/compliance.md).',
+  args: [{ name: 'session', help: 'the session id' }],
+  options: { out: { type: 'string', value: 'file', required: true, help: 'where to write the pack (mode 0600)' } },
+  exits: { 0: 'the pack was written', 1: 'it could not be made (no records of that session, unreadable files)', 2: 'bad usage or configuration', 3: 'the audit trail fails verification, or no checkpoint covers the session' },
+  async run({ args: [session], options }) {
+    const config = loadConfig(process.env);
+    const text = exportEvidence({ session: session!, ...paths(config), auditKey: config.auditKey, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: { tool: 'vitrine evidence export' } });
+    writeFileSync(options.out, text, { mode: 0o600 });
+    console.log(`evidence export: wrote ${options.out} (${text.length} bytes, signed with key ${config.auditAnchor.signing.id})`);
+    return 0;
+  },
+});
+
+export const evidenceVerify = command({
+  name: 'evidence verify',
+  summary: 'Checks an evidence pack offline: signature, checkpoint and records',
+  description: 'Uses the keys in VITRINE_AUDIT_VERIFY_KEYS (and the audit key, when one is configured, to check each record\'s MAC).',
+  args: [{ name: 'file', help: 'the pack, as `vitrine evidence export` or GET /api/sessions/{id}/evidence wrote it' }],
+  exits: { 0: 'the pack verifies', 1: 'it does not (every problem is listed), or cannot be read', 2: 'bad usage or configuration' },
+  async run({ args: [file] }) {
+    const config = loadConfig(process.env);
+    const report = verifyEvidence(readFileSync(file!, 'utf8'), config.auditAnchor.keyring, configuredAuditKey(config));
     for (const n of report.notes) console.log(`  note: ${n}`);
     if (report.ok) {
       console.log(`evidence verify: OK, session ${report.session}, ${report.records} records, signature and checkpoint valid`);
@@ -93,11 +96,5 @@ export async function evidence(sub: string | undefined, args: string[]): Promise
     console.error('evidence verify: FAILED');
     for (const p of report.problems) console.error(`  - ${p}`);
     return 1;
-  }
-  return usage();
-}
-
-function usage(): number {
-  console.error('usage: vitrine audit verify <file> [--checkpoint <file>]... | vitrine evidence export <session> --out <file> | vitrine evidence verify <file>');
-  return 2;
-}
+  },
+});

@@ -2,25 +2,39 @@
  * `vitrine policy check <file>` validates a policy file and lists every problem with its path.
  * `vitrine policy preview <url> --policy <name> [--out shot.png]` renders the URL as an agent
  * would see it under that policy (a staff capture, sealed like every staff frame) and lists
- * which rules matched which elements.
+ * which rules matched which elements. The browser modules load only for a preview.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
-import { CaptureLoop } from './browser/capture-loop.ts';
-import { launchBrowser, newControlledPage } from './browser/launch.ts';
-import { RedactionGate } from './browser/redaction/redaction-gate.ts';
-import { resolveSandbox } from './browser/sandbox.ts';
+import { command } from './cli-parser.ts';
 import { loadConfig } from './config.ts';
+import { VitrineError } from './errors.ts';
 import { compilePolicy } from './policy/engine.ts';
 import { parsePolicy, PolicyStore } from './policy/store.ts';
 
-const argv = process.argv.slice(2);
-if (argv[0] === 'policy') argv.shift();
-const [sub, ...rest] = argv;
+export const policyCheck = command({
+  name: 'policy check',
+  summary: 'Validates a policy file and lists every problem with its path',
+  args: [{ name: 'file', help: 'the policy file (.yaml)' }],
+  exits: { 0: 'the policy is valid (warnings are printed)', 1: 'it is not (every problem is listed), or cannot be read', 2: 'bad usage' },
+  run: ({ args: [file] }) => check(file!),
+});
 
-async function check(file: string | undefined): Promise<number> {
-  if (!file) return usage();
+export const policyPreview = command({
+  name: 'policy preview',
+  summary: 'Renders a page as an agent would see it under a policy, and lists which rules matched',
+  description: 'A staff capture, sealed like every staff frame; uses the configured browser (CHROMIUM_PATH) and VITRINE_POLICY_DIR.',
+  args: [{ name: 'url', help: 'the page to render' }],
+  options: {
+    policy: { type: 'string', default: 'default', value: 'name', help: 'the policy, by name, from VITRINE_POLICY_DIR' },
+    out: { type: 'string', default: 'preview.png', value: 'png', help: 'where to write the capture' },
+    wait: { type: 'string', default: '1500', value: 'ms', help: 'how long to let the page settle after it loaded' },
+  },
+  exits: { 0: 'the capture was written', 1: 'the page did not load, or its masks could not be confirmed', 2: 'bad usage (an unknown policy too) or configuration', 3: 'no browser, or the policies do not load' },
+  run: ({ args: [url], options }) => preview(url!, options),
+});
+
+async function check(file: string): Promise<number> {
   const r = parsePolicy(basename(file).replace(/\.ya?ml$/, ''), readFileSync(file, 'utf8'));
   if (!r.policy) {
     for (const p of r.problems) console.error(`✗ ${p}`);
@@ -31,15 +45,22 @@ async function check(file: string | undefined): Promise<number> {
   return 0;
 }
 
-async function preview(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { policy: { type: 'string', default: 'default' }, out: { type: 'string', default: 'preview.png' }, wait: { type: 'string', default: '1500' } } });
-  const url = positionals[0];
-  if (!url) return usage();
+async function preview(url: string, values: { policy: string; out: string; wait: string }): Promise<number> {
+  const settle = Number(values.wait);
+  if (!Number.isFinite(settle) || settle < 0) throw new VitrineError('USAGE', `--wait must be milliseconds (not "${values.wait}")\nRun "vitrine policy preview --help" for usage.`);
   const config = loadConfig(process.env);
-  const policy = PolicyStore.load(config.policyDir).require(values.policy!);
+  const store = PolicyStore.load(config.policyDir);
+  const policy = store.get(values.policy);
+  if (!policy) throw new VitrineError('USAGE', `--policy: no policy "${values.policy}" in ${config.policyDir} (there: ${store.names().join(', ')})`);
+  const [{ CaptureLoop }, { launchBrowser, newControlledPage }, { RedactionGate }, { resolveSandbox }] = await Promise.all([
+    import('./browser/capture-loop.ts'),
+    import('./browser/launch.ts'),
+    import('./browser/redaction/redaction-gate.ts'),
+    import('./browser/sandbox.ts'),
+  ]);
   const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user, switcher: config.browserSandbox.switcher, unsafeSameUser: config.browserSandbox.unsafeSameUser });
   const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true, sandbox });
-  let loop: CaptureLoop | undefined;
+  let loop: InstanceType<typeof CaptureLoop> | undefined;
   try {
     const page = await newControlledPage(browser.browser, await browser.browser.createBrowserContext(), config.viewport);
     const gate = await new RedactionGate(page, compilePolicy(policy)).attach();
@@ -52,7 +73,7 @@ async function preview(args: string[]): Promise<number> {
       console.error(`✗ ${url} could not be loaded: ${(e as Error).message.split('\n')[0]}`);
       return 1;
     }
-    await new Promise((r) => setTimeout(r, Number(values.wait)));
+    await new Promise((r) => setTimeout(r, settle));
     if (gate.closedReason() !== null) {
       console.error(`✗ the page did not confirm the policy: ${gate.closedReason()} — an agent would see the protected-content placeholder`);
       return 1;
@@ -63,7 +84,7 @@ async function preview(args: string[]): Promise<number> {
       console.error(`✗ the masks could not be confirmed for a staff capture (${gate.closedReason() ?? 'a document changed during the capture'}) — an agent would get no frame`);
       return 1;
     }
-    writeFileSync(values.out!, still);
+    writeFileSync(values.out, still);
     console.log(`Agent's view of ${url} under "${policy.name}" (version ${policy.version}) saved to ${values.out}`);
     const rules = policy.file.rules ?? [];
     for (const frame of await gate.report()) {
@@ -79,11 +100,3 @@ async function preview(args: string[]): Promise<number> {
     await browser.close();
   }
 }
-
-function usage(): number {
-  console.error('usage: vitrine policy check <file.yaml> | vitrine policy preview <url> --policy <name> [--out shot.png]');
-  return 2;
-}
-
-const code = sub === 'check' ? await check(rest[0]) : sub === 'preview' ? await preview(rest) : usage();
-process.exit(code);

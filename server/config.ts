@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Viewport } from './protocol.ts';
 import { parseKeyring, privateKeyFrom, rawPublicKey, signingKey, type Keyring, type SigningKey } from './audit/signing.ts';
 import { SYSLOG_FACILITIES, WebhooksFileSchema, type IntegrationsConfig } from './integrations/integration-config.ts';
+import { VitrineError } from './errors.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -242,10 +243,11 @@ export interface ClusterConfig {
   readonly heartbeatMs: number;
 }
 
-export class ConfigError extends Error {
+/** CONFIG_INVALID, listing every problem found (a start-up failure: exit status 2). */
+export class ConfigError extends VitrineError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('CONFIG_INVALID', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }

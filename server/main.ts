@@ -1,11 +1,11 @@
 /**
  * `npm start`: loads the config once, starts the server, and shuts it down in order on
- * SIGTERM/SIGINT (a second signal exits at once).
+ * SIGTERM/SIGINT (a second signal exits at once). A start that fails exits with its code's
+ * exit status (server/contract/errors.ts, docs/cli.md): 2 for the configuration, 3 for what the
+ * server needs and did not find (browser, policies, audit trail, port), 1 for anything else.
  */
-import { ConfigError, loadConfig, settingsHelp, type Config } from './config.ts';
-import { AuditChainError } from './audit/audit-file.ts';
-import { BrowserNotFoundError } from './browser/find-browser.ts';
-import { PolicyLoadError } from './policy/store.ts';
+import { loadConfig, settingsHelp, type Config } from './config.ts';
+import { hasCode, toVitrineError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startVitrine } from './server.ts';
 
@@ -21,11 +21,9 @@ let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (e) {
-  if (e instanceof ConfigError) {
-    console.error(`vitrine: ${e.message}\nRun with --help to list every setting.`);
-    process.exit(2);
-  }
-  throw e;
+  if (!hasCode(e, 'CONFIG_INVALID')) throw e;
+  console.error(`vitrine: ${e.code}: ${e.message}\nRun with --help to list every setting.`);
+  process.exit(e.exit);
 }
 
 const log = createLogger(config.logLevel);
@@ -33,12 +31,11 @@ let vitrine;
 try {
   vitrine = await startVitrine({ config, log });
 } catch (e) {
-  if (e instanceof BrowserNotFoundError || e instanceof PolicyLoadError || e instanceof AuditChainError) {
-    console.error(`vitrine: ${e.message}`);
-    process.exit(3);
-  }
-  log.fatal({ err: String((e as Error)?.stack ?? e) }, 'vitrine failed to start');
-  process.exit(1);
+  const err = toVitrineError(e);
+  // A coded refusal says what to change; only an unexpected failure needs its stack.
+  if (err.code === 'INTERNAL') log.fatal({ err: String((e as Error)?.stack ?? e) }, 'vitrine failed to start');
+  else console.error(`vitrine: ${err.code}: ${err.message}`);
+  process.exit(err.exit);
 }
 
 if (config.devMode) {

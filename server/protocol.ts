@@ -7,6 +7,7 @@
  * This module must stay free of Node-only imports: the client bundle includes it.
  */
 import { z } from 'zod';
+import type { WireErrorCode } from './contract/errors.ts';
 
 /** Text messages larger than this are refused with MESSAGE_TOO_LARGE (the socket stays open). */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -263,7 +264,7 @@ export type ServerMessage =
    * words picks them by `code` and `params` (the customer view's catalogue).
    */
   | { type: 'notice'; code: NoticeCode; message: string; params?: NoticeParams }
-  | { type: 'error'; code: string; message: string; ref?: string; reason?: JoinRefusalReason }
+  | { type: 'error'; code: WireErrorCode; message: string; ref?: string; reason?: JoinRefusalReason }
   | { type: 'pong'; t?: number; serverTime: number }
   | FocusMessage
   /** Another participant's presence (pointer, laser, stroke, clear, round trip); see Presence. */
@@ -512,7 +513,7 @@ export function decodeFrame(data: Uint8Array): DecodedFrame {
 
 export type ParseResult =
   | { ok: true; message: ClientMessage }
-  | { ok: false; code: 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'MESSAGE_TOO_LARGE'; message: string; ref?: string };
+  | { ok: false; code: Extract<WireErrorCode, 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'MESSAGE_TOO_LARGE'>; message: string; ref?: string };
 
 /** Parses and validates one text message from a client. Never throws. */
 export function parseClientMessage(text: string): ParseResult {

@@ -7,7 +7,8 @@
  * of document handoff (VITRINE_CLAMD) and which its tests start on loopback; as root, also the unprivileged user browsers run as.
  */
 import { spawnSync } from 'node:child_process';
-import { BrowserNotFoundError, findBrowser, NO_BROWSER_HELP } from './browser/find-browser.ts';
+import { findBrowser, NO_BROWSER_HELP } from './browser/find-browser.ts';
+import { hasCode } from './errors.ts';
 import { DEFAULT_BROWSER_USER, lookupUser } from './browser/sandbox.ts';
 
 function tryFind(): string | undefined {
@@ -16,7 +17,7 @@ function tryFind(): string | undefined {
     const found = findBrowser(undefined);
     return `${found.path} (${found.kind})`;
   } catch (e) {
-    if (e instanceof BrowserNotFoundError) return undefined;
+    if (hasCode(e, 'BROWSER_NOT_FOUND')) return undefined;
     throw e;
   }
 }

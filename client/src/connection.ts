@@ -2,6 +2,7 @@
  * One participant's WebSocket to the server: joins, passes text messages to `onMessage`,
  * frames to `onFrame`, and reports why it closed in words a person understands.
  */
+import { CloseCodes } from '../../server/contract/errors.ts';
 import { decodeFrame, type ClientMessage, type DecodedFrame, type ServerMessage } from '../../server/protocol.ts';
 
 export interface ConnectionHandlers {
@@ -11,26 +12,24 @@ export interface ConnectionHandlers {
 }
 
 const CLOSE_TEXT: Record<number, string> = {
-  4400: 'The server did not accept the request to join.',
-  4401: 'The link or token is not valid (it may have been used already or expired).',
-  4404: 'This session does not exist or has ended.',
-  4408: 'Joining took too long.',
-  4409: 'This session is already open in another window.',
-  4410: 'This session was opened in another window or tab.',
-  4429: 'Too many refused messages; the server closed the connection.',
-  1001: 'The server went away.',
-  1012: 'The server in between is restarting.',
-  1009: 'A message was too large.',
+  [CloseCodes.BAD_REQUEST]: 'The server did not accept the request to join.',
+  [CloseCodes.BAD_TOKEN]: 'The link or token is not valid (it may have been used already or expired).',
+  [CloseCodes.NO_SUCH_SESSION]: 'This session does not exist or has ended.',
+  [CloseCodes.JOIN_TIMEOUT]: 'Joining took too long.',
+  [CloseCodes.CONFLICT]: 'This session is already open in another window.',
+  [CloseCodes.REPLACED]: 'This session was opened in another window or tab.',
+  [CloseCodes.ABUSE]: 'Too many refused messages; the server closed the connection.',
+  [CloseCodes.GOING_AWAY]: 'The server went away.',
+  [CloseCodes.RECONNECT]: 'The server in between is restarting.',
+  [CloseCodes.TOO_BIG]: 'A message was too large.',
 };
 
-/** The node relaying this connection is going away: join again at once, through another node. */
-export const RECONNECT_CLOSE_CODE = 1012;
-
-/** The customer joined again elsewhere (a reload, another tab) and that newer connection won. */
-export const REPLACED_CLOSE_CODE = 4410;
-
-/** Close codes after which trying the same token again cannot help. */
-export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4400, 4401, 4404, REPLACED_CLOSE_CODE]);
+/**
+ * Close codes after which trying the same token again cannot help. (RECONNECT: the node relaying
+ * the connection is going away, join again at once; REPLACED: the customer joined again
+ * elsewhere, a reload or another tab, and that newer connection won.)
+ */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCodes.BAD_REQUEST, CloseCodes.BAD_TOKEN, CloseCodes.NO_SUCH_SESSION, CloseCodes.REPLACED]);
 
 export class Connection {
   readonly #ws: WebSocket;

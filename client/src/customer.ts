@@ -3,6 +3,7 @@
  * customer's controls: control, pause, navigation approval, address bar, history, end. Every
  * word the customer reads comes from words.ts or from messages the server words for them.
  */
+import { CloseCodes } from '../../server/contract/errors.ts';
 import type { NavigationProposal, SessionSnapshot } from '../../server/protocol.ts';
 import { confirmAction } from './confirm.ts';
 import { deliberate, RequestRegion } from './deliberate.ts';
@@ -65,7 +66,7 @@ const view = new SessionView({
   showPolicy: false,
   words: {
     // A way back that no longer works is, to the customer, a link that expired.
-    close: (c) => (returning && !c.joined && (c.code === 4401 || c.code === 4404) ? { text: t('This link has expired. Ask your agent for a new one.'), final: true } : customerCloseText(c)),
+    close: (c) => (returning && !c.joined && (c.code === CloseCodes.BAD_TOKEN || c.code === CloseCodes.NO_SUCH_SESSION) ? { text: t('This link has expired. Ask your agent for a new one.'), final: true } : customerCloseText(c)),
     ended: customerEnded,
     notice: customerNotice,
     error: customerError,
@@ -119,11 +120,11 @@ const view = new SessionView({
     phone?.closed();
     fourEyes.closed();
     // Reloaded faster than the server saw the old tab go: once more, a moment later.
-    if (info?.code === 4409 && returning && !retried) {
+    if (info?.code === CloseCodes.CONFLICT && returning && !retried) {
       retried = true;
       setTimeout(() => $('reconnect').click(), 1000);
     }
-    // Replaced (4410): the newer window holds this browser's way back; it must stay.
+    // Replaced (CloseCodes.REPLACED): the newer window holds this browser's way back; it must stay.
     if (kind === 'ended' || kind === 'refused') {
       forgetReturn(storeKey);
       sessionStorage.removeItem(joinKey);

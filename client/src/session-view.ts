@@ -4,7 +4,8 @@
  * connection was lost (a Reconnect button may bring it back). Either way the pixels are wiped.
  */
 import type { ClientMessage, EndReason, Input, NoticeCode, Role, ServerMessage, SessionSnapshot } from '../../server/protocol.ts';
-import { Connection, FINAL_CLOSE_CODES, RECONNECT_CLOSE_CODE, REPLACED_CLOSE_CODE } from './connection.ts';
+import { CloseCodes, type WireErrorCode } from '../../server/contract/errors.ts';
+import { Connection, FINAL_CLOSE_CODES } from './connection.ts';
 import { dismissConfirm } from './confirm.ts';
 import { $, note, setState, show } from './dom.ts';
 import { Viewer } from './viewer.ts';
@@ -20,7 +21,7 @@ export interface SessionViewHooks {
   /**
    * `ended`: the session is over. `refused`: the server would not let this token join.
    * `lost`: the connection is gone, the session may not be. `replaced`: this customer opened
-   * the session again elsewhere (4410); the newer window has it, this one is done.
+   * the session again elsewhere (CloseCodes.REPLACED, 4410); the newer window has it, this one is done.
    */
   onClosed(kind: CloseKind, text: string, info: CloseInfo | null): void;
   /**
@@ -34,7 +35,7 @@ export interface SessionViewHooks {
     notice(code: NoticeCode, message: string, params?: unknown): string;
     /** The overlay's own words ("Connecting…", "Waiting for the page…"). */
     text?(english: string): string;
-    error(code: string, message: string): string;
+    error(code: WireErrorCode, message: string): string;
   };
   /** Whether the policy in force is shown (staff care; to a customer it is jargon). */
   showPolicy?: boolean;
@@ -191,7 +192,7 @@ export class SessionView {
     // times at most, spread out so that many participants do not arrive at once.
     const now = Date.now();
     this.#autoReconnects = this.#autoReconnects.filter((t) => t > now - 60_000);
-    if (code === RECONNECT_CLOSE_CODE && this.#joined && this.#target && this.#autoReconnects.length < 3) {
+    if (code === CloseCodes.RECONNECT && this.#joined && this.#target && this.#autoReconnects.length < 3) {
       this.#autoReconnects.push(now);
       const target = this.#target;
       this.viewer.showMessage(this.#say('Reconnecting…', 'view.reconnecting'));
@@ -207,7 +208,7 @@ export class SessionView {
     const text = worded ? worded.text : this.#joined ? `Connection lost: ${reason}` : `Could not join the session: ${reason}`;
     $('reconnect').textContent = this.#say(this.#joined ? 'Reconnect' : 'Try again');
     // Replaced by the same customer's newer connection: final, and nothing to retry here.
-    const kind: CloseKind = code === REPLACED_CLOSE_CODE ? 'replaced' : final && !this.#joined ? 'refused' : 'lost';
+    const kind: CloseKind = code === CloseCodes.REPLACED ? 'replaced' : final && !this.#joined ? 'refused' : 'lost';
     this.#close(kind, text, info);
     show($('reconnect'), !final && this.#target !== null);
   }

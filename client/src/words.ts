@@ -4,6 +4,7 @@
  * integrators and agents ("the session browser", "through the API"); a customer needs to know
  * what happened and what to do next.
  */
+import { CloseCodes, type WireErrorCode } from '../../server/contract/errors.ts';
 import { NoticeParamsSchema, type EndReason, type JoinRefusalReason, type NoticeCode } from '../../server/protocol.ts';
 import { hasEntry, t } from './i18n.ts';
 
@@ -27,11 +28,11 @@ export function customerCloseText(c: CloseInfo): { text: string; final: boolean 
 function englishCloseText(c: CloseInfo): { text: string; final: boolean } {
   if (c.refusal?.reason === 'invite_used') return { text: `This link was already used. ${NEW_LINK}`, final: true };
   if (c.refusal?.reason === 'expired') return { text: `This link has expired. ${NEW_LINK}`, final: true };
-  if (c.code === 4404) return { text: `This session has ended. If you still need help, ${NEW_LINK.toLowerCase()}`, final: true };
-  if (c.code === 4401) return { text: `This link does not work. Check that you opened the whole link, or ${NEW_LINK.toLowerCase()}`, final: true };
-  if (c.code === 4410) return { text: 'replaced.text', final: true };
-  if (c.code === 4409) return { text: 'This session is already open in another window or tab. Close it there, then try again here.', final: false };
-  if (c.code === 4429) return { text: 'The connection was closed after too many refused actions. Try again in a moment.', final: false };
+  if (c.code === CloseCodes.NO_SUCH_SESSION) return { text: `This session has ended. If you still need help, ${NEW_LINK.toLowerCase()}`, final: true };
+  if (c.code === CloseCodes.BAD_TOKEN) return { text: `This link does not work. Check that you opened the whole link, or ${NEW_LINK.toLowerCase()}`, final: true };
+  if (c.code === CloseCodes.REPLACED) return { text: 'replaced.text', final: true };
+  if (c.code === CloseCodes.CONFLICT) return { text: 'This session is already open in another window or tab. Close it there, then try again here.', final: false };
+  if (c.code === CloseCodes.ABUSE) return { text: 'The connection was closed after too many refused actions. Try again in a moment.', final: false };
   return { text: c.joined ? 'The connection to your agent was lost. Check your internet connection and try again.' : 'Could not connect. Check your internet connection and try again.', final: false };
 }
 
@@ -55,7 +56,7 @@ export function customerNotice(code: NoticeCode, message: string, params?: unkno
   return hasEntry('en', `notice.${code}`) ? t(`notice.${code}`) : t(message);
 }
 
-const CUSTOMER_ERRORS: Record<string, string> = {
+const CUSTOMER_ERRORS: Partial<Record<WireErrorCode, string>> = {
   URL_REFUSED: 'That address cannot be opened in this shared session.',
   BAD_URL: 'That is not a web address. Check it and try again.',
   NAVIGATION_FAILED: 'That page could not be opened.',
@@ -65,7 +66,7 @@ const CUSTOMER_ERRORS: Record<string, string> = {
   INPUT_FAILED: 'That click or key did not reach the page. Try again.',
 };
 
-export function customerError(code: string): string {
+export function customerError(code: WireErrorCode): string {
   return t(CUSTOMER_ERRORS[code] ?? 'That did not work. Try again, or tell your agent.');
 }
 

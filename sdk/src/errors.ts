@@ -1,8 +1,8 @@
 /**
- * What the SDK throws. A refusal from the server keeps its stable code (server/errors.ts, the
+ * What the SDK throws. A refusal from the server keeps its stable code (server/contract/errors.ts, the
  * same catalogue the server uses), so callers branch on `err.code`, never on the message.
  */
-import type { ErrorCode } from '../../server/errors.ts';
+import type { WireErrorCode as ErrorCode } from '../../server/contract/errors.ts';
 
 export type { ErrorCode };
 

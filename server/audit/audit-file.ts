@@ -9,10 +9,12 @@ import { dirname } from 'node:path';
 import type { Logger } from '../log.ts';
 import { LogAuditSink, type AuditEvent, type AuditRecord, type AuditSink } from './audit.ts';
 import { chain, GENESIS, verifyLines, type ChainedRecord } from './chain.ts';
+import { VitrineError } from '../errors.ts';
 
-export class AuditChainError extends Error {
+/** AUDIT_CHAIN_BROKEN at start-up: the trail this server would continue fails verification. */
+export class AuditChainError extends VitrineError {
   constructor(file: string, line: number, problem: string) {
-    super(`audit file ${file} fails verification at line ${line}: ${problem}. Move it aside (keep it as evidence) to start a new chain.`);
+    super('AUDIT_CHAIN_BROKEN', `audit file ${file} fails verification at line ${line}: ${problem}. Move it aside (keep it as evidence) to start a new chain.`);
     this.name = 'AuditChainError';
   }
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { VitrineError } from '../errors.ts';
+import { isVitrineError, VitrineError } from '../errors.ts';
 import type { Role } from '../protocol.ts';
 import { describeJoseError } from './jwt-errors.ts';
 
@@ -75,7 +75,7 @@ export class SessionTokens {
         exp: Number(payload.exp) * 1000,
       };
     } catch (e) {
-      if (e instanceof VitrineError) throw e;
+      if (isVitrineError(e)) throw e;
       // jose checks the signature before the claims: an expired token here is one we issued.
       if (e instanceof joseErrors.JWTExpired && e.payload.sid === sessionId) throw new VitrineError('BAD_TOKEN', 'this link has expired', { reason: 'expired' });
       throw new VitrineError('BAD_TOKEN', describeJoseError(e));

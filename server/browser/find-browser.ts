@@ -4,6 +4,7 @@
  * binary, not the /usr/bin wrapper script that adds flags of its own), then puppeteer's cache.
  */
 import { accessSync, constants, existsSync } from 'node:fs';
+import { VitrineError } from '../errors.ts';
 
 export const HEADLESS_SHELL_PATHS = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium-headless-shell'];
 export const CHROMIUM_PATHS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
@@ -21,9 +22,10 @@ export const NO_BROWSER_HELP = [
   'or point CHROMIUM_PATH at a Chromium or chrome-headless-shell binary.',
 ].join('\n');
 
-export class BrowserNotFoundError extends Error {
+/** BROWSER_NOT_FOUND: no Chromium where the configuration or the usual places say. */
+export class BrowserNotFoundError extends VitrineError {
   constructor(detail?: string) {
-    super(detail ? `${detail}\n${NO_BROWSER_HELP}` : NO_BROWSER_HELP);
+    super('BROWSER_NOT_FOUND', detail ? `${detail}\n${NO_BROWSER_HELP}` : NO_BROWSER_HELP);
     this.name = 'BrowserNotFoundError';
   }
 }

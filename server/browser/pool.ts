@@ -5,7 +5,7 @@
  * told (their sessions end) and a replacement is launched.
  */
 import type { Browser, BrowserContext, Page } from 'puppeteer';
-import { VitrineError } from '../errors.ts';
+import { isVitrineError, VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { EgressRoute, RouteBinding } from '../net/egress-proxy.ts';
 import type { Viewport } from '../protocol.ts';
@@ -138,7 +138,7 @@ export class BrowserPool {
       return this.#lease(target, warm);
     } catch (e) {
       target.leased--;
-      if (e instanceof VitrineError) throw e;
+      if (isVitrineError(e)) throw e;
       this.#opts.log.error({ err: String(e), browser: target.id }, 'could not open a page for a session');
       throw new VitrineError('BROWSER_ERROR', 'could not open a page for the session', { cause: e });
     }

@@ -13,7 +13,7 @@ import { FailureLimiter, type Limiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
 import { mayEnd } from '../auth/staff-permissions.ts';
 import type { ClusterConfig } from '../config.ts';
-import { CloseCodes, ErrorCodes, VitrineError, type ErrorCode } from '../errors.ts';
+import { CloseCodes, VitrineError, hasCode, isWireErrorCode } from '../errors.ts';
 import { clientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { EndReason } from '../protocol.ts';
@@ -244,7 +244,7 @@ export class ClusterNode {
         try {
           return await local();
         } catch (e) {
-          if (e instanceof VitrineError && e.code === 'POOL_FULL') continue;
+          if (hasCode(e, 'POOL_FULL')) continue;
           throw e;
         }
       }
@@ -560,7 +560,7 @@ function pickHeaders(req: IncomingMessage, names: string[]): Record<string, stri
 function remoteError(status: number, body: Buffer): VitrineError {
   try {
     const e = (JSON.parse(body.toString('utf8')) as { error?: { code?: string; message?: string } }).error;
-    if (e?.code && e.code in ErrorCodes) return new VitrineError(e.code as ErrorCode, typeof e.message === 'string' ? e.message.slice(0, 300) : undefined);
+    if (isWireErrorCode(e?.code)) return new VitrineError(e.code, typeof e.message === 'string' ? e.message.slice(0, 300) : undefined);
   } catch {
     /* not JSON */
   }

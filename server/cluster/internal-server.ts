@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { VitrineError, isVitrineError } from '../errors.ts';
+import { VitrineError, toWire } from '../errors.ts';
 import { markForwarded } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, MAX_URL_LENGTH } from '../protocol.ts';
@@ -77,7 +77,7 @@ export class InternalServer {
 
   async #onRequest(req: IncomingMessage, res: ServerResponse, handlers: InternalHandlers): Promise<void> {
     const caller = this.#verify(req);
-    if (!caller) return sendError(res, new VitrineError('UNAUTHENTICATED', 'internal requests must be signed by a cluster node'));
+    if (!caller) return void sendError(res, new VitrineError('UNAUTHENTICATED', 'internal requests must be signed by a cluster node'));
     const url = req.url ?? '/';
     try {
       if (url.startsWith('/internal/api/')) {
@@ -87,7 +87,7 @@ export class InternalServer {
         return;
       }
       if (req.method === 'POST' && url === '/internal/sessions') {
-        const body = PlaceSessionBody.safeParse(JSON.parse(await readBody(req)));
+        const body = PlaceSessionBody.safeParse(parseJson(await readBody(req)));
         if (!body.success) throw new VitrineError('BAD_REQUEST', 'bad placement request');
         const created = await handlers.place(body.data);
         return sendJson(res, 201, created);
@@ -97,8 +97,8 @@ export class InternalServer {
       }
       throw new VitrineError('NOT_FOUND');
     } catch (e) {
-      sendError(res, isVitrineError(e) ? e : e instanceof SyntaxError ? new VitrineError('BAD_JSON') : new VitrineError('INTERNAL'));
-      if (!isVitrineError(e) && !(e instanceof SyntaxError)) this.#log.error({ err: String((e as Error)?.stack ?? e) }, 'internal request failed');
+      const { error } = sendError(res, e);
+      if (error.code === 'INTERNAL') this.#log.error({ err: String((e as Error)?.stack ?? e) }, 'internal request failed');
     }
   }
 
@@ -137,6 +137,16 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function sendError(res: ServerResponse, e: VitrineError): void {
-  if (!res.headersSent) sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+function sendError(res: ServerResponse, e: unknown): { error: VitrineError } {
+  const { status, body, error } = toWire(e);
+  if (!res.headersSent) sendJson(res, status, body);
+  return { error };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new VitrineError('BAD_JSON', undefined, { cause: e });
+  }
 }

@@ -4,7 +4,7 @@
  * validates with these very schemas, the SDK (sdk/) takes its types from them, and
  * test/openapi.test.ts checks real answers against the document. Change a route here first.
  *
- * Node-free: the SDK bundle includes this module (with server/protocol.ts and server/errors.ts).
+ * Node-free: the SDK bundle includes this module (with server/protocol.ts and contract/errors.ts).
  */
 import { z } from 'zod';
 import { MAX_URL_LENGTH, StaffMeSchema } from '../protocol.ts';

@@ -7,7 +7,7 @@
  * Node-free on purpose: the SDK bundle (sdk/) includes the contract modules.
  */
 import { z } from 'zod';
-import { ErrorCodes, type ErrorCode } from '../errors.ts';
+import { ErrorCodes, wireErrorCodes, type WireErrorCode as ErrorCode } from './errors.ts';
 
 export type HttpMethod = 'get' | 'post' | 'delete' | 'options';
 
@@ -43,7 +43,7 @@ export interface RouteSpec {
   errors: readonly ErrorCode[];
 }
 
-export const ERROR_CODES = Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]];
+export const ERROR_CODES = wireErrorCodes();
 
 /** Every refusal over HTTP: `{"error":{"code","message"}}` (server/errors.ts). */
 export const ErrorBodySchema = z

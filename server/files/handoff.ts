@@ -23,7 +23,7 @@ import { basename, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
-import { VitrineError } from '../errors.ts';
+import { isVitrineError, VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FileChooserMessage, FileDownloadMessage, NoticeCode } from '../protocol.ts';
 import type { FilesPolicy } from '../policy/schema.ts';
@@ -286,7 +286,7 @@ export class FileHandoff {
       this.#d.toStaff('FILE_ATTACHED', `The customer attached a file (${type}, ${sizeWords(size)}).`);
       return { sha256, size, type };
     } catch (e) {
-      if (!(e instanceof VitrineError)) await rm(folder, { recursive: true, force: true });
+      if (!isVitrineError(e)) await rm(folder, { recursive: true, force: true });
       throw e;
     } finally {
       c.busy = false;

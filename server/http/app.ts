@@ -15,11 +15,10 @@ import { CreateSessionBodySchema } from '../contract/rest.ts';
 import { openApiJson } from './openapi.ts';
 import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
 import { mayEnd, STAFF_PERMISSIONS, type StaffAction } from '../auth/staff-permissions.ts';
-import { VitrineError, isVitrineError, type ErrorCode, ErrorCodes } from '../errors.ts';
+import { VitrineError, hasCode, isVitrineError, toWire } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { StaffMeSchema, type Viewport } from '../protocol.ts';
 import type { Metrics } from '../metrics.ts';
-import { RecordingTamperedError } from '../recording/sealing.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
@@ -142,7 +141,7 @@ export function createApp(deps: AppDeps): express.Express {
         return { ...(await deps.identity.verify(bearer(req), role)), role };
       } catch (e) {
         firstError ??= e;
-        if (isVitrineError(e) && e.code === 'UNAUTHENTICATED') break;
+        if (hasCode(e, 'UNAUTHENTICATED')) break;
       }
     }
     const err = isVitrineError(firstError) ? firstError : new VitrineError('UNAUTHENTICATED');
@@ -367,11 +366,8 @@ export function createApp(deps: AppDeps): express.Express {
       if (await recordingElsewhere(req, res, id)) return;
       let result;
       try {
+        // NO_SUCH_RECORDING or RECORDING_TAMPERED, coded by the store; the access is audited either way.
         result = store().read(id);
-      } catch (e) {
-        if (e instanceof RecordingTamperedError) throw new VitrineError('RECORDING_TAMPERED', e.message);
-        if ((e as { code?: string }).code === 'ENOENT' || /bad recording id/.test(String(e))) throw new VitrineError('NO_SUCH_RECORDING');
-        throw e;
       } finally {
         deps.audit.record({ type: 'recording.accessed', session: undefined, actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'replay', recording: id } });
       }
@@ -420,12 +416,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use((_req, _res, next) => next(new VitrineError('NOT_FOUND')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const e = toVitrineError(err);
-    deps.metrics.refusals.inc({ code: e.code });
-    if (e.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
-    if (e.status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
-    if (e.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
-    res.status(e.status).json({ error: { code: e.code, message: e.message } });
+    const { status, body } = toWire(err);
+    deps.metrics.refusals.inc({ code: body.error.code });
+    if (body.error.code === 'INTERNAL') deps.log.error({ err: String((err as Error)?.stack ?? err) }, 'request failed');
+    if (status === 503) res.setHeader('Retry-After', String(deps.retryAfterSeconds));
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(status).json(body);
   });
   return app;
 }
@@ -445,19 +441,3 @@ function bearer(req: Request): string | undefined {
   return m?.[1];
 }
 
-/** Maps body-parser and other library errors to coded errors. */
-function toVitrineError(err: unknown): VitrineError {
-  if (isVitrineError(err)) return err;
-  const e = err as { type?: string; status?: number };
-  const byType: Record<string, ErrorCode> = {
-    'entity.parse.failed': 'BAD_JSON',
-    'entity.too.large': 'MESSAGE_TOO_LARGE',
-    'encoding.unsupported': 'BAD_REQUEST',
-    'charset.unsupported': 'BAD_REQUEST',
-    'request.aborted': 'BAD_REQUEST',
-  };
-  const code = e?.type ? byType[e.type] : undefined;
-  if (code) return new VitrineError(code, ErrorCodes[code].message);
-  if (e?.status === 404) return new VitrineError('NOT_FOUND');
-  return new VitrineError('INTERNAL');
-}

@@ -19,7 +19,7 @@ import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity, StaffRole } from '../auth/identity.ts';
 import type { StaffAction } from '../auth/staff-permissions.ts';
 import type { ClusterNode } from '../cluster/cluster-node.ts';
-import { VitrineError } from '../errors.ts';
+import { hasCode, VitrineError } from '../errors.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import type { Logger } from '../log.ts';
 import { CustomerSessionRequestSchema, JoinCodeClaimSchema, type CustomerSessionStarted, type JoinCodeClaimed } from '../protocol.ts';
@@ -224,7 +224,7 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
         ({ sessionId } = claimed);
       } catch (e) {
         // Wrong codes are audited (who guessed, never the guess); a flood past the limits is not, one by one.
-        if (e instanceof VitrineError && e.code === 'BAD_JOIN_CODE') audit.record({ type: 'join_code.refused', actor: { sub: agent.sub, role: 'agent' } });
+        if (hasCode(e, 'BAD_JOIN_CODE')) audit.record({ type: 'join_code.refused', actor: { sub: agent.sub, role: 'agent' } });
         throw e;
       }
       const { token } = await registry.claim(sessionId, agent);

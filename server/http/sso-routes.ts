@@ -21,7 +21,7 @@ import { describe, OidcClient, OidcRefusal } from '../auth/oidc.ts';
 import { SsoSessions } from '../auth/oidc-sessions.ts';
 import { claimAt, rolesFrom, STAFF_ROLES, type IdentityVerifier, type StaffIdentity } from '../auth/identity.ts';
 import type { Config } from '../config.ts';
-import { VitrineError, isVitrineError } from '../errors.ts';
+import { VitrineError, hasCode } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export const SESSION_COOKIE = '__Host-vitrine-sso';
@@ -71,7 +71,7 @@ export function ssoRoutes(deps: SsoDeps): Router {
       try {
         started = await deps.oidc.begin(redirectUri(), q.data.return);
       } catch (e) {
-        if (isVitrineError(e) && e.code === 'NODE_UNAVAILABLE') return void res.redirect(303, `${q.data.return}#sso-error=unavailable`);
+        if (hasCode(e, 'NODE_UNAVAILABLE')) return void res.redirect(303, `${q.data.return}#sso-error=unavailable`);
         throw e;
       }
       const cookie = deps.sessions.addLogin(started.transaction);
@@ -102,7 +102,7 @@ export function ssoRoutes(deps: SsoDeps): Router {
         login = await deps.oidc.finish(callback, transaction);
       } catch (e) {
         if (e instanceof OidcRefusal) return fail(transaction.returnTo, 'refused', e.why);
-        if (isVitrineError(e) && e.code === 'NODE_UNAVAILABLE') return fail(transaction.returnTo, 'unavailable', 'provider unreachable');
+        if (hasCode(e, 'NODE_UNAVAILABLE')) return fail(transaction.returnTo, 'unavailable', 'provider unreachable');
         return fail(transaction.returnTo, 'refused', describe(e));
       }
       const roles = rolesFrom(claimAt(login.claims, deps.roleClaim));

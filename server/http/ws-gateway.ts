@@ -10,7 +10,7 @@ import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { Relay } from '../cluster/relay.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
-import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
+import { CloseCodes, VitrineError, isVitrineError, toWire, type WireErrorCode } from '../errors.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
@@ -45,6 +45,9 @@ export class WsGateway {
     this.#deps = deps;
     this.#heartbeat = new Heartbeat(deps.heartbeat ?? { intervalMs: 15_000, misses: 2 });
     this.#wss = new WebSocketServer({ server, path: '/ws', maxPayload: HARD_MAX_MESSAGE_BYTES, perMessageDeflate: false });
+    // ws re-emits the HTTP server's errors here; a listen that failed (PORT_IN_USE) is the
+    // starter's to report (server.ts), and unheard here it would crash the process instead.
+    this.#wss.on('error', () => undefined);
     this.#wss.on('connection', (socket, req) => this.#onConnection(socket, req.socket.remoteAddress ?? 'unknown', false));
   }
 
@@ -76,17 +79,17 @@ export class WsGateway {
       if (participant && session) session.leave(participant);
     });
 
-    const refuse = (code: keyof typeof ErrorCodes, message?: string, ref?: string) => {
+    const refuse = (code: WireErrorCode, message?: string, ref?: string) => {
       this.#deps.onRefusal(code);
       if (socket.readyState !== socket.OPEN) return;
-      socket.send(JSON.stringify({ type: 'error', code, message: message ?? ErrorCodes[code].message, ...(ref ? { ref } : {}) }));
+      socket.send(JSON.stringify(toWire(new VitrineError(code, message), ref).message));
     };
 
     socket.on('message', (data: RawData, isBinary: boolean) => {
       // Relayed to the owning node, which validates and limits it as its own participant's.
       if (relay) return relay.fromClient(data, isBinary);
       if (participant && !participant.takeToken()) {
-        participant.refuse('RATE_LIMITED', ErrorCodes.RATE_LIMITED.message);
+        participant.refuse('RATE_LIMITED');
         if (participant.noteRefusal()) participant.close(CloseCodes.ABUSE, 'too many messages');
         return;
       }
@@ -139,14 +142,19 @@ export class WsGateway {
     addr: string,
     forwarded: boolean,
   ): Promise<{ participant: Participant; session: Session } | { relay: Relay } | null> {
+    // A refused join is told why (`ref: "join"`, a `reason` where the code alone would mislead),
+    // then closed with the code's close code (the catalogue's; 4400 for most).
+    const refuseJoin = (e: VitrineError, closeReason = e.message): void => {
+      if (socket.readyState !== socket.OPEN) return;
+      const { message, close } = toWire(e, 'join');
+      socket.send(JSON.stringify(message));
+      socket.close(close, closeReason);
+    };
     // No address is refused up front: many people may share it (failure-limiter.ts). The token is
     // checked first; only a failing join counts, and past the limit it is slowed and refused.
     const limited = (): null => {
       this.#deps.onRefusal('RATE_LIMITED');
-      if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message: 'too many failed joins from this address; wait a minute', ref: 'join' }));
-        socket.close(CloseCodes.ABUSE, 'too many failed joins');
-      }
+      refuseJoin(new VitrineError('RATE_LIMITED', 'too many failed joins from this address; wait a minute'), 'too many failed joins');
       return null;
     };
     const session = this.#deps.registry.get(msg.session);
@@ -165,11 +173,7 @@ export class WsGateway {
         () => false,
         (e: unknown) => isVitrineError(e) && e.reason === 'expired',
       );
-      if (socket.readyState === socket.OPEN) {
-        const message = expired ? 'this link has expired' : 'no such session';
-        socket.send(JSON.stringify({ type: 'error', code: 'NO_SUCH_SESSION', message, ref: 'join', ...(expired ? { reason: 'expired' } : {}) }));
-        socket.close(CloseCodes.NO_SUCH_SESSION, message);
-      }
+      refuseJoin(expired ? new VitrineError('NO_SUCH_SESSION', 'this link has expired', { reason: 'expired' }) : new VitrineError('NO_SUCH_SESSION'));
       return null;
     }
     try {
@@ -184,7 +188,7 @@ export class WsGateway {
       await session.join(participant, claims);
       return { participant, session };
     } catch (e) {
-      const err = isVitrineError(e) ? e : new VitrineError('INTERNAL');
+      const err = toWire(e).error;
       log.info({ code: err.code, session: msg.session }, 'join refused');
       this.#deps.onRefusal(err.code);
       if (err.code === 'BAD_TOKEN') {
@@ -192,12 +196,7 @@ export class WsGateway {
         if (await failedAttempt(this.#deps.failures, addr)) return limited();
         this.#deps.audit.record({ type: 'token.refused', session: msg.session, details: { code: err.code, reason: err.message, via: 'join' } });
       }
-      const close =
-        err.code === 'BAD_TOKEN' ? CloseCodes.BAD_TOKEN : err.code === 'NO_SUCH_SESSION' ? CloseCodes.NO_SUCH_SESSION : err.code === 'CUSTOMER_PRESENT' ? CloseCodes.CONFLICT : CloseCodes.BAD_REQUEST;
-      if (socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'error', code: err.code, message: err.message, ref: 'join', ...(err.reason ? { reason: err.reason } : {}) }));
-        socket.close(close, err.message);
-      }
+      refuseJoin(err);
       return null;
     }
   }

@@ -15,6 +15,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { VitrineError } from '../errors.ts';
 
 export interface OutboxEntry<T> {
   seq: number;
@@ -31,9 +32,10 @@ const Line = z.discriminatedUnion('op', [
   z.object({ op: z.literal('base'), seq: z.number().int().nonnegative(), src: z.number().int().nonnegative() }),
 ]);
 
-export class OutboxCorruptError extends Error {
+/** OUTBOX_CORRUPT: an outbox journal does not read back; the server will not start over it. */
+export class OutboxCorruptError extends VitrineError {
   constructor(file: string, line: number, problem: string) {
-    super(`outbox ${file} line ${line}: ${problem}. Move the file aside to start it afresh (its undelivered items would then be lost).`);
+    super('OUTBOX_CORRUPT', `outbox ${file} line ${line}: ${problem}. Move the file aside to start it afresh (its undelivered items would then be lost).`);
     this.name = 'OutboxCorruptError';
   }
 }

@@ -11,9 +11,10 @@ import { BUILTIN_CONSENT_TEXT } from './builtins.ts';
 import { policyVersion, policyWarnings, type LoadedPolicy } from './engine.ts';
 import { validatePolicy } from './schema.ts';
 
-export class PolicyLoadError extends Error {
+/** POLICY_INVALID: the policy directory the server was given does not load. */
+export class PolicyLoadError extends VitrineError {
   constructor(readonly problems: string[]) {
-    super(`invalid policies:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('POLICY_INVALID', `invalid policies:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'PolicyLoadError';
   }
 }

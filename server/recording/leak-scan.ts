@@ -25,11 +25,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Express, Request } from 'express';
 import type { AuditSink } from '../audit/audit.ts';
-import { VitrineError } from '../errors.ts';
+import { hasCode, VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { BUILTIN_PATTERNS, ibanValid, luhnValid, type PatternSpec } from '../policy/patterns.ts';
 import { decodeFrame } from '../protocol.ts';
-import { RecordingTamperedError } from './sealing.ts';
 import type { RecordingStore } from './store.ts';
 import { NET_GUARD, type OcrWord } from './ocr-worker.ts';
 
@@ -375,7 +374,7 @@ export class LeakScanner {
       r.summary = summarise(r);
     } catch (e) {
       r.status = 'failed';
-      r.error = e instanceof RecordingTamperedError ? e.message : String((e as Error)?.message ?? e).slice(0, 300);
+      r.error = hasCode(e, 'RECORDING_TAMPERED') ? e.message : String((e as Error)?.message ?? e).slice(0, 300);
       r.summary = `scan failed: ${r.error}`;
     }
     r.finishedAt = new Date().toISOString();

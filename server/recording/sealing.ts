@@ -6,15 +6,16 @@
  * between recordings or reordered without detection.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { VitrineError } from '../errors.ts';
 
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class RecordingTamperedError extends Error {
-  readonly code = 'RECORDING_TAMPERED';
+/** RECORDING_TAMPERED: a recording (or one of its chunks) does not authenticate. */
+export class RecordingTamperedError extends VitrineError {
   constructor(what: string) {
-    super(`recording failed its integrity check: ${what}`);
+    super('RECORDING_TAMPERED', `recording failed its integrity check: ${what}`);
     this.name = 'RecordingTamperedError';
   }
 }

@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, existsSync, w
 import { join } from 'node:path';
 import { readHeader, readRecording, RecordingWriter, type ReadResult, type RecordingHeader } from './recording-file.ts';
 import type { MasterKey } from './sealing.ts';
+import { VitrineError } from '../errors.ts';
 
 export interface RecordingSummary {
   id: string;
@@ -47,7 +48,8 @@ export class DirectoryRecordingStore implements RecordingStore {
   }
 
   #path(id: string): string {
-    if (!ID.test(id)) throw new Error('bad recording id');
+    // No recording is ever stored under such an id (and it must not reach the file system).
+    if (!ID.test(id)) throw new VitrineError('NO_SUCH_RECORDING');
     return join(this.#dir, `${id}.vrec`);
   }
 
@@ -99,7 +101,7 @@ export class DirectoryRecordingStore implements RecordingStore {
 
   read(id: string): ReadResult {
     const path = this.#path(id);
-    if (!existsSync(path)) throw Object.assign(new Error('no such recording'), { code: 'ENOENT' });
+    if (!existsSync(path)) throw new VitrineError('NO_SUCH_RECORDING');
     return readRecording(path, (keyId) => this.#keys.get(keyId));
   }
 

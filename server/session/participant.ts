@@ -3,7 +3,7 @@
  * messages pass a token bucket, and refusals are counted towards the abuse limit.
  */
 import type { WebSocket } from 'ws';
-import type { ErrorCode } from '../errors.ts';
+import { VitrineError, toWire, type ErrorCode, type WireErrorCode } from '../errors.ts';
 import type { ParticipantInfo, Role, ServerMessage } from '../protocol.ts';
 import { LatestFrameSender, type FrameOutcome } from './latest-frame.ts';
 
@@ -55,9 +55,17 @@ export class Participant {
     this.socket.send(JSON.stringify(message));
   }
 
-  refuse(code: ErrorCode, message: string, ref?: string): void {
-    this.#onRefusal(code);
-    this.send({ type: 'error', code, message, ...(ref ? { ref } : {}) });
+  /** Refuses one message (`ref`: its type) with a code; the message defaults to the catalogue's. */
+  refuse(code: WireErrorCode, message?: string, ref?: string): void {
+    this.refuseWith(new VitrineError(code, message), ref);
+  }
+
+  /** Refuses with whatever was thrown, in its wire form (INTERNAL unless coded); returns that. */
+  refuseWith(e: unknown, ref?: string): VitrineError {
+    const { message, error } = toWire(e, ref);
+    this.#onRefusal(message.code);
+    this.send(message);
+    return error;
   }
 
   get stats(): ParticipantStats {

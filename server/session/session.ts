@@ -542,9 +542,8 @@ export class Session {
     try {
       await this.#apply(p, msg);
     } catch (e) {
-      const err = isVitrineError(e) ? e : new VitrineError('INTERNAL', undefined, { cause: e });
       if (!isVitrineError(e)) this.#log.error({ err: String(e), type: msg.type }, 'message handling failed');
-      p.refuse(err.code, err.message, msg.type);
+      const err = p.refuseWith(e, msg.type);
       if (msg.type === 'input') this.#audit('input.refused', p, { code: err.code });
       if (err.code === 'URL_REFUSED' || err.code === 'BAD_URL') this.#audit('navigation.refused', p, { code: err.code });
       if (p.noteRefusal()) this.#kick(p);
