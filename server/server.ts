@@ -18,15 +18,13 @@ import { FailureLimiter, type Limiter } from './auth/failure-limiter.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
-import type { BrowserPage, FrameGate } from './browser/frame-gate.ts';
+import { chromiumPages, type PolicyProvider } from './browser/page-factory.ts';
 import { RedactionGate } from './browser/redaction/redaction-gate.ts';
 import { compilePolicy, guardsFor, urlAllowedByPolicy } from './policy/engine.ts';
-import type { GuardRule } from './policy/schema.ts';
 import { PolicyStore } from './policy/store.ts';
 import { BrowserPool } from './browser/pool.ts';
 import { resolveSandbox, type BrowserSandbox } from './browser/sandbox.ts';
 import { ClamdScanner, NoScanner } from './files/scanner.ts';
-import type { FilesPolicy } from './policy/schema.ts';
 import type { Config } from './config.ts';
 import { startDemoSite, type DemoSite } from './demo/demo-site.ts';
 import { createApp } from './http/app.ts';
@@ -43,37 +41,12 @@ import { UrlGuard, type Resolver } from './net/url-guard.ts';
 import { DirectoryRecordingStore, type RecordingStore } from './recording/store.ts';
 import { masterKeyFrom } from './recording/sealing.ts';
 import { LeakScanner } from './recording/leak-scan.ts';
-import type { PatternSpec } from './policy/patterns.ts';
 import type { EndReason } from './protocol.ts';
 import { SessionRegistry } from './session/registry.ts';
 
-export interface PolicySummary {
-  /** Plain words for what stays masked, e.g. "passwords". */
-  masked: string[];
-  /** The policy's guarded actions for a page address (server/session/guards.ts). */
-  guards?: (url: string) => GuardRule[];
-  record: boolean;
-  retentionDays: number | null;
-  /** Per-policy session limits; null uses the server's configured limits. */
-  idleMs?: number | null;
-  maxDurationMs?: number | null;
-  /** Document handoff: uploads and downloads (off unless the policy allows them). */
-  files?: FilesPolicy;
-  /** Forensic marks in staff frames (server/session/watermark.ts); default corner. */
-  watermark?: 'off' | 'corner' | 'tiled';
-}
-
-export interface PolicyProvider {
-  /** Throws a VitrineError (BAD_REQUEST) for an unknown policy name. */
-  check(name: string): void;
-  /** What the consent screen says about the policy, and whether it records. */
-  summary(name: string): PolicySummary;
-  createGate(page: BrowserPage, name: string): Promise<FrameGate>;
-  /** The policy's allow/deny lists for one URL; null when the policy has none. */
-  urlFilter(name: string): ((url: string) => boolean) | null;
-  /** Every text pattern the policy names (base and rules): the recording leak scan looks for them. */
-  patterns?(name: string): PatternSpec[] | null;
-}
+// The policy types live with the ports (core) and the page factory (browser); these names stay for callers.
+export type { PolicySummary } from './core/ports.ts';
+export type { PolicyProvider } from './browser/page-factory.ts';
 
 export interface VitrineOptions {
   config: Config;
@@ -204,18 +177,15 @@ export async function startVitrine(opts: VitrineOptions): Promise<Vitrine> {
   });
   const registry = new SessionRegistry({
     config,
-    pool,
+    pages: chromiumPages({ pool, policies, viewport: config.viewport, jpegQuality: config.jpegQuality, adaptiveQuality: config.adaptiveQuality, memoryBudgetMb: config.sessionMemoryMb }),
+    policies,
     tokens,
     guard,
     audit,
     metrics,
     log,
     publicUrl: () => publicUrl,
-    policySummary: (name) => policies.summary(name),
     recordings,
-    createGate: (page, name) => policies.createGate(page, name),
-    urlFilter: (name) => policies.urlFilter(name),
-    checkPolicy: (name) => policies.check(name),
     files: { scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(), browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null },
   });
   // After the session's last records (session.ended, recording.stopped): vouches for all of them.

@@ -204,7 +204,7 @@ export class ClusterNode {
 
   async sessionCreated(s: Session): Promise<void> {
     const ttl = s.createdAt + s.maxDurationMs + 60_000 - Date.now();
-    await this.directory.putSession({ id: s.id, node: this.id, agent: { sub: s.createdBy.sub, name: s.createdBy.name }, createdAt: s.createdAt, policy: s.page.gate.policy.name }, ttl);
+    await this.directory.putSession({ id: s.id, node: this.id, agent: { sub: s.createdBy.sub, name: s.createdBy.name }, createdAt: s.createdAt, policy: s.policy.name }, ttl);
     await this.#beat();
   }
 

@@ -256,7 +256,7 @@ export function createApp(deps: AppDeps): express.Express {
     expiresAt: new Date(s.inviteExpiresAt).toISOString(),
     agent: s.createdBy.name,
     participants: s.participants.map((p) => p.info),
-    policy: s.page.gate.policy,
+    policy: s.policy,
     ...(deps.cluster ? { node: deps.cluster.id } : {}),
   });
   // An agent sees the sessions it started ("my sessions"); a supervisor sees every one.

@@ -12,7 +12,7 @@
  *   element (checked again); a refusal, a timeout, a navigation or control taken away drops it.
  */
 import { randomBytes } from 'node:crypto';
-import type { GuardFacts, GuardPathNode, GuardWhere } from '../browser/guard-check.ts';
+import type { GuardFacts, GuardPathNode, GuardWhere } from '../core/ports.ts';
 import { VitrineError } from '../errors.ts';
 import type { GuardRule } from '../policy/schema.ts';
 import type { Input, ParticipantInfo, ServerMessage } from '../protocol.ts';
