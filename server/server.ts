@@ -288,6 +288,10 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       }),
       (g) => g.close(),
     );
+    // Before the gateway closes their sockets, relayed participants are told to reconnect
+    // elsewhere (1012) and the directory forgets this node; the close at the cluster's own place
+    // above, for a start-up that fails before this point, is then a no-op.
+    if (cluster) stack.defer('cluster membership', () => cluster.close());
     // First to unwind: every session ends the normal way while its participants, pages and the
     // audit trail are all still there to see it.
     let closeReason: EndReason = 'server_shutdown';
