@@ -16,6 +16,8 @@ import { CheckpointWriter } from './audit/checkpoints.ts';
 import { exportEvidence } from './audit/evidence-export.ts';
 import { FailureLimiter, type Limiter } from './auth/failure-limiter.ts';
 import { ClusterNode } from './cluster/cluster-node.ts';
+import { ClusterRouter } from './cluster/cluster-router.ts';
+import { localRouter, type SessionRouter } from './routing/session-router.ts';
 import { IdentityVerifier } from './auth/identity.ts';
 import { SessionTokens } from './auth/session-tokens.ts';
 import { chromiumPages, type PolicyProvider } from './browser/page-factory.ts';
@@ -220,8 +222,10 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
     const leakScan = recordings ? stack.use('leak scan', new LeakScanner({ store: recordings, audit, log, policyPatterns: (name) => policies.patterns?.(name) ?? null }), (l) => l.close()) : null;
     const cluster = config.cluster ? stack.use('cluster node', await startCluster(config, registry, { log, audit, metrics, pool }), (c) => c.close()) : null;
     const localCreations = new FailureLimiter({ max: config.sessionsPerAgentPerMinute, windowMs: 60_000 });
-    const creations: Limiter = cluster ? cluster.limiter('creations', localCreations) : localCreations;
-    const authFailures: Limiter = cluster ? cluster.limiter('auth-failures', failures) : failures;
+    // Chosen once: every part that reaches sessions elsewhere asks the router, never the mode.
+    const router: SessionRouter = cluster ? new ClusterRouter(cluster) : localRouter(registry, config.drainMs);
+    const creations: Limiter = router.limiter('creations', localCreations);
+    const authFailures: Limiter = router.limiter('auth-failures', failures);
     let closing = false;
     let draining: Promise<void> | null = null;
     const app = createApp({
@@ -230,7 +234,8 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       audit,
       failures: authFailures,
       creations,
-      ...(cluster ? { cluster } : {}),
+      router,
+      ...(cluster ? { clusterView: () => cluster.view() } : {}),
       ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
       metrics,
       recordings,
@@ -254,7 +259,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
         const capacity = pool.capacity();
         const box = { sandbox: sandbox.mode === 'off' ? ('off' as const) : ('on' as const), sandboxMode: sandbox.mode };
         if (closing) return { ready: false, reason: 'shutting down', capacity, ...box };
-        if (draining || cluster?.draining) return { ready: false, reason: 'draining', capacity, ...box };
+        if (draining || router.draining) return { ready: false, reason: 'draining', capacity, ...box };
         if (!pool.ready()) return { ready: false, reason: capacity.browsers === 0 ? 'no browser running' : 'no free session capacity', capacity, ...box };
         return { ready: true, capacity, ...box };
       },
@@ -284,14 +289,14 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
         failures: authFailures,
         heartbeat: config.wsHeartbeat,
         onRefusal: (code) => metrics.refusals.inc({ code }),
-        ...(cluster ? { cluster } : {}),
+        router,
       }),
       (g) => g.close(),
     );
     // Before the gateway closes their sockets, relayed participants are told to reconnect
-    // elsewhere (1012) and the directory forgets this node; the close at the cluster's own place
-    // above, for a start-up that fails before this point, is then a no-op.
-    if (cluster) stack.defer('cluster membership', () => cluster.close());
+    // elsewhere (1012) and the directory forgets this node; the cluster node's own close above,
+    // for a start-up that fails before this point, is then a no-op.
+    stack.defer('session routing', () => router.close());
     // First to unwind: every session ends the normal way while its participants, pages and the
     // audit trail are all still there to see it.
     let closeReason: EndReason = 'server_shutdown';
@@ -318,10 +323,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       demoUrl: demo?.url ?? null,
       mintStaffToken: (sub, role, o) => identity.mint(sub, role, o),
       drain() {
-        draining ??= (async () => {
-          if (cluster) await cluster.drain();
-          else await registry.drain(config.drainMs);
-        })();
+        draining ??= router.drain();
         return draining;
       },
       close(reason: EndReason = 'server_shutdown') {
