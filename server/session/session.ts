@@ -173,6 +173,7 @@ export class Session {
       toStaff: to(false),
       refusedNotice: (label) => this.#notify('GUARDED_ACTION', `Your agent tried to use "${label}"; only you can do that. It was blocked.`, null),
       audit: (type, actor, details) => this.#audit(type, actor ? this.#participants.get(actor.id) ?? null : null, details),
+      clock: this.#clock,
     });
   }
 

@@ -246,6 +246,42 @@ describe('session core (fakes)', () => {
     });
   });
 
+  describe('guarded actions (four eyes)', () => {
+    const pay = { selector: '#pay', mode: 'confirm' as const, label: 'Pay now' };
+    async function held() {
+      const c = await live({ guards: () => [pay] });
+      c.page.guardFactsResult = { paths: [[{ id: 'node-7', selectors: [0], role: 'button', name: 'Pay now' }]] };
+      await c.session.handle(c.agent.p, { type: 'control/request' });
+      await c.session.handle(c.customer.p, { type: 'control/grant' });
+      await c.session.handle(c.agent.p, { type: 'input', input: click });
+      const pending = c.customer.socket.last('guard/pending');
+      expect(pending).to.deep.include({ action: 'Pay now' });
+      expect(c.agent.socket.last('guard/pending')?.id).to.equal(pending!.id);
+      expect(c.page.inputs, 'the held click reached the page').to.deep.equal([]);
+      return { ...c, id: pending!.id };
+    }
+
+    it('does the agent\'s click only once the customer confirms, and not before the prompt could be read', async () => {
+      const c = await held();
+      await c.session.handle(c.customer.p, { type: 'guard/confirm', id: c.id });
+      expect(c.customer.socket.last('error')?.code).to.equal('GUARDED_ACTION');
+      await c.clock.advance(300);
+      await c.session.handle(c.customer.p, { type: 'guard/confirm', id: c.id });
+      expect(c.page.inputs.map((i) => (i.kind === 'pointer' ? i.action : i.kind))).to.deep.equal(['down', 'up']);
+      expect(c.agent.socket.last('guard/answered')).to.deep.include({ id: c.id, outcome: 'confirmed' });
+      expect(c.audit.types()).to.include.members(['guard.held', 'guard.confirmed']);
+    });
+
+    it('drops a held click nobody answered when its time is up', async () => {
+      const c = await held();
+      await c.clock.advance(60_000);
+      expect(c.customer.socket.last('guard/answered')).to.deep.include({ id: c.id, outcome: 'expired' });
+      await c.session.handle(c.customer.p, { type: 'guard/confirm', id: c.id });
+      expect(c.customer.socket.last('error')?.code).to.equal('NO_SUCH_CONFIRMATION');
+      expect(c.page.inputs).to.deep.equal([]);
+    });
+  });
+
   describe('timers (fake clock)', () => {
     it('expires an invite nobody accepted', async () => {
       const c = coreSession();
