@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { CloseCodes } from '../../server/errors.ts';
-import { END_WARNING_MS } from '../../server/session/session.ts';
+import { END_WARNING_MS, PRESENCE_BURST } from '../../server/session/session.ts';
 import { capturedFrame } from '../support/fakes/page.ts';
 import { coreSession } from '../support/fakes/session.ts';
 import { settle } from '../support/fakes/clock.ts';
@@ -243,6 +243,56 @@ describe('session core (fakes)', () => {
       expect(c.customer.socket.of('notice').map((n) => n.code)).to.include('POPUP_REFUSED');
       await c.session.handle(c.customer.p, { type: 'resume' });
       expect(c.page.audiences.staff).to.equal(true);
+    });
+  });
+
+  describe('while the customer pauses', () => {
+    it('tells staff nothing of where the customer goes until resume, and only the proposer hears the answer', async () => {
+      const c = await live();
+      const other = await c.join('agent');
+      c.session.onNavigated({ url: 'https://example.test/home', title: 'Home' });
+      await c.session.handle(c.agent.p, { type: 'navigate/propose', url: 'https://other.test/' });
+      const id = c.customer.socket.last('navigate/proposed')!.proposal.id;
+      await c.session.handle(c.customer.p, { type: 'pause' });
+      const staffStates = c.agent.socket.of('state').length;
+      c.session.onNavigated({ url: 'https://example.test/private', title: 'Private matters' });
+      for (const s of [c.agent.socket, other.socket]) {
+        const snap = s.last('state')!.snapshot;
+        expect(snap).to.deep.include({ paused: true, url: '', title: '', pendingNavigation: null });
+      }
+      expect(c.agent.socket.of('state').length, 'an unchanged staff view was sent again').to.equal(staffStates);
+      expect(c.customer.socket.last('state')!.snapshot).to.deep.include({ url: 'https://example.test/private', title: 'Private matters' });
+      await c.session.handle(c.customer.p, { type: 'navigate/approve', id });
+      expect(c.agent.socket.last('navigate/answered')?.id).to.equal(id);
+      expect(other.socket.of('navigate/answered')).to.deep.equal([]);
+      await c.session.handle(c.customer.p, { type: 'resume' });
+      expect(c.agent.socket.last('state')!.snapshot).to.deep.include({ paused: false, url: 'https://example.test/private', title: 'Private matters' });
+    });
+
+    it('relays nothing of the customer\'s presence to staff, and limits presence to its rate', async () => {
+      const c = await live();
+      const pointer = { kind: 'pointer', x: 5, y: 5 } as const;
+      await c.session.handle(c.customer.p, { type: 'presence', presence: pointer });
+      expect(c.agent.socket.of('presence')).to.have.length(1);
+      await c.session.handle(c.customer.p, { type: 'pause' });
+      await c.session.handle(c.customer.p, { type: 'presence', presence: pointer });
+      expect(c.agent.socket.of('presence')).to.have.length(1);
+      for (let i = 0; i <= PRESENCE_BURST; i++) await c.session.handle(c.agent.p, { type: 'presence', presence: pointer });
+      expect(c.agent.socket.last('error')?.code).to.equal('RATE_LIMITED');
+      const sent = c.customer.socket.of('presence').length;
+      await c.clock.advance(1000);
+      await c.session.handle(c.agent.p, { type: 'presence', presence: pointer });
+      expect(c.customer.socket.of('presence').length, 'the budget refills with time').to.equal(sent + 1);
+    });
+  });
+
+  describe('who the customer is told watches', () => {
+    it('names every staff member in the consent information, a supervisor as such', async () => {
+      const c = coreSession();
+      const customer = await c.join('customer');
+      await c.join('supervisor', { name: 'Sue Pervisor' });
+      expect(c.session.consentInfo()).to.deep.equal({ company: 'Example Co', agents: ['Agent One', 'supervisor Sue Pervisor'], masked: ['passwords'], recorded: false });
+      expect(customer.socket.last('notice')).to.deep.include({ code: 'PARTICIPANT_JOINED', message: 'Supervisor Sue Pervisor joined and is watching.' });
     });
   });
 
