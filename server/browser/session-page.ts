@@ -105,10 +105,6 @@ export class CdpSessionPage implements SessionPage {
     }
   }
 
-  get gate(): FrameGate {
-    return this.#gate;
-  }
-
   get policy(): PolicyStamp {
     return this.#gate.policy;
   }
