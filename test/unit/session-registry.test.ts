@@ -5,48 +5,15 @@
  */
 import { expect } from 'chai';
 import type { StaffIdentity } from '../../server/auth/identity.ts';
-import { SessionTokens } from '../../server/auth/session-tokens.ts';
-import { loadConfig } from '../../server/config.ts';
-import type { PolicyCatalogue, PolicySummary } from '../../server/core/ports.ts';
+import type { PolicySummary } from '../../server/core/ports.ts';
 import { VitrineError } from '../../server/errors.ts';
-import { createLogger } from '../../server/log.ts';
-import type { Metrics } from '../../server/metrics.ts';
-import { SessionRegistry } from '../../server/session/registry.ts';
 import { FakeClock } from '../support/fakes/clock.ts';
-import { FakePageFactory } from '../support/fakes/page.ts';
-import { FakeAudit, nullSessionMetrics } from '../support/fakes/sinks.ts';
+import { fakeRegistry } from '../support/fakes/registry.ts';
 
-const SECRET = 'unit-secret-that-is-long-enough-0123456789';
 const AGENT: StaffIdentity = { sub: 'agent-1', name: 'Agent One', roles: ['agent'] };
 
 function registry(over: { summary?: Partial<PolicySummary>; filter?: (url: string) => boolean } = {}) {
-  const pages = new FakePageFactory();
-  const audit = new FakeAudit();
-  const clock = new FakeClock();
-  const policies: PolicyCatalogue = {
-    check: (name) => {
-      if (name !== 'default' && name !== 'strict') throw new VitrineError('BAD_REQUEST', `unknown policy ${name}`);
-    },
-    summary: () => ({ masked: ['passwords'], record: false, retentionDays: null, ...over.summary }),
-    urlFilter: () => over.filter ?? null,
-  };
-  const ended = { inc: () => undefined };
-  const config = loadConfig({ VITRINE_JWT_SECRET: SECRET });
-  const reg = new SessionRegistry({
-    config,
-    pages,
-    policies,
-    tokens: new SessionTokens(config.jwtSecret, 0),
-    // Names resolve nowhere here: the address check is the registry's, the egress check is stood in for.
-    guard: { check: async (u: string) => new URL(u) },
-    audit,
-    metrics: { ...nullSessionMetrics(), sessionsEnded: ended } as unknown as Metrics,
-    log: createLogger('silent'),
-    publicUrl: () => 'https://vitrine.test',
-    recordings: null,
-    clock,
-  });
-  return { reg, pages, audit, clock };
+  return fakeRegistry({ ...over, clock: new FakeClock() });
 }
 
 describe('session registry (fakes)', () => {
