@@ -12,7 +12,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { FailureLimiter, type Limiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
-import type { Heartbeat } from '../http/heartbeat.ts';
 import type { SharedCodes } from '../session/join-codes.ts';
 import type { CreatedSession, SessionRegistry } from '../session/registry.ts';
 
@@ -43,8 +42,8 @@ export interface RemoteNode {
 /** A participant attached to a session another node runs: its messages go there as they come. */
 export interface RelayedParticipant {
   readonly session: string;
-  /** The owner's end is watched by the same heartbeat as the participant's own socket. */
-  keepAlive(heartbeat: Heartbeat): void;
+  /** The owner's end is watched by the same heartbeat as the participant's own socket (http/heartbeat.ts). */
+  keepAlive(heartbeat: { watch(socket: WebSocket): void }): void;
   fromClient(data: RawData, binary: boolean): void;
 }
 
