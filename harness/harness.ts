@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { loadConfig, type Env } from '../server/config.ts';
 import { createLogger } from '../server/log.ts';
 import { decodeFrame, type FrameHeader, type ServerMessage } from '../server/protocol.ts';
-import { startVitrine, type Vitrine, type VitrineOptions } from '../server/server.ts';
+import { compose, type Vitrine, type VitrineOptions, type VitrineTesting } from '../server/server.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -47,8 +47,11 @@ export async function serveFixtures(pages: Record<string, string | ((req: import
   };
 }
 
+/** A composed server as tests see it: the running server and its testing handle (its parts). */
+export type TestVitrine = Vitrine & VitrineTesting;
+
 export interface TestServer {
-  vitrine: Vitrine;
+  vitrine: TestVitrine;
   url: string;
   agentToken(sub?: string, name?: string): Promise<string>;
   staffToken(sub: string, role: 'agent' | 'supervisor' | 'auditor', name?: string): Promise<string>;
@@ -70,7 +73,8 @@ export async function startTestServer(env: Env = {}, opts: Omit<VitrineOptions, 
     VITRINE_LOG_LEVEL: 'silent',
     ...env,
   });
-  const vitrine = await startVitrine({ config, log: opts.log ?? createLogger(config.logLevel), ...opts });
+  const composed = await compose({ config, log: opts.log ?? createLogger(config.logLevel), ...opts });
+  const vitrine: TestVitrine = { ...composed.vitrine, ...composed.testing };
   return {
     vitrine,
     url: vitrine.url,

@@ -39,7 +39,7 @@ try {
 }
 
 if (config.devMode) {
-  const token = await vitrine.identity.mint('dev-agent', 'agent', { name: 'Demo Agent', ttlSeconds: 12 * 3600 });
+  const token = await vitrine.mintStaffToken('dev-agent', 'agent', { name: 'Demo Agent', ttlSeconds: 12 * 3600 });
   const base = vitrine.publicUrl;
   const bar = '='.repeat(78);
   console.log(
@@ -50,7 +50,7 @@ if (config.devMode) {
       '',
       `  Agent console (signed in as "Demo Agent"):`,
       `    ${base}/agent#token=${token}`,
-      vitrine.demo ? `  Demo site for sessions: ${vitrine.demo.url}` : '',
+      vitrine.demoUrl ? `  Demo site for sessions: ${vitrine.demoUrl}` : '',
       bar,
     ].join('\n'),
   );

@@ -15,23 +15,12 @@
  * from a sealed capture; the customer's frames go only to the customer's handler.
  */
 import type { CDPSession } from 'puppeteer';
+import type { Audience, CapturedFrame, CaptureStats } from '../core/ports.ts';
 import type { Viewport } from '../protocol.ts';
 import type { AdaptiveQuality } from './adaptive-quality.ts';
 import type { FrameGate } from './frame-gate.ts';
 
-export type Audience = 'customer' | 'staff';
-
-export interface CapturedFrame {
-  jpeg: Buffer;
-  /** ms since the epoch at which the capture began. */
-  capturedAt: number;
-  width: number;
-  height: number;
-  /** JPEG quality it was encoded at. */
-  quality: number;
-  /** The CSS-pixel viewport the picture shows (it changes when the customer's device is emulated). */
-  viewport?: Viewport;
-}
+export type { Audience, CapturedFrame, CaptureStats };
 
 export interface CaptureHandlers {
   /** `to` says who may see it: a 'both' frame was captured with the masks on and confirmed. */
@@ -58,15 +47,6 @@ export interface CaptureOptions {
   adaptive?: AdaptiveQuality | null;
   /** Serialises begin-frames with the other pages of the same browser (launch.ts frameTurn). */
   turn?: <T>(run: () => Promise<T>) => Promise<T>;
-}
-
-export interface CaptureStats {
-  ticks: number;
-  idleTicks: number;
-  customerFrames: number;
-  staffFrames: number;
-  sharedFrames: number;
-  staffWithheld: number;
 }
 
 interface BeginFrameResult {

@@ -5,10 +5,9 @@
  * redaction controller (server/browser/redaction/) implements this interface for real policies;
  * the capture loop and everything that forwards frames depend only on it.
  */
-export interface PolicyStamp {
-  name: string;
-  version: string;
-}
+import type { PolicyStamp } from '../core/ports.ts';
+
+export type { PolicyStamp };
 
 /** What the documents said before a tick. */
 export interface ProbeResult {
@@ -76,6 +75,3 @@ export function createOpenGate(policy: PolicyStamp = { name: 'none', version: '0
     close: async () => undefined,
   };
 }
-
-/** The page a gate is built for; other layers name it through here, never through puppeteer. */
-export type { Page as BrowserPage } from 'puppeteer';

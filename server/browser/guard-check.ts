@@ -11,23 +11,10 @@
  */
 import type { CDPSession } from 'puppeteer';
 
-/** One element on the path from the target up to the top document. */
-export interface GuardPathNode {
-  /** Stable for the element's life (its backend node id); a held action is replayed only onto the same one. */
-  id: string;
-  /** Indexes (into the selectors asked about) that this element matches. */
-  selectors: number[];
-  /** From the accessibility tree; '' when the element has no node there. */
-  role: string;
-  name: string;
-}
+import type { GuardFacts, GuardPathNode, GuardWhere } from '../core/ports.ts';
 
-export interface GuardFacts {
-  /** Each target's path, target first. A key on a form field has two: the field and the form's default button. */
-  paths: GuardPathNode[][];
-}
-
-export type GuardWhere = { at: { x: number; y: number } } | { focus: { submit: boolean } };
+// The shapes are the session core's (core/ports.ts); this is where the browser fills them in.
+export type { GuardFacts, GuardPathNode, GuardWhere };
 
 interface RemoteObject {
   objectId?: string;

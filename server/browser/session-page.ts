@@ -1,14 +1,16 @@
 /**
- * One session's page, seen from the session layer: a narrow interface over puppeteer and CDP.
- * It captures the page for each audience (capture-loop.ts), replays authorized input, navigates, and
+ * One session's page over puppeteer and CDP: the implementation of the core's page port
+ * (SessionPage in server/core/ports.ts); nothing outside server/browser/ sees puppeteer. It
+ * captures the page for each audience (capture-loop.ts), replays authorized input, navigates, and
  * keeps the page from doing anything participants cannot see (dialogs, popups, downloads, file
- * choosers). Everything it learns is reported through the handlers given at open.
+ * choosers). Everything it learns is reported through the PageEvents given at open.
  */
 import type { CDPSession, Page } from 'puppeteer';
 import { VitrineError } from '../errors.ts';
-import type { Device, FocusMessage, Input, NoticeCode, Viewport } from '../protocol.ts';
+import type { Device, FocusMessage, Input, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
-import { CaptureLoop, UNRESPONSIVE_MS, type Audience, type CapturedFrame, type CaptureStats } from './capture-loop.ts';
+import type { CapturedFrame, CaptureStats, LostReason, PageEvents, PageFiles, PolicyStamp, SessionPage } from '../core/ports.ts';
+import { CaptureLoop, UNRESPONSIVE_MS } from './capture-loop.ts';
 import { onCpuSample } from './cpu-load.ts';
 import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
@@ -21,24 +23,7 @@ import { NoticeThrottle } from './notice-throttle.ts';
 import type { PageLease } from './pool.ts';
 import { guardTargets } from './target-guard.ts';
 
-export type { Audience, CapturedFrame } from './capture-loop.ts';
-
-export interface SessionPageHandlers {
-  /** A frame for the customer, for staff, or for both (captured masked and confirmed). */
-  frame(frame: CapturedFrame, to: Audience | 'both'): void;
-  /** A staff capture was dropped by the redaction gate. */
-  withheld(reason: string): void;
-  navigated(info: { url: string; title: string }): void;
-  notice(code: NoticeCode, message: string): void;
-  /** The redaction gate opened (null) or closed (why). */
-  gate(reason: string | null): void;
-  /** The page or its browser is gone; the session must end. */
-  lost(reason: LostReason): void;
-  /** Text a person copied or cut in the page; never left in the browser's shared clipboard. */
-  copied(text: string): void;
-}
-
-export type LostReason = 'browser_crashed' | 'page_crashed' | 'page_unresponsive' | 'page_memory';
+export type { CapturedFrame, LostReason, PageFiles } from '../core/ports.ts';
 
 export interface SessionPageOptions {
   viewport: Viewport;
@@ -57,18 +42,6 @@ export interface SessionPageOptions {
   files?: PageFiles;
 }
 
-/** What the page tells the session's document handoff; without it choosers and downloads are refused. */
-export interface PageFiles {
-  /** True when the customer is being asked for the file; false: refused as before. */
-  chooserOpened(e: { backendNodeId?: number; mode: string }): boolean;
-  /** Where downloads land (the session's directory), or null when the policy does not allow them. */
-  downloadDir(): Promise<string | null>;
-  downloadWillBegin(e: { guid: string; suggestedFilename?: string; url: string }): void;
-  downloadProgress(e: { guid: string; state: 'inProgress' | 'completed' | 'canceled'; receivedBytes: number; totalBytes: number }): void;
-  /** Runs once the page's browser context is gone: the files go with it. */
-  close(): Promise<void>;
-}
-
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
 
 /**
@@ -79,12 +52,12 @@ export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions> } = {
   options: {},
 };
 
-export class SessionPage {
+export class CdpSessionPage implements SessionPage {
   readonly #lease: PageLease;
   readonly #page: Page;
   readonly #cdp: CDPSession;
   readonly #gate: FrameGate;
-  readonly #handlers: SessionPageHandlers;
+  readonly #handlers: PageEvents;
   readonly #opts: SessionPageOptions;
   #buttons = 0;
   #closed = false;
@@ -96,14 +69,14 @@ export class SessionPage {
   /** Page events, coalesced: a page that loops on dialogs or popups floods nobody. */
   readonly #notices: NoticeThrottle;
 
-  private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: SessionPageHandlers, opts: SessionPageOptions) {
+  private constructor(lease: PageLease, cdp: CDPSession, gate: FrameGate, handlers: PageEvents, opts: SessionPageOptions) {
     this.#lease = lease;
     this.#page = lease.page;
     this.#cdp = cdp;
     this.#gate = gate;
     this.#handlers = handlers;
     this.#opts = opts;
-    this.#notices = new NoticeThrottle((code, message) => handlers.notice(code, message));
+    this.#notices = new NoticeThrottle((code, message) => handlers.notice({ code, message }));
     this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
     this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r), unresponsive: () => this.#lost('page_unresponsive') }, {
       viewport: opts.viewport,
@@ -115,12 +88,12 @@ export class SessionPage {
   }
 
   /** Wires the leased page up and starts capturing; the page is still blank. */
-  static async open(lease: PageLease, handlers: SessionPageHandlers, opts: SessionPageOptions): Promise<SessionPage> {
+  static async open(lease: PageLease, handlers: PageEvents, opts: SessionPageOptions): Promise<CdpSessionPage> {
     const cdp = await lease.page.createCDPSession();
     let gate: FrameGate | undefined;
     try {
       gate = await opts.createGate(lease.page);
-      const sp = new SessionPage(lease, cdp, gate, handlers, opts);
+      const sp = new CdpSessionPage(lease, cdp, gate, handlers, opts);
       await sp.#wire();
       return sp;
     } catch (e) {
@@ -130,8 +103,16 @@ export class SessionPage {
     }
   }
 
-  get gate(): FrameGate {
-    return this.#gate;
+  get policy(): PolicyStamp {
+    return this.#gate.policy;
+  }
+
+  closedReason(): string | null {
+    return this.#gate.closedReason();
+  }
+
+  focusIsMasked(): Promise<boolean> {
+    return this.#gate.focusIsMasked();
   }
 
   get url(): string {
@@ -482,7 +463,7 @@ export class SessionPage {
       // A 204 answer cancels a navigation without committing an error page: the frame stays
       // on the page it had (a failed request would replace it with Chromium's error page).
       await this.#cdp.send('Fetch.fulfillRequest', { requestId: e.requestId, responseCode: 204, responseHeaders: [{ name: 'Cache-Control', value: 'no-store' }] }).catch(() => undefined);
-      if (!this.#closed) this.#handlers.notice('NAVIGATION_FAILED', `Navigation refused: ${why}`);
+      if (!this.#closed) this.#handlers.notice({ code: 'NAVIGATION_FAILED', message: `Navigation refused: ${why}`, refused: 'navigation' });
     }
   }
 
@@ -538,7 +519,7 @@ export class SessionPage {
       if (this.#closed) return;
       // A navigation superseded by another is routine; only report real failures.
       if (/net::ERR_ABORTED|Navigating frame was detached|frame got detached/i.test(e.message)) return;
-      this.#handlers.notice('NAVIGATION_FAILED', `The page could not be loaded: ${navigationFailure(e.message)}`);
+      this.#handlers.notice({ code: 'NAVIGATION_FAILED', message: `The page could not be loaded: ${navigationFailure(e.message)}` });
       // Chromium shows its own error page in place of the page the customer was on: take them
       // back to where they were rather than leave them on chrome-error://.
       if (this.#page.url().startsWith('chrome-error://')) await this.#page.goBack({ waitUntil: 'domcontentloaded', timeout: 10_000 }).catch(() => undefined);

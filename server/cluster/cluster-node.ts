@@ -5,8 +5,7 @@
  * and drains on request. The directory is only for finding and placing; a session's state stays
  * in the process that renders it, so running sessions outlive a Redis outage.
  */
-import type { IncomingMessage, RequestListener } from 'node:http';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { AuditSink } from '../audit/audit.ts';
 import { FailureLimiter, type Limiter } from '../auth/failure-limiter.ts';
@@ -14,9 +13,9 @@ import type { StaffIdentity } from '../auth/identity.ts';
 import { mayEnd } from '../auth/staff-permissions.ts';
 import type { ClusterConfig } from '../config.ts';
 import { CloseCodes, VitrineError, hasCode, isWireErrorCode } from '../errors.ts';
-import { clientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { EndReason } from '../protocol.ts';
+import type { ForwardRequest, RemoteNode } from '../routing/session-router.ts';
 import type { CreatedSession, SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 import { ClusterDirectory, type ClusterEvent } from './directory.ts';
@@ -204,7 +203,7 @@ export class ClusterNode {
 
   async sessionCreated(s: Session): Promise<void> {
     const ttl = s.createdAt + s.maxDurationMs + 60_000 - Date.now();
-    await this.directory.putSession({ id: s.id, node: this.id, agent: { sub: s.createdBy.sub, name: s.createdBy.name }, createdAt: s.createdAt, policy: s.page.gate.policy.name }, ttl);
+    await this.directory.putSession({ id: s.id, node: this.id, agent: { sub: s.createdBy.sub, name: s.createdBy.name }, createdAt: s.createdAt, policy: s.policy.name }, ttl);
     await this.#beat();
   }
 
@@ -397,93 +396,70 @@ export class ClusterNode {
     return new SharedJoinCodes(this.id, this.directory, this.#deps.config.secret);
   }
 
-  // --- API across nodes -------------------------------------------------------------------
+  // --- API across nodes (transport only: server/http/forwarding.ts makes the requests) -----
 
   /**
-   * Sends a public API request with its JSON body to one node by id (a join code claim goes to
-   * the node holding the code), and answers with that node's answer.
+   * Has one node answer a public API request: the node a session was located on, or one named
+   * by id (a join code claim goes to the node holding the code). NODE_UNAVAILABLE when it cannot.
    */
-  async forward(req: Request, res: Response, nodeId: string): Promise<void> {
-    const node = await this.directory.node(nodeId).catch(() => null);
+  async forward(to: NodeLoad | RemoteNode | string, req: ForwardRequest): Promise<HopResponse> {
+    const node = typeof to !== 'string' && 'advertise' in to ? to : await this.directory.node(typeof to === 'string' ? to : to.id).catch(() => null);
     if (!node) throw new VitrineError('NODE_UNAVAILABLE');
-    let answer;
     try {
-      answer = await this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
-        headers: { ...pickHeaders(req, ['authorization', 'accept']), 'content-type': 'application/json' },
-        body: JSON.stringify(req.body ?? {}),
-        clientAddress: clientAddress(req),
-        timeoutMs: 30_000,
-      });
-    } catch {
-      throw new VitrineError('NODE_UNAVAILABLE');
-    }
-    this.#send(res, answer);
-  }
-
-  /** Answers a public API request for a session that lives on `node` by asking that node. */
-  async proxy(req: Request, res: Response, node: NodeLoad): Promise<void> {
-    let answer;
-    try {
-      answer = await this.#ask(req, node);
-    } catch {
-      throw new VitrineError('NODE_UNAVAILABLE');
-    }
-    this.#send(res, answer);
-  }
-
-  /** Streams a request about a session `node` owns there and its answer back (document handoff). */
-  async stream(req: Request, res: Response, node: NodeLoad): Promise<void> {
-    try {
-      await this.#hop.pipe(node.advertise, req, res, `/internal${req.originalUrl}`, {
-        headers: pickHeaders(req, ['authorization', 'accept', 'content-type', 'content-length', 'x-file-name', 'transfer-encoding']),
-        clientAddress: clientAddress(req),
-      });
+      return await this.#ask(node, req);
     } catch {
       throw new VitrineError('NODE_UNAVAILABLE');
     }
   }
 
-  #ask(req: Request, node: NodeLoad, maxBytes?: number) {
-    return this.#hop.request(node.advertise, req.method, `/internal${req.originalUrl}`, {
-      headers: pickHeaders(req, ['authorization', 'accept']),
-      clientAddress: clientAddress(req),
-      timeoutMs: 30_000,
-      ...(maxBytes ? { maxBytes } : {}),
+  /**
+   * Streams a request about a session `to` runs there, and its answer back, neither held whole
+   * (document handoff: a customer's upload, a one-time download). NODE_UNAVAILABLE only while
+   * nothing has been answered; a hop broken later breaks the client's connection too.
+   */
+  async stream(to: NodeLoad | RemoteNode | string, req: ForwardRequest, body: IncomingMessage, res: ServerResponse): Promise<void> {
+    const node = typeof to !== 'string' && 'advertise' in to ? to : await this.directory.node(typeof to === 'string' ? to : to.id).catch(() => null);
+    if (!node) throw new VitrineError('NODE_UNAVAILABLE');
+    try {
+      await this.#hop.pipe(node.advertise, body, res, `/internal${req.path}`, { headers: req.headers, clientAddress: req.clientAddress });
+    } catch {
+      throw new VitrineError('NODE_UNAVAILABLE');
+    }
+  }
+
+  #ask(node: NodeLoad, req: ForwardRequest, timeoutMs = 30_000): Promise<HopResponse> {
+    return this.#hop.request(node.advertise, req.method, `/internal${req.path}`, {
+      headers: req.body !== undefined ? { ...req.headers, 'content-type': 'application/json' } : req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      clientAddress: req.clientAddress,
+      timeoutMs,
+      ...(req.maxBytes ? { maxBytes: req.maxBytes } : {}),
     });
   }
 
   /**
    * Asks every other live node in turn (recordings live on the node that recorded them); the
-   * first answer that is not a 404 is sent. False when no node had it.
+   * first answer that is not a 404, or null when no node had it.
    */
-  async proxyToAny(req: Request, res: Response, maxBytes?: number): Promise<boolean> {
+  async forwardToAny(req: ForwardRequest): Promise<HopResponse | null> {
     const nodes = (await this.directory.liveNodes().catch(() => [] as NodeLoad[])).filter((n) => n.id !== this.id);
     for (const node of nodes) {
-      const answer = await this.#ask(req, node, maxBytes).catch(() => null);
+      const answer = await this.#ask(node, req).catch(() => null);
       if (!answer || answer.status === 404) continue;
-      this.#send(res, answer);
-      return true;
+      return answer;
     }
-    return false;
-  }
-
-  #send(res: Response, answer: HopResponse): void {
-    for (const h of ['content-type', 'retry-after', 'www-authenticate', 'x-recording-complete', 'x-recording-session']) {
-      const v = answer.headers[h];
-      if (v !== undefined) res.setHeader(h, v);
-    }
-    res.status(answer.status).send(answer.body);
+    return null;
   }
 
   /** A list (sessions, recordings) from every other live node, asked with the caller's own credentials. */
-  async remoteList(req: IncomingMessage, what: 'sessions' | 'recordings'): Promise<{ items: Record<string, unknown>[]; unreachable: string[] }> {
+  async remoteList(what: 'sessions' | 'recordings', req: ForwardRequest): Promise<{ items: Record<string, unknown>[]; unreachable: string[] }> {
     const nodes = (await this.directory.liveNodes().catch(() => [] as NodeLoad[])).filter((n) => n.id !== this.id);
     const items: Record<string, unknown>[] = [];
     const unreachable: string[] = [];
     await Promise.all(
       nodes.map(async (n) => {
         try {
-          const r = await this.#hop.request(n.advertise, 'GET', `/internal/api/${what}`, { headers: pickHeaders(req, ['authorization']), clientAddress: clientAddress(req), timeoutMs: 5000 });
+          const r = await this.#ask(n, { ...req, method: 'GET', path: `/api/${what}` }, 5000);
           if (r.status !== 200) throw new Error(String(r.status));
           items.push(...((JSON.parse(r.body.toString('utf8')) as Record<string, Record<string, unknown>[]>)[what] ?? []));
         } catch {
@@ -545,15 +521,6 @@ export class ClusterNode {
     await this.directory.close();
     this.#hop.close();
   }
-}
-
-function pickHeaders(req: IncomingMessage, names: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of names) {
-    const v = req.headers[n];
-    if (typeof v === 'string') out[n] = v;
-  }
-  return out;
 }
 
 /** A coded error answered by another node, or NODE_UNAVAILABLE when it is not one of ours. */

@@ -9,7 +9,9 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
-import type { ClusterNode } from '../cluster/cluster-node.ts';
+import type { ClusterView } from '../cluster/cluster-node.ts';
+import type { SessionRouter } from '../routing/session-router.ts';
+import { forwardOf, listForwardOf, sendForwarded } from './forwarding.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
 import { CreateSessionBodySchema } from '../contract/rest.ts';
 import { openApiJson } from './openapi.ts';
@@ -62,8 +64,10 @@ export interface AppDeps {
   integrations?: () => Integrations | null;
   /** Where `delivery: "webhook"` sends customer links (customer-start-routes.ts); unset: refused. */
   linkDelivery?: CustomerLinkDelivery;
-  /** Cluster mode: placement across nodes, and requests for sessions other nodes own. */
-  cluster?: ClusterNode;
+  /** Where sessions are created and found: this node, or the cluster (server/routing/). */
+  router: SessionRouter;
+  /** Cluster mode: the cluster as GET /api/cluster shows it (a single node answers its capacity). */
+  clusterView?: () => Promise<ClusterView>;
   /** Staff single sign-on (/auth/*, sso-routes.ts), when VITRINE_OIDC_ISSUER is set. */
   sso?: express.Router;
   /** A session's signed evidence pack (server/audit/evidence-export.ts); unset without the file trail. */
@@ -186,22 +190,22 @@ export function createApp(deps: AppDeps): express.Express {
         throw new VitrineError('BAD_REQUEST', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
       }
       checkDelivery(body.data, linkDelivery);
-      const created = deps.cluster ? await deps.cluster.place(agent, body.data.url, body.data.policy) : await deps.registry.create(agent, body.data.url, body.data.policy);
+      const created = await deps.router.create(agent, body.data.url, body.data.policy);
       res.status(201).json(await answerCreated(created, body.data, { hook: linkDelivery, agent, audit: deps.audit, end: (id) => deps.registry.end(id, 'deleted') }));
     } catch (e) {
       next(e);
     }
   });
   /**
-   * Cluster mode: a request about a session another node owns is answered by that node (after
-   * this node has checked the caller's credentials once too). Forwarded requests stop here.
+   * A request about a session another node owns is answered by that node (after this node has
+   * checked the caller's credentials once too). Forwarded requests stop here.
    */
   const answeredElsewhere = async (req: Request, res: Response, includeEnded = false): Promise<boolean> => {
     const id = String(req.params.id);
-    if (!deps.cluster || deps.registry.get(id) || isForwarded(req)) return false;
-    const node = await deps.cluster.owner(id, includeEnded);
+    if (deps.registry.get(id) || isForwarded(req)) return false;
+    const node = await deps.router.locate(id, includeEnded);
     if (!node) return false;
-    await deps.cluster.proxy(req, res, node);
+    sendForwarded(res, await deps.router.forward(node, forwardOf(req)));
     return true;
   };
 
@@ -210,8 +214,8 @@ export function createApp(deps: AppDeps): express.Express {
       const who = await staff(req, 'session.delete');
       const id = String(req.params.id);
       const session = deps.registry.get(id);
-      // Cluster mode: the end request goes to the owner through Redis, answered once it ended.
-      if (!session && deps.cluster && !isForwarded(req) && (await deps.cluster.endElsewhere(id, who))) {
+      // Another node's session: the end request goes to its owner, answered once it ended.
+      if (!session && !isForwarded(req) && (await deps.router.endElsewhere(id, who))) {
         res.status(204).end();
         return;
       }
@@ -255,8 +259,8 @@ export function createApp(deps: AppDeps): express.Express {
     expiresAt: new Date(s.inviteExpiresAt).toISOString(),
     agent: s.createdBy.name,
     participants: s.participants.map((p) => p.info),
-    policy: s.page.gate.policy,
-    ...(deps.cluster ? { node: deps.cluster.id } : {}),
+    policy: s.policy,
+    ...(deps.router.node ? { node: deps.router.node } : {}),
   });
   // An agent sees the sessions it started ("my sessions"); a supervisor sees every one.
   const visibleTo = (who: { sub: string; role: string }) => (s: { createdBy: { sub: string } }) => who.role !== 'agent' || s.createdBy.sub === who.sub;
@@ -276,11 +280,11 @@ export function createApp(deps: AppDeps): express.Express {
     try {
       const who = await staff(req, 'session.list');
       const sessions: Record<string, unknown>[] = deps.registry.list().filter(visibleTo(who)).map(summarize);
-      if (!deps.cluster || isForwarded(req)) {
+      if (isForwarded(req)) {
         res.json({ sessions });
         return;
       }
-      const remote = await deps.cluster.remoteList(req, 'sessions');
+      const remote = await deps.router.listElsewhere('sessions', listForwardOf(req));
       res.json({ sessions: [...sessions, ...remote.items], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
     } catch (e) {
       next(e);
@@ -320,11 +324,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/cluster', async (req, res, next) => {
     try {
       await staff(req, 'cluster.read');
-      if (!deps.cluster) {
+      if (!deps.clusterView) {
         res.json({ mode: 'single', capacity: deps.ready().capacity });
         return;
       }
-      res.json({ mode: 'cluster', ...(await deps.cluster.view()) });
+      res.json({ mode: 'cluster', ...(await deps.clusterView()) });
     } catch (e) {
       next(e);
     }
@@ -334,24 +338,27 @@ export function createApp(deps: AppDeps): express.Express {
     if (!deps.recordings) throw new VitrineError('NO_SUCH_RECORDING', 'recordings are not enabled on this server');
     return deps.recordings;
   };
-  /** Cluster mode: a recording this node does not hold is asked of the others (the holder audits it). */
+  /** A recording this node does not hold is asked of the other nodes (the holder audits it). */
   const recordingElsewhere = async (req: Request, res: Response, id: string): Promise<boolean> => {
-    if (!deps.cluster || isForwarded(req) || deps.recordings?.list().some((r) => r.id === id)) return false;
-    return deps.cluster.proxyToAny(req, res, MAX_RECORDING_ANSWER_BYTES);
+    if (isForwarded(req) || deps.recordings?.list().some((r) => r.id === id)) return false;
+    const answer = await deps.router.forwardToAny(forwardOf(req, { maxBytes: MAX_RECORDING_ANSWER_BYTES }));
+    if (!answer) return false;
+    sendForwarded(res, answer);
+    return true;
   };
 
   app.get('/api/recordings', async (req, res, next) => {
     try {
       const auditor = await staff(req, 'recording.read');
-      const node = deps.cluster ? { node: deps.cluster.id } : {};
+      const node = deps.router.node ? { node: deps.router.node } : {};
       const list: Record<string, unknown>[] = (deps.recordings?.list() ?? []).map((r) => ({ ...r, ...node, ...(deps.leakScan?.brief(r.id) ? { leakScan: deps.leakScan.brief(r.id) } : {}) }));
       deps.audit.record({ type: 'recording.accessed', actor: { sub: auditor.sub, role: 'auditor' }, details: { action: 'list', count: list.length } });
       // Each node keeps the recordings it made; the list covers every node.
-      if (!deps.cluster || isForwarded(req)) {
+      if (isForwarded(req)) {
         res.json({ recordings: list });
         return;
       }
-      const remote = await deps.cluster.remoteList(req, 'recordings');
+      const remote = await deps.router.listElsewhere('recordings', listForwardOf(req));
       res.json({ recordings: [...list, ...remote.items], ...(remote.unreachable.length ? { unreachableNodes: remote.unreachable } : {}) });
     } catch (e) {
       next(e);
@@ -397,11 +404,15 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, ...(deps.cluster ? { cluster: deps.cluster } : {}) });
+  mountCustomerStart(app, { registry: deps.registry, audit: deps.audit, log: deps.log, staff, json, clientDist: CLIENT_DIST, router: deps.router });
   mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
-  const cluster = deps.cluster;
-  mountFileRoutes(app, cluster ? { owner: (id) => cluster.owner(id), stream: (req, res, node) => cluster.stream(req, res, node), forwarded: isForwarded } : undefined);
+  // Uploads and downloads of a session another node runs are streamed to it (files/routes.ts).
+  mountFileRoutes(app, {
+    owner: (id) => deps.router.locate(id),
+    stream: (req, res, node) => deps.router.stream(node, forwardOf(req, { headers: ['authorization', 'accept', 'content-type', 'content-length', 'x-file-name', 'transfer-encoding'] }), req, res),
+    forwarded: isForwarded,
+  });
   const clientFile = (name: string) => (_req: Request, res: Response) => res.sendFile(join(CLIENT_DIST, name));
   app.get('/', clientFile('index.html'));
   app.get('/agent', clientFile('agent.html'));

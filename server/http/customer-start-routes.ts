@@ -18,7 +18,8 @@ import type { AuditSink } from '../audit/audit.ts';
 import { FailureLimiter } from '../auth/failure-limiter.ts';
 import type { StaffIdentity, StaffRole } from '../auth/identity.ts';
 import type { StaffAction } from '../auth/staff-permissions.ts';
-import type { ClusterNode } from '../cluster/cluster-node.ts';
+import type { SessionRouter } from '../routing/session-router.ts';
+import { forwardOf, sendForwarded } from './forwarding.ts';
 import { hasCode, VitrineError } from '../errors.ts';
 import type { Integrations } from '../integrations/integrations.ts';
 import type { Logger } from '../log.ts';
@@ -95,8 +96,8 @@ export interface CustomerStartDeps {
   clientDist: string;
   /** Sessions waiting for an agent at once (each holds a browser page); default 50. */
   maxUnclaimed?: number;
-  /** Cluster mode: codes claimable through any node, guesses counted cluster-wide. */
-  cluster?: ClusterNode;
+  /** Cluster mode shares the codes (claimable through any node) and counts guesses cluster-wide. */
+  router: SessionRouter;
 }
 
 /** Session starts per customer address per minute: a script cannot drain the pool from one place. */
@@ -107,16 +108,13 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
   const embed = registry.config.embed;
   const allowed = new Set(embed.origins);
   const starts = new FailureLimiter({ max: STARTS_PER_ADDRESS_PER_MINUTE, windowMs: 60_000 });
-  const cluster = deps.cluster;
+  const { router } = deps;
   const local = JoinCodes.localLimiters(embed.codeTtlMs);
+  const shared = router.joinCodes();
   const codes = new JoinCodes({
     ttlMs: embed.codeTtlMs,
-    ...(cluster
-      ? {
-          shared: cluster.joinCodes(),
-          limiters: { perAgent: cluster.limiter('join-wrong-agent', local.perAgent), perAddress: cluster.limiter('join-wrong-address', local.perAddress), global: cluster.limiter('join-wrong-global', local.global) },
-        }
-      : {}),
+    ...(shared ? { shared } : {}),
+    limiters: { perAgent: router.limiter('join-wrong-agent', local.perAgent), perAddress: router.limiter('join-wrong-address', local.perAddress), global: router.limiter('join-wrong-global', local.global) },
     onDead(sessionId, why) {
       audit.record({ type: 'join_code.ended', session: sessionId, details: { reason: why } });
       // A customer-started session without an agent has nothing to wait for once its code is gone.
@@ -218,7 +216,7 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
         const claimed = await codes.claim(body.data.code, { sub: agent.sub, address: clientAddress(req), forwarded: isForwarded(req) });
         if ('forwardTo' in claimed) {
           // The code's session runs on another node: that node spends the code and answers.
-          await cluster!.forward(req, res, claimed.forwardTo);
+          sendForwarded(res, await router.forward(claimed.forwardTo, forwardOf(req, { body: true })));
           return;
         }
         ({ sessionId } = claimed);

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
-import type { Relay } from '../cluster/relay.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
 import { CloseCodes, VitrineError, isVitrineError, toWire, type WireErrorCode } from '../errors.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, parseClientMessage, type ClientMessage } from '../protocol.ts';
 import { Participant } from '../session/participant.ts';
+import type { RelayedParticipant, SessionRouter } from '../routing/session-router.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { Session } from '../session/session.ts';
 
@@ -29,11 +29,8 @@ export interface GatewayDeps {
   /** Pings every socket; one that misses too many pongs is terminated (heartbeat.ts). */
   heartbeat?: HeartbeatOptions;
   onRefusal(code: string): void;
-  /** Cluster mode: reaching sessions owned by other nodes, and cluster-wide single use. */
-  cluster?: {
-    relay(client: WebSocket, sessionId: string, join: string, addr: string): Promise<Relay | null>;
-    claimOnce(key: string, ttlMs: number): Promise<boolean>;
-  };
+  /** Reaching sessions other nodes own, and single use that holds across nodes (server/routing/). */
+  router: Pick<SessionRouter, 'attach' | 'claimOnce'>;
 }
 
 export class WsGateway {
@@ -65,7 +62,7 @@ export class WsGateway {
     const log = this.#deps.log.child({ conn: randomBytes(4).toString('hex'), addr, ...(forwarded ? { forwarded } : {}) });
     let participant: Participant | null = null;
     let session: Session | null = null;
-    let relay: Relay | null = null;
+    let relay: RelayedParticipant | null = null;
     let joining = false;
     const joinTimer = setTimeout(() => socket.close(CloseCodes.JOIN_TIMEOUT, 'join timed out'), JOIN_TIMEOUT_MS);
     joinTimer.unref();
@@ -141,7 +138,7 @@ export class WsGateway {
     log: Logger,
     addr: string,
     forwarded: boolean,
-  ): Promise<{ participant: Participant; session: Session } | { relay: Relay } | null> {
+  ): Promise<{ participant: Participant; session: Session } | { relay: RelayedParticipant } | null> {
     // A refused join is told why (`ref: "join"`, a `reason` where the code alone would mislead),
     // then closed with the code's close code (the catalogue's; 4400 for most).
     const refuseJoin = (e: VitrineError, closeReason = e.message): void => {
@@ -158,8 +155,8 @@ export class WsGateway {
       return null;
     };
     const session = this.#deps.registry.get(msg.session);
-    if (!session && !forwarded && this.#deps.cluster) {
-      const relay = await this.#deps.cluster.relay(socket, msg.session, raw, addr);
+    if (!session && !forwarded) {
+      const relay = await this.#deps.router.attach(socket, msg.session, raw, addr);
       if (relay) {
         log.debug({ session: msg.session }, 'participant relayed to the owning node');
         return { relay };
@@ -180,7 +177,7 @@ export class WsGateway {
       const claims = await this.#deps.tokens.verify(msg.token, msg.session);
       // The owner also keeps the invite single-use; the cluster-wide claim holds even if a
       // session's state were ever rebuilt elsewhere.
-      if (claims.kind === 'invite' && this.#deps.cluster && !(await this.#deps.cluster.claimOnce(`invite:${claims.jti}`, claims.exp * 1000 - Date.now() + 60_000))) {
+      if (claims.kind === 'invite' && !(await this.#deps.router.claimOnce(`invite:${claims.jti}`, claims.exp * 1000 - Date.now() + 60_000))) {
         throw new VitrineError('BAD_TOKEN', 'this invite has already been used', { reason: 'invite_used' });
       }
       if (socket.readyState !== socket.OPEN) return null;

@@ -6,8 +6,7 @@
  * stored where a staff frame is looked up. A frame captured masked and confirmed with nothing
  * masked in view is encoded once per stream (the header names the audience).
  */
-import type { PolicyStamp } from '../browser/frame-gate.ts';
-import type { Audience, CapturedFrame } from '../browser/session-page.ts';
+import type { Audience, CapturedFrame, PolicyStamp } from '../core/ports.ts';
 import type { SessionMetrics } from '../metrics.ts';
 import { encodeFrame, type Viewport } from '../protocol.ts';
 import type { Participant } from './participant.ts';

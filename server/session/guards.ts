@@ -12,7 +12,7 @@
  *   element (checked again); a refusal, a timeout, a navigation or control taken away drops it.
  */
 import { randomBytes } from 'node:crypto';
-import type { GuardFacts, GuardPathNode, GuardWhere } from '../browser/guard-check.ts';
+import { realClock, type Clock, type GuardFacts, type GuardPathNode, type GuardWhere, type TimerHandle } from '../core/ports.ts';
 import { VitrineError } from '../errors.ts';
 import type { GuardRule } from '../policy/schema.ts';
 import type { Input, ParticipantInfo, ServerMessage } from '../protocol.ts';
@@ -122,6 +122,8 @@ export interface GuardKeeperDeps {
   /** The customer's notice that staff were stopped at a guarded action. */
   refusedNotice(label: string): void;
   audit(type: 'guard.refused' | 'guard.held' | 'guard.confirmed' | 'guard.declined' | 'guard.expired' | 'guard.dropped', actor: GuardActor | null, details: Record<string, string | number | boolean>): void;
+  /** The session's clock (a held action's expiry, the arming delay); the real one by default. */
+  clock?: Clock;
 }
 
 interface Held {
@@ -133,13 +135,14 @@ interface Held {
   where: GuardWhere;
   replay: Input[];
   shownAt: number;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 export type GuardVerdict = 'pass' | 'held';
 
 export class GuardKeeper {
   readonly #deps: GuardKeeperDeps;
+  readonly #clock: Clock;
   #held: Held | null = null;
   /** Last points of the staff touch sequence (an `end` carries none). */
   #lastTouch: { x: number; y: number }[] | null = null;
@@ -147,6 +150,7 @@ export class GuardKeeper {
 
   constructor(deps: GuardKeeperDeps) {
     this.#deps = deps;
+    this.#clock = deps.clock ?? realClock;
   }
 
   get pending(): { id: string; label: string; by: string } | null {
@@ -189,7 +193,7 @@ export class GuardKeeper {
 
   #notice(label: string): void {
     // Down and up of one click, or a burst of them, tell the customer once.
-    const now = Date.now();
+    const now = this.#clock.now();
     if (now - this.#noticeAt < 3000) return;
     this.#noticeAt = now;
     this.#deps.refusedNotice(label);
@@ -223,10 +227,9 @@ export class GuardKeeper {
               ]
             : [];
     const id = randomBytes(9).toString('base64url');
-    const expiresAt = Date.now() + GUARD_TIMING.confirmMs;
-    const timer = setTimeout(() => this.#drop('expired'), GUARD_TIMING.confirmMs);
-    timer.unref();
-    this.#held = { id, by: p, label, rule: m.index, nodeId: m.node.id, where, replay, shownAt: Date.now(), timer };
+    const expiresAt = this.#clock.now() + GUARD_TIMING.confirmMs;
+    const timer = this.#clock.setTimeout(() => this.#drop('expired'), GUARD_TIMING.confirmMs);
+    this.#held = { id, by: p, label, rule: m.index, nodeId: m.node.id, where, replay, shownAt: this.#clock.now(), timer };
     this.#deps.audit('guard.held', p, { action: label, rule: m.index, id, input: i.kind });
     const msg: ServerMessage = { type: 'guard/pending', id, action: label, by: p.info, expiresAt };
     this.#deps.toCustomer(msg);
@@ -238,7 +241,7 @@ export class GuardKeeper {
   async answer(customer: GuardActor, id: string, confirm: boolean): Promise<void> {
     const h = this.#held;
     if (!h || h.id !== id) throw new VitrineError('NO_SUCH_CONFIRMATION');
-    if (confirm && Date.now() - h.shownAt < GUARD_TIMING.armMs) throw new VitrineError('GUARDED_ACTION', 'the confirmation came before the prompt could be read; answer it again');
+    if (confirm && this.#clock.now() - h.shownAt < GUARD_TIMING.armMs) throw new VitrineError('GUARDED_ACTION', 'the confirmation came before the prompt could be read; answer it again');
     this.#clear();
     if (!confirm) return this.#end(h, 'declined', customer);
     if (!this.#deps.mayAct(h.by.id)) return this.#end(h, 'dropped', customer, 'the agent no longer holds control');
@@ -268,7 +271,7 @@ export class GuardKeeper {
   }
 
   #clear(): void {
-    if (this.#held) clearTimeout(this.#held.timer);
+    if (this.#held) this.#clock.clear(this.#held.timer);
     this.#held = null;
   }
 

@@ -3,7 +3,7 @@
  * behind it, replaced by each newer frame, so a slow reader skips frames, its buffered bytes stay
  * bounded, and nobody else waits for it. Used for participants and for the cluster relay.
  */
-import type { WebSocket } from 'ws';
+import { SocketState, type ParticipantSocket } from '../core/ports.ts';
 
 /** Buffered bytes above which a socket is considered behind even with no frame in flight. */
 export const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
@@ -11,20 +11,20 @@ export const MAX_BUFFERED_BYTES = 2 * 1024 * 1024;
 export type FrameOutcome = 'sent' | 'queued' | 'skipped' | 'closed';
 
 export class LatestFrameSender {
-  readonly #socket: WebSocket;
+  readonly #socket: ParticipantSocket;
   #inFlight = false;
   #pending: Uint8Array | null = null;
   framesSent = 0;
   framesSkipped = 0;
   bytesSent = 0;
 
-  constructor(socket: WebSocket) {
+  constructor(socket: ParticipantSocket) {
     this.#socket = socket;
   }
 
   /** Queues a frame; 'skipped' means it replaced one this reader never got. */
   send(frame: Uint8Array): FrameOutcome {
-    if (this.#socket.readyState !== this.#socket.OPEN) return 'closed';
+    if (this.#socket.readyState !== SocketState.OPEN) return 'closed';
     if (this.#inFlight || this.#socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       const skipped = this.#pending !== null;
       if (skipped) this.framesSkipped++;
@@ -43,7 +43,7 @@ export class LatestFrameSender {
       this.#inFlight = false;
       const next = this.#pending;
       this.#pending = null;
-      if (next && this.#socket.readyState === this.#socket.OPEN) this.#write(next);
+      if (next && this.#socket.readyState === SocketState.OPEN) this.#write(next);
     });
   }
 

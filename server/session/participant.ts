@@ -2,7 +2,7 @@
  * One participant's connection: frames go out latest-frame-wins (latest-frame.ts), incoming
  * messages pass a token bucket, and refusals are counted towards the abuse limit.
  */
-import type { WebSocket } from 'ws';
+import { SocketState, type ParticipantSocket } from '../core/ports.ts';
 import { VitrineError, toWire, type ErrorCode, type WireErrorCode } from '../errors.ts';
 import type { ParticipantInfo, Role, ServerMessage } from '../protocol.ts';
 import { LatestFrameSender, type FrameOutcome } from './latest-frame.ts';
@@ -18,7 +18,7 @@ export class Participant {
   readonly role: Role;
   readonly sub: string;
   readonly name: string;
-  readonly socket: WebSocket;
+  readonly socket: ParticipantSocket;
   readonly #frames: LatestFrameSender;
   #refusals: number[] = [];
   #tokens: number;
@@ -31,7 +31,7 @@ export class Participant {
 
   readonly #onRefusal: (code: ErrorCode) => void;
 
-  constructor(opts: { id: string; role: Role; sub: string; name: string; socket: WebSocket; onRefusal?: (code: ErrorCode) => void }) {
+  constructor(opts: { id: string; role: Role; sub: string; name: string; socket: ParticipantSocket; onRefusal?: (code: ErrorCode) => void }) {
     this.#onRefusal = opts.onRefusal ?? (() => undefined);
     this.id = opts.id;
     this.role = opts.role;
@@ -47,7 +47,7 @@ export class Participant {
   }
 
   get open(): boolean {
-    return this.socket.readyState === this.socket.OPEN;
+    return this.socket.readyState === SocketState.OPEN;
   }
 
   send(message: ServerMessage): void {
@@ -99,7 +99,7 @@ export class Participant {
 
   close(code: number, reason: string): void {
     this.dropFrames();
-    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+    if (this.socket.readyState === SocketState.OPEN || this.socket.readyState === SocketState.CONNECTING) {
       this.socket.close(code, reason.slice(0, 120));
     }
   }

@@ -1,14 +1,12 @@
 /**
- * The live sessions of this process: creates them (URL check, browser lease, page, tokens),
- * finds them, and ends them all on shutdown.
+ * The live sessions of this process: creates them (URL check, page, tokens), finds them, and
+ * ends them all on shutdown. Pages come from the page factory port (server/core/ports.ts):
+ * the registry knows no browser.
  */
 import { randomBytes } from 'node:crypto';
-import type { AuditSink } from '../audit/audit.ts';
+import { realClock, type AuditTrail, type Clock, type PolicyCatalogue, type SessionPage, type SessionPageFactory } from '../core/ports.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
-import type { BrowserPage, FrameGate } from '../browser/frame-gate.ts';
-import type { BrowserPool } from '../browser/pool.ts';
-import { SessionPage } from '../browser/session-page.ts';
 import type { Config } from '../config.ts';
 import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -16,7 +14,6 @@ import type { Metrics } from '../metrics.ts';
 import type { UrlGuard } from '../net/url-guard.ts';
 import type { EndReason } from '../protocol.ts';
 import type { RecordingStore } from '../recording/store.ts';
-import type { PolicySummary } from '../server.ts';
 import { Session } from './session.ts';
 import { FileHandoff } from '../files/handoff.ts';
 import { NoScanner, type FileScanner } from '../files/scanner.ts';
@@ -31,20 +28,18 @@ export interface CreatedSession {
 
 export interface RegistryDeps {
   config: Config;
-  pool: BrowserPool;
+  /** Opens each session's page (server/browser/page-factory.ts in production). */
+  pages: SessionPageFactory;
+  policies: PolicyCatalogue;
   tokens: SessionTokens;
-  guard: UrlGuard;
-  audit: AuditSink;
+  guard: Pick<UrlGuard, 'check'>;
+  audit: AuditTrail;
   metrics: Metrics;
   log: Logger;
   publicUrl: () => string;
-  /** Builds the redaction gate for a session's page under the named policy. */
-  createGate(page: BrowserPage, policyName: string): Promise<FrameGate>;
-  /** Throws BAD_REQUEST when the policy name is unknown. */
-  checkPolicy(policyName: string): void;
-  policySummary(policyName: string): PolicySummary;
-  urlFilter(policyName: string): ((url: string) => boolean) | null;
   recordings: RecordingStore | null;
+  /** Session timers and time stamps (the real clock unless a test gives a fake one). */
+  clock?: Clock;
   /** Document handoff (server/files/): the malware scanner, and the browsers' user when it is another. */
   files?: { scanner: FileScanner; browserUser: { uid: number; gid: number } | null; root?: string };
 }
@@ -87,12 +82,12 @@ export class SessionRegistry {
 
   async create(agent: StaffIdentity, rawUrl: string, policyName = 'default'): Promise<CreatedSession> {
     if (!this.#accepting) throw new VitrineError('SHUTTING_DOWN');
-    const { config, pool, tokens, guard, log } = this.#deps;
-    this.#deps.checkPolicy(policyName);
-    const summary = this.#deps.policySummary(policyName);
+    const { config, pages, policies, tokens, guard, log } = this.#deps;
+    policies.check(policyName);
+    const summary = policies.summary(policyName);
     // Fail closed: a policy that asks for recording cannot run where recordings cannot be encrypted.
     if (summary.record && !this.#deps.recordings) throw new VitrineError('RECORDING_UNAVAILABLE');
-    const filter = this.#deps.urlFilter(policyName);
+    const filter = policies.urlFilter(policyName);
     // Every navigation of the session passes the egress check, then the policy's allow/deny lists.
     const checkUrl = async (u: string): Promise<URL> => {
       const parsed = await guard.check(u);
@@ -100,7 +95,6 @@ export class SessionRegistry {
       return parsed;
     };
     const url = (await checkUrl(rawUrl)).href;
-    const lease = await pool.acquire();
     const id = randomBytes(16).toString('base64url');
     let session: Session | undefined;
     const pending: (() => void)[] = [];
@@ -114,42 +108,32 @@ export class SessionRegistry {
       browserUser: this.#deps.files?.browserUser ?? null,
       root: this.#deps.files?.root,
       log,
-      audit: (type, details, actor) => later((s) => this.#deps.audit.record({ type, session: id, ...(actor ? { actor } : {}), policy: s.page.gate.policy, details })),
+      audit: (type, details, actor) => later((s) => this.#deps.audit.record({ type, session: id, ...(actor ? { actor } : {}), policy: s.policy, details })),
       toCustomer: (m) => later((s) => s.participants.forEach((p) => p.role === 'customer' && p.send(m))),
       toStaff: (code, message) => later((s) => !s.snapshot().paused && s.participants.forEach((p) => p.role !== 'customer' && p.send({ type: 'notice', code, message }))),
       verifyToken: (t) => tokens.verify(t, id),
     });
     let page: SessionPage;
     try {
-      page = await SessionPage.open(
-        lease,
+      page = await pages.open(
         {
           frame: (f, to) => later((s) => s.onFrame(f, to)),
           withheld: (r) => later((s) => s.onWithheld(r)),
           navigated: (n) => later((s) => s.onNavigated(n)),
-          notice: (c, m) => later((s) => s.onNotice(c, m)),
+          notice: (n) => later((s) => s.onPageNotice(n)),
           gate: (reason) => later((s) => s.onGateChange(reason)),
           lost: (reason) => later((s) => void s.end(reason)),
           copied: (text) => later((s) => s.onPageCopy(text)),
         },
-        {
-          viewport: config.viewport,
-          jpegQuality: config.jpegQuality,
-          adaptiveQuality: config.adaptiveQuality,
-          memoryBudgetMb: config.sessionMemoryMb,
-          checkUrl,
-          subresourceFilter: filter,
-          createGate: (p) => this.#deps.createGate(p, policyName),
-          files,
-        },
+        { policyName, checkUrl, subresourceFilter: filter, files },
       );
       files.attach(page);
     } catch (e) {
       await files.close();
-      await lease.release();
       throw e;
     }
-    const now = Date.now();
+    const clock = this.#deps.clock ?? realClock;
+    const now = clock.now();
     const inviteExpiresAt = now + config.inviteTtlMs;
     // A policy may shorten the limits; it never lengthens them past the server's.
     const maxDurationMs = Math.min(config.maxSessionMs, summary.maxDurationMs ?? Infinity);
@@ -180,17 +164,18 @@ export class SessionRegistry {
       ...(summary.clipboard ? { clipboard: summary.clipboard } : {}),
       startRecording: () => {
         const retentionDays = summary.retentionDays ?? config.retentionDays;
-        const started = Date.now();
+        const started = clock.now();
         return this.#deps.recordings!.start({
           id: randomBytes(12).toString('base64url'),
           session: id,
           startedAt: new Date(started).toISOString(),
           expiresAt: new Date(started + retentionDays * 86_400_000).toISOString(),
           viewport: config.viewport,
-          policy: page.gate.policy,
+          policy: page.policy,
         });
       },
       audit: this.#deps.audit,
+      clock,
       metrics: this.#deps.metrics,
       checkUrl,
       mintReconnect: () => tokens.mint({ sid: id, role: 'customer', kind: 'reconnect', sub: `customer:${id}`, name: 'Customer' }, sessionEnd),
@@ -206,7 +191,7 @@ export class SessionRegistry {
     for (const fn of pending.splice(0)) fn();
     page.navigate(url).catch((e) => log.warn({ session: id, err: String(e) }, 'first navigation failed'));
     log.info({ session: id, agent: agent.sub, policy: policyName, host: new URL(url).host }, 'session created');
-    this.#deps.audit.record({ type: 'session.created', session: id, actor: { sub: agent.sub, role: 'agent' }, policy: page.gate.policy, details: { host: new URL(url).host } });
+    this.#deps.audit.record({ type: 'session.created', session: id, actor: { sub: agent.sub, role: 'agent' }, policy: page.policy, details: { host: new URL(url).host } });
     return {
       id,
       customerUrl: `${this.#deps.publicUrl()}/s/${id}#${invite.token}`,

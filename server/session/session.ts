@@ -2,12 +2,13 @@
  * A co-browsing session: its state machine (waiting → live → ended), its participants, who
  * holds control, the pending navigation proposal, and the frame fan-out. Every participant
  * message is authorized here through the permissions table; one bad message is refused with
- * a code and never takes the session down.
+ * a code and never takes the session down. The page, the audit trail, the recording and time
+ * reach it only through the ports of server/core/ports.ts.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuditEvent, AuditSink } from '../audit/audit.ts';
+import type { AuditEvent } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
-import type { Audience, SessionPage, CapturedFrame } from '../browser/session-page.ts';
+import { realClock, type Audience, type AuditTrail, type CapturedFrame, type Clock, type PageNotice, type PolicyStamp, type SessionPage, type SessionRecorder, type TimerHandle, type UrlCheck } from '../core/ports.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -25,7 +26,6 @@ import {
   type Viewport,
 } from '../protocol.ts';
 import type { SessionMetrics } from '../metrics.ts';
-import type { RecordingWriter } from '../recording/recording-file.ts';
 import { CustomerAccess } from './customer-access.ts';
 import { END_MESSAGES } from './end-messages.ts';
 import { FrameFanout, laneOf } from './frame-fanout.ts';
@@ -57,10 +57,10 @@ export interface SessionInit {
   /** Forensic marks in staff frames (policy `watermark`; default corner). */
   watermark?: WatermarkMode;
   /** Opens the encrypted recording when the customer has accepted a recorded session. */
-  startRecording(): RecordingWriter;
-  audit: AuditSink;
+  startRecording(): SessionRecorder;
+  audit: AuditTrail;
   metrics: SessionMetrics;
-  checkUrl(url: string): Promise<URL>;
+  checkUrl: UrlCheck;
   /** Mints the customer's next reconnect token. */
   mintReconnect(): Promise<{ token: string; jti: string }>;
   onEnded(session: Session): void;
@@ -68,6 +68,8 @@ export interface SessionInit {
   guards?: (url: string) => GuardRule[];
   /** Who may paste, and where copies go (server/session/clipboard.ts); defaults when absent. */
   clipboard?: ClipboardPolicy;
+  /** Every timer and time stamp of the session; the real clock unless a test gives a fake one. */
+  clock?: Clock;
 }
 
 /** Presence messages a participant may send per second (sustained), and in one burst. */
@@ -91,14 +93,14 @@ export class Session {
   get viewport(): Viewport {
     return this.#page.viewport ?? this.#init.viewport;
   }
-  readonly createdAt = Date.now();
+  readonly createdAt: number;
   readonly inviteExpiresAt: number;
   #state: SessionState = 'waiting';
   #endReason: EndReason | null = null;
   readonly #participants = new Map<string, Participant>();
   readonly #access: CustomerAccess;
   #paused = false;
-  #lastActivity = Date.now();
+  #lastActivity: number;
   #idleWarned = false;
   #control: string | null = null;
   readonly #controlRequests = new Set<string>();
@@ -108,8 +110,9 @@ export class Session {
   readonly #page: SessionPage;
   readonly #log: Logger;
   readonly #init: SessionInit;
-  readonly #timers = new Set<NodeJS.Timeout>();
-  #customerGrace: NodeJS.Timeout | null = null;
+  readonly #clock: Clock;
+  readonly #timers = new Set<TimerHandle>();
+  #customerGrace: TimerHandle | null = null;
   #ending: Promise<void> | null = null;
   readonly #frames: FrameFanout;
   #watermark: StaffWatermark | null = null;
@@ -119,6 +122,9 @@ export class Session {
   }
 
   constructor(init: SessionInit) {
+    this.#clock = init.clock ?? realClock;
+    this.createdAt = this.#clock.now();
+    this.#lastActivity = this.createdAt;
     this.id = init.id;
     this.createdBy = init.createdBy;
     this.inviteExpiresAt = init.inviteExpiresAt;
@@ -133,21 +139,20 @@ export class Session {
       this.#watermark.onError = (e) => this.#log.error({ err: String(e) }, 'a staff frame could not be watermarked; not sent');
       this.#frames.setStaffMarker(this.#watermark);
     }
-    this.#timer(init.inviteExpiresAt - Date.now(), () => {
+    this.#timer(init.inviteExpiresAt - this.#clock.now(), () => {
       if (this.#state === 'waiting') void this.end('expired');
     });
     this.#timer(init.maxDurationMs - END_WARNING_MS, () => this.onNotice('ENDING_SOON', 'The session reaches its time limit in one minute.'));
     this.#timer(init.maxDurationMs, () => void this.end('expired'));
     this.#access = new CustomerAccess({ inviteJti: init.inviteJti, graceMs: init.customerGraceMs, verificationCode: init.verificationCode });
-    const idleCheck = setInterval(() => this.#checkIdle(), Math.min(5000, Math.max(250, init.idleMs / 20)));
-    idleCheck.unref();
-    this.#cleanupIdle = () => clearInterval(idleCheck);
+    const idleCheck = this.#clock.setInterval(() => this.#checkIdle(), Math.min(5000, Math.max(250, init.idleMs / 20)));
+    this.#cleanupIdle = () => this.#clock.clear(idleCheck);
     // The customer's client opens its keyboard when an editable element has focus: only it is told.
     this.#page.onFocus?.((f) => {
       for (const p of this.#participants.values()) if (p.role === 'customer') p.send(f);
     });
     this.#guards = this.#guardKeeper();
-    this.#clipboard = new ClipboardRules(init.clipboard);
+    this.#clipboard = new ClipboardRules(init.clipboard, () => this.#clock.now());
   }
 
   // ---- clipboard (clipboard.ts) --------------------------------------------------------------
@@ -189,6 +194,7 @@ export class Session {
       toStaff: to(false),
       refusedNotice: (label) => this.#notify('GUARDED_ACTION', `Your agent tried to use "${label}"; only you can do that. It was blocked.`, null),
       audit: (type, actor, details) => this.#audit(type, actor ? this.#participants.get(actor.id) ?? null : null, details),
+      clock: this.#clock,
     });
   }
 
@@ -213,12 +219,12 @@ export class Session {
 
   #audit(type: AuditEvent['type'], p?: Participant | null, details?: AuditEvent['details']): void {
     this.#recorder?.event({ type, ...(p ? { role: p.role, name: p.name } : {}), ...(details ?? {}) });
-    this.#init.audit.record({ type, session: this.id, ...(p ? { actor: { sub: p.sub, role: p.role } } : {}), policy: this.#page.gate.policy, ...(details ? { details } : {}) });
+    this.#init.audit.record({ type, session: this.id, ...(p ? { actor: { sub: p.sub, role: p.role } } : {}), policy: this.#page.policy, ...(details ? { details } : {}) });
   }
 
   #checkIdle(): void {
     if (this.#state !== 'live') return;
-    const idle = Date.now() - this.#lastActivity;
+    const idle = this.#clock.now() - this.#lastActivity;
     if (idle >= this.#init.idleMs) void this.end('idle');
     else if (idle >= this.#init.idleMs - Math.min(END_WARNING_MS, this.#init.idleMs / 2) && !this.#idleWarned) {
       this.#idleWarned = true;
@@ -254,13 +260,16 @@ export class Session {
   get page(): SessionPage {
     return this.#page;
   }
+  /** The policy the session runs under (stamped into its frames and audit records). */
+  get policy(): PolicyStamp {
+    return this.#page.policy;
+  }
 
-  #timer(ms: number, fn: () => void): NodeJS.Timeout {
-    const t = setTimeout(() => {
+  #timer(ms: number, fn: () => void): TimerHandle {
+    const t = this.#clock.setTimeout(() => {
       this.#timers.delete(t);
       fn();
     }, Math.max(0, ms));
-    t.unref();
     this.#timers.add(t);
     return t;
   }
@@ -274,7 +283,7 @@ export class Session {
       controlRequests: [...this.#controlRequests],
       participants: this.participants.map((p) => p.info),
       pendingNavigation: this.#proposal,
-      policy: this.#page.gate.policy,
+      policy: this.#page.policy,
       paused: this.#paused,
       verified: this.#access.verified,
       consent: this.consentInfo(),
@@ -301,7 +310,7 @@ export class Session {
    */
   onFrame(frame: CapturedFrame, to: Audience | 'both'): void {
     if (this.#state !== 'live') return;
-    const policy = this.#page.gate.policy;
+    const policy = this.#page.policy;
     if (to !== 'staff') {
       const encoded = this.#frames.encode(frame, policy, 'customer');
       for (const p of this.#participants.values()) if (p.role === 'customer') this.#frames.deliver(p, encoded);
@@ -328,7 +337,7 @@ export class Session {
     this.#page.setAudiences({ customer, staff });
   }
 
-  #recorder: RecordingWriter | null = null;
+  #recorder: SessionRecorder | null = null;
 
   onWithheld(reason: string): void {
     this.#frames.withheld();
@@ -342,7 +351,7 @@ export class Session {
 
   #withheldReason: string | null = null;
   #shielded: string | null = null;
-  #shieldTimer: NodeJS.Timeout | null = null;
+  #shieldTimer: TimerHandle | null = null;
 
   /**
    * The redaction gate opened or closed. Brief closures (every navigation) are not worth a
@@ -350,7 +359,7 @@ export class Session {
    */
   onGateChange(reason: string | null): void {
     if (reason === null) {
-      if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
+      this.#clock.clear(this.#shieldTimer);
       this.#shieldTimer = null;
       if (this.#shielded !== null) {
         this.#shielded = null;
@@ -358,15 +367,14 @@ export class Session {
       }
       return;
     }
-    this.#shieldTimer ??= setTimeout(() => {
+    this.#shieldTimer ??= this.#clock.setTimeout(() => {
       this.#shieldTimer = null;
-      const now = this.#page.gate.closedReason();
+      const now = this.#page.closedReason();
       if (now === null || this.#state === 'ended') return;
       this.#shielded = now;
       this.#log.warn({ reason: now }, 'frames withheld: showing the protected-content placeholder');
       this.#broadcastState();
     }, 750);
-    this.#shieldTimer.unref();
   }
 
   onNavigated(info: { url: string; title: string }): void {
@@ -378,14 +386,19 @@ export class Session {
     this.#broadcastState();
   }
 
+  /** Something the page did; a navigation the address checks refused is audited as well. */
+  onPageNotice(n: PageNotice): void {
+    if (n.refused === 'navigation') this.#audit('navigation.refused', null, { message: n.message.slice(0, 200) });
+    this.onNotice(n.code, n.message);
+  }
+
   onNotice(code: NoticeCode, message: string): void {
-    if (code === 'NAVIGATION_FAILED' && message.startsWith('Navigation refused')) this.#audit('navigation.refused', null, { message: message.slice(0, 200) });
     const forCustomer = CUSTOMER_WORDING[code] ?? message;
     // What the page did while paused is the customer's alone; staff are not told afterwards either.
     const forStaff = this.#paused && PAGE_NOTICES.has(code) ? null : message;
     this.#notify(code, forCustomer, forStaff);
     if (PAGE_NOTICES.has(code)) {
-      const now = Date.now();
+      const now = this.#clock.now();
       this.#recentPageNotices = [...this.#recentPageNotices.filter((n) => now - n.at < RECENT_NOTICE_MS), { code, forCustomer, forStaff, at: now }].slice(-RECENT_NOTICES);
     }
   }
@@ -398,7 +411,7 @@ export class Session {
   #recentPageNotices: { code: NoticeCode; forCustomer: string; forStaff: string | null; at: number }[] = [];
 
   #tellRecent(p: Participant): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const n of this.#recentPageNotices) {
       if (now - n.at >= RECENT_NOTICE_MS) continue;
       const message = p.role === 'customer' ? n.forCustomer : n.forStaff;
@@ -430,13 +443,13 @@ export class Session {
       // is still here (half-open after a network switch, or simply older): the newest wins.
       // Anything else (a spent token, another tab's) still finds the customer present.
       replaced = this.participants.find((q) => q.role === 'customer');
-      this.#access.admit(claims, Date.now(), replaced !== undefined);
+      this.#access.admit(claims, this.#clock.now(), replaced !== undefined);
       const next = await this.#init.mintReconnect();
       if ((this.#state as SessionState) === 'ended') throw new VitrineError('NO_SUCH_SESSION', 'the session has ended');
       this.#access.issued(next.jti);
       reconnectToken = next.token;
       if (this.#customerGrace) {
-        clearTimeout(this.#customerGrace);
+        this.#clock.clear(this.#customerGrace);
         this.#timers.delete(this.#customerGrace);
         this.#customerGrace = null;
       }
@@ -492,7 +505,7 @@ export class Session {
     this.#log.info({ participant: p.id, role: p.role }, 'participant left');
     this.#audit('participant.left', p);
     if (p.role === 'customer') {
-      this.#access.left();
+      this.#access.left(this.#clock.now());
       // Without the customer watching, nobody keeps control of their page.
       this.#control = null;
       this.#controlRequests.clear();
@@ -536,7 +549,7 @@ export class Session {
     }
     // Measured round trips are not activity: they would keep an abandoned session open.
     if (msg.type !== 'ping' && !(msg.type === 'presence' && msg.presence.kind === 'rtt')) {
-      this.#lastActivity = Date.now();
+      this.#lastActivity = this.#clock.now();
       this.#idleWarned = false;
     }
     try {
@@ -558,7 +571,7 @@ export class Session {
   async #apply(p: Participant, msg: Exclude<ClientMessage, { type: 'join' }>): Promise<void> {
     switch (msg.type) {
       case 'ping':
-        p.send({ type: 'pong', t: msg.t, serverTime: Date.now() });
+        p.send({ type: 'pong', t: msg.t, serverTime: this.#clock.now() });
         return;
       case 'consent':
         if (this.#state !== 'waiting') throw new VitrineError('ALREADY_DECIDED');
@@ -713,12 +726,12 @@ export class Session {
     this.#deviceRunning = true;
     try {
       while (this.#devicePending && this.#state !== 'ended') {
-        const wait = this.#deviceAt + DEVICE_GAP_MS - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+        const wait = this.#deviceAt + DEVICE_GAP_MS - this.#clock.now();
+        if (wait > 0) await this.#clock.sleep(wait);
         const next = this.#devicePending;
         this.#devicePending = null;
         if (!next || (this.#state as SessionState) === 'ended') break;
-        this.#deviceAt = Date.now();
+        this.#deviceAt = this.#clock.now();
         const r = await this.#page.emulate(next);
         this.#log.info({ width: r.viewport.width, height: r.viewport.height, mobile: next.mobile, touch: next.touch }, 'customer device emulated');
         if (r.userAgentChanged && this.#state === 'waiting') await this.#page.history('reload');
@@ -738,7 +751,7 @@ export class Session {
    * reaches the page. While the customer pauses, nothing of the customer's goes to staff.
    */
   #relayPresence(p: Participant, presence: Presence): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     const b = this.#presenceBudget.get(p) ?? { tokens: PRESENCE_BURST, at: now };
     b.tokens = Math.min(PRESENCE_BURST, b.tokens + ((now - b.at) / 1000) * PRESENCE_RATE);
     b.at = now;
@@ -762,7 +775,7 @@ export class Session {
 
   async #applyInput(p: Participant, i: Extract<ClientMessage, { type: 'input' }>['input']): Promise<void> {
     if (i.kind === 'paste' && !this.#clipboard.mayPaste(p.role)) throw new VitrineError('PASTE_REFUSED');
-    if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text' || i.kind === 'paste') && (await this.#page.gate.focusIsMasked())) {
+    if (p.role !== 'customer' && (i.kind === 'key' || i.kind === 'text' || i.kind === 'paste') && (await this.#page.focusIsMasked())) {
       throw new VitrineError('MASKED_FIELD');
     }
     // Guarded actions: checked at the hit-tested target or the focus, before anything is replayed.
@@ -821,15 +834,15 @@ export class Session {
       const r = this.#recorder;
       this.#recorder = null;
       const last = lastLook ? await lastLook : null;
-      const recorded = last ? this.#frames.forRecording(this.#frames.encode(last, this.#page.gate.policy, 'staff'), this.participants) : null;
+      const recorded = last ? this.#frames.forRecording(this.#frames.encode(last, this.#page.policy, 'staff'), this.participants) : null;
       if (recorded) r.frame(recorded);
       r.close();
       this.#audit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
     }
     this.#cleanupIdle();
     this.#guards.drop('the session ended');
-    if (this.#shieldTimer) clearTimeout(this.#shieldTimer);
-    for (const t of this.#timers) clearTimeout(t);
+    this.#clock.clear(this.#shieldTimer);
+    for (const t of this.#timers) this.#clock.clear(t);
     this.#timers.clear();
     this.#frames.clear();
     const message: ServerMessage = { type: 'ended', reason, message: END_MESSAGES[reason] };

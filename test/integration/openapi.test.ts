@@ -10,6 +10,7 @@ import express from 'express';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { createApp, type AppDeps } from '../../server/http/app.ts';
+import { localRouter } from '../../server/routing/session-router.ts';
 import { openApiDocument, openApiJson, openApiPath } from '../../server/http/openapi.ts';
 import { apiMarkdown } from '../../server/http/openapi-doc.ts';
 import { ssoRoutes } from '../../server/http/sso-routes.ts';
@@ -45,7 +46,7 @@ function appWithEverythingMounted(): express.Express {
   const registry = { config: { embed: { origins: [], startUrls: {}, codeTtlMs: 60_000, policy: 'default' } }, onChange() {}, list: () => [] };
   return createApp({
     registry, identity: {}, audit: { record() {} }, failures: {}, creations: {}, log: {}, info: () => ({}), ready: none, retryAfterSeconds: 1, metrics: {}, recordings: null,
-    pressure: () => ({}), trustProxy: false, frameAncestors: ["'none'"], tls: false, sso,
+    pressure: () => ({}), trustProxy: false, frameAncestors: ["'none'"], tls: false, sso, router: localRouter(registry as never, 0),
   } as unknown as AppDeps);
 }
 
