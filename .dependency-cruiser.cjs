@@ -39,7 +39,7 @@ module.exports = {
     {
       name: 'clients-see-only-the-contract',
       severity: 'error',
-      comment: 'The web client and the SDK run elsewhere (a browser, a customer\'s service): of the server they may know the shared contract only.',
+      comment: "The web client and the SDK run elsewhere (a browser, a customer's service): of the server they may know the shared contract only.",
       from: { path: '^(client|sdk)/' },
       to: { path: '^(server|harness|test|bench)/', pathNot: CONTRACT },
     },
@@ -96,7 +96,7 @@ module.exports = {
     {
       name: 'bench-does-not-import-tests',
       severity: 'error',
-      comment: 'The bench shares harness/ with the tests, not the tests\' own support.',
+      comment: "The bench shares harness/ with the tests, not the tests' own support.",
       from: { path: '^bench/' },
       to: { path: '^test/' },
     },

@@ -37,7 +37,9 @@ async function watch(l: Live, seconds: number): Promise<{ customer: number; agen
 }
 
 const perSec = (s: CaptureStats | null, seconds: number) =>
-  s ? `pictures/s: ${round(s.sharedFrames / seconds)} shared, ${round(s.customerFrames / seconds)} customer, ${round(s.staffFrames / seconds)} staff, ${round(s.staffWithheld / seconds)} withheld` : '';
+  s
+    ? `pictures/s: ${round(s.sharedFrames / seconds)} shared, ${round(s.customerFrames / seconds)} customer, ${round(s.staffFrames / seconds)} staff, ${round(s.staffWithheld / seconds)} withheld`
+    : '';
 const mbit = (bps: number) => round((bps * 8) / 1e6, 2);
 
 /** Delivered fps of one page, customer and agent; on the form a field is typed into steadily. */
@@ -57,7 +59,12 @@ async function fpsRow(s: TestServer, b: Bench, path: string, agents = 1): Promis
   const agent = agents > 1 ? Math.min(...w.agents) : w.agents[0]!;
   const what = typing ? `${label(path)}, typing ${1000 / TYPE_EVERY_MS}/s` : label(path);
   const who = agents > 1 ? `customer / slowest of ${agents} agents` : 'customer / agent';
-  row(`delivered fps, ${what} (${who})`, `${round(w.customer)} / ${round(agent)}`, round(rawFps), `ratio ${round(w.customer / rawFps, 2)} / ${round(agent / rawFps, 2)}; ${perSec(w.stats, SECONDS)}; Mbit/s ${mbit(w.customerBps)} / ${mbit(w.agentBps)}`);
+  row(
+    `delivered fps, ${what} (${who})`,
+    `${round(w.customer)} / ${round(agent)}`,
+    round(rawFps),
+    `ratio ${round(w.customer / rawFps, 2)} / ${round(agent / rawFps, 2)}; ${perSec(w.stats, SECONDS)}; Mbit/s ${mbit(w.customerBps)} / ${mbit(w.agentBps)}`,
+  );
 }
 
 async function fpsSection(s: TestServer, b: Bench): Promise<void> {
@@ -114,9 +121,24 @@ async function latencyPage(s: TestServer, b: Bench, path: string): Promise<void>
   const d = (v: number[], p: number) => round(percentile(v, p) - percentile(r, p));
   const sign = (x: number) => (x >= 0 ? `+${x}` : String(x));
   const what = label(path);
-  row(`input-to-frame p50, ${what} (ms, customer / agent)`, `${round(percentile(c, 50))} / ${round(percentile(a, 50))}`, round(percentile(r, 50)), `customer ${sign(d(c, 50))} ms (target ≤ +10: ${verdict(d(c, 50) <= 10)}), agent ${sign(d(a, 50))} ms`);
-  row(`input-to-frame p95, ${what} (ms, customer / agent)`, `${round(percentile(c, 95))} / ${round(percentile(a, 95))}`, round(percentile(r, 95)), `customer ${sign(d(c, 95))} ms (target ≤ +25: ${verdict(d(c, 95) <= 25)}), agent ${sign(d(a, 95))} ms; ${TRIALS} trials${missed ? `, ${missed} missed` : ''}`);
-  row(`staff lag behind customer, ${what} (ms, p50 / p95)`, p50p95(lag), '-', `agent's frame arrival minus the customer's, same click; target ≤ ${TICK_MS} ms (one tick) at p95: ${verdict(percentile(lag, 95) <= TICK_MS)}`);
+  row(
+    `input-to-frame p50, ${what} (ms, customer / agent)`,
+    `${round(percentile(c, 50))} / ${round(percentile(a, 50))}`,
+    round(percentile(r, 50)),
+    `customer ${sign(d(c, 50))} ms (target ≤ +10: ${verdict(d(c, 50) <= 10)}), agent ${sign(d(a, 50))} ms`,
+  );
+  row(
+    `input-to-frame p95, ${what} (ms, customer / agent)`,
+    `${round(percentile(c, 95))} / ${round(percentile(a, 95))}`,
+    round(percentile(r, 95)),
+    `customer ${sign(d(c, 95))} ms (target ≤ +25: ${verdict(d(c, 95) <= 25)}), agent ${sign(d(a, 95))} ms; ${TRIALS} trials${missed ? `, ${missed} missed` : ''}`,
+  );
+  row(
+    `staff lag behind customer, ${what} (ms, p50 / p95)`,
+    p50p95(lag),
+    '-',
+    `agent's frame arrival minus the customer's, same click; target ≤ ${TICK_MS} ms (one tick) at p95: ${verdict(percentile(lag, 95) <= TICK_MS)}`,
+  );
 }
 
 /**
@@ -152,7 +174,12 @@ async function ttffRow(s: TestServer, b: Bench, name: string, path: string, time
     if (!rawTimes) r.push(await b.raw.timeToFirstFrame(`${b.site.url}${path}`, { shown: true, timeoutMs }));
     await sleep(path === '/large' || path === '/huge' ? 2000 : 400); // let the pool re-warm
   }
-  row(`time to first frame, ${name} p50 (ms, customer / agent)`, `${round(percentile(c, 50))} / ${round(percentile(a, 50))}`, round(percentile(r, 50)), `first frame showing the page; p95 ${round(percentile(c, 95))} / ${round(percentile(a, 95))} / raw ${round(percentile(r, 95))}; first frame of any kind p50 ${round(percentile(any[0]!, 50))} / ${round(percentile(any[1]!, 50))}; raw: new context+page+goto; ${times} runs`);
+  row(
+    `time to first frame, ${name} p50 (ms, customer / agent)`,
+    `${round(percentile(c, 50))} / ${round(percentile(a, 50))}`,
+    round(percentile(r, 50)),
+    `first frame showing the page; p95 ${round(percentile(c, 95))} / ${round(percentile(a, 95))} / raw ${round(percentile(r, 95))}; first frame of any kind p50 ${round(percentile(any[0]!, 50))} / ${round(percentile(any[1]!, 50))}; raw: new context+page+goto; ${times} runs`,
+  );
   return r;
 }
 
@@ -190,14 +217,34 @@ async function watermarkSection(s: TestServer, b: Bench): Promise<void> {
     for (const f of frames) for (const l2 of lines) m2.mark(f, l2, 70);
     const parse = m2.stats.parseMs / Math.max(1, m2.stats.parsed);
     const perViewer = m2.stats.markMs / Math.max(1, m2.stats.marked);
-    row(`watermark ${mode}: ms per frame (parse, shared) / per viewer`, `${round(parse, 2)} / ${round(perViewer, 2)}`, '-', `${frames.length} frames of /animated x 3 viewers; rows re-encoded ${round((100 * m2.stats.rowsEncoded) / Math.max(1, m2.stats.rows))} %; slow path ${m2.stats.slow}`);
-    row(`watermark ${mode}: added ms per staff frame, 1 / 3 viewers`, `${round(parse + perViewer, 2)} / ${round(parse + 3 * perViewer, 2)}`, '-', 'on the server\'s event loop, before the frame is queued');
+    row(
+      `watermark ${mode}: ms per frame (parse, shared) / per viewer`,
+      `${round(parse, 2)} / ${round(perViewer, 2)}`,
+      '-',
+      `${frames.length} frames of /animated x 3 viewers; rows re-encoded ${round((100 * m2.stats.rowsEncoded) / Math.max(1, m2.stats.rows))} %; slow path ${m2.stats.slow}`,
+    );
+    row(
+      `watermark ${mode}: added ms per staff frame, 1 / 3 viewers`,
+      `${round(parse + perViewer, 2)} / ${round(parse + 3 * perViewer, 2)}`,
+      '-',
+      "on the server's event loop, before the frame is queued",
+    );
     // The same frames without the block cache: every covered block transformed for every frame.
     const m3 = new JpegMarker(mode, { reuseBlocks: false });
     for (const f of frames) for (const l2 of lines) m3.mark(f, l2, 70);
     const uncached = m3.stats.markMs / Math.max(1, m3.stats.marked);
-    row(`watermark ${mode}: ms per viewer, block cache / every block transformed`, round(perViewer, 2), round(uncached, 2), `${round((100 * m2.stats.blocksReused) / Math.max(1, m2.stats.blocks))} % of covered blocks unchanged from a frame before`);
-    row(`watermark ${mode}: KB per staff frame, marked / unmarked`, round(bytes / Math.max(1, frames.length * lines.length) / 1024, 1), round(unmarked / 1024, 1), `+${round((100 * (bytes / Math.max(1, frames.length * lines.length) - unmarked)) / Math.max(1, unmarked))} %`);
+    row(
+      `watermark ${mode}: ms per viewer, block cache / every block transformed`,
+      round(perViewer, 2),
+      round(uncached, 2),
+      `${round((100 * m2.stats.blocksReused) / Math.max(1, m2.stats.blocks))} % of covered blocks unchanged from a frame before`,
+    );
+    row(
+      `watermark ${mode}: KB per staff frame, marked / unmarked`,
+      round(bytes / Math.max(1, frames.length * lines.length) / 1024, 1),
+      round(unmarked / 1024, 1),
+      `+${round((100 * (bytes / Math.max(1, frames.length * lines.length) - unmarked)) / Math.max(1, unmarked))} %`,
+    );
   }
   let full = 0;
   const sample = frames.slice(0, 5);
@@ -207,11 +254,21 @@ async function watermarkSection(s: TestServer, b: Bench): Promise<void> {
     jpegjs.encode({ data: img.data, width: img.width, height: img.height }, 70);
     full += performance.now() - t0;
   }
-  row('watermark: full jpeg-js decode + encode per viewer (the naive path, ms)', round(full / Math.max(1, sample.length), 1), '-', `${sample.length} frames; what each viewer would cost without the coefficient path`);
+  row(
+    'watermark: full jpeg-js decode + encode per viewer (the naive path, ms)',
+    round(full / Math.max(1, sample.length), 1),
+    '-',
+    `${sample.length} frames; what each viewer would cost without the coefficient path`,
+  );
   if (st1) {
     const n = st1.marked - st0.marked;
     const p = st1.parsed - st0.parsed;
-    row('watermark live (default policy: corner), ms per staff frame', round((st1.parseMs - st0.parseMs + st1.markMs - st0.markMs) / Math.max(1, p), 2), '-', `${p} frames parsed, ${n} marked in the session; agent KB per frame ${round(agentBytes / 1024, 1)}`);
+    row(
+      'watermark live (default policy: corner), ms per staff frame',
+      round((st1.parseMs - st0.parseMs + st1.markMs - st0.markMs) / Math.max(1, p), 2),
+      '-',
+      `${p} frames parsed, ${n} marked in the session; agent KB per frame ${round(agentBytes / 1024, 1)}`,
+    );
   }
 }
 
@@ -244,7 +301,10 @@ export async function audienceSections(b: Bench): Promise<void> {
     const def = await server(b);
     const fps: Record<string, { c: number; a: number }> = {};
     const lat: Record<string, { c: number[]; a: number[] }> = {};
-    for (const [name, s] of [['none', none], ['default', def]] as const) {
+    for (const [name, s] of [
+      ['none', none],
+      ['default', def],
+    ] as const) {
       const l = await live(s, b, '/animated', 1);
       const w = await watch(l, SECONDS);
       await l.end();
@@ -260,9 +320,19 @@ export async function audienceSections(b: Bench): Promise<void> {
       await t.end();
     }
     const f = (x: { c: number; a: number }) => `${round(x.c)} / ${round(x.a)}`;
-    row('policy cost: fps, animated, default vs none (customer / agent)', f(fps.default!), f(fps.none!), `ratio ${round(fps.default!.c / fps.none!.c, 2)} / ${round(fps.default!.a / fps.none!.a, 2)} (baseline column: no policy)`);
+    row(
+      'policy cost: fps, animated, default vs none (customer / agent)',
+      f(fps.default!),
+      f(fps.none!),
+      `ratio ${round(fps.default!.c / fps.none!.c, 2)} / ${round(fps.default!.a / fps.none!.a, 2)} (baseline column: no policy)`,
+    );
     const p = (x: { c: number[]; a: number[] }) => `${round(percentile(x.c, 50))} / ${round(percentile(x.a, 50))}`;
-    row('policy cost: latency p50, static, default vs none (ms, customer / agent)', p(lat.default!), p(lat.none!), `+${round(percentile(lat.default!.c, 50) - percentile(lat.none!.c, 50))} / +${round(percentile(lat.default!.a, 50) - percentile(lat.none!.a, 50))} ms (baseline column: no policy)`);
+    row(
+      'policy cost: latency p50, static, default vs none (ms, customer / agent)',
+      p(lat.default!),
+      p(lat.none!),
+      `+${round(percentile(lat.default!.c, 50) - percentile(lat.none!.c, 50))} / +${round(percentile(lat.default!.a, 50) - percentile(lat.none!.a, 50))} ms (baseline column: no policy)`,
+    );
     await none.close();
     await def.close();
   }

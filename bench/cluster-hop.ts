@@ -60,7 +60,10 @@ try {
   const relayed = await live(s2.other, s2);
   const lat = { direct: [] as number[], relayed: [] as number[] };
   for (let i = 0; i < TRIALS; i++) {
-    for (const [name, c] of [['direct', direct], ['relayed', relayed]] as const) {
+    for (const [name, c] of [
+      ['direct', direct],
+      ['relayed', relayed],
+    ] as const) {
       const ms = await clickTrial(c, 10_000);
       if (Number.isNaN(ms)) throw new Error(`no frame showed a click (${name})`);
       lat[name].push(ms);

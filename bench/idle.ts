@@ -56,7 +56,10 @@ async function vitrineIdle(s: TestServer, b: Bench, crowd: Crowd, path: string, 
     }
   }
   await sleep(SETTLE_MS);
-  const stats = () => made.map((m) => s.vitrine.registry.get(m.id)?.page.captureStats).reduce((a, st) => ({ ticks: a.ticks + (st?.ticks ?? 0), pictures: a.pictures + (st ? st.sharedFrames + st.customerFrames + st.staffFrames : 0) }), { ticks: 0, pictures: 0 });
+  const stats = () =>
+    made
+      .map((m) => s.vitrine.registry.get(m.id)?.page.captureStats)
+      .reduce((a, st) => ({ ticks: a.ticks + (st?.ticks ?? 0), pictures: a.pictures + (st ? st.sharedFrames + st.customerFrames + st.staffFrames : 0) }), { ticks: 0, pictures: 0 });
   const st0 = stats();
   const cpu0 = { browser: pids.reduce((a, p) => a + treeCpu(p), 0), server: cpuOf(process.pid) };
   await sleep(WINDOW_S * 1000);
@@ -127,6 +130,16 @@ export async function idleSection(b: Bench): Promise<void> {
   const how = (r: IdleResult) => `${round(r.ticksPerSec)} ticks/s, ${round(r.picturesPerSec, 2)} pictures/s per session (raw ${round(raw.picturesPerSec, 2)} frames/s)`;
   row('idle session CPU, both audiences, nothing masked (ms/s per session)', cpu(unmasked), round(raw.browser, 2), `browser+server, ${N} sessions over ${WINDOW_S} s; ${how(unmasked)}`);
   row('idle session CPU, both audiences, masked fields in view (ms/s)', cpu(masked), round(raw.browser, 2), how(masked));
-  row('idle session CPU, nobody watching (waiting for consent) (ms/s)', cpu(nobody), round(raw.browser, 2), `${how(nobody)}; both-audiences session costs ${round((unmasked.browser + unmasked.server) / Math.max(0.1, nobody.browser + nobody.server), 1)}× this`);
-  row('idle session: marginal browser PSS (MB)', round(unmasked.pssMb), round(raw.pssMb), `${N} sessions, both audiences; masked ${round(masked.pssMb)}, nobody watching ${round(nobody.pssMb)}; by type ${JSON.stringify(unmasked.byType)}; raw ${JSON.stringify(raw.byType)}`);
+  row(
+    'idle session CPU, nobody watching (waiting for consent) (ms/s)',
+    cpu(nobody),
+    round(raw.browser, 2),
+    `${how(nobody)}; both-audiences session costs ${round((unmasked.browser + unmasked.server) / Math.max(0.1, nobody.browser + nobody.server), 1)}× this`,
+  );
+  row(
+    'idle session: marginal browser PSS (MB)',
+    round(unmasked.pssMb),
+    round(raw.pssMb),
+    `${N} sessions, both audiences; masked ${round(masked.pssMb)}, nobody watching ${round(nobody.pssMb)}; by type ${JSON.stringify(unmasked.byType)}; raw ${JSON.stringify(raw.byType)}`,
+  );
 }

@@ -93,7 +93,7 @@ export function probeJpeg(data: Uint8Array, x: number, y: number): ProbeResult |
     const seg = i + 4;
     const end = i + 2 + len;
     if (m === 0xdb) {
-      for (let p = seg; p < end; ) {
+      for (let p = seg; p < end;) {
         const pq = data[p]! >> 4;
         const tq = data[p]! & 15;
         const t = new Int32Array(64);
@@ -113,7 +113,7 @@ export function probeJpeg(data: Uint8Array, x: number, y: number): ProbeResult |
     } else if ((m >= 0xc2 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) || m === 0xd9) {
       return null; // progressive, lossless, arithmetic, or no scan at all
     } else if (m === 0xc4) {
-      for (let p = seg; p < end; ) {
+      for (let p = seg; p < end;) {
         const tc = data[p]! >> 4;
         const th = data[p]! & 15;
         const counts = data.subarray(p + 1, p + 17);
@@ -226,7 +226,7 @@ function scan(
         for (let bx = 0; bx < comp.h; bx++) {
           const t = decode(dc);
           pred[c]! += extend(receive(t), t);
-          for (let k = 1; k < 64; ) {
+          for (let k = 1; k < 64;) {
             const rs = decode(ac);
             const r = rs >> 4;
             const s = rs & 15;

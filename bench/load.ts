@@ -19,8 +19,16 @@ const BOUND_MS = 250;
 const COUNTS = countsArg ? countsArg.split(',').map(Number) : quick ? [4, 16] : [1, 3, 5, 8, 12, 16, 20, 28, 40, 52, 64, 80];
 const ACTIONS = quick ? 5 : 10;
 
-const p95 = (l: (number | null)[]) => percentile(l.map((x) => x ?? TRIAL_TIMEOUT_MS), 95);
-const p50 = (l: (number | null)[]) => percentile(l.filter((x): x is number => x !== null), 50);
+const p95 = (l: (number | null)[]) =>
+  percentile(
+    l.map((x) => x ?? TRIAL_TIMEOUT_MS),
+    95,
+  );
+const p50 = (l: (number | null)[]) =>
+  percentile(
+    l.filter((x): x is number => x !== null),
+    50,
+  );
 const missed = (l: (number | null)[]) => l.filter((x) => x === null).length;
 const fmt = (l: (number | null)[]) => `${round(p95(l))}${missed(l) ? ` (${missed(l)} missed)` : ''}`;
 const mbit = (bytes: number[], seconds: number) => round((bytes.reduce((a, b) => a + b, 0) * 8) / Math.max(1, bytes.length) / seconds / 1e6, 3);

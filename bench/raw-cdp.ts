@@ -19,7 +19,10 @@ export interface RawPage {
 }
 
 export class RawCdp {
-  private constructor(readonly launched: LaunchedBrowser, readonly quality: number) {}
+  private constructor(
+    readonly launched: LaunchedBrowser,
+    readonly quality: number,
+  ) {}
 
   static async start(quality: number, extraArgs: string[] = []): Promise<RawCdp> {
     return new RawCdp(await launchBrowser({ viewport: { width: 1280, height: 720 }, extraArgs }), quality);

@@ -123,10 +123,12 @@ export class TestClient {
       }
       for (const w of this.#waiters) w();
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
-      resolve({ code, reason: String(reason) });
-      for (const w of this.#waiters) w();
-    }));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        resolve({ code, reason: String(reason) });
+        for (const w of this.#waiters) w();
+      }),
+    );
   }
 
   static async connect(serverUrl: string): Promise<TestClient> {
@@ -211,13 +213,17 @@ export class TestClient {
   frameWhere(pred: (img: DecodedImage) => boolean, from = 0, ms = 15_000): Promise<DecodedImage> {
     let checked = from;
     const where = new Error().stack?.split('\n')[2]?.trim() ?? '';
-    return this.waitFor(() => {
-      for (; checked < this.frames.length; checked++) {
-        const img = decodeJpeg(this.frames[checked]!.jpeg);
-        if (pred(img)) return img;
-      }
-      return undefined;
-    }, ms, `a matching frame (${where}; ${this.frames.length} frames so far)`);
+    return this.waitFor(
+      () => {
+        for (; checked < this.frames.length; checked++) {
+          const img = decodeJpeg(this.frames[checked]!.jpeg);
+          if (pred(img)) return img;
+        }
+        return undefined;
+      },
+      ms,
+      `a matching frame (${where}; ${this.frames.length} frames so far)`,
+    );
   }
 
   async close(): Promise<void> {
@@ -239,7 +245,10 @@ export function decodeJpeg(bytes: Uint8Array): DecodedImage {
 
 /** Average RGB of a square region centred on (x, y). */
 export function colourAt(img: DecodedImage, x: number, y: number, r = 4): [number, number, number] {
-  let sr = 0, sg = 0, sb = 0, n = 0;
+  let sr = 0,
+    sg = 0,
+    sb = 0,
+    n = 0;
   for (let yy = Math.max(0, y - r); yy <= Math.min(img.height - 1, y + r); yy++) {
     for (let xx = Math.max(0, x - r); xx <= Math.min(img.width - 1, x + r); xx++) {
       const i = (yy * img.width + xx) * 4;

@@ -26,10 +26,11 @@ export function descendants(pid: number): number[] {
   const stack = [pid];
   while (stack.length) {
     const p = stack.pop()!;
-    for (const q of all) if (q.ppid === p) {
-      out.push(q.pid);
-      stack.push(q.pid);
-    }
+    for (const q of all)
+      if (q.ppid === p) {
+        out.push(q.pid);
+        stack.push(q.pid);
+      }
   }
   return out;
 }

@@ -75,11 +75,7 @@ try {
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const result = await build({
-    entryPoints: [
-      { in: join(root, 'server', 'main.ts'), out: 'main' },
-      { in: join(root, 'server', 'cli.ts'), out: 'cli' },
-      ...[...forkedModules()].map(([out, file]) => ({ in: file, out })),
-    ],
+    entryPoints: [{ in: join(root, 'server', 'main.ts'), out: 'main' }, { in: join(root, 'server', 'cli.ts'), out: 'cli' }, ...[...forkedModules()].map(([out, file]) => ({ in: file, out }))],
     outdir: out,
     bundle: true,
     splitting: true,
@@ -101,8 +97,21 @@ try {
   writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
   const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
   const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
-  const external = new Set(outputs.flatMap(([, o]) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path.split('/').slice(0, i.path.startsWith('@') ? 2 : 1).join('/'))));
-  console.log(`server built into ${relative(root, dist)}: ${outputs.length} files (${Math.round(bytes / 1024)} KiB), packages from node_modules: ${[...external].sort().join(', ')}; in ${Date.now() - started} ms`);
+  const external = new Set(
+    outputs.flatMap(([, o]) =>
+      o.imports
+        .filter((i) => i.external && !i.path.startsWith('node:'))
+        .map((i) =>
+          i.path
+            .split('/')
+            .slice(0, i.path.startsWith('@') ? 2 : 1)
+            .join('/'),
+        ),
+    ),
+  );
+  console.log(
+    `server built into ${relative(root, dist)}: ${outputs.length} files (${Math.round(bytes / 1024)} KiB), packages from node_modules: ${[...external].sort().join(', ')}; in ${Date.now() - started} ms`,
+  );
 } catch (e) {
   if (!(e instanceof Error && 'errors' in e)) console.error(e);
   console.error('server build failed');

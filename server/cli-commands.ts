@@ -15,7 +15,12 @@ const start = command({
   summary: 'Runs the server in the foreground until SIGTERM or SIGINT (as `npm start`)',
   description: 'Settings come from the environment (docs/configuration.md); `vitrine start --help` lists them all.',
   helpExtra: () => settingsHelp(),
-  exits: { 0: 'stopped after a signal, in order', 1: 'an unexpected failure, or the shutdown bound was exceeded', 2: 'invalid configuration', 3: 'something it needs is missing or broken (browser, policies, audit trail, port)' },
+  exits: {
+    0: 'stopped after a signal, in order',
+    1: 'an unexpected failure, or the shutdown bound was exceeded',
+    2: 'invalid configuration',
+    3: 'something it needs is missing or broken (browser, policies, audit trail, port)',
+  },
   async run() {
     await import('./main.ts');
     return RUNNING;

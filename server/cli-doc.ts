@@ -14,12 +14,28 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 function commandSection(c: AnyCommand): string[] {
   const args = (c.args ?? []).map((a) => (a.optional ? `[<${a.name}>]` : `<${a.name}>`));
   const options = Object.entries((c.options ?? {}) as Record<string, OptionSpec>);
-  const lines = [`### \`vitrine ${c.name}\``, '', '```', `vitrine ${[c.name, ...args].join(' ')}${options.length ? ' [options]' : ''}`, '```', '', `${c.summary}.${c.description ? ` ${c.description}` : ''}`, ''];
+  const lines = [
+    `### \`vitrine ${c.name}\``,
+    '',
+    '```',
+    `vitrine ${[c.name, ...args].join(' ')}${options.length ? ' [options]' : ''}`,
+    '```',
+    '',
+    `${c.summary}.${c.description ? ` ${c.description}` : ''}`,
+    '',
+  ];
   if (c.args?.length) lines.push('| Argument | Meaning |', '| --- | --- |', ...c.args.map((a) => `| \`<${a.name}>\` | ${cell(a.help)} |`), '');
   if (options.length) {
     lines.push('| Option | Meaning |', '| --- | --- |');
     for (const [name, o] of options) {
-      const extra = [o.required ? 'required' : '', o.choices ? `one of ${o.choices.map((v) => `\`${v}\``).join(', ')}` : '', o.default !== undefined ? `default \`${o.default}\`` : '', o.multiple ? 'repeatable' : ''].filter(Boolean).join('; ');
+      const extra = [
+        o.required ? 'required' : '',
+        o.choices ? `one of ${o.choices.map((v) => `\`${v}\``).join(', ')}` : '',
+        o.default !== undefined ? `default \`${o.default}\`` : '',
+        o.multiple ? 'repeatable' : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       lines.push(`| \`--${name}${o.type === 'string' ? ` <${o.value ?? 'value'}>` : ''}\` | ${cell(o.help)}${extra ? ` (${extra})` : ''} |`);
     }
     lines.push('');
@@ -43,7 +59,7 @@ export function cliMarkdown(): string {
     '',
     '## Exit statuses',
     '',
-    'The same for every command and for the server process; a command\'s section says what each means for it.',
+    "The same for every command and for the server process; a command's section says what each means for it.",
     '',
     '| Status | Meaning |',
     '| --- | --- |',

@@ -24,11 +24,15 @@ function configuredAuditKey(config: Config): Uint8Array | undefined {
 
 export const auditVerify = command({
   name: 'audit verify',
-  summary: 'Checks an audit trail\'s hash chain (with VITRINE_AUDIT_KEY), and against signed checkpoints when given',
+  summary: "Checks an audit trail's hash chain (with VITRINE_AUDIT_KEY), and against signed checkpoints when given",
   description: 'Without a checkpoint, records removed from the end cannot show: pass the checkpoints the server streamed off the machine (docs/compliance.md).',
-  args: [{ name: 'file', help: 'the audit trail: VITRINE_DATA_DIR/audit/audit.log, or one node\'s copy' }],
+  args: [{ name: 'file', help: "the audit trail: VITRINE_DATA_DIR/audit/audit.log, or one node's copy" }],
   options: { checkpoint: { type: 'string', multiple: true, value: 'file', help: 'a checkpoint file (JSON lines, or one checkpoint) the trail must match' } },
-  exits: { 0: 'the chain verifies (and is anchored to a checkpoint, when one is given)', 1: 'the chain is broken, does not match a checkpoint, or a file cannot be read', 2: 'bad usage or configuration' },
+  exits: {
+    0: 'the chain verifies (and is anchored to a checkpoint, when one is given)',
+    1: 'the chain is broken, does not match a checkpoint, or a file cannot be read',
+    2: 'bad usage or configuration',
+  },
   run: ({ args: [file], options }) => verifyAuditTrail(file!, options.checkpoint),
 });
 
@@ -65,14 +69,27 @@ async function verifyAuditTrail(file: string, cpFiles: string[]): Promise<number
 
 export const evidenceExport = command({
   name: 'evidence export',
-  summary: 'Writes a session\'s signed evidence pack from this server\'s data directory (offline)',
+  summary: "Writes a session's signed evidence pack from this server's data directory (offline)",
   description: 'Signed with VITRINE_AUDIT_SIGNING_KEY; reads VITRINE_DATA_DIR and the checkpoint directory (docs/compliance.md).',
   args: [{ name: 'session', help: 'the session id' }],
   options: { out: { type: 'string', value: 'file', required: true, help: 'where to write the pack (mode 0600)' } },
-  exits: { 0: 'the pack was written', 1: 'it could not be made (no records of that session, unreadable files)', 2: 'bad usage or configuration', 3: 'the audit trail fails verification, or no checkpoint covers the session' },
+  exits: {
+    0: 'the pack was written',
+    1: 'it could not be made (no records of that session, unreadable files)',
+    2: 'bad usage or configuration',
+    3: 'the audit trail fails verification, or no checkpoint covers the session',
+  },
   async run({ args: [session], options }) {
     const config = loadConfig(process.env);
-    const text = exportEvidence({ session: session!, ...paths(config), auditKey: config.auditKey, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: { tool: 'vitrine evidence export' } });
+    const text = exportEvidence({
+      session: session!,
+      ...paths(config),
+      auditKey: config.auditKey,
+      key: config.auditAnchor.signing,
+      keyring: config.auditAnchor.keyring,
+      policyDir: config.policyDir,
+      generatedBy: { tool: 'vitrine evidence export' },
+    });
     writeFileSync(options.out, text, { mode: 0o600 });
     console.log(`evidence export: wrote ${options.out} (${text.length} bytes, signed with key ${config.auditAnchor.signing.id})`);
     return 0;
@@ -82,7 +99,7 @@ export const evidenceExport = command({
 export const evidenceVerify = command({
   name: 'evidence verify',
   summary: 'Checks an evidence pack offline: signature, checkpoint and records',
-  description: 'Uses the keys in VITRINE_AUDIT_VERIFY_KEYS (and the audit key, when one is configured, to check each record\'s MAC).',
+  description: "Uses the keys in VITRINE_AUDIT_VERIFY_KEYS (and the audit key, when one is configured, to check each record's MAC).",
   args: [{ name: 'file', help: 'the pack, as `vitrine evidence export` or GET /api/sessions/{id}/evidence wrote it' }],
   exits: { 0: 'the pack verifies', 1: 'it does not (every problem is listed), or cannot be read', 2: 'bad usage or configuration' },
   async run({ args: [file] }) {

@@ -95,7 +95,12 @@ export function parseCommand<O extends Options>(c: Command<O>, argv: string[]): 
       args: argv,
       allowPositionals: true,
       strict: true,
-      options: Object.fromEntries(Object.entries(specs).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }])),
+      options: Object.fromEntries(
+        Object.entries(specs).map(([name, o]) => [
+          name,
+          { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) },
+        ]),
+      ),
     });
   } catch (e) {
     // parseArgs says what is wrong in its first sentence; the rest is advice about `--`.
@@ -108,7 +113,15 @@ export function parseCommand<O extends Options>(c: Command<O>, argv: string[]): 
   if (parsed.values.help) return 'help';
   const declared = c.args ?? [];
   const required = declared.filter((a) => !a.optional).length;
-  if (parsed.positionals.length < required) throw usageError(`missing ${declared.slice(parsed.positionals.length).filter((a) => !a.optional).map((a) => `<${a.name}>`).join(' ')}`, c.name);
+  if (parsed.positionals.length < required)
+    throw usageError(
+      `missing ${declared
+        .slice(parsed.positionals.length)
+        .filter((a) => !a.optional)
+        .map((a) => `<${a.name}>`)
+        .join(' ')}`,
+      c.name,
+    );
   if (parsed.positionals.length > declared.length) throw usageError(`unexpected argument "${parsed.positionals[declared.length]}"`, c.name);
   for (const [name, o] of Object.entries(c.options ?? {})) {
     const given = parsed.values[name];
@@ -141,7 +154,12 @@ export function commandHelp(c: AnyCommand): string {
   lines.push(
     '',
     'Options:',
-    ...table(options.map(([name, o]) => [optionLabel(name, o), `${o.help}${o.required ? ' (required)' : ''}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.default !== undefined ? ` (default: ${o.default})` : ''}${o.multiple ? ' (repeatable)' : ''}`])),
+    ...table(
+      options.map(([name, o]) => [
+        optionLabel(name, o),
+        `${o.help}${o.required ? ' (required)' : ''}${o.choices ? ` (${o.choices.join(', ')})` : ''}${o.default !== undefined ? ` (default: ${o.default})` : ''}${o.multiple ? ' (repeatable)' : ''}`,
+      ]),
+    ),
   );
   lines.push('', 'Exit status:', ...table(Object.entries(c.exits).map(([status, what]) => [status, what])));
   if (c.helpExtra) lines.push('', c.helpExtra());
@@ -149,7 +167,16 @@ export function commandHelp(c: AnyCommand): string {
 }
 
 function groupHelp(g: Group): string {
-  return [`Usage: vitrine ${g.name} <command> [options]`, '', g.summary, '', 'Commands:', ...table(g.commands.map((c) => [c.name.slice(g.name.length + 1), c.summary])), '', `Run "vitrine ${g.name} <command> --help" for a command's arguments and options.`].join('\n');
+  return [
+    `Usage: vitrine ${g.name} <command> [options]`,
+    '',
+    g.summary,
+    '',
+    'Commands:',
+    ...table(g.commands.map((c) => [c.name.slice(g.name.length + 1), c.summary])),
+    '',
+    `Run "vitrine ${g.name} <command> --help" for a command's arguments and options.`,
+  ].join('\n');
 }
 
 function rootHelp(entries: readonly (AnyCommand | Group)[]): string {
@@ -179,7 +206,13 @@ export function reportFailure(where: string, e: unknown, io: Io = consoleIo): nu
 /** Like toVitrineError, and a file named on the command line that cannot be read or written says which. */
 function cliError(e: unknown): VitrineError {
   const io = e as { code?: unknown; path?: unknown; syscall?: unknown };
-  const why: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory, not a file', ENOTDIR: 'a part of the path is not a directory', EACCES: 'permission denied', EPERM: 'permission denied' };
+  const why: Record<string, string> = {
+    ENOENT: 'no such file',
+    EISDIR: 'is a directory, not a file',
+    ENOTDIR: 'a part of the path is not a directory',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+  };
   if (['open', 'read', 'write', 'stat', 'lstat', 'scandir', 'access'].includes(String(io?.syscall)) && typeof io.code === 'string' && why[io.code]) {
     // A read of an open directory names no path: the file was the one the command was given.
     return new VitrineError('FILE_INACCESSIBLE', typeof io.path === 'string' ? `${io.path}: ${why[io.code]}` : `a file given ${why[io.code]}`, { cause: e });
@@ -219,7 +252,11 @@ export async function runCli(entries: readonly (AnyCommand | Group)[], argv: str
       return ExitStatus.OK;
     }
     const sub = entry.commands.find((c) => c.name === `${entry.name} ${second}`);
-    if (!sub) throw usageError(second === undefined ? `"vitrine ${entry.name}" needs a command: ${entry.commands.map((c) => c.name.split(' ')[1]).join(', ')}` : `unknown command "${entry.name} ${second}"`, entry.name);
+    if (!sub)
+      throw usageError(
+        second === undefined ? `"vitrine ${entry.name}" needs a command: ${entry.commands.map((c) => c.name.split(' ')[1]).join(', ')}` : `unknown command "${entry.name} ${second}"`,
+        entry.name,
+      );
     return await runCommand(sub, tail, io);
   } catch (e) {
     return reportFailure('vitrine', e, io);

@@ -30,7 +30,12 @@ export const policyPreview = command({
     out: { type: 'string', default: 'preview.png', value: 'png', help: 'where to write the capture' },
     wait: { type: 'string', default: '1500', value: 'ms', help: 'how long to let the page settle after it loaded' },
   },
-  exits: { 0: 'the capture was written', 1: 'the page did not load, or its masks could not be confirmed', 2: 'bad usage (an unknown policy too) or configuration', 3: 'no browser, or the policies do not load' },
+  exits: {
+    0: 'the capture was written',
+    1: 'the page did not load, or its masks could not be confirmed',
+    2: 'bad usage (an unknown policy too) or configuration',
+    3: 'no browser, or the policies do not load',
+  },
   run: ({ args: [url], options }) => preview(url!, options),
 });
 
@@ -58,14 +63,24 @@ async function preview(url: string, values: { policy: string; out: string; wait:
     import('./browser/redaction/redaction-gate.ts'),
     import('./browser/sandbox.ts'),
   ]);
-  const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user, switcher: config.browserSandbox.switcher, unsafeSameUser: config.browserSandbox.unsafeSameUser });
+  const sandbox = resolveSandbox({
+    unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox,
+    browserUser: config.browserSandbox.user,
+    switcher: config.browserSandbox.switcher,
+    unsafeSameUser: config.browserSandbox.unsafeSameUser,
+  });
   const browser = await launchBrowser({ chromiumPath: config.chromiumPath, viewport: config.viewport, beginFrameControl: true, sandbox });
   let loop: InstanceType<typeof CaptureLoop> | undefined;
   try {
     const page = await newControlledPage(browser.browser, await browser.browser.createBrowserContext(), config.viewport);
     const gate = await new RedactionGate(page, compilePolicy(policy)).attach();
     // The page paints only when asked: keep it painting (unseen) while it loads.
-    loop = new CaptureLoop(await page.createCDPSession(), gate, { frame: () => undefined, withheld: () => undefined }, { viewport: config.viewport, quality: config.jpegQuality, wants: () => ({ customer: false, staff: false }) });
+    loop = new CaptureLoop(
+      await page.createCDPSession(),
+      gate,
+      { frame: () => undefined, withheld: () => undefined },
+      { viewport: config.viewport, quality: config.jpegQuality, wants: () => ({ customer: false, staff: false }) },
+    );
     loop.start();
     try {
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });

@@ -73,12 +73,12 @@ const stop = (signal: string) => {
     .drain()
     .then(() => vitrine.close('server_shutdown'))
     .then(
-    () => process.exit(0),
-    (e) => {
-      log.error({ err: String(e) }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
+      () => process.exit(0),
+      (e) => {
+        log.error({ err: String(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));

@@ -21,10 +21,26 @@ export class Metrics {
   readonly framesDropped = new Counter({ name: 'vitrine_frames_dropped_total', help: 'Frames a slow participant skipped (latest-frame-wins)', labelNames: ['role'], registers: [this.registry] });
   readonly framesWithheld = new Counter({ name: 'vitrine_frames_withheld_total', help: 'Frames withheld by the redaction gate', registers: [this.registry] });
   readonly frameBytes = new Histogram({ name: 'vitrine_frame_bytes', help: 'Size of encoded frames', buckets: [5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6], registers: [this.registry] });
-  readonly inputToAudienceFrame = new Histogram({ name: 'vitrine_input_to_frame_by_audience_seconds', help: 'From an input replayed into a page to the next frame of each audience (customer: unmasked, staff: masked)', labelNames: ['audience'], buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
-  readonly inputToFrame = new Histogram({ name: 'vitrine_input_to_frame_seconds', help: 'From an input replayed into a page to the next frame that arrives from that page', buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly inputToAudienceFrame = new Histogram({
+    name: 'vitrine_input_to_frame_by_audience_seconds',
+    help: 'From an input replayed into a page to the next frame of each audience (customer: unmasked, staff: masked)',
+    labelNames: ['audience'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly inputToFrame = new Histogram({
+    name: 'vitrine_input_to_frame_seconds',
+    help: 'From an input replayed into a page to the next frame that arrives from that page',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly refusals = new Counter({ name: 'vitrine_refusals_total', help: 'Refused messages and requests, by error code', labelNames: ['code'], registers: [this.registry] });
-  readonly placements = new Counter({ name: 'vitrine_cluster_placements_total', help: 'Cluster mode: sessions placed by this node, by where they went', labelNames: ['target'], registers: [this.registry] });
+  readonly placements = new Counter({
+    name: 'vitrine_cluster_placements_total',
+    help: 'Cluster mode: sessions placed by this node, by where they went',
+    labelNames: ['target'],
+    registers: [this.registry],
+  });
   readonly sessionsEnded = new Counter({ name: 'vitrine_sessions_ended_total', help: 'Sessions ended, by reason', labelNames: ['reason'], registers: [this.registry] });
 
   constructor(sources: MetricsSources) {
@@ -90,9 +106,30 @@ export class Metrics {
         },
       });
     }
-    new Gauge({ name: 'vitrine_pool_browsers', help: 'Live browser processes', registers: r, collect() { this.set(sources.pool().browsers); } });
-    new Gauge({ name: 'vitrine_browser_restarts', help: 'Browsers replaced after dying', registers: r, collect() { this.set(sources.browserRestarts()); } });
-    new Gauge({ name: 'vitrine_egress_refused', help: 'Connections refused by the egress guard', registers: r, collect() { this.set(sources.egressRefused()); } });
+    new Gauge({
+      name: 'vitrine_pool_browsers',
+      help: 'Live browser processes',
+      registers: r,
+      collect() {
+        this.set(sources.pool().browsers);
+      },
+    });
+    new Gauge({
+      name: 'vitrine_browser_restarts',
+      help: 'Browsers replaced after dying',
+      registers: r,
+      collect() {
+        this.set(sources.browserRestarts());
+      },
+    });
+    new Gauge({
+      name: 'vitrine_egress_refused',
+      help: 'Connections refused by the egress guard',
+      registers: r,
+      collect() {
+        this.set(sources.egressRefused());
+      },
+    });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -93,22 +93,13 @@ export const TouchInputSchema = z
   .object({
     kind: z.literal('touch'),
     action: z.enum(['start', 'move', 'end', 'cancel']),
-    points: z
-      .array(z.object({ x: coordinate, y: coordinate, id: z.number().int().min(0).max(1000) }).strict())
-      .max(MAX_TOUCH_POINTS),
+    points: z.array(z.object({ x: coordinate, y: coordinate, id: z.number().int().min(0).max(1000) }).strict()).max(MAX_TOUCH_POINTS),
     modifiers: ModifiersSchema.optional(),
   })
   .strict()
   .refine((t) => t.action === 'end' || t.action === 'cancel' || t.points.length > 0, { message: 'start and move need at least one point', path: ['points'] });
 
-export const InputSchema = z.discriminatedUnion('kind', [
-  PointerInputSchema,
-  WheelInputSchema,
-  KeyInputSchema,
-  TextInputSchema,
-  PasteInputSchema,
-  TouchInputSchema,
-]);
+export const InputSchema = z.discriminatedUnion('kind', [PointerInputSchema, WheelInputSchema, KeyInputSchema, TextInputSchema, PasteInputSchema, TouchInputSchema]);
 
 const url = z.string().min(1).max(MAX_URL_LENGTH);
 
@@ -157,7 +148,16 @@ export type Presence = z.infer<typeof PresenceSchema>;
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('join'), session: id, token: z.string().min(1).max(4096) }).strict(),
   // `shown`: what the consent screen said, in which language (kept in the audit for evidence packs).
-  z.object({ type: z.literal('consent'), accept: z.boolean(), shown: z.object({ lang: z.string().regex(/^[a-z]{2}$/), text: z.string().min(1).max(4000) }).strict().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('consent'),
+      accept: z.boolean(),
+      shown: z
+        .object({ lang: z.string().regex(/^[a-z]{2}$/), text: z.string().min(1).max(4000) })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('input'), input: InputSchema }).strict(),
   z.object({ type: z.literal('control/request') }).strict(),
   z.object({ type: z.literal('control/grant') }).strict(),
@@ -185,9 +185,7 @@ export type Input = z.infer<typeof InputSchema>;
 export type KeyInput = z.infer<typeof KeyInputSchema>;
 export type Modifiers = z.infer<typeof ModifiersSchema>;
 
-export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map(
-  (o) => o.shape.type.value,
-);
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map((o) => o.shape.type.value);
 
 export type Role = 'customer' | 'agent' | 'supervisor';
 export type SessionState = 'waiting' | 'live' | 'ended';
@@ -279,7 +277,6 @@ export type ServerMessage =
   | FileChooserMessage
   | FileDownloadMessage
   | ClipboardMessage;
-
 
 /** How a held guarded action ended: replayed on the customer's confirmation, or dropped. */
 export type GuardOutcome = 'confirmed' | 'declined' | 'expired' | 'dropped';
@@ -512,8 +509,7 @@ export function decodeFrame(data: Uint8Array): DecodedFrame {
 }
 
 export type ParseResult =
-  | { ok: true; message: ClientMessage }
-  | { ok: false; code: Extract<WireErrorCode, 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'MESSAGE_TOO_LARGE'>; message: string; ref?: string };
+  { ok: true; message: ClientMessage } | { ok: false; code: Extract<WireErrorCode, 'BAD_JSON' | 'BAD_MESSAGE' | 'UNKNOWN_TYPE' | 'MESSAGE_TOO_LARGE'>; message: string; ref?: string };
 
 /** Parses and validates one text message from a client. Never throws. */
 export function parseClientMessage(text: string): ParseResult {

@@ -132,8 +132,7 @@ export function storePolicies(store: PolicyStore, log: Logger): PolicyProvider {
       const c = compilePolicy(p);
       return [...c.alwaysPatterns, ...c.sections.flatMap((s) => s.patterns ?? [])];
     },
-    createGate: (page, name) =>
-      new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
+    createGate: (page, name) => new RedactionGate(page, compilePolicy(store.require(name)), { log: (event, details) => log.info({ policy: name, ...details }, `redaction: ${event}`) }).attach(),
   };
 }
 
@@ -169,7 +168,18 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
     // Signed checkpoints of the chain head on their own volume (and, as records, off the machine).
     const checkpoints =
       audit instanceof FileAuditSink
-        ? stack.use('audit checkpoints', new CheckpointWriter({ dir: config.auditAnchor.checkpointDir ?? join(dataDir, 'audit-checkpoints'), trail: audit, key: config.auditAnchor.signing, log, intervalMs: config.auditAnchor.intervalMs, ...(config.cluster ? { node: config.cluster.nodeId } : {}) }), (c) => c.close())
+        ? stack.use(
+            'audit checkpoints',
+            new CheckpointWriter({
+              dir: config.auditAnchor.checkpointDir ?? join(dataDir, 'audit-checkpoints'),
+              trail: audit,
+              key: config.auditAnchor.signing,
+              log,
+              intervalMs: config.auditAnchor.intervalMs,
+              ...(config.cluster ? { node: config.cluster.nodeId } : {}),
+            }),
+            (c) => c.close(),
+          )
         : null;
     const masterKey = config.recordingKey ?? (config.recordingKeyFile ? readFileSync(config.recordingKeyFile, 'utf8') : undefined);
     const recordings: RecordingStore | null = masterKey ? new DirectoryRecordingStore(join(dataDir, 'recordings'), masterKeyFrom(masterKey)) : null;
@@ -190,9 +200,18 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       }),
       (e) => e.close(),
     );
-    const sandbox = resolveSandbox({ unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox, browserUser: config.browserSandbox.user, switcher: config.browserSandbox.switcher, unsafeSameUser: config.browserSandbox.unsafeSameUser });
+    const sandbox = resolveSandbox({
+      unsafeNoSandbox: config.browserSandbox.unsafeNoSandbox,
+      browserUser: config.browserSandbox.user,
+      switcher: config.browserSandbox.switcher,
+      unsafeSameUser: config.browserSandbox.unsafeSameUser,
+    });
     logSandbox(log, sandbox);
-    const pool = stack.use('browser pool', await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() }), (p) => p.close());
+    const pool = stack.use(
+      'browser pool',
+      await BrowserPool.start({ chromiumPath: config.chromiumPath, viewport: config.viewport, ...config.pool, log, extraArgs: egress.chromiumArgs(), sandbox, egressRoute: () => egress.openRoute() }),
+      (p) => p.close(),
+    );
     let publicUrl = config.publicUrl ?? '';
     const metrics = new Metrics({
       sessionsByState: () => countBy(registry.list().map((s) => s.state)),
@@ -249,7 +268,17 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       ...(checkpoints && audit instanceof FileAuditSink
         ? {
             evidence: (session: string, by: { sub: string; role: string }) =>
-              exportEvidence({ session, auditFile: audit.file, auditKey: config.auditKey, checkpointFile: checkpoints.file, key: config.auditAnchor.signing, keyring: config.auditAnchor.keyring, policyDir: config.policyDir, generatedBy: by, checkpointNow: () => checkpoints.write('evidence', session) }),
+              exportEvidence({
+                session,
+                auditFile: audit.file,
+                auditKey: config.auditKey,
+                checkpointFile: checkpoints.file,
+                key: config.auditAnchor.signing,
+                keyring: config.auditAnchor.keyring,
+                policyDir: config.policyDir,
+                generatedBy: by,
+                checkpointNow: () => checkpoints.write('evidence', session),
+              }),
           }
         : {}),
       ...(opts.linkDelivery ? { linkDelivery: opts.linkDelivery } : {}),
@@ -263,9 +292,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
         return { ready: true, capacity, ...box };
       },
     });
-    const server: Server = config.tls
-      ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app)
-      : createServer(app);
+    const server: Server = config.tls ? createTlsServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.2' }, app) : createServer(app);
     server.headersTimeout = 15_000;
     server.requestTimeout = 30_000;
     stack.defer('http listener', async () => {
@@ -356,9 +383,18 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
 }
 
 function logSandbox(log: Logger, sandbox: BrowserSandbox): void {
-  if (sandbox.mode === 'self' && sandbox.degraded) log.error({ sandbox: 'self', reason: sandbox.degraded }, 'VITRINE_UNSAFE_BROWSER_SAME_USER is set and the browser user switch does not work: session browsers run as the server\'s own user; a browser that escapes its sandbox could read the server\'s secrets');
-  if (sandbox.mode === 'off') log.error({ sandbox: 'off' }, 'VITRINE_UNSAFE_NO_SANDBOX is set: session browsers run WITHOUT Chromium\'s sandbox; a renderer exploit on any page would reach this machine');
-  else log.info({ sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid, ...(sandbox.switcher ? { switcher: sandbox.switcher } : {}) } : {}) }, 'session browsers run with Chromium\'s sandbox');
+  if (sandbox.mode === 'self' && sandbox.degraded)
+    log.error(
+      { sandbox: 'self', reason: sandbox.degraded },
+      "VITRINE_UNSAFE_BROWSER_SAME_USER is set and the browser user switch does not work: session browsers run as the server's own user; a browser that escapes its sandbox could read the server's secrets",
+    );
+  if (sandbox.mode === 'off')
+    log.error({ sandbox: 'off' }, "VITRINE_UNSAFE_NO_SANDBOX is set: session browsers run WITHOUT Chromium's sandbox; a renderer exploit on any page would reach this machine");
+  else
+    log.info(
+      { sandbox: sandbox.mode, ...(sandbox.mode === 'user' ? { user: sandbox.name, uid: sandbox.uid, ...(sandbox.switcher ? { switcher: sandbox.switcher } : {}) } : {}) },
+      "session browsers run with Chromium's sandbox",
+    );
 }
 
 /** Joins the cluster (config.cluster) and keeps its directory told of this node's sessions. */

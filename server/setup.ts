@@ -26,7 +26,8 @@ function tryFind(): string | undefined {
 const hasClamav = () => spawnSync('clamd', ['--version'], { stdio: 'ignore' }).status === 0 && spawnSync('sigtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const hasRedis = () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 /** rsyslogd and its TLS driver (rsyslog-gnutls), for test/integration/siem-syslog.test.ts. */
-const hasRsyslog = () => spawnSync('rsyslogd', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('dpkg-query', ['-W', '-f=${Status}', 'rsyslog-gnutls'], { encoding: 'utf8' }).stdout?.includes('ok installed') === true;
+const hasRsyslog = () =>
+  spawnSync('rsyslogd', ['-v'], { stdio: 'ignore' }).status === 0 && spawnSync('dpkg-query', ['-W', '-f=${Status}', 'rsyslog-gnutls'], { encoding: 'utf8' }).stdout?.includes('ok installed') === true;
 
 /**
  * A server running as root starts its browsers as this unprivileged user, so that Chromium's
@@ -70,13 +71,19 @@ if (process.getuid?.() !== 0) {
     process.exit(1);
   }
   if (!redis) console.warn('vitrine setup: redis-server is missing and cannot be installed without root; the cluster-mode tests need it (apt-get install -y redis-server).');
-  if (!clamav) console.warn('vitrine setup: clamd is missing and cannot be installed without root; document handoff needs a ClamAV daemon (VITRINE_CLAMD) and its tests start one (apt-get install -y clamav-daemon clamav).');
+  if (!clamav)
+    console.warn(
+      'vitrine setup: clamd is missing and cannot be installed without root; document handoff needs a ClamAV daemon (VITRINE_CLAMD) and its tests start one (apt-get install -y clamav-daemon clamav).',
+    );
   if (!rsyslog) console.warn('vitrine setup: rsyslog is missing and cannot be installed without root; the SIEM streaming tests need it (apt-get install -y rsyslog rsyslog-gnutls).');
   process.exit(0);
 }
 console.log(`vitrine setup: installing ${packages.join(' ')} from Debian's packages…`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+for (const args of [
+  ['update', '-qq'],
+  ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+]) {
   const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`vitrine setup: apt-get ${args.join(' ')} failed (exit ${r.status}).${browser ? '' : `\n${NO_BROWSER_HELP}`}`);

@@ -61,7 +61,7 @@ export function showSignInError(message: string | null): void {
  */
 export type SsoEnd = 'idle' | 'ended';
 const SSO_FAILURES: Record<string, string> = {
-  refused: 'Single sign-on failed: your identity provider\'s answer was refused. Try again, or ask your administrator.',
+  refused: "Single sign-on failed: your identity provider's answer was refused. Try again, or ask your administrator.",
   expired: 'Single sign-on took too long or was already used. Sign in again.',
   'no-role': 'Signed in at your identity provider, but your account has no Vitrine role (agent, supervisor or auditor). Ask your administrator.',
   unavailable: 'Your identity provider cannot be reached right now. Try again in a moment.',

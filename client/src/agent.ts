@@ -228,7 +228,9 @@ function signOut(): void {
 
 $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  const t = $<HTMLTextAreaElement>('token').value.trim().replace(/^Bearer\s+/i, '');
+  const t = $<HTMLTextAreaElement>('token')
+    .value.trim()
+    .replace(/^Bearer\s+/i, '');
   if (!t) {
     showSignInError('Paste your token first.');
     return;
@@ -236,7 +238,8 @@ $('signin-form').addEventListener('submit', (e) => {
   void signIn(t);
 });
 $('signout').addEventListener('click', async () => {
-  if (session && !(await confirmAction({ title: 'Sign out and end the session?', text: 'Signing out ends the session for the customer too.', confirm: 'Sign out and end', cancel: 'Stay signed in' }))) return;
+  if (session && !(await confirmAction({ title: 'Sign out and end the session?', text: 'Signing out ends the session for the customer too.', confirm: 'Sign out and end', cancel: 'Stay signed in' })))
+    return;
   signOut();
 });
 
@@ -318,7 +321,7 @@ $('join-form').addEventListener('submit', async (e) => {
     show($('start-title'), false);
     show($('session-bar'), true);
     button('end').disabled = false;
-    note('Joined the customer\'s session: they now see your name and decide whether to share.');
+    note("Joined the customer's session: they now see your name and decide whether to share.");
     view.connect(claimed.id, () => claimed.agentToken);
     void refreshSessions(token(), claimed.id, rejoin);
   } catch {

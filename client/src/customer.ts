@@ -66,7 +66,10 @@ const view = new SessionView({
   showPolicy: false,
   words: {
     // A way back that no longer works is, to the customer, a link that expired.
-    close: (c) => (returning && !c.joined && (c.code === CloseCodes.BAD_TOKEN || c.code === CloseCodes.NO_SUCH_SESSION) ? { text: t('This link has expired. Ask your agent for a new one.'), final: true } : customerCloseText(c)),
+    close: (c) =>
+      returning && !c.joined && (c.code === CloseCodes.BAD_TOKEN || c.code === CloseCodes.NO_SUCH_SESSION)
+        ? { text: t('This link has expired. Ask your agent for a new one.'), final: true }
+        : customerCloseText(c),
     ended: customerEnded,
     notice: customerNotice,
     error: customerError,
@@ -142,8 +145,19 @@ const view = new SessionView({
     for (const id of ['consent-url', 'consent-site', 'nav-url', 'verify-code', 'consent-code']) $(id).textContent = '';
     $<HTMLInputElement>('address').value = '';
     const why = info?.refusal?.reason;
-    $('banner').textContent =
-      t(kind === 'replaced' ? 'replaced.banner' : kind === 'ended' ? 'Session ended' : why === 'invite_used' ? 'Link already used' : why === 'expired' || (returning && kind === 'refused') ? 'Link expired' : kind === 'refused' ? 'Could not join' : 'Connection lost');
+    $('banner').textContent = t(
+      kind === 'replaced'
+        ? 'replaced.banner'
+        : kind === 'ended'
+          ? 'Session ended'
+          : why === 'invite_used'
+            ? 'Link already used'
+            : why === 'expired' || (returning && kind === 'refused')
+              ? 'Link expired'
+              : kind === 'refused'
+                ? 'Could not join'
+                : 'Connection lost',
+    );
     document.body.classList.remove('control');
   },
 });
@@ -200,7 +214,7 @@ function render(s: SessionSnapshot): void {
   show($('consent'), s.state === 'waiting' && !awaitingAgent);
   if (s.state === 'waiting' && !awaitingAgent) renderConsent(s, agents);
   const staff = s.participants.filter((p) => p.role !== 'customer');
-  const holder = s.control ? s.participants.find((p) => p.id === s.control) ?? null : null;
+  const holder = s.control ? (s.participants.find((p) => p.id === s.control) ?? null) : null;
   const watching = staff.length ? listOf(staff.map((p) => (p.role === 'supervisor' ? t('supervisor.name', { name: p.name }) : p.name))) : t('nobody yet');
   $('banner').textContent = !live
     ? t('Waiting for your answer')
@@ -267,9 +281,14 @@ $('control-refuse').addEventListener('click', () => {
 $('revoke').addEventListener('click', () => view.send({ type: 'control/revoke' }));
 $('pause').addEventListener('click', () => view.send({ type: 'pause' }));
 $('resume').addEventListener('click', () => view.send({ type: 'resume' }));
-deliberate($<HTMLButtonElement>('nav-approve'), navRegion, () => {
-  if (proposal) view.send({ type: 'navigate/approve', id: proposal.id });
-}, (how) => note(how, 'error'));
+deliberate(
+  $<HTMLButtonElement>('nav-approve'),
+  navRegion,
+  () => {
+    if (proposal) view.send({ type: 'navigate/approve', id: proposal.id });
+  },
+  (how) => note(how, 'error'),
+);
 $('nav-decline').addEventListener('click', () => {
   if (proposal) view.send({ type: 'navigate/decline', id: proposal.id });
 });

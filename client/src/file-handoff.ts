@@ -17,7 +17,19 @@ function box(): HTMLElement {
   panel.id = 'file-handoff';
   panel.setAttribute('role', 'dialog');
   panel.setAttribute('aria-live', 'polite');
-  Object.assign(panel.style, { position: 'fixed', right: '1rem', bottom: '1rem', zIndex: '50', maxWidth: '22rem', padding: '1rem', background: '#fff', color: '#111', border: '1px solid #888', borderRadius: '8px', boxShadow: '0 4px 16px rgba(0,0,0,.25)' });
+  Object.assign(panel.style, {
+    position: 'fixed',
+    right: '1rem',
+    bottom: '1rem',
+    zIndex: '50',
+    maxWidth: '22rem',
+    padding: '1rem',
+    background: '#fff',
+    color: '#111',
+    border: '1px solid #888',
+    borderRadius: '8px',
+    boxShadow: '0 4px 16px rgba(0,0,0,.25)',
+  });
   panel.hidden = true;
   document.body.append(panel);
   return panel;

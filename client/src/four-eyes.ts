@@ -61,12 +61,17 @@ export function setupFourEyes(send: (m: { type: 'guard/confirm' | 'guard/decline
   };
   render();
 
-  deliberate(confirm, region, () => {
-    if (!pending) return;
-    send({ type: 'guard/confirm', id: pending.id });
-    note(t('guard.confirmed', { action: pending.action }));
-    close();
-  }, (how) => note(how, 'error'));
+  deliberate(
+    confirm,
+    region,
+    () => {
+      if (!pending) return;
+      send({ type: 'guard/confirm', id: pending.id });
+      note(t('guard.confirmed', { action: pending.action }));
+      close();
+    },
+    (how) => note(how, 'error'),
+  );
   decline.addEventListener('click', () => {
     if (!pending) return;
     send({ type: 'guard/decline', id: pending.id });

@@ -75,16 +75,19 @@ export function setupPhone(view: SessionView): Phone | null {
   };
   const report = (now = false) => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      const d = device();
-      if (!d || !joined) return;
-      const key = `${d.width}x${d.height}`;
-      if (key === sent) return;
-      sent = key;
-      touch.resetZoom();
-      view.send({ type: 'device', device: d });
-    }, now ? 0 : SETTLE_MS);
+    timer = setTimeout(
+      () => {
+        timer = null;
+        const d = device();
+        if (!d || !joined) return;
+        const key = `${d.width}x${d.height}`;
+        if (key === sent) return;
+        sent = key;
+        touch.resetZoom();
+        view.send({ type: 'device', device: d });
+      },
+      now ? 0 : SETTLE_MS,
+    );
   };
   new ResizeObserver(() => report()).observe(stage);
   screen.orientation?.addEventListener('change', () => report());

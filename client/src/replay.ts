@@ -73,9 +73,7 @@ async function open(id: string): Promise<void> {
     .then((r) => (r.ok ? (r.json() as Promise<LeakScanResult>) : null))
     .catch(() => null);
   if (scan) {
-    const where = scan.findings
-      .slice(0, 10)
-      .map((f) => `${f.pattern} in frame ${f.frame} at ${fmt(f.t)} (${f.rect.x},${f.rect.y} ${f.rect.width}×${f.rect.height})`);
+    const where = scan.findings.slice(0, 10).map((f) => `${f.pattern} in frame ${f.frame} at ${fmt(f.t)} (${f.rect.x},${f.rect.y} ${f.rect.width}×${f.rect.height})`);
     $('status').textContent += ` · Leak scan: ${scan.summary}${where.length ? `: ${where.join('; ')}` : ''}`;
   }
 }

@@ -196,9 +196,12 @@ export class SessionView {
       this.#autoReconnects.push(now);
       const target = this.#target;
       this.viewer.showMessage(this.#say('Reconnecting…', 'view.reconnecting'));
-      setTimeout(() => {
-        if (this.#target === target && !this.#conn) this.connect(target.session, target.token);
-      }, 200 + Math.random() * 800);
+      setTimeout(
+        () => {
+          if (this.#target === target && !this.#conn) this.connect(target.session, target.token);
+        },
+        200 + Math.random() * 800,
+      );
       return;
     }
     // A session that is gone cannot be rejoined; anything else is worth another try.
@@ -221,7 +224,10 @@ export class SessionView {
     if (s.state === 'waiting') this.viewer.showMessage(this.#role === 'customer' ? this.#say('Waiting for your answer…') : 'Waiting for the customer to accept…');
     // Pausing hides the page from staff only; the customer keeps using it.
     else if (s.state === 'live' && s.paused && this.#role !== 'customer') this.viewer.showMessage('The customer paused sharing.');
-    else if (s.state === 'live' && s.shielded) this.viewer.showMessage(this.#role === 'customer' && this.#hooks.words?.text ? this.#say('', 'view.protected') : `Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`);
+    else if (s.state === 'live' && s.shielded)
+      this.viewer.showMessage(
+        this.#role === 'customer' && this.#hooks.words?.text ? this.#say('', 'view.protected') : `Protected content: the page is hidden until its privacy policy is confirmed (${s.shielded}).`,
+      );
     else if (s.state === 'live' && !s.verified && this.#role !== 'customer') this.viewer.showMessage('Confirm the code the customer reads out to see the page.');
     else if (s.state === 'live') this.viewer.reveal();
     this.#hooks.onSnapshot(s);

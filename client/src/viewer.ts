@@ -161,12 +161,16 @@ export class Viewer {
         });
       }
     });
-    c.addEventListener('wheel', (e) => {
-      if (!this.#enabled) return;
-      e.preventDefault();
-      const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? this.#viewport.height : 1;
-      send({ kind: 'wheel', ...this.#toPage(e), dx: clampDelta(e.deltaX * unit), dy: clampDelta(e.deltaY * unit), modifiers: mods(e) });
-    }, { passive: false });
+    c.addEventListener(
+      'wheel',
+      (e) => {
+        if (!this.#enabled) return;
+        e.preventDefault();
+        const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? this.#viewport.height : 1;
+        send({ kind: 'wheel', ...this.#toPage(e), dx: clampDelta(e.deltaX * unit), dy: clampDelta(e.deltaY * unit), modifiers: mods(e) });
+      },
+      { passive: false },
+    );
     const key = (action: 'down' | 'up') => (e: KeyboardEvent) => {
       if (!this.#enabled || e.isComposing) return;
       // The browser's own paste shortcut must stay free to raise the paste event below.

@@ -120,7 +120,8 @@ export class VitrineClient {
     }
     if (schema === null) return undefined as T;
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new VitrineContractError(`${method} ${path}: answer does not match the contract (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, res.status);
+    if (!parsed.success)
+      throw new VitrineContractError(`${method} ${path}: answer does not match the contract (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`, res.status);
     return parsed.data;
   }
 }

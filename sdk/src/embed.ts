@@ -54,7 +54,10 @@ export function createAgentConsoleFrame(options: AgentConsoleFrameOptions): HTML
  * an agent sees an empty sidebar.
  */
 export function frameAncestorsAllow(csp: string | null, origin: string): boolean {
-  const directive = csp?.split(';').map((d) => d.trim().split(/\s+/)).find((d) => d[0]?.toLowerCase() === 'frame-ancestors');
+  const directive = csp
+    ?.split(';')
+    .map((d) => d.trim().split(/\s+/))
+    .find((d) => d[0]?.toLowerCase() === 'frame-ancestors');
   if (!directive) return true;
   return directive.slice(1).some((s) => s === origin || s === '*');
 }

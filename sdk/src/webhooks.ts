@@ -26,7 +26,7 @@ export class WebhookReceiver {
 
   /** @param secret the endpoint's secret as Vitrine's configuration holds it (`whsec_...`). */
   constructor(secret: string) {
-    if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret)) throw new TypeError('secret: the endpoint\'s whsec_ secret');
+    if (!/^whsec_[A-Za-z0-9+/=]{16,}$/.test(secret)) throw new TypeError("secret: the endpoint's whsec_ secret");
     this.#webhook = new Webhook(secret);
   }
 

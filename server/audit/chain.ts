@@ -36,9 +36,7 @@ export function chain(key: Uint8Array, record: AuditRecord, seq: number, prev: s
   return { ...unsigned, mac: macOf(key, unsigned) };
 }
 
-export type VerifyResult =
-  | { ok: true; records: number; head: string }
-  | { ok: false; records: number; line: number; problem: string };
+export type VerifyResult = { ok: true; records: number; head: string } | { ok: false; records: number; line: number; problem: string };
 
 /** Checks a whole audit file's lines; reports the first broken, removed or reordered record. */
 export function verifyLines(key: Uint8Array, lines: string[]): VerifyResult {

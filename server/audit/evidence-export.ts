@@ -43,18 +43,26 @@ export function exportEvidence(opts: ExportOptions): string {
   if (!last) throw new VitrineError('NO_SUCH_SESSION', 'no audit records of this session in this trail');
   const first = macAt.get(1)!;
   // The earliest valid checkpoint at or after the session's last record covers it.
-  const covers = (c: Checkpoint | null): c is Checkpoint =>
-    !!c && c.seq >= last.seq && c.chain === first && macAt.get(c.seq) === c.head && checkCheckpointSignature(opts.keyring, c).ok;
+  const covers = (c: Checkpoint | null): c is Checkpoint => !!c && c.seq >= last.seq && c.chain === first && macAt.get(c.seq) === c.head && checkCheckpointSignature(opts.keyring, c).ok;
   let checkpoint = readCheckpointFile(opts.checkpointFile)
     .sort((a, b) => a.seq - b.seq)
     .find(covers);
   if (!checkpoint) {
-    const fresh = opts.checkpointNow ? opts.checkpointNow() : appendCheckpoint(opts.checkpointFile, signCheckpoint(opts.key, { seq: chain.records, head: chain.head, chain: first, at: new Date().toISOString(), reason: 'evidence' }));
+    const fresh = opts.checkpointNow
+      ? opts.checkpointNow()
+      : appendCheckpoint(opts.checkpointFile, signCheckpoint(opts.key, { seq: chain.records, head: chain.head, chain: first, at: new Date().toISOString(), reason: 'evidence' }));
     // The server's writer has just written to the trail too: re-read the heads it signed.
     if (fresh && fresh.seq >= last.seq && fresh.chain === first && checkCheckpointSignature(opts.keyring, fresh).ok) checkpoint = fresh;
   }
   if (!checkpoint) throw new VitrineError('AUDIT_CHAIN_BROKEN', 'no checkpoint covers this session and none could be written');
-  return buildEvidence({ session: opts.session, records, checkpoint, policySha256: policySha256(opts.policyDir, last.policy ?? records.find((r) => r.policy)?.policy), generatedBy: opts.generatedBy, key: opts.key });
+  return buildEvidence({
+    session: opts.session,
+    records,
+    checkpoint,
+    policySha256: policySha256(opts.policyDir, last.policy ?? records.find((r) => r.policy)?.policy),
+    generatedBy: opts.generatedBy,
+    key: opts.key,
+  });
 }
 
 function appendCheckpoint(file: string, cp: Checkpoint): Checkpoint {

@@ -36,9 +36,16 @@ export function summarize(records: ChainedRecord[]) {
   const control = records
     .filter((r) => r.type === 'control.requested' || r.type === 'control.granted' || r.type === 'control.revoked')
     .map((r) => ({ action: r.type.slice('control.'.length), at: r.at, seq: r.seq, by: r.actor ?? null, to: str(r.details, 'to') }));
-  const navigation: { proposal: string | null; host: string | null; proposed: { at: string; seq: number; by: AuditActor | null } | null; answer: string | null; answered: { at: string; seq: number; by: AuditActor | null; proposedBy: string | null } | null }[] = [];
+  const navigation: {
+    proposal: string | null;
+    host: string | null;
+    proposed: { at: string; seq: number; by: AuditActor | null } | null;
+    answer: string | null;
+    answered: { at: string; seq: number; by: AuditActor | null; proposedBy: string | null } | null;
+  }[] = [];
   for (const r of records) {
-    if (r.type === 'navigation.proposed') navigation.push({ proposal: str(r.details, 'proposal'), host: str(r.details, 'host'), proposed: { at: r.at, seq: r.seq, by: r.actor ?? null }, answer: null, answered: null });
+    if (r.type === 'navigation.proposed')
+      navigation.push({ proposal: str(r.details, 'proposal'), host: str(r.details, 'host'), proposed: { at: r.at, seq: r.seq, by: r.actor ?? null }, answer: null, answered: null });
     if (r.type === 'navigation.approved' || r.type === 'navigation.declined') {
       const id = str(r.details, 'proposal');
       const entry = navigation.find((n) => n.answer === null && n.proposal !== null && n.proposal === id);
@@ -135,7 +142,8 @@ export function verifyEvidence(text: string, keyring: Keyring, auditKey?: Uint8A
     if (auditKey) {
       const { mac, ...unsigned } = r;
       const expected = macOf(auditKey, unsigned);
-      if (typeof mac !== 'string' || mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) problems.push(`record seq ${r.seq}: MAC mismatch (altered or forged)`);
+      if (typeof mac !== 'string' || mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected)))
+        problems.push(`record seq ${r.seq}: MAC mismatch (altered or forged)`);
     }
     prev = r;
   }

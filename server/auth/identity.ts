@@ -30,9 +30,7 @@ export class IdentityVerifier {
   constructor(config: Pick<Config, 'jwtSecret' | 'identity'>) {
     this.#secret = config.jwtSecret;
     this.#identity = config.identity;
-    this.#jwks = config.identity.jwksUrl
-      ? createRemoteJWKSet(new URL(config.identity.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 })
-      : null;
+    this.#jwks = config.identity.jwksUrl ? createRemoteJWKSet(new URL(config.identity.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 }) : null;
   }
 
   /**

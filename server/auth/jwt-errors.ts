@@ -13,7 +13,7 @@ export function describeJoseError(e: unknown): string {
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'token signature is invalid';
   if (e instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the identity provider matches the token';
-  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JOSEError && e.code === 'ERR_JWKS_INVALID') return 'the identity provider keys could not be loaded';
+  if (e instanceof joseErrors.JWKSTimeout || (e instanceof joseErrors.JOSEError && e.code === 'ERR_JWKS_INVALID')) return 'the identity provider keys could not be loaded';
   if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return 'token is malformed';
   return 'token is invalid';
 }

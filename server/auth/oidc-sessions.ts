@@ -170,7 +170,13 @@ export class SsoSessions {
     if (aud !== CONSOLE_AUDIENCE) return null;
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'], issuer: ISSUER, audience: CONSOLE_AUDIENCE, requiredClaims: ['exp', 'sub', 'sso'], currentDate: new Date(this.#now()) }));
+      ({ payload } = await jwtVerify(token, this.#key, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: CONSOLE_AUDIENCE,
+        requiredClaims: ['exp', 'sub', 'sso'],
+        currentDate: new Date(this.#now()),
+      }));
     } catch (e) {
       throw new VitrineError('UNAUTHENTICATED', e instanceof joseErrors.JWTExpired ? 'token has expired' : 'token is invalid');
     }

@@ -4,7 +4,8 @@
  */
 import type { StaffRole } from './identity.ts';
 
-export type StaffAction = 'identity.read' | 'session.create' | 'session.delete' | 'session.observe' | 'session.list' | 'session.rejoin' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
+export type StaffAction =
+  'identity.read' | 'session.create' | 'session.delete' | 'session.observe' | 'session.list' | 'session.rejoin' | 'audit.read' | 'recording.read' | 'recording.delete' | 'cluster.read';
 
 export const STAFF_PERMISSIONS: Readonly<Record<StaffAction, readonly StaffRole[]>> = {
   // Anyone with a staff role may ask who their token says they are.

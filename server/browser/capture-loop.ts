@@ -192,10 +192,13 @@ export class CaptureLoop {
         let t: NodeJS.Timeout;
         const arm = () => {
           clearTimeout(t);
-          t = setTimeout(() => {
-            this.#wake = null;
-            resolve();
-          }, Math.max(0, due() - (Date.now() - started)));
+          t = setTimeout(
+            () => {
+              this.#wake = null;
+              resolve();
+            },
+            Math.max(0, due() - (Date.now() - started)),
+          );
           t.unref();
         };
         arm();
@@ -472,7 +475,12 @@ export class CaptureLoop {
     for (const still of this.#stills.splice(0)) {
       try {
         const seal = await this.#gate.mask();
-        const r = (await this.#opts.turn(() => this.#cdp.send('HeadlessExperimental.beginFrame', { interval: this.#opts.intervalMs, screenshot: { format: still.format, ...(still.format === 'jpeg' && still.quality ? { quality: still.quality } : {}) } }))) as BeginFrameResult;
+        const r = (await this.#opts.turn(() =>
+          this.#cdp.send('HeadlessExperimental.beginFrame', {
+            interval: this.#opts.intervalMs,
+            screenshot: { format: still.format, ...(still.format === 'jpeg' && still.quality ? { quality: still.quality } : {}) },
+          }),
+        )) as BeginFrameResult;
         still.resolve(seal && (await this.#gate.confirm(seal)) && r.screenshotData ? Buffer.from(r.screenshotData, 'base64') : null);
       } catch {
         still.resolve(null);

@@ -66,7 +66,10 @@ export class DeviceEmulation {
           userAgent: ua,
           platform: 'Linux armv8l',
           userAgentMetadata: {
-            brands: [{ brand: 'Chromium', version: major }, { brand: 'Not=A?Brand', version: '24' }],
+            brands: [
+              { brand: 'Chromium', version: major },
+              { brand: 'Not=A?Brand', version: '24' },
+            ],
             fullVersion: `${major}.0.0.0`,
             platform: 'Android',
             platformVersion: '10',

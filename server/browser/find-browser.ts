@@ -16,7 +16,7 @@ export interface FoundBrowser {
 
 export const NO_BROWSER_HELP = [
   'No Chromium browser was found for Vitrine.',
-  'Install one from Debian\'s packages (as root):',
+  "Install one from Debian's packages (as root):",
   '    apt-get update && apt-get install -y chromium-headless-shell',
   'or run `npm run setup`, which does that when it is missing,',
   'or point CHROMIUM_PATH at a Chromium or chrome-headless-shell binary.',

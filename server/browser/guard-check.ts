@@ -112,7 +112,10 @@ export class GuardCheck {
         const n = await this.#length(r.result.objectId);
         const paths: GuardPathNode[][] = [];
         for (let i = 0; i < n; i++) {
-          const el = await bounded(this.#cdp.send('Runtime.callFunctionOn', { objectId: r.result.objectId, functionDeclaration: 'function (i) { return this[i]; }', arguments: [{ value: i }] }), 'the focus');
+          const el = await bounded(
+            this.#cdp.send('Runtime.callFunctionOn', { objectId: r.result.objectId, functionDeclaration: 'function (i) { return this[i]; }', arguments: [{ value: i }] }),
+            'the focus',
+          );
           paths.push(await this.#path(el.result, frameId, parents, selectors, names));
         }
         return { paths };

@@ -81,7 +81,10 @@ export function frameTurn(browser: Browser): FrameTurn {
     let last: Promise<unknown> = Promise.resolve();
     turn = <T>(run: () => Promise<T>): Promise<T> => {
       const next = last.then(run, run);
-      const settled = next.then(() => undefined, () => undefined);
+      const settled = next.then(
+        () => undefined,
+        () => undefined,
+      );
       last = Promise.race([settled, new Promise<void>((r) => setTimeout(r, TURN_HOLD_MS).unref())]);
       return next;
     };

@@ -68,10 +68,7 @@ export class MemoryWatch {
     if (this.#pending || this.#fired) return;
     this.#pending = true;
     try {
-      const r = await Promise.race([
-        this.#cdp.send('Runtime.getHeapUsage'),
-        new Promise<null>((res) => setTimeout(() => res(null), PROBE_MS).unref()),
-      ]);
+      const r = await Promise.race([this.#cdp.send('Runtime.getHeapUsage'), new Promise<null>((res) => setTimeout(() => res(null), PROBE_MS).unref())]);
       if (!r || !this.#timer) return;
       const bytes = r.usedSize + (r.embedderHeapUsedSize ?? 0) + (r.backingStorageSize ?? 0);
       this.#last = { bytes, at: Date.now() };

@@ -70,9 +70,20 @@ class PooledBrowser {
 }
 
 const DENIED_PERMISSIONS = [
-  'geolocation', 'notifications', 'camera', 'microphone', 'midi', 'background-sync',
-  'persistent-storage', 'clipboard-read', 'clipboard-write', 'payment-handler', 'idle-detection',
-  'local-fonts', 'storage-access', 'window-management',
+  'geolocation',
+  'notifications',
+  'camera',
+  'microphone',
+  'midi',
+  'background-sync',
+  'persistent-storage',
+  'clipboard-read',
+  'clipboard-write',
+  'payment-handler',
+  'idle-detection',
+  'local-fonts',
+  'storage-access',
+  'window-management',
 ] as const;
 
 export class BrowserPool {
@@ -126,9 +137,7 @@ export class BrowserPool {
   /** Hands out a fresh context+page; throws POOL_FULL when every browser is at capacity. */
   async acquire(): Promise<PageLease> {
     if (this.#closed) throw new VitrineError('SHUTTING_DOWN');
-    const candidates = this.#browsers
-      .filter((b): b is PooledBrowser => !!b?.alive && b.leased < this.#opts.sessionsPerBrowser)
-      .sort((a, b) => b.warm.length - a.warm.length || a.leased - b.leased);
+    const candidates = this.#browsers.filter((b): b is PooledBrowser => !!b?.alive && b.leased < this.#opts.sessionsPerBrowser).sort((a, b) => b.warm.length - a.warm.length || a.leased - b.leased);
     const target = candidates[0];
     if (!target) throw new VitrineError('POOL_FULL');
     target.leased++;

@@ -87,7 +87,7 @@ export function probeSwitcher(switcher: string): SwitchedIdentity {
 export function switchedIdentityProblem(id: SwitchedIdentity, serverUid: number): string | null {
   const [uid] = id.uids;
   const [gid] = id.gids;
-  if (uid === undefined || gid === undefined || id.uids.length !== 4 || id.gids.length !== 4) return 'the helper\'s program reported no uid/gid';
+  if (uid === undefined || gid === undefined || id.uids.length !== 4 || id.gids.length !== 4) return "the helper's program reported no uid/gid";
   if (!id.uids.every((u) => u === uid) || !id.gids.every((g) => g === gid)) return `its program runs with mixed ids (uid ${id.uids.join(' ')}, gid ${id.gids.join(' ')})`;
   if (uid === 0 || gid === 0) return 'its program runs as root';
   if (uid === serverUid) return `its program runs as the server's own uid ${uid}`;
@@ -170,7 +170,7 @@ function resolveUnprivileged(serverUid: number, opts: SandboxOptions): BrowserSa
       `BROWSER_USER_SWITCH_FAILED: ${why}. Browsers must not run as the server's own user, which holds the secrets. ` +
         'In a container: keep CAP_SETUID and CAP_SETGID in its capability set (Docker and podman have them by default; Kubernetes: `capabilities: {drop: [ALL], add: [SETUID, SETGID]}`) ' +
         'and do not set no-new-privileges (Kubernetes: `allowPrivilegeEscalation: true`); never run it privileged (docs/deployment.md). ' +
-        'VITRINE_UNSAFE_BROWSER_SAME_USER=true runs browsers as the server\'s own user instead (not for production).',
+        "VITRINE_UNSAFE_BROWSER_SAME_USER=true runs browsers as the server's own user instead (not for production).",
     );
   }
   const [buid, bgid] = [id.uids[0]!, id.gids[0]!];

@@ -78,13 +78,18 @@ export class CdpSessionPage implements SessionPage {
     this.#opts = opts;
     this.#notices = new NoticeThrottle((code, message) => handlers.notice({ code, message }));
     this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
-    this.#loop = new CaptureLoop(cdp, gate, { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r), unresponsive: () => this.#lost('page_unresponsive') }, {
-      viewport: opts.viewport,
-      quality: opts.jpegQuality,
-      wants: () => this.#audiences,
-      adaptive: this.#adaptive,
-      turn: frameTurn(lease.page.browser()),
-    });
+    this.#loop = new CaptureLoop(
+      cdp,
+      gate,
+      { frame: (f, to) => handlers.frame(f, to), withheld: (r) => handlers.withheld(r), unresponsive: () => this.#lost('page_unresponsive') },
+      {
+        viewport: opts.viewport,
+        quality: opts.jpegQuality,
+        wants: () => this.#audiences,
+        adaptive: this.#adaptive,
+        turn: frameTurn(lease.page.browser()),
+      },
+    );
   }
 
   /** Wires the leased page up and starts capturing; the page is still blank. */
@@ -275,7 +280,11 @@ export class CdpSessionPage implements SessionPage {
         serviceWorkers: false,
         speculation: false,
         refused: () => this.#refusedRequest(),
-        stopped: (kind) => this.#notices.notice('NAVIGATION_FAILED', kind === 'service_worker' ? 'The page tried to start a service worker; service workers are off in sessions.' : 'The page tried to prerender a page; prerendering is off in sessions.'),
+        stopped: (kind) =>
+          this.#notices.notice(
+            'NAVIGATION_FAILED',
+            kind === 'service_worker' ? 'The page tried to start a service worker; service workers are off in sessions.' : 'The page tried to prerender a page; prerendering is off in sessions.',
+          ),
         popup: (url) => this.#onPopup(url),
       }),
     );
@@ -470,7 +479,7 @@ export class CdpSessionPage implements SessionPage {
   /** A request the session's lists refused, wherever it was caught; told once per window. */
   #refusedRequest(): void {
     // The address may carry page data (a query string): participants learn only that it happened.
-    if (!this.#closed) this.#notices.notice('NAVIGATION_FAILED', 'The page tried to reach an address the session\'s policy does not allow; it was refused.');
+    if (!this.#closed) this.#notices.notice('NAVIGATION_FAILED', "The page tried to reach an address the session's policy does not allow; it was refused.");
   }
 
   /** A popup was closed before it loaded anything (target-guard.ts); its address is loaded here. */

@@ -140,7 +140,8 @@ async function onPaused(s: CDPSession, e: Paused, opts: TargetGuardOptions, wher
     return;
   }
   // A document answered 204 stays where it was; anything else fails as the page's own would.
-  if (e.resourceType === 'Document') await s.send('Fetch.fulfillRequest', { requestId: e.requestId, responseCode: 204, responseHeaders: [{ name: 'Cache-Control', value: 'no-store' }] }).catch(() => undefined);
+  if (e.resourceType === 'Document')
+    await s.send('Fetch.fulfillRequest', { requestId: e.requestId, responseCode: 204, responseHeaders: [{ name: 'Cache-Control', value: 'no-store' }] }).catch(() => undefined);
   else await s.send('Fetch.failRequest', { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => undefined);
   opts.refused(url, where);
 }

@@ -71,11 +71,7 @@ export class ClusterDirectory {
   }
 
   async heartbeat(load: NodeLoad): Promise<void> {
-    await this.#cmd
-      .multi()
-      .set(`${PREFIX}node:${load.id}`, JSON.stringify(load), 'PX', this.#opts.nodeTtlMs)
-      .sadd(`${PREFIX}nodes`, load.id)
-      .exec();
+    await this.#cmd.multi().set(`${PREFIX}node:${load.id}`, JSON.stringify(load), 'PX', this.#opts.nodeTtlMs).sadd(`${PREFIX}nodes`, load.id).exec();
   }
 
   async deregister(id: string): Promise<void> {
@@ -208,7 +204,11 @@ export class ClusterDirectory {
   /** Hits in the window, without adding one. */
   async count(key: string, windowMs: number, now = Date.now()): Promise<number> {
     const k = `${PREFIX}limit:${key}`;
-    const res = await this.#cmd.multi().zremrangebyscore(k, 0, now - windowMs).zcard(k).exec();
+    const res = await this.#cmd
+      .multi()
+      .zremrangebyscore(k, 0, now - windowMs)
+      .zcard(k)
+      .exec();
     return Number(res?.[1]?.[1] ?? 0);
   }
 

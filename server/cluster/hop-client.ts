@@ -137,4 +137,3 @@ export function splitHostPort(target: string): [string, number] {
   if (!m) throw new Error(`bad node address ${target}`);
   return [m[1]!, Number(m[2])];
 }
-

@@ -14,7 +14,10 @@ const endReason = z.enum(END_REASONS);
 export const NodeLoadSchema = z.object({
   id: z.string().min(1).max(200),
   /** host:port of the node's internal server (hop-client.ts splitHostPort reads it). */
-  advertise: z.string().regex(/^\S+:\d{1,5}$/).max(300),
+  advertise: z
+    .string()
+    .regex(/^\S+:\d{1,5}$/)
+    .max(300),
   draining: z.boolean(),
   capacity: z.object({ total: count, used: count, free: count }),
   /** 0..1 normally; placement clamps it, so any finite figure is taken. */

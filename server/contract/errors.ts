@@ -85,15 +85,15 @@ export const ErrorCodes = {
   NOT_CUSTOMER: { status: 403, message: 'only the customer may do this' },
   NOT_AGENT: { status: 403, message: 'only an agent may do this' },
   CONTROL_NOT_GRANTED: { status: 403, message: 'the customer has not granted you control' },
-  VERIFICATION_REQUIRED: { status: 403, message: 'confirm the customer\'s verification code first' },
+  VERIFICATION_REQUIRED: { status: 403, message: "confirm the customer's verification code first" },
   BAD_CODE: { status: 403, message: 'the verification code is wrong' },
   BAD_JOIN_CODE: { status: 403, message: 'no session is waiting with this code (wrong, used, expired or locked)' },
   ORIGIN_REFUSED: { status: 403, message: 'this site may not start sessions (its origin is not in VITRINE_EMBED_ORIGINS)' },
   DELIVERY_UNAVAILABLE: { status: 503, message: 'no customer link delivery is configured on this server' },
   PAUSED: { status: 409, message: 'the customer has paused sharing' },
   MASKED_FIELD: { status: 403, message: 'agents may not type into a protected field' },
-  GUARDED_ACTION: { status: 403, message: 'this action is guarded by the session\'s policy: only the customer may take it' },
-  PASTE_REFUSED: { status: 403, message: 'this session\'s policy does not let you paste into the page' },
+  GUARDED_ACTION: { status: 403, message: "this action is guarded by the session's policy: only the customer may take it" },
+  PASTE_REFUSED: { status: 403, message: "this session's policy does not let you paste into the page" },
   NO_SUCH_CONFIRMATION: { status: 404, message: 'no such held action, or it was already answered' },
   // session lifecycle
   NO_SUCH_SESSION: { status: 404, message: 'no such session', close: 4404 },
@@ -118,7 +118,7 @@ export const ErrorCodes = {
   // At start-up: the browser could not be started as configured (its message says why, e.g. BROWSER_USER_SWITCH_FAILED).
   BROWSER_ERROR: { status: 500, message: 'the session browser failed', exit: 3 },
   // document handoff (server/files/)
-  UPLOAD_NOT_ALLOWED: { status: 403, message: 'this session\'s policy does not allow uploads' },
+  UPLOAD_NOT_ALLOWED: { status: 403, message: "this session's policy does not allow uploads" },
   NO_SUCH_CHOOSER: { status: 404, message: 'the page is not asking for a file now (no such chooser, or it was answered)' },
   FILE_TOO_LARGE: { status: 413, message: 'the file is larger than the policy allows' },
   FILE_TYPE_REFUSED: { status: 415, message: 'the policy does not allow this type of file' },

@@ -37,7 +37,7 @@ export function encodeReplayStream(entries: Iterable<ReplayEntry>): Uint8Array {
 export function decodeReplayStream(buf: Uint8Array): ReplayEntry[] {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const entries: ReplayEntry[] = [];
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     if (off + HEAD > buf.length) throw new Error(`replay stream: truncated entry header at byte ${off}`);
     const kind = view.getUint8(off);
     const t = view.getFloat64(off + 1);

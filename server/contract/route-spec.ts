@@ -61,9 +61,7 @@ export const ErrorBodySchema = z
 
 /** The error body narrowed to some codes (one HTTP status of one route). */
 export function errorBodyFor(codes: readonly ErrorCode[]): z.ZodType {
-  return z
-    .object({ error: z.object({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]), message: z.string() }).strict() })
-    .strict();
+  return z.object({ error: z.object({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]), message: z.string() }).strict() }).strict();
 }
 
 /** Refusals any route of a kind can give, on top of its own. */

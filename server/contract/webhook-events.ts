@@ -78,8 +78,7 @@ export const CustomerLinkDataSchema = z.object({
   agent: z.object({ sub: z.string() }),
 });
 
-const lifecycle = <T extends Exclude<WebhookEventType, 'audit.record' | 'session.customer_link'>>(type: T) =>
-  z.object({ type: z.literal(type), timestamp: z.string(), data: LifecycleDataSchema });
+const lifecycle = <T extends Exclude<WebhookEventType, 'audit.record' | 'session.customer_link'>>(type: T) => z.object({ type: z.literal(type), timestamp: z.string(), data: LifecycleDataSchema });
 
 export const WebhookPayloadSchema = z.discriminatedUnion('type', [
   lifecycle('session.created'),

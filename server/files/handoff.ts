@@ -82,10 +82,21 @@ interface Download {
 }
 
 const MIME_BY_EXT: Record<string, string> = {
-  '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp',
-  '.txt': 'text/plain', '.csv': 'text/csv', '.json': 'application/json', '.zip': 'application/zip', '.xml': 'application/xml',
-  '.doc': 'application/msword', '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  '.xls': 'application/vnd.ms-excel', '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  '.pdf': 'application/pdf',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.txt': 'text/plain',
+  '.csv': 'text/csv',
+  '.json': 'application/json',
+  '.zip': 'application/zip',
+  '.xml': 'application/xml',
+  '.doc': 'application/msword',
+  '.docx': 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  '.xls': 'application/vnd.ms-excel',
+  '.xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
 // eslint-disable-next-line no-control-regex -- control characters are what a safe name leaves out
@@ -227,17 +238,29 @@ export class FileHandoff {
     const up = this.#d.policy!.upload!;
     const max = up.maxBytes ?? DEFAULT_MAX_BYTES;
     const name = safeName(req.headers['x-file-name'] as string | undefined);
-    const type = String(req.headers['content-type'] ?? 'application/octet-stream').split(';')[0]!.trim().toLowerCase().slice(0, 100) || 'application/octet-stream';
+    const type =
+      String(req.headers['content-type'] ?? 'application/octet-stream')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase()
+        .slice(0, 100) || 'application/octet-stream';
     const customer = { sub: `customer:${this.#d.sessionId}`, role: 'customer' };
-    const refuse = (code: 'FILE_TYPE_REFUSED' | 'FILE_TOO_LARGE' | 'FILE_INFECTED' | 'SCANNER_UNAVAILABLE', details: Record<string, string | number>, customerWords: string, staffWords: string): never => {
+    const refuse = (
+      code: 'FILE_TYPE_REFUSED' | 'FILE_TOO_LARGE' | 'FILE_INFECTED' | 'SCANNER_UNAVAILABLE',
+      details: Record<string, string | number>,
+      customerWords: string,
+      staffWords: string,
+    ): never => {
       this.#d.audit('file.refused', { reason: code, type, ...details }, customer);
       this.#d.toCustomer({ type: 'notice', code: 'FILE_REFUSED', message: customerWords });
       this.#d.toStaff('FILE_REFUSED', staffWords);
       throw new VitrineError(code);
     };
-    if (!typeAllowed(up.types, type, name)) refuse('FILE_TYPE_REFUSED', {}, 'This type of file cannot be given to the page in this session.', 'A file the customer chose was refused: its type is not allowed.');
+    if (!typeAllowed(up.types, type, name))
+      refuse('FILE_TYPE_REFUSED', {}, 'This type of file cannot be given to the page in this session.', 'A file the customer chose was refused: its type is not allowed.');
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > max) refuse('FILE_TOO_LARGE', { size: declared }, `The file is too large (at most ${sizeWords(max)}).`, 'A file the customer chose was refused: it is too large.');
+    if (Number.isFinite(declared) && declared > max)
+      refuse('FILE_TOO_LARGE', { size: declared }, `The file is too large (at most ${sizeWords(max)}).`, 'A file the customer chose was refused: it is too large.');
     c.busy = true;
     const folder = join(await this.#sessionDir(), 'up', token().slice(0, 16));
     try {
@@ -270,10 +293,21 @@ export class FileHandoff {
       const verdict = await this.#d.scanner.scan(path);
       if (!verdict.clean) {
         await rm(folder, { recursive: true, force: true });
-        if (verdict.infected) refuse('FILE_INFECTED', { sha256, size, signature: verdict.signature }, 'The file was refused: the malware scan found something harmful in it.', 'A file the customer chose was refused: it failed the malware scan.');
+        if (verdict.infected)
+          refuse(
+            'FILE_INFECTED',
+            { sha256, size, signature: verdict.signature },
+            'The file was refused: the malware scan found something harmful in it.',
+            'A file the customer chose was refused: it failed the malware scan.',
+          );
         const error = 'error' in verdict ? verdict.error : 'unknown';
         this.#d.log.warn({ session: this.#d.sessionId, scanner: this.#d.scanner.name, err: error }, 'upload not scanned: refused');
-        refuse('SCANNER_UNAVAILABLE', { sha256, size, error }, 'The file could not be checked for malware, so it was not given to the page. Try again later.', 'A file the customer chose could not be scanned; it was not passed on.');
+        refuse(
+          'SCANNER_UNAVAILABLE',
+          { sha256, size, error },
+          'The file could not be checked for malware, so it was not given to the page. Try again later.',
+          'A file the customer chose could not be scanned; it was not passed on.',
+        );
       }
       if (this.#closed || this.#chooser !== c || !this.#page) throw new VitrineError('NO_SUCH_CHOOSER');
       await this.#share(folder, 'dir-read');
@@ -301,7 +335,8 @@ export class FileHandoff {
     const d: Download = { guid: e.guid, name, state: 'pending', at: Date.now() };
     this.#downloads.set(e.guid, d);
     const down = this.#d.policy?.download;
-    if (!typeAllowed(down?.types, MIME_BY_EXT[extname(name).toLowerCase()] ?? 'application/octet-stream', name)) void this.#refuseDownload(d, 'FILE_TYPE_REFUSED', 'The page started a download of a type this session does not allow; it was refused.');
+    if (!typeAllowed(down?.types, MIME_BY_EXT[extname(name).toLowerCase()] ?? 'application/octet-stream', name))
+      void this.#refuseDownload(d, 'FILE_TYPE_REFUSED', 'The page started a download of a type this session does not allow; it was refused.');
   }
 
   downloadProgress(e: { guid: string; state: 'inProgress' | 'completed' | 'canceled'; receivedBytes: number }): void {
@@ -351,7 +386,9 @@ export class FileHandoff {
       return this.#refuseDownload(
         d,
         verdict.infected ? 'FILE_INFECTED' : 'SCANNER_UNAVAILABLE',
-        verdict.infected ? 'The page started a download; the malware scan found something harmful in it, so it was refused.' : 'The page started a download that could not be checked for malware; it was refused.',
+        verdict.infected
+          ? 'The page started a download; the malware scan found something harmful in it, so it was refused.'
+          : 'The page started a download that could not be checked for malware; it was refused.',
         { sha256, size, ...(verdict.infected ? { signature: verdict.signature } : { error: verdict.error }) },
       );
     }

@@ -77,7 +77,11 @@ export class ClamdScanner implements FileScanner {
           const head = Buffer.alloc(4);
           head.writeUInt32BE(piece.length, 0);
           // Backpressure: wait for the socket to drain before reading more of the file.
-          if (!s.write(Buffer.concat([head, piece]))) await new Promise<void>((r, j) => { s.once('drain', r); s.once('close', () => j(new Error('clamd closed the connection'))); });
+          if (!s.write(Buffer.concat([head, piece])))
+            await new Promise<void>((r, j) => {
+              s.once('drain', r);
+              s.once('close', () => j(new Error('clamd closed the connection')));
+            });
         }
         s.write(Buffer.alloc(4));
       });

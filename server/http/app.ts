@@ -117,7 +117,9 @@ export function createApp(deps: AppDeps): express.Express {
     const r = deps.ready();
     // `sandbox: "off"` tells whoever watches readiness that browsers run unconfined (VITRINE_UNSAFE_NO_SANDBOX);
     // `sandboxMode` whether they run as another user than the server ("user") or as its own ("self").
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure(), sandbox: r.sandbox, sandboxMode: r.sandboxMode });
+    res
+      .status(r.ready ? 200 : 503)
+      .json({ status: r.ready ? 'ready' : 'not ready', ...(r.reason ? { reason: r.reason } : {}), capacity: r.capacity, pressure: deps.pressure(), sandbox: r.sandbox, sandboxMode: r.sandboxMode });
   });
   app.get('/metrics', async (_req, res) => {
     const m = await deps.metrics.render();
@@ -451,4 +453,3 @@ function bearer(req: Request): string | undefined {
   const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
   return m?.[1];
 }
-

@@ -76,7 +76,13 @@ export async function answerCreated(
 ): Promise<Record<string, unknown>> {
   if (body.delivery !== 'webhook') return { ...created };
   try {
-    await ctx.hook!.deliver({ session: created.id, customerRef: body.customerRef!, customerUrl: created.customerUrl, expiresAt: created.expiresAt, agent: { sub: ctx.agent.sub, name: ctx.agent.name } });
+    await ctx.hook!.deliver({
+      session: created.id,
+      customerRef: body.customerRef!,
+      customerUrl: created.customerUrl,
+      expiresAt: created.expiresAt,
+      agent: { sub: ctx.agent.sub, name: ctx.agent.name },
+    });
   } catch (e) {
     // An undelivered link is a session nobody can consent to: it ends now, not at its expiry.
     await ctx.end(created.id);
@@ -114,7 +120,11 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
   const codes = new JoinCodes({
     ttlMs: embed.codeTtlMs,
     ...(shared ? { shared } : {}),
-    limiters: { perAgent: router.limiter('join-wrong-agent', local.perAgent), perAddress: router.limiter('join-wrong-address', local.perAddress), global: router.limiter('join-wrong-global', local.global) },
+    limiters: {
+      perAgent: router.limiter('join-wrong-agent', local.perAgent),
+      perAddress: router.limiter('join-wrong-address', local.perAddress),
+      global: router.limiter('join-wrong-global', local.global),
+    },
     onDead(sessionId, why) {
       audit.record({ type: 'join_code.ended', session: sessionId, details: { reason: why } });
       // A customer-started session without an agent has nothing to wait for once its code is gone.
@@ -191,7 +201,12 @@ export function mountCustomerStart(app: express.Express, deps: CustomerStartDeps
         throw e;
       }
       const codeExpiresAt = new Date(issued.expiresAt).toISOString();
-      audit.record({ type: 'session.customer_started', session: created.id, actor: { sub: placeholder.sub, role: 'customer' }, details: { origin, host: new URL(url).host, code: codeLabel(issued.code) } });
+      audit.record({
+        type: 'session.customer_started',
+        session: created.id,
+        actor: { sub: placeholder.sub, role: 'customer' },
+        details: { origin, host: new URL(url).host, code: codeLabel(issued.code) },
+      });
       log.info({ session: created.id, origin, code: codeLabel(issued.code) }, 'customer started a session');
       // The created agent token belongs to the placeholder and goes nowhere; an agent gets its own at claim.
       const answer: CustomerSessionStarted = {

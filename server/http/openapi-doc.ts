@@ -78,7 +78,12 @@ export function apiMarkdown(): string {
     if (s.description) out.push(s.description, '');
     out.push(...(s.properties ? fields(s, doc) : [typeOf(s, doc), '']));
   }
-  out.push('## Webhook events', '', 'Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the body is `{type, timestamp, data}`. The SDK verifies and parses them (docs/sdk.md).', '');
+  out.push(
+    '## Webhook events',
+    '',
+    'Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`); the body is `{type, timestamp, data}`. The SDK verifies and parses them (docs/sdk.md).',
+    '',
+  );
   for (const type of Object.keys(doc.webhooks)) out.push(`- \`${type}\``);
   out.push('');
   return out.join('\n');

@@ -66,7 +66,8 @@ export function openApiDocument(routes: readonly RouteSpec[] = ALL_ROUTES, versi
     info: {
       title: 'Vitrine REST API',
       version,
-      description: 'Self-hosted co-browsing. Every refusal is `{"error":{"code","message"}}`; match on the code. Staff calls take a bearer JWT (`Authorization: Bearer ...`). Generated from server/contract/ by `npm run docs:api`.',
+      description:
+        'Self-hosted co-browsing. Every refusal is `{"error":{"code","message"}}`; match on the code. Staff calls take a bearer JWT (`Authorization: Bearer ...`). Generated from server/contract/ by `npm run docs:api`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
@@ -79,7 +80,10 @@ export function openApiDocument(routes: readonly RouteSpec[] = ALL_ROUTES, versi
             operationId: `webhook_${type.replace('.', '_')}`,
             summary: `Event ${type}, signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature)`,
             ...(type === 'session.customer_link'
-              ? { description: 'Carries the customer link (a credential) of a session created with delivery "webhook". Sent only to endpoints configured with customerLinks: true, never by an event filter (not even *). Hand it to the customer named by customerRef; never store or log it.' }
+              ? {
+                  description:
+                    'Carries the customer link (a credential) of a session created with delivery "webhook". Sent only to endpoints configured with customerLinks: true, never by an event filter (not even *). Hand it to the customer named by customerRef; never store or log it.',
+                }
               : {}),
             requestParams: { header: z.object({ 'webhook-id': z.string(), 'webhook-timestamp': z.string(), 'webhook-signature': z.string() }) },
             requestBody: { content: { 'application/json': { schema: WebhookPayloadSchema.options.find((o) => o.shape.type.value === type)! } } },

@@ -209,7 +209,10 @@ function cookieOf(req: Request, name: string): string | undefined {
  * with the identity verifier told to accept the console tokens they hand out. Discovery starts
  * at once so a misconfigured issuer is in the log at start, but a sign-in retries it.
  */
-export function ssoFromConfig(config: Pick<Config, 'oidc' | 'jwtSecret' | 'identity'>, deps: { identity: IdentityVerifier; audit: AuditSink; log: Logger; publicUrl: () => string }): Router | undefined {
+export function ssoFromConfig(
+  config: Pick<Config, 'oidc' | 'jwtSecret' | 'identity'>,
+  deps: { identity: IdentityVerifier; audit: AuditSink; log: Logger; publicUrl: () => string },
+): Router | undefined {
   if (!config.oidc) return undefined;
   const sessions = new SsoSessions({ jwtSecret: config.jwtSecret, idleMs: config.oidc.idleMs, maxMs: config.oidc.maxSessionMs });
   deps.identity.acceptConsoleTokens(sessions);

@@ -68,7 +68,9 @@ export class WsGateway {
     joinTimer.unref();
     // Every socket, joined, joining or relayed: a dead one must leave its session (and free a
     // customer's place for their rejoin) within the heartbeat bound.
-    this.#heartbeat.watch(socket, () => log.info({ participant: participant?.id, role: participant?.role, session: session?.id ?? relay?.session, boundMs: this.#heartbeat.boundMs }, 'connection missed its heartbeat; terminated'));
+    this.#heartbeat.watch(socket, () =>
+      log.info({ participant: participant?.id, role: participant?.role, session: session?.id ?? relay?.session, boundMs: this.#heartbeat.boundMs }, 'connection missed its heartbeat; terminated'),
+    );
 
     socket.on('error', (e) => log.debug({ err: String(e) }, 'socket error'));
     socket.on('close', () => {
@@ -117,8 +119,7 @@ export class WsGateway {
             relay = joined.relay;
             // The owner's end of the relay is pinged here too: a node that went silent is noticed.
             relay.keepAlive(this.#heartbeat);
-          }
-          else if (joined) ({ participant, session } = joined);
+          } else if (joined) ({ participant, session } = joined);
         });
         return;
       }

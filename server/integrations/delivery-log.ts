@@ -30,10 +30,16 @@ export interface DeliveryEntry {
 
 export const DeliveryQuerySchema = z
   .object({
-    endpoint: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).optional(),
+    endpoint: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .optional(),
     event: z.string().max(64).optional(),
     outcome: z.enum(DeliveryOutcomes).optional(),
-    webhookId: z.string().regex(/^msg_[a-f0-9]{32}$/).optional(),
+    webhookId: z
+      .string()
+      .regex(/^msg_[a-f0-9]{32}$/)
+      .optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();

@@ -46,7 +46,10 @@ export function formatSyslog(rec: OutgoingRecord, cfg: Pick<SyslogConfig, 'facil
     ['policy', rec.policy?.name],
     ['policyVersion', rec.policy?.version],
   ];
-  const sd = `[${SD_ID}${params.filter(([, v]) => v !== undefined).map(([k, v]) => ` ${k}="${sdValue(v!)}"`).join('')}]`;
+  const sd = `[${SD_ID}${params
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${sdValue(v!)}"`)
+    .join('')}]`;
   // MSGID is at most 32 printable characters; every audit type fits.
   const msgId = rec.type.replace(/[^\x21-\x7e]/g, '_').slice(0, 32);
   return `<${cfg.facility * 8 + severity}>1 ${rec.at} ${cfg.hostname} ${cfg.appName} ${procId} ${msgId} ${sd} \uFEFF${JSON.stringify(rec)}`;
@@ -194,18 +197,31 @@ export class SyslogStreamer {
           const ok = socket.write(frameOctetCounted(formatSyslog(e.data, this.#cfg)));
           written.push({ seq: e.seq, at: Date.now() });
           lastSeq = e.seq;
-          if (!ok) await new Promise<void>((r) => { socket.once('drain', r); this.#wake = r; });
+          if (!ok)
+            await new Promise<void>((r) => {
+              socket.once('drain', r);
+              this.#wake = r;
+            });
           if (broken) break;
         }
-        if (!batch.length) await new Promise<void>((r) => { this.#wake = r; });
+        if (!batch.length)
+          await new Promise<void>((r) => {
+            this.#wake = r;
+          });
       }
       if (!broken) {
         // Shutting down: half-close and wait for the receiver's own close, which comes only after
         // it has read everything before our end; then all that was written counts as delivered.
         const clean = await new Promise<boolean>((resolve) => {
           const t = setTimeout(() => resolve(false), 2000);
-          socket.once('end', () => { clearTimeout(t); resolve(true); });
-          socket.once('error', () => { clearTimeout(t); resolve(false); });
+          socket.once('end', () => {
+            clearTimeout(t);
+            resolve(true);
+          });
+          socket.once('error', () => {
+            clearTimeout(t);
+            resolve(false);
+          });
           socket.end();
         });
         if (clean) for (const w of written.splice(0)) this.#outbox.ack(w.seq);

@@ -94,7 +94,17 @@ export class EndpointSender {
     if (!wanted.length) return this.#outbox.skip(rec.seq);
     for (const e of wanted) {
       if (this.#outbox.append(e, rec.seq)) continue;
-      this.#deps.deliveries.append({ at: new Date().toISOString(), endpoint: this.endpoint.id, event: e.type, webhookId: e.id, auditSeq: rec.seq, attempt: 0, outcome: 'dropped', error: 'outbox_full', ms: 0 });
+      this.#deps.deliveries.append({
+        at: new Date().toISOString(),
+        endpoint: this.endpoint.id,
+        event: e.type,
+        webhookId: e.id,
+        auditSeq: rec.seq,
+        attempt: 0,
+        outcome: 'dropped',
+        error: 'outbox_full',
+        ms: 0,
+      });
       this.#deps.log.error({ endpoint: this.endpoint.id, event: e.type, pending: this.#outbox.size }, 'webhook outbox full: event dropped');
     }
   }
@@ -109,7 +119,17 @@ export class EndpointSender {
     const event = customerLinkEvent(link);
     // src 0: not from the audit trail, so it moves no audit cursor.
     if (!this.#outbox.append(this.#sealer.seal(event), 0)) {
-      this.#deps.deliveries.append({ at: new Date().toISOString(), endpoint: this.endpoint.id, event: event.type, webhookId: event.id, auditSeq: 0, attempt: 0, outcome: 'dropped', error: 'outbox_full', ms: 0 });
+      this.#deps.deliveries.append({
+        at: new Date().toISOString(),
+        endpoint: this.endpoint.id,
+        event: event.type,
+        webhookId: event.id,
+        auditSeq: 0,
+        attempt: 0,
+        outcome: 'dropped',
+        error: 'outbox_full',
+        ms: 0,
+      });
       this.#deps.log.error({ endpoint: this.endpoint.id, event: event.type, pending: this.#outbox.size }, 'webhook outbox full: customer link refused');
       throw new VitrineError('DELIVERY_UNAVAILABLE', 'the delivery queue is full');
     }
@@ -142,7 +162,17 @@ export class EndpointSender {
         if (!opened) {
           // Expired (a dead invite helps nobody) or sealed under a secret since rotated: given up, in ids only.
           const error = Date.parse(sealed.expiresAt) > Date.now() ? 'undecryptable' : 'link_expired';
-          this.#deps.deliveries.append({ at: new Date().toISOString(), endpoint: this.endpoint.id, event: sealed.type, webhookId: sealed.id, auditSeq: 0, attempt: this.#attempt, outcome: 'abandoned', error, ms: 0 });
+          this.#deps.deliveries.append({
+            at: new Date().toISOString(),
+            endpoint: this.endpoint.id,
+            event: sealed.type,
+            webhookId: sealed.id,
+            auditSeq: 0,
+            attempt: this.#attempt,
+            outcome: 'abandoned',
+            error,
+            ms: 0,
+          });
           this.#deps.log.warn({ endpoint: this.endpoint.id, event: sealed.type, webhookId: sealed.id, error }, 'customer link abandoned');
           this.#outbox.ack(entry.seq);
           this.#attempt = 0;
@@ -156,7 +186,16 @@ export class EndpointSender {
       const r = await this.#attemptOnce(event, signal);
       // Shutting down mid-attempt: the event stays queued and goes again after the restart.
       if (signal.aborted && !r.ok) break;
-      const base = { at: new Date().toISOString(), endpoint: this.endpoint.id, event: event.type, webhookId: event.id, auditSeq: entry.src, attempt: this.#attempt, ms: Date.now() - started, ...(r.status !== undefined ? { status: r.status } : {}) };
+      const base = {
+        at: new Date().toISOString(),
+        endpoint: this.endpoint.id,
+        event: event.type,
+        webhookId: event.id,
+        auditSeq: entry.src,
+        attempt: this.#attempt,
+        ms: Date.now() - started,
+        ...(r.status !== undefined ? { status: r.status } : {}),
+      };
       if (r.ok) {
         this.#deps.deliveries.append({ ...base, outcome: 'delivered' });
         this.#outbox.ack(entry.seq);

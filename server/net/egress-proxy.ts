@@ -244,13 +244,10 @@ export class EgressProxy {
     const headers = { ...req.headers };
     delete headers['proxy-connection'];
     delete headers['proxy-authorization'];
-    const upstream = httpRequest(
-      { host: d.address, port: d.port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.rawHeaders as unknown as Record<string, string>);
-        up.pipe(res);
-      },
-    );
+    const upstream = httpRequest({ host: d.address, port: d.port, method: req.method, path: `${url.pathname}${url.search}`, headers, setHost: false }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.rawHeaders as unknown as Record<string, string>);
+      up.pipe(res);
+    });
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end();

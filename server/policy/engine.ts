@@ -57,7 +57,10 @@ export function policyVersion(file: PolicyFile): string {
 }
 
 export function globToRegExpSource(glob: string): string {
-  return `^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*+/g, '.*').replace(/\?/g, '.')}$`;
+  return `^${glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*+/g, '.*')
+    .replace(/\?/g, '.')}$`;
 }
 
 function toPatterns(list: PolicyFile['patterns']): PatternSpec[] | undefined {

@@ -11,7 +11,10 @@ const customPattern = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'lower-case letters, digits and dashes'),
     regex: z.string().min(1).max(500),
-    flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u flags').optional(),
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/, 'only i, m, s and u flags')
+      .optional(),
   })
   .strict()
   .refine((p) => {
@@ -33,19 +36,33 @@ export const GuardRuleSchema = z
   .object({
     selector: selector.optional(),
     /** The accessible name, compared case-insensitively with white space collapsed; or a regex. */
-    name: z.union([
-      z.string().min(1).max(200),
-      z.object({ regex: z.string().min(1).max(500), flags: z.string().regex(/^[imsu]*$/, 'only i, m, s and u flags').optional() }).strict().refine((n) => {
-        try {
-          new RegExp(n.regex, n.flags);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a valid regular expression'),
-    ]).optional(),
+    name: z
+      .union([
+        z.string().min(1).max(200),
+        z
+          .object({
+            regex: z.string().min(1).max(500),
+            flags: z
+              .string()
+              .regex(/^[imsu]*$/, 'only i, m, s and u flags')
+              .optional(),
+          })
+          .strict()
+          .refine((n) => {
+            try {
+              new RegExp(n.regex, n.flags);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not a valid regular expression'),
+      ])
+      .optional(),
     /** The ARIA role the named element has (button, link, menuitem…); with `name` only. */
-    role: z.string().regex(/^[a-zA-Z]{1,40}$/, 'an ARIA role such as button or link').optional(),
+    role: z
+      .string()
+      .regex(/^[a-zA-Z]{1,40}$/, 'an ARIA role such as button or link')
+      .optional(),
     mode: z.enum(['customer-only', 'confirm']).optional(),
     /** What the action is called in refusals and in the customer's confirmation prompt. */
     label: z.string().min(1).max(80).optional(),
@@ -67,14 +84,17 @@ export const RuleSchema = z
   .object({
     match: z.union([
       z.object({ glob: z.string().min(1).max(500) }).strict(),
-      z.object({ regex: z.string().min(1).max(500) }).strict().refine((m) => {
-        try {
-          new RegExp(m.regex);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a valid regular expression'),
+      z
+        .object({ regex: z.string().min(1).max(500) })
+        .strict()
+        .refine((m) => {
+          try {
+            new RegExp(m.regex);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression'),
     ]),
     /** add (default): combine with the base; replace: the rule's lists replace the base's. */
     mode: z.enum(['add', 'replace']).optional(),
@@ -87,8 +107,16 @@ const fileRule = z
   .object({
     allow: z.boolean(),
     /** MIME types (`application/pdf`, `image/*`) or extensions (`.pdf`); unset: any type. */
-    types: z.array(z.string().regex(/^(\.[a-z0-9]{1,16}|[a-z0-9.+-]+\/([a-z0-9.+-]+|\*))$/i, 'a MIME type (image/png, image/*) or an extension (.pdf)')).max(50).optional(),
-    maxBytes: z.number().int().min(1).max(100 * 1024 * 1024).optional(),
+    types: z
+      .array(z.string().regex(/^(\.[a-z0-9]{1,16}|[a-z0-9.+-]+\/([a-z0-9.+-]+|\*))$/i, 'a MIME type (image/png, image/*) or an extension (.pdf)'))
+      .max(50)
+      .optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(100 * 1024 * 1024)
+      .optional(),
   })
   .strict();
 export const FilesPolicySchema = z.object({ upload: fileRule.optional(), download: fileRule.optional() }).strict();
@@ -99,9 +127,7 @@ export type FilesPolicy = z.infer<typeof FilesPolicySchema>;
  * into the page (control: whoever may give input, the default); `copy`: where text copied in the
  * page goes (customer: to the customer's device alone, the default; off: nowhere).
  */
-export const ClipboardPolicySchema = z
-  .object({ paste: z.enum(['control', 'customer', 'off']).optional(), copy: z.enum(['customer', 'off']).optional() })
-  .strict();
+export const ClipboardPolicySchema = z.object({ paste: z.enum(['control', 'customer', 'off']).optional(), copy: z.enum(['customer', 'off']).optional() }).strict();
 export type ClipboardPolicy = Required<z.infer<typeof ClipboardPolicySchema>>;
 
 export const PolicySchema = z
@@ -111,8 +137,14 @@ export const PolicySchema = z
     rules: z.array(RuleSchema).max(200).optional(),
     allow: z.array(z.string().min(1).max(500)).optional(),
     deny: z.array(z.string().min(1).max(500)).optional(),
-    recording: z.object({ enabled: z.boolean(), retentionDays: z.number().int().min(1).max(3650).optional() }).strict().optional(),
-    session: z.object({ idleSeconds: z.number().int().min(5).max(86400).optional(), maxMinutes: z.number().int().min(1).max(1440).optional() }).strict().optional(),
+    recording: z
+      .object({ enabled: z.boolean(), retentionDays: z.number().int().min(1).max(3650).optional() })
+      .strict()
+      .optional(),
+    session: z
+      .object({ idleSeconds: z.number().int().min(5).max(86400).optional(), maxMinutes: z.number().int().min(1).max(1440).optional() })
+      .strict()
+      .optional(),
     /** Plain words for the consent screen; defaults are derived from what the policy masks. */
     consentText: z.array(z.string().min(1).max(80)).max(20).optional(),
     unsafe: z.object({ allowUnmaskBuiltins: z.boolean() }).strict().optional(),

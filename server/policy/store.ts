@@ -42,7 +42,9 @@ export class PolicyStore {
   static load(dir: string): PolicyStore {
     const problems: string[] = [];
     const loaded: LoadedPolicy[] = [];
-    for (const f of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
       const name = basename(f).replace(/\.ya?ml$/, '');
       const r = parsePolicy(name, readFileSync(join(dir, f), 'utf8'));
       problems.push(...r.problems);
@@ -67,7 +69,16 @@ export class PolicyStore {
     return p;
   }
 
-  summary(name: string): { masked: string[]; record: boolean; retentionDays: number | null; idleMs: number | null; maxDurationMs: number | null; files?: FilesPolicy; watermark?: 'off' | 'corner' | 'tiled'; clipboard: ClipboardPolicy } {
+  summary(name: string): {
+    masked: string[];
+    record: boolean;
+    retentionDays: number | null;
+    idleMs: number | null;
+    maxDurationMs: number | null;
+    files?: FilesPolicy;
+    watermark?: 'off' | 'corner' | 'tiled';
+    clipboard: ClipboardPolicy;
+  } {
     const f = this.require(name).file;
     return {
       masked: [...BUILTIN_CONSENT_TEXT, ...(f.consentText ?? [])],

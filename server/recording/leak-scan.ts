@@ -129,7 +129,7 @@ export function matchWords(words: OcrWord[], patterns: PatternSpec[]): { pattern
 
 /** Width and height from a JPEG's start-of-frame marker (frames may be captured smaller). */
 export function jpegSize(jpeg: Uint8Array): { width: number; height: number } | null {
-  for (let i = 2; i + 9 < jpeg.length; ) {
+  for (let i = 2; i + 9 < jpeg.length;) {
     if (jpeg[i] !== 0xff) return null;
     const marker = jpeg[i + 1]!;
     const len = (jpeg[i + 2]! << 8) | jpeg[i + 3]!;
@@ -319,7 +319,17 @@ export class LeakScanner {
 
   /** Queues a scan (one at a time); resolves with its result. */
   scan(id: string, by?: { sub: string; role: string }): Promise<LeakScanResult> {
-    const queued: LeakScanResult = { recording: id, status: 'queued', engine: OCR_ENGINE, frames: 0, distinctFrames: 0, patterns: [], findings: [], summary: 'scan queued', ...(by ? { requestedBy: by.sub } : {}) };
+    const queued: LeakScanResult = {
+      recording: id,
+      status: 'queued',
+      engine: OCR_ENGINE,
+      frames: 0,
+      distinctFrames: 0,
+      patterns: [],
+      findings: [],
+      summary: 'scan queued',
+      ...(by ? { requestedBy: by.sub } : {}),
+    };
     this.#state.set(id, queued);
     const run = this.#chain.then(() => this.#run(id, queued, by));
     this.#chain = run.catch(() => undefined);
@@ -366,7 +376,13 @@ export class LeakScanner {
         const sx = d.viewport && size ? d.viewport.width / size.width : 1;
         const sy = d.viewport && size ? d.viewport.height / size.height : 1;
         for (const m of matchWords(words, patterns)) {
-          r.findings.push({ frame: d.frame, t: d.t, pattern: m.pattern, frames: d.count, rect: { x: Math.round(m.rect.x * sx), y: Math.round(m.rect.y * sy), width: Math.round(m.rect.width * sx), height: Math.round(m.rect.height * sy) } });
+          r.findings.push({
+            frame: d.frame,
+            t: d.t,
+            pattern: m.pattern,
+            frames: d.count,
+            rect: { x: Math.round(m.rect.x * sx), y: Math.round(m.rect.y * sy), width: Math.round(m.rect.width * sx), height: Math.round(m.rect.height * sy) },
+          });
         }
       }
       r.msPerFrame = distinct.size ? Math.round(ms / distinct.size) : 0;
@@ -389,7 +405,15 @@ export class LeakScanner {
       ...(session ? { session } : {}),
       ...(by ? { actor: by } : {}),
       ...(policy ? { policy } : {}),
-      details: { recording: id, status: r.status, frames: r.frames, distinctFrames: r.distinctFrames, findings: r.findings.length, patterns: [...new Set(r.findings.map((f) => f.pattern))].join(',') || null, engine: OCR_ENGINE },
+      details: {
+        recording: id,
+        status: r.status,
+        frames: r.frames,
+        distinctFrames: r.distinctFrames,
+        findings: r.findings.length,
+        patterns: [...new Set(r.findings.map((f) => f.pattern))].join(',') || null,
+        engine: OCR_ENGINE,
+      },
     });
     if (r.findings.length) this.#deps.log.warn({ recording: id, findings: r.findings.length }, 'leak scan: a recording shows text that looks like a secret');
     return r;

@@ -175,7 +175,7 @@ export function readRecording(path: string, keys: (keyId: string) => MasterKey |
       const sealed = readExactly(fd, len, pos + 4);
       if (!sealed) break; // the last chunk was cut short: play what came before it
       const plain = open(dataKey, sealed, aadFor(headerHash, index), `chunk ${index}`);
-      for (let off = 0; off + 13 <= plain.length; ) {
+      for (let off = 0; off + 13 <= plain.length;) {
         const kind = plain.readUInt8(off);
         const t = plain.readDoubleBE(off + 1);
         const n = plain.readUInt32BE(off + 9);

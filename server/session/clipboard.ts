@@ -68,7 +68,12 @@ export class ClipboardRules {
       return {
         deliver: false,
         dropped: 'staff_input',
-        notice: { to: 'staff', participant: last.participant, code: 'COPY_CUSTOMER_ONLY', message: 'Text copied in the page goes only to the customer\'s device, and only when the customer copies it; nothing was copied.' },
+        notice: {
+          to: 'staff',
+          participant: last.participant,
+          code: 'COPY_CUSTOMER_ONLY',
+          message: "Text copied in the page goes only to the customer's device, and only when the customer copies it; nothing was copied.",
+        },
       };
     }
     if (this.#policy.copy === 'off') {

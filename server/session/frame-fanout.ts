@@ -62,7 +62,17 @@ export class FrameFanout {
       this.#anyInputAt = 0;
     }
     const encoded = encodeFrame(
-      { seq: ++this.#seq[lane], ts: frame.capturedAt, width: frame.width, height: frame.height, viewport: frame.viewport ?? this.#viewport, policy: policy.name, policyVersion: policy.version, audience: lane, quality: frame.quality },
+      {
+        seq: ++this.#seq[lane],
+        ts: frame.capturedAt,
+        width: frame.width,
+        height: frame.height,
+        viewport: frame.viewport ?? this.#viewport,
+        policy: policy.name,
+        policyVersion: policy.version,
+        audience: lane,
+        quality: frame.quality,
+      },
       frame.jpeg,
     );
     this.#last[lane] = encoded;
@@ -90,7 +100,12 @@ export class FrameFanout {
 
   /** The staff frame as the recording keeps it: with the mark of whoever was viewing. */
   forRecording(frame: Uint8Array, viewers: Participant[]): Uint8Array | null {
-    return this.#marker ? this.#marker.forRecording(frame, viewers.filter((p) => laneOf(p) === 'staff')) : frame;
+    return this.#marker
+      ? this.#marker.forRecording(
+          frame,
+          viewers.filter((p) => laneOf(p) === 'staff'),
+        )
+      : frame;
   }
 
   withheld(): void {

@@ -85,7 +85,8 @@ export function guardWhere(i: Input, lastTouch: { x: number; y: number }[] | nul
     case 'pointer':
       return i.action === 'move' ? null : [{ at: { x: i.x, y: i.y } }];
     case 'key':
-      if (ACTIVATING.has(i.key) || i.code === 'Enter' || i.code === 'NumpadEnter' || i.code === 'Space') return [{ focus: { submit: i.key === 'Enter' || i.code === 'Enter' || i.code === 'NumpadEnter' } }];
+      if (ACTIVATING.has(i.key) || i.code === 'Enter' || i.code === 'NumpadEnter' || i.code === 'Space')
+        return [{ focus: { submit: i.key === 'Enter' || i.code === 'Enter' || i.code === 'NumpadEnter' } }];
       return null;
     case 'text':
     case 'paste':
@@ -121,7 +122,11 @@ export interface GuardKeeperDeps {
   toStaff(msg: ServerMessage): void;
   /** The customer's notice that staff were stopped at a guarded action. */
   refusedNotice(label: string): void;
-  audit(type: 'guard.refused' | 'guard.held' | 'guard.confirmed' | 'guard.declined' | 'guard.expired' | 'guard.dropped', actor: GuardActor | null, details: Record<string, string | number | boolean>): void;
+  audit(
+    type: 'guard.refused' | 'guard.held' | 'guard.confirmed' | 'guard.declined' | 'guard.expired' | 'guard.dropped',
+    actor: GuardActor | null,
+    details: Record<string, string | number | boolean>,
+  ): void;
   /** The session's clock (a held action's expiry, the arming delay); the real one by default. */
   clock?: Clock;
 }
@@ -188,7 +193,11 @@ export class GuardKeeper {
   }
 
   async #facts(where: GuardWhere, rules: GuardRule[]): Promise<GuardFacts> {
-    return this.#deps.facts(where, guardSelectors(rules), rules.some((r) => r.name !== undefined));
+    return this.#deps.facts(
+      where,
+      guardSelectors(rules),
+      rules.some((r) => r.name !== undefined),
+    );
   }
 
   #notice(label: string): void {

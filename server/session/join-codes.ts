@@ -101,7 +101,13 @@ export class JoinCodes {
   #closed = false;
 
   constructor(opts: JoinCodeOptions) {
-    this.#opts = { ttlMs: opts.ttlMs, maxWrongGlobal: opts.maxWrongGlobal ?? DEFAULT_MAX_WRONG_GLOBAL, maxExposure: opts.maxExposure ?? DEFAULT_MAX_EXPOSURE, onDead: opts.onDead, shared: opts.shared };
+    this.#opts = {
+      ttlMs: opts.ttlMs,
+      maxWrongGlobal: opts.maxWrongGlobal ?? DEFAULT_MAX_WRONG_GLOBAL,
+      maxExposure: opts.maxExposure ?? DEFAULT_MAX_EXPOSURE,
+      onDead: opts.onDead,
+      shared: opts.shared,
+    };
     this.#now = opts.now ?? Date.now;
     const l = opts.limiters ?? JoinCodes.localLimiters(opts.ttlMs, this.#opts.maxWrongGlobal);
     this.#perAgent = l.perAgent;

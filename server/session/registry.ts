@@ -91,7 +91,7 @@ export class SessionRegistry {
     // Every navigation of the session passes the egress check, then the policy's allow/deny lists.
     const checkUrl = async (u: string): Promise<URL> => {
       const parsed = await guard.check(u);
-      if (filter && !filter(parsed.href)) throw new VitrineError('URL_REFUSED', 'the session\'s policy does not allow this address');
+      if (filter && !filter(parsed.href)) throw new VitrineError('URL_REFUSED', "the session's policy does not allow this address");
       return parsed;
     };
     const url = (await checkUrl(rawUrl)).href;
@@ -205,10 +205,7 @@ export class SessionRegistry {
   async observe(id: string, supervisor: StaffIdentity): Promise<{ token: string }> {
     const s = this.#sessions.get(id);
     if (!s) throw new VitrineError('NO_SUCH_SESSION');
-    const { token } = await this.#deps.tokens.mint(
-      { sid: id, role: 'supervisor', kind: 'participant', sub: supervisor.sub, name: supervisor.name },
-      s.createdAt + this.#deps.config.maxSessionMs,
-    );
+    const { token } = await this.#deps.tokens.mint({ sid: id, role: 'supervisor', kind: 'participant', sub: supervisor.sub, name: supervisor.name }, s.createdAt + this.#deps.config.maxSessionMs);
     return { token };
   }
 
@@ -220,10 +217,7 @@ export class SessionRegistry {
     const s = this.#sessions.get(id);
     if (!s || s.state === 'ended') throw new VitrineError('NO_SUCH_SESSION');
     if (s.createdBy.sub !== agent.sub) throw new VitrineError('FORBIDDEN', 'only the agent who started the session may rejoin it');
-    const { token } = await this.#deps.tokens.mint(
-      { sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name },
-      s.createdAt + s.maxDurationMs,
-    );
+    const { token } = await this.#deps.tokens.mint({ sid: id, role: 'agent', kind: 'participant', sub: agent.sub, name: agent.name }, s.createdAt + s.maxDurationMs);
     return { token };
   }
 

@@ -8,7 +8,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { SessionClaims } from '../auth/session-tokens.ts';
-import { realClock, type Audience, type AuditTrail, type CapturedFrame, type Clock, type PageNotice, type PolicyStamp, type SessionPage, type SessionRecorder, type TimerHandle, type UrlCheck } from '../core/ports.ts';
+import {
+  realClock,
+  type Audience,
+  type AuditTrail,
+  type CapturedFrame,
+  type Clock,
+  type PageNotice,
+  type PolicyStamp,
+  type SessionPage,
+  type SessionRecorder,
+  type TimerHandle,
+  type UrlCheck,
+} from '../core/ports.ts';
 import { CloseCodes, ErrorCodes, VitrineError, isVitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -36,7 +48,6 @@ import { ClipboardRules } from './clipboard.ts';
 import { GuardKeeper, type GuardActor } from './guards.ts';
 import type { ClipboardPolicy, GuardRule } from '../policy/schema.ts';
 import { CUSTOMER_WORDING, noticeParams, PAGE_NOTICES, presenceNotice, staffLabel, staffView } from './views.ts';
-
 
 export interface SessionInit {
   id: string;
@@ -193,7 +204,7 @@ export class Session {
       toCustomer: to(true),
       toStaff: to(false),
       refusedNotice: (label) => this.#notify('GUARDED_ACTION', `Your agent tried to use "${label}"; only you can do that. It was blocked.`, null),
-      audit: (type, actor, details) => this.#audit(type, actor ? this.#participants.get(actor.id) ?? null : null, details),
+      audit: (type, actor, details) => this.#audit(type, actor ? (this.#participants.get(actor.id) ?? null) : null, details),
       clock: this.#clock,
     });
   }
@@ -266,10 +277,13 @@ export class Session {
   }
 
   #timer(ms: number, fn: () => void): TimerHandle {
-    const t = this.#clock.setTimeout(() => {
-      this.#timers.delete(t);
-      fn();
-    }, Math.max(0, ms));
+    const t = this.#clock.setTimeout(
+      () => {
+        this.#timers.delete(t);
+        fn();
+      },
+      Math.max(0, ms),
+    );
     this.#timers.add(t);
     return t;
   }
@@ -585,7 +599,13 @@ export class Session {
         this.#log.info('customer consented; session is live');
         // The recording opens first so that it holds the consent it was made under.
         if (this.#init.recorded) this.#recorder = this.#init.startRecording();
-        this.#audit('consent.given', p, { agents: this.consentInfo().agents.join(', '), recorded: this.#init.recorded, masked: this.consentInfo().masked.join(', '), company: this.consentInfo().company, ...consentShown(msg.shown) });
+        this.#audit('consent.given', p, {
+          agents: this.consentInfo().agents.join(', '),
+          recorded: this.#init.recorded,
+          masked: this.consentInfo().masked.join(', '),
+          company: this.consentInfo().company,
+          ...consentShown(msg.shown),
+        });
         if (this.#recorder) this.#audit('recording.started', p, { recording: this.#recorder.header.id, keyId: this.#recorder.header.keyId });
         this.#broadcastState();
         this.#sendCurrentFrameToAll();
@@ -678,7 +698,11 @@ export class Session {
         this.#proposal = null;
         const approved = msg.type === 'navigate/approve';
         // The proposal id and proposer tie the answer to its proposal (evidence packs, server/audit/evidence.ts).
-        this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, { host: new URL(proposal.url).host, proposal: proposal.id, proposedBy: this.#participants.get(proposal.by)?.sub ?? proposal.by });
+        this.#audit(approved ? 'navigation.approved' : 'navigation.declined', p, {
+          host: new URL(proposal.url).host,
+          proposal: proposal.id,
+          proposedBy: this.#participants.get(proposal.by)?.sub ?? proposal.by,
+        });
         const answered: ServerMessage = { type: 'navigate/answered', id: proposal.id, approved, url: proposal.url };
         // While paused only the proposer learns the answer (to their own proposal).
         for (const q of this.#participants.values()) if (!this.#paused || q.role === 'customer' || q.id === proposal.by) q.send(answered);

@@ -10,14 +10,7 @@ import type { NoticeCode, NoticeParams, ParticipantInfo, SessionSnapshot } from 
 export type Side = 'customer' | 'staff';
 
 /** Notices that describe the page (and so where the customer is): withheld from staff while paused. */
-export const PAGE_NOTICES: ReadonlySet<NoticeCode> = new Set([
-  'DIALOG_DISMISSED',
-  'POPUP_REDIRECTED',
-  'POPUP_REFUSED',
-  'DOWNLOAD_REFUSED',
-  'FILE_CHOOSER_REFUSED',
-  'NAVIGATION_FAILED',
-]);
+export const PAGE_NOTICES: ReadonlySet<NoticeCode> = new Set(['DIALOG_DISMISSED', 'POPUP_REDIRECTED', 'POPUP_REFUSED', 'DOWNLOAD_REFUSED', 'FILE_CHOOSER_REFUSED', 'NAVIGATION_FAILED']);
 
 /**
  * The snapshot as staff may see it. While paused the page's address and title are blank, no

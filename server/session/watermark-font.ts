@@ -105,9 +105,7 @@ const G: Record<string, string> = {
 };
 
 /** Each glyph as 7 row bitmasks (bit 4 = leftmost pixel). */
-const GLYPHS = new Map<string, number[]>(
-  Object.entries(G).map(([ch, rows]) => [ch, rows.split('|').map((r) => [...r].reduce((m, c) => (m << 1) | (c === '#' ? 1 : 0), 0))]),
-);
+const GLYPHS = new Map<string, number[]>(Object.entries(G).map(([ch, rows]) => [ch, rows.split('|').map((r) => [...r].reduce((m, c) => (m << 1) | (c === '#' ? 1 : 0), 0))]));
 
 /** Folds text to what the font can draw: accents dropped, anything else non-ASCII as `?`. */
 export function foldText(text: string): string {

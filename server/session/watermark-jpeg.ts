@@ -36,8 +36,8 @@ interface HuffTable {
 
 /** JPEG zig-zag index → natural (row-major) index. */
 export const ZIGZAG = Uint8Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37,
-  44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45,
+  38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ]);
 
 function buildTable(bits: Uint8Array, values: Uint8Array): HuffTable {
@@ -244,7 +244,7 @@ export class JpegCoefficients {
       const seg = jpeg.subarray(i, i + 2 + len);
       const p = i + 4;
       if (m === 0xdb) {
-        for (let j = p; j < i + 2 + len; ) {
+        for (let j = p; j < i + 2 + len;) {
           const pq = jpeg[j]! >> 4;
           const tq = jpeg[j]! & 15;
           if (pq) throw new UnsupportedJpeg('16-bit quantisation');
@@ -253,7 +253,7 @@ export class JpegCoefficients {
         }
         head.push(seg);
       } else if (m === 0xc4) {
-        for (let j = p; j < i + 2 + len; ) {
+        for (let j = p; j < i + 2 + len;) {
           const tc = jpeg[j]! >> 4;
           const th = jpeg[j]! & 15;
           const bits = jpeg.slice(j + 1, j + 17);
@@ -352,7 +352,7 @@ export class JpegCoefficients {
               const s = huff(dct);
               preds[ci] = preds[ci]! + (s ? receive(s) : 0);
               c.coef[off] = preds[ci]!;
-              for (let k = 1; k < 64; ) {
+              for (let k = 1; k < 64;) {
                 const rs = huff(act);
                 const r = rs >> 4;
                 const sz = rs & 15;
@@ -591,7 +591,10 @@ export class JpegCoefficients {
     const dc: HuffTable[] = [];
     const ac: HuffTable[] = [];
     const body: number[] = [];
-    for (const [cls, freqs, into] of [[0, freqDc, dc], [1, freqAc, ac]] as const) {
+    for (const [cls, freqs, into] of [
+      [0, freqDc, dc],
+      [1, freqAc, ac],
+    ] as const) {
       for (const [id, f] of freqs) {
         const t = optimalTable(f);
         into[id] = buildTable(t.bits, t.values);
@@ -606,33 +609,36 @@ export class JpegCoefficients {
 // ---- 8×8 DCT for the few blocks a mark touches ---------------------------------------------
 
 const COS = new Float64Array(64);
-for (let x = 0; x < 8; x++) for (let u = 0; u < 8; u++) COS[x * 8 + u] = (u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16) / 2;
+for (let x = 0; x < 8; x++) for (let u = 0; u < 8; u++) COS[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) * Math.cos(((2 * x + 1) * u * Math.PI) / 16)) / 2;
 
 /** Zig-zag quantised coefficients → 64 pixel values (natural order, level-shifted back). */
 export function inverseBlock(coef: Int16Array, off: number, q: Int32Array, out: Float64Array): void {
   const f = new Float64Array(64);
   for (let k = 0; k < 64; k++) f[ZIGZAG[k]!] = coef[off + k]! * q[k]!;
   const tmp = new Float64Array(64);
-  for (let v = 0; v < 8; v++) for (let x = 0; x < 8; x++) {
-    let s = 0;
-    for (let u = 0; u < 8; u++) s += COS[x * 8 + u]! * f[v * 8 + u]!;
-    tmp[v * 8 + x] = s;
-  }
-  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) {
-    let s = 0;
-    for (let v = 0; v < 8; v++) s += COS[y * 8 + v]! * tmp[v * 8 + x]!;
-    out[y * 8 + x] = s + 128;
-  }
+  for (let v = 0; v < 8; v++)
+    for (let x = 0; x < 8; x++) {
+      let s = 0;
+      for (let u = 0; u < 8; u++) s += COS[x * 8 + u]! * f[v * 8 + u]!;
+      tmp[v * 8 + x] = s;
+    }
+  for (let y = 0; y < 8; y++)
+    for (let x = 0; x < 8; x++) {
+      let s = 0;
+      for (let v = 0; v < 8; v++) s += COS[y * 8 + v]! * tmp[v * 8 + x]!;
+      out[y * 8 + x] = s + 128;
+    }
 }
 
 /** 64 pixel values (natural order) → zig-zag quantised coefficients. */
 export function forwardBlock(px: Float64Array, q: Int32Array): Int16Array {
   const tmp = new Float64Array(64);
-  for (let y = 0; y < 8; y++) for (let u = 0; u < 8; u++) {
-    let s = 0;
-    for (let x = 0; x < 8; x++) s += COS[x * 8 + u]! * (px[y * 8 + x]! - 128);
-    tmp[y * 8 + u] = s;
-  }
+  for (let y = 0; y < 8; y++)
+    for (let u = 0; u < 8; u++) {
+      let s = 0;
+      for (let x = 0; x < 8; x++) s += COS[x * 8 + u]! * (px[y * 8 + x]! - 128);
+      tmp[y * 8 + u] = s;
+    }
   const out = new Int16Array(64);
   for (let k = 0; k < 64; k++) {
     const n = ZIGZAG[k]!;

@@ -45,21 +45,37 @@ interface ContainerProcess {
 
 /** The container's process table, read from its own /proc. */
 async function containerProcesses(name: string): Promise<ContainerProcess[]> {
-  const script = 'for d in /proc/[0-9]*; do [ -r "$d/status" ] || continue; ' +
+  const script =
+    'for d in /proc/[0-9]*; do [ -r "$d/status" ] || continue; ' +
     'printf "%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t" "${d#/proc/}" "$(awk \'/^PPid:/{print $2}\' $d/status)" "$(awk \'/^Uid:/{print $2","$3","$4","$5}\' $d/status)" ' +
     '"$(awk \'/^Seccomp:/{print $2}\' $d/status)" "$(awk \'/^NoNewPrivs:/{print $2}\' $d/status)" "$(awk \'/^CapEff:/{print $2}\' $d/status)" "$(awk \'/^NSpid:/{print NF-1}\' $d/status)"; ' +
     'tr "\\0" " " < $d/cmdline 2>/dev/null | head -c 300; echo; done';
   const { stdout } = await run('podman', ['exec', name, 'sh', '-c', script]);
-  return stdout.split('\n').filter(Boolean).map((line) => {
-    const [pid, ppid, uids, seccomp, noNewPrivs, capEff, nsDepth, cmd] = line.split('\t');
-    return { pid: Number(pid), ppid: Number(ppid), uids: (uids ?? '').split(','), seccomp: seccomp ?? '', noNewPrivs: noNewPrivs ?? '', capEff: capEff ?? '', nsDepth: nsDepth ?? '', cmd: cmd ?? '' };
-  });
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [pid, ppid, uids, seccomp, noNewPrivs, capEff, nsDepth, cmd] = line.split('\t');
+      return {
+        pid: Number(pid),
+        ppid: Number(ppid),
+        uids: (uids ?? '').split(','),
+        seccomp: seccomp ?? '',
+        noNewPrivs: noNewPrivs ?? '',
+        capEff: capEff ?? '',
+        nsDepth: nsDepth ?? '',
+        cmd: cmd ?? '',
+      };
+    });
 }
 
 /** Whether `cat file` succeeds in the container, run by `argv` (a podman exec prefix). */
 async function reads(name: string, file: string, as: 'server' | 'browser'): Promise<boolean> {
   const argv = as === 'server' ? ['exec', name, '/bin/cat', file] : ['exec', name, HELPER, '/bin/cat', file];
-  return run('podman', argv).then(() => true, () => false);
+  return run('podman', argv).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function freePort(): Promise<number> {
@@ -83,9 +99,24 @@ describe('the container image', function () {
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
     await run('podman', [
-      'run', '-d', '--name', name, '--network', 'host', '--shm-size', '1g',
-      '-e', `VITRINE_JWT_SECRET=${SECRET}`, '-e', `VITRINE_PORT=${port}`, '-e', 'VITRINE_HOST=127.0.0.1',
-      '-e', `VITRINE_ALLOW_HOSTS=${site.host}`, '-e', 'VITRINE_WARM_PAGES=1',
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--shm-size',
+      '1g',
+      '-e',
+      `VITRINE_JWT_SECRET=${SECRET}`,
+      '-e',
+      `VITRINE_PORT=${port}`,
+      '-e',
+      'VITRINE_HOST=127.0.0.1',
+      '-e',
+      `VITRINE_ALLOW_HOSTS=${site.host}`,
+      '-e',
+      'VITRINE_WARM_PAGES=1',
       IMAGE,
     ]);
   });
@@ -97,14 +128,20 @@ describe('the container image', function () {
   it('becomes ready, runs a whole session, runs as non-root and stops cleanly on SIGTERM', async function () {
     let ready = false;
     for (let i = 0; i < 120 && !ready; i++) {
-      ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      ready = await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!ready) await sleep(500);
     }
     expect(ready, '/readyz answered 200').to.equal(true);
 
     const { stdout: uid } = await run('podman', ['exec', name, 'sh', '-c', "awk '/^Uid:/{print $2}' /proc/1/status"]);
     expect(uid.trim()).to.equal('10001');
-    const health = await run('podman', ['healthcheck', 'run', name]).then(() => 'healthy', (e) => String(e));
+    const health = await run('podman', ['healthcheck', 'run', name]).then(
+      () => 'healthy',
+      (e) => String(e),
+    );
     expect(health).to.equal('healthy');
     const readiness = await (await fetch(`${base}/readyz`)).json();
     expect(readiness, '/readyz: sandbox on, browsers as another user').to.include({ sandbox: 'on', sandboxMode: 'user' });
@@ -158,7 +195,12 @@ describe('the container image', function () {
       expect(Number(r.nsDepth), `renderer ${r.pid} in its own PID namespace`).to.be.greaterThan(Number(server!.nsDepth));
     }
     // No other process of the container runs as the browser user.
-    expect(procs.filter((p) => p.uids[0] === BROWSER_UID).map((p) => p.pid).sort()).to.deep.equal(browserTree.map((p) => p.pid).sort());
+    expect(
+      procs
+        .filter((p) => p.uids[0] === BROWSER_UID)
+        .map((p) => p.pid)
+        .sort(),
+    ).to.deep.equal(browserTree.map((p) => p.pid).sort());
 
     // The browser user (through the helper, exactly as a browser is made) reads neither the
     // server's environment nor any file of the data directory; the server's user does (control).
@@ -173,7 +215,10 @@ describe('the container image', function () {
       expect(await reads(name, f, 'browser'), `the browser user reads ${f}`).to.equal(false);
     }
     // The helper is the server group's alone: the browser user cannot run it again.
-    const again = await run('podman', ['exec', '--user', `${BROWSER_UID}:${BROWSER_UID}`, name, HELPER, '/bin/true']).then(() => 'ran', (e) => String(e.stderr ?? e));
+    const again = await run('podman', ['exec', '--user', `${BROWSER_UID}:${BROWSER_UID}`, name, HELPER, '/bin/true']).then(
+      () => 'ran',
+      (e) => String(e.stderr ?? e),
+    );
     expect(again, 'the browser user runs the helper').to.not.equal('ran');
 
     await run('podman', ['stop', '-t', '30', name]);
@@ -187,8 +232,7 @@ describe('the container image', function () {
   });
 
   it('runs the compiled server on Node 24: no TypeScript, no tsx, no dev dependencies, and stays slim', async function () {
-    const sh = async (cmd: string): Promise<string> =>
-      (await run('podman', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', IMAGE, '-c', cmd])).stdout.trim();
+    const sh = async (cmd: string): Promise<string> => (await run('podman', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', IMAGE, '-c', cmd])).stdout.trim();
     expect(await sh('node --version'), 'Node in the image').to.match(/^v24\./);
     const config = JSON.parse((await run('podman', ['image', 'inspect', '--format', '{{json .Config}}', IMAGE])).stdout) as { Cmd: string[] };
     expect(config.Cmd, 'CMD').to.deep.equal(['node', '--enable-source-maps', 'server/main.js']);
@@ -196,7 +240,12 @@ describe('the container image', function () {
     expect(await sh('ls -d /app/node_modules/tsx /app/node_modules/esbuild /app/node_modules/typescript /app/node_modules/mocha 2>/dev/null; true'), 'build and test tools').to.equal('');
     // npm's record of what it installed: nothing marked as a dev dependency.
     const installed = JSON.parse(await sh('cat /app/node_modules/.package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
-    expect(Object.entries(installed.packages).filter(([, p]) => p.dev).map(([n]) => n), 'dev dependencies').to.deep.equal([]);
+    expect(
+      Object.entries(installed.packages)
+        .filter(([, p]) => p.dev)
+        .map(([n]) => n),
+      'dev dependencies',
+    ).to.deep.equal([]);
     const devDeps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
     expect(devDeps, 'tsx and esbuild are dev dependencies').to.include.members(['tsx', 'esbuild']);
     // docs/deployment.md says what it weighs (about 730 MB, from 1.09 GB): a guard against creep.

@@ -18,23 +18,35 @@ import { startTestServer, type TestServer } from '../../harness/harness.ts';
 const SHOTS = join(import.meta.dirname, '..', '..', process.env.SCREENSHOTS === '1' ? 'docs/screenshots' : '.tmp/screens');
 const VIEW = { width: 1280, height: 720 };
 
-interface Rect { x: number; y: number; width: number; height: number }
+interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** Pixels of the session canvas inside a page-CSS-pixel rectangle: dark (text) and mask-coloured shares. */
 async function inspect(page: Page, r: Rect): Promise<{ dark: number; mask: number; total: number }> {
   const [mr, mg, mb] = [1, 3, 5].map((i) => parseInt(MASK_COLOUR.slice(i, i + 2), 16));
-  return page.$eval('#screen', (c, r, m) => {
-    const canvas = c as HTMLCanvasElement;
-    const sx = canvas.width / 1280, sy = canvas.height / 720;
-    const d = canvas.getContext('2d')!.getImageData(Math.round(r.x * sx), Math.round(r.y * sy), Math.max(1, Math.round(r.width * sx)), Math.max(1, Math.round(r.height * sy))).data;
-    let dark = 0, mask = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const [R, G, B] = [d[i]!, d[i + 1]!, d[i + 2]!];
-      if (R + G + B < 200) dark++;
-      if (Math.abs(R - m[0]!) < 14 && Math.abs(G - m[1]!) < 14 && Math.abs(B - m[2]!) < 14) mask++;
-    }
-    return { dark, mask, total: d.length / 4 };
-  }, r, [mr, mg, mb]);
+  return page.$eval(
+    '#screen',
+    (c, r, m) => {
+      const canvas = c as HTMLCanvasElement;
+      const sx = canvas.width / 1280,
+        sy = canvas.height / 720;
+      const d = canvas.getContext('2d')!.getImageData(Math.round(r.x * sx), Math.round(r.y * sy), Math.max(1, Math.round(r.width * sx)), Math.max(1, Math.round(r.height * sy))).data;
+      let dark = 0,
+        mask = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const [R, G, B] = [d[i]!, d[i + 1]!, d[i + 2]!];
+        if (R + G + B < 200) dark++;
+        if (Math.abs(R - m[0]!) < 14 && Math.abs(G - m[1]!) < 14 && Math.abs(B - m[2]!) < 14) mask++;
+      }
+      return { dark, mask, total: d.length / 4 };
+    },
+    r,
+    [mr, mg, mb],
+  );
 }
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Promise<void> {
@@ -69,7 +81,10 @@ describe('both audiences in the web client', function () {
     const probe = await (await browser.browser.createBrowserContext()).newPage();
     await probe.setViewport(VIEW);
     await probe.goto(new URL('/pay', demo.url).href);
-    const field = (await probe.$eval('#cardnumber', (el) => { const b = el.getBoundingClientRect(); return { x: b.x, y: b.y, width: b.width, height: b.height }; })) as Rect;
+    const field = (await probe.$eval('#cardnumber', (el) => {
+      const b = el.getBoundingClientRect();
+      return { x: b.x, y: b.y, width: b.width, height: b.height };
+    })) as Rect;
     await probe.browserContext().close();
     const inner = { x: field.x + 4, y: field.y + 4, width: field.width - 8, height: field.height - 8 };
 
@@ -91,22 +106,22 @@ describe('both audiences in the web client', function () {
     await customer.click('#accept');
     await customer.waitForSelector('body[data-state="live"]');
     // Both views show the form: the agent's with the card field as a solid mask already.
-    await until('the masked field in the agent\'s view', async () => (await inspect(agent, inner)).mask / (await inspect(agent, inner)).total > 0.9);
+    await until("the masked field in the agent's view", async () => (await inspect(agent, inner)).mask / (await inspect(agent, inner)).total > 0.9);
 
     // The customer clicks into the card field in their own view and types their number.
     const box = (await (await customer.$('#screen'))!.boundingBox())!;
     await customer.mouse.click(box.x + (box.width * (field.x + field.width / 2)) / 1280, box.y + (box.height * (field.y + field.height / 2)) / 720);
     await new Promise((r) => setTimeout(r, 300));
     await customer.keyboard.type('4242 4242 4242 4242', { delay: 40 });
-    await until('the typed digits in the customer\'s view', async () => (await inspect(customer, inner)).dark > 150);
+    await until("the typed digits in the customer's view", async () => (await inspect(customer, inner)).dark > 150);
     await new Promise((r) => setTimeout(r, 500));
 
     const seen = await inspect(customer, inner);
     const masked = await inspect(agent, inner);
     expect(seen.dark, 'digit pixels the customer sees in the card field').to.be.greaterThan(150);
-    expect(seen.mask / seen.total, 'share of mask colour in the customer\'s card field').to.be.below(0.2);
-    expect(masked.dark, 'digit pixels in the agent\'s card field').to.equal(0);
-    expect(masked.mask / masked.total, 'share of mask colour in the agent\'s card field').to.be.above(0.9);
+    expect(seen.mask / seen.total, "share of mask colour in the customer's card field").to.be.below(0.2);
+    expect(masked.dark, "digit pixels in the agent's card field").to.equal(0);
+    expect(masked.mask / masked.total, "share of mask colour in the agent's card field").to.be.above(0.9);
 
     await customer.screenshot({ path: join(SHOTS, 'pay-customer.png') });
     await agent.screenshot({ path: join(SHOTS, 'pay-agent.png') });

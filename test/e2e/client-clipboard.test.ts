@@ -32,7 +32,7 @@ describe('clipboard in the customer view', function () {
     await site?.close();
   });
 
-  it('copies from the page onto the customer\'s device and pastes from it, the agent seeing neither text', async function () {
+  it("copies from the page onto the customer's device and pastes from it, the agent seeing neither text", async function () {
     const { body } = await server.createSession(`${site.url}/page`);
     const agent = await TestClient.join(server.url, body.id, body.agentToken);
     clients.push(agent);
@@ -48,27 +48,35 @@ describe('clipboard in the customer view', function () {
     await agent.waitFor(() => agent.messages.some((m) => m.type === 'state' && m.snapshot.title === 'ready'), 20_000, 'the page');
 
     // Select the account number in the shared page and copy it, as a person would.
-    await until('the copy reached the device', async () => {
-      await clickPage(page, 200, 65);
-      await page.keyboard.down('Control');
-      await page.keyboard.press('KeyA');
-      await page.keyboard.press('KeyC');
-      await page.keyboard.up('Control');
-      await new Promise((r) => setTimeout(r, 300));
-      return (await page.evaluate(() => navigator.clipboard.readText())) === ACCOUNT;
-    }, 30_000);
-    await until('the customer is told', async () => (await text(page, '#log')).includes('The text you copied is on your device\'s clipboard.'));
+    await until(
+      'the copy reached the device',
+      async () => {
+        await clickPage(page, 200, 65);
+        await page.keyboard.down('Control');
+        await page.keyboard.press('KeyA');
+        await page.keyboard.press('KeyC');
+        await page.keyboard.up('Control');
+        await new Promise((r) => setTimeout(r, 300));
+        return (await page.evaluate(() => navigator.clipboard.readText())) === ACCOUNT;
+      },
+      30_000,
+    );
+    await until('the customer is told', async () => (await text(page, '#log')).includes("The text you copied is on your device's clipboard."));
     await shoot(page, 'customer-clipboard-copied');
 
     // Paste from the device into the page's notes.
     await page.evaluate(() => navigator.clipboard.writeText('from my device'));
-    await until('the paste reached the page', async () => {
-      await clickPage(page, 200, 250);
-      await page.keyboard.down('Control');
-      await page.keyboard.press('KeyV');
-      await page.keyboard.up('Control');
-      return agent.messages.some((m) => m.type === 'state' && m.snapshot.title.includes('from my device'));
-    }, 30_000);
+    await until(
+      'the paste reached the page',
+      async () => {
+        await clickPage(page, 200, 250);
+        await page.keyboard.down('Control');
+        await page.keyboard.press('KeyV');
+        await page.keyboard.up('Control');
+        return agent.messages.some((m) => m.type === 'state' && m.snapshot.title.includes('from my device'));
+      },
+      30_000,
+    );
     expect(agent.messages.some((m) => m.type === 'clipboard')).to.equal(false);
     expect(JSON.stringify(agent.messages)).to.not.include(ACCOUNT);
     await ctx.close();

@@ -34,7 +34,10 @@ async function axe(page: Page, state: string): Promise<void> {
       .then((r) => r.violations),
   )) as AxeViolation[];
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe in state ${state}`).to.deep.equal([]);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    `axe in state ${state}`,
+  ).to.deep.equal([]);
 }
 
 async function speak(page: Page, languages: string): Promise<void> {
@@ -69,7 +72,7 @@ describe('languages and accessibility of the web client', function () {
     return { page, close: () => ctx.close() };
   }
 
-  it('follows the browser\'s language: German, French, Spanish, English otherwise, and switches on request', async function () {
+  it("follows the browser's language: German, French, Spanish, English otherwise, and switches on request", async function () {
     const cases: [string, string, string, string][] = [
       ['de-DE,de;q=0.9,en;q=0.5', 'de', 'Annehmen und teilen', 'Diese Seite mit unserem Support-Team teilen?'],
       ['fr-CH,fr;q=0.9', 'fr', 'Accepter et partager', 'Partager cette page avec notre équipe d’assistance ?'],
@@ -223,7 +226,7 @@ describe('languages and accessibility of the web client', function () {
     }
   });
 
-  it('says a customer window replaced by the same customer\'s newer one is done (4410), with no Reconnect; the agent is told', async function () {
+  it("says a customer window replaced by the same customer's newer one is done (4410), with no Reconnect; the agent is told", async function () {
     const s = await consoleSession(browser.browser, server, `${site.url}/green`);
     try {
       // The same browser opens the session again (another tab): its way back replaces the first tab.

@@ -106,7 +106,10 @@ describe('customer-facing words in the web client', function () {
     await page.waitForSelector('body[data-state="live"]');
 
     await join(body.id, body.agentToken);
-    const res = await fetch(`${server.url}/api/sessions/${body.id}/observers`, { method: 'POST', headers: { authorization: `Bearer ${await server.staffToken('sup-1', 'supervisor', 'Sue Pervisor')}` } });
+    const res = await fetch(`${server.url}/api/sessions/${body.id}/observers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await server.staffToken('sup-1', 'supervisor', 'Sue Pervisor')}` },
+    });
     await join(body.id, (await res.json()).token);
     await until('both joins noted', async () => (await text(page, '#log')).includes('Supervisor Sue Pervisor joined'));
     const first = await page.$$eval('#log li', (lis) => lis.map((li) => li.textContent ?? ''));

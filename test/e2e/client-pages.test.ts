@@ -104,7 +104,12 @@ describe('auditor replay page in a real browser', function () {
     const { randomBytes } = await import('node:crypto');
     const { createOpenGate } = await import('../../server/browser/frame-gate.ts');
     const site = await serveFixtures(PAGES);
-    const policies = { check: () => undefined, urlFilter: () => null, summary: () => ({ masked: [], record: true, retentionDays: 1 }), createGate: async () => createOpenGate({ name: 'recorded', version: 'r1' }) };
+    const policies = {
+      check: () => undefined,
+      urlFilter: () => null,
+      summary: () => ({ masked: [], record: true, retentionDays: 1 }),
+      createGate: async () => createOpenGate({ name: 'recorded', version: 'r1' }),
+    };
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_RECORDING_KEY: randomBytes(32).toString('base64') }, { policies });
     const browser = await launchBrowser({ viewport: { width: 1280, height: 900 } });
     try {

@@ -42,13 +42,16 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 /** axe-core in the page (over DevTools: the strict CSP stays); no serious or critical violation. */
 async function axe(page: Page, state: string): Promise<void> {
   await page.evaluate(AXE);
-  const violations = (await page.evaluate(() =>
+  const violations = await page.evaluate(() =>
     (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe
       .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] })
       .then((r) => r.violations),
-  ));
+  );
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `axe in state ${state}`).to.deep.equal([]);
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    `axe in state ${state}`,
+  ).to.deep.equal([]);
 }
 
 const PHONE = { width: 390, height: 844, deviceScaleFactor: 3, isMobile: true, hasTouch: true, isLandscape: false };
@@ -96,12 +99,19 @@ describe('a customer on a phone', function () {
     const last = customer.frames.at(-1)!;
     expect(last.header.viewport).to.deep.equal({ width: 390, height: 700 });
     expect(session.viewport).to.deep.equal({ width: 390, height: 700 });
-    await until('the page laid out at the phone size', () => /^w390 h700 touch1/.test(session.snapshot().title)).catch((e) => { throw new Error(e.message + ' ' + session.snapshot().title); });
+    await until('the page laid out at the phone size', () => /^w390 h700 touch1/.test(session.snapshot().title)).catch((e) => {
+      throw new Error(e.message + ' ' + session.snapshot().title);
+    });
     // Staff see the same device frame, masked, at its real shape.
     await agent.frameWhere((i) => i.width === 390 && i.height === 700);
 
     // Turning the phone: the latest size wins, bounded.
-    for (const [w, h] of [[700, 390], [650, 390], [844, 390]]) customer.send({ type: 'device', device: { width: w, height: h, dpr: 3, touch: true, mobile: true } });
+    for (const [w, h] of [
+      [700, 390],
+      [650, 390],
+      [844, 390],
+    ])
+      customer.send({ type: 'device', device: { width: w, height: h, dpr: 3, touch: true, mobile: true } });
     await customer.frameWhere((i) => i.width === 844 && i.height === 390 && near(colourAt(i, 400, 200), WHITE), from);
     await until('landscape layout', () => /^w844 h390/.test(session.snapshot().title));
     // Input beyond the emulated viewport is refused like any other.
@@ -136,7 +146,7 @@ describe('a customer on a phone', function () {
     return { page, id: body.id, close: () => ctx.close() };
   }
 
-  it('gets the mobile layout at the phone\'s size and scrolls by touch', async function () {
+  it("gets the mobile layout at the phone's size and scrolls by touch", async function () {
     const { page, id, close } = await phoneCustomer('/responsive', 'customer-phone');
     const session = server.vitrine.registry.get(id)!;
     // The page fills the space under the one compact bar, at one CSS pixel per CSS pixel.
@@ -212,14 +222,20 @@ describe('a customer on a phone', function () {
     await axe(page, 'phone, keyboard button');
     await docShot(page, 'customer-phone-keyboard-button-phone.png');
     {
-      const shape = await agent.waitForFunction(() => {
-        const c = document.getElementById('screen') as HTMLCanvasElement | null;
-        if (!c || c.width !== 390) return null;
-        const r = c.getBoundingClientRect();
-        return { w: r.width, h: r.height, cw: c.width, ch: c.height };
-      }, { timeout: 20_000 }).then((h) => h.jsonValue()).catch(() => null);
+      const shape = await agent
+        .waitForFunction(
+          () => {
+            const c = document.getElementById('screen') as HTMLCanvasElement | null;
+            if (!c || c.width !== 390) return null;
+            const r = c.getBoundingClientRect();
+            return { w: r.width, h: r.height, cw: c.width, ch: c.height };
+          },
+          { timeout: 20_000 },
+        )
+        .then((h) => h.jsonValue())
+        .catch(() => null);
       expect(shape, 'the agent sees the phone frame').to.not.equal(null);
-      if (shape) expect(Math.abs(shape.w / shape.h - shape.cw / shape.ch), 'agent view keeps the phone\'s aspect ratio').to.be.below(0.02);
+      if (shape) expect(Math.abs(shape.w / shape.h - shape.cw / shape.ch), "agent view keeps the phone's aspect ratio").to.be.below(0.02);
       await agent.setViewport({ width: 390, height: 844 });
       await new Promise((r) => setTimeout(r, 500));
       await docShot(agent, 'agent-phone-customer-phone.png');
@@ -281,7 +297,7 @@ describe('a customer on a phone', function () {
     await customer.close();
   });
 
-  it('keeps the agent\'s pointer on its spot of the page while the customer pinch-zooms the view', async function () {
+  it("keeps the agent's pointer on its spot of the page while the customer pinch-zooms the view", async function () {
     const { body } = await server.createSession(`${site.url}/responsive`);
     const { page, close } = await phoneCustomer('/responsive', undefined, body.customerUrl);
     const session = server.vitrine.registry.get(body.id)!;
@@ -291,26 +307,36 @@ describe('a customer on a phone', function () {
     agent.send({ type: 'presence', presence: { kind: 'pointer', x: 100, y: 200 } });
     await page.waitForFunction(() => (document.getElementById('screen') as HTMLCanvasElement).width === 390);
     const rects = () =>
-      page.evaluate(() =>
-        Object.fromEntries(
-          ['screen', 'presence-layer'].map((id) => {
-            const b = document.getElementById(id)!.getBoundingClientRect();
-            return [id === 'screen' ? 'screen' : 'layer', { x: b.x, y: b.y, w: b.width, h: b.height }];
-          }),
-        ) as Record<'screen' | 'layer', { x: number; y: number; w: number; h: number }>,
+      page.evaluate(
+        () =>
+          Object.fromEntries(
+            ['screen', 'presence-layer'].map((id) => {
+              const b = document.getElementById(id)!.getBoundingClientRect();
+              return [id === 'screen' ? 'screen' : 'layer', { x: b.x, y: b.y, w: b.width, h: b.height }];
+            }),
+          ) as Record<'screen' | 'layer', { x: number; y: number; w: number; h: number }>,
       );
     const before = await rects();
     // Two fingers spread apart over the view (real touch events on the customer's page).
     const cdp = await page.createCDPSession();
     const { x, y } = before.screen;
-    const at = (d: number) => [{ x: x + 195 - d, y: y + 300, id: 0 }, { x: x + 195 + d, y: y + 300, id: 1 }];
+    const at = (d: number) => [
+      { x: x + 195 - d, y: y + 300, id: 0 },
+      { x: x + 195 + d, y: y + 300, id: 1 },
+    ];
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(40) });
     for (let d = 50; d <= 120; d += 10) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(d) });
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
     await page.waitForSelector('#screen.zoomed');
     await until('the overlay follows the zoomed picture', async () => {
       const r = await rects();
-      return r.screen.w > before.screen.w * 1.5 && Math.abs(r.layer.x - r.screen.x) < 1 && Math.abs(r.layer.y - r.screen.y) < 1 && Math.abs(r.layer.w - r.screen.w) < 1 && Math.abs(r.layer.h - r.screen.h) < 1;
+      return (
+        r.screen.w > before.screen.w * 1.5 &&
+        Math.abs(r.layer.x - r.screen.x) < 1 &&
+        Math.abs(r.layer.y - r.screen.y) < 1 &&
+        Math.abs(r.layer.w - r.screen.w) < 1 &&
+        Math.abs(r.layer.h - r.screen.h) < 1
+      );
     });
     await docShot(page, 'customer-phone-zoomed-pointer-phone.png');
     await agent.close();

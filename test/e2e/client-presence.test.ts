@@ -48,7 +48,7 @@ describe('presence in the web client', function () {
       return n;
     });
 
-  it('shows the agent\'s pointer and strokes on the customer\'s overlay, the customer\'s on the agent\'s, and nothing reaches the page', async function () {
+  it("shows the agent's pointer and strokes on the customer's overlay, the customer's on the agent's, and nothing reaches the page", async function () {
     const s = await consoleSession(browser.browser, server, `${site.url}/trap`);
     try {
       const { agent, customer } = s;

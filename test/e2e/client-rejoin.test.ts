@@ -32,7 +32,7 @@ describe('rejoining after a reload in the web client', function () {
   const customers = (id: string) => server.vitrine.registry.get(id)?.participants.filter((p) => p.role === 'customer').length ?? 0;
   const agents = (id: string) => server.vitrine.registry.get(id)?.participants.filter((p) => p.role === 'agent').length ?? 0;
 
-  it('rejoins the agent console\'s session after a reload, and lists it under My sessions', async function () {
+  it("rejoins the agent console's session after a reload, and lists it under My sessions", async function () {
     const s = await consoleSession(browser.browser, server, `${site.url}/green`);
     try {
       // The customer link steps out of the way once used.
@@ -51,7 +51,7 @@ describe('rejoining after a reload in the web client', function () {
       expect(other.status).to.equal(403);
       expect((await fetch(`${server.url}/api/sessions/${s.id}/rejoin`, { method: 'POST' })).status).to.equal(401);
       const list = await (await fetch(`${server.url}/api/sessions`, { headers: { authorization: `Bearer ${await server.agentToken('agent-2', 'Agent Two')}` } })).json();
-      expect(list.sessions, 'another agent\'s sessions listed').to.deep.equal([]);
+      expect(list.sessions, "another agent's sessions listed").to.deep.equal([]);
     } finally {
       await s.close();
     }

@@ -117,7 +117,7 @@ describe('agent sign-in', function () {
       await ctx.close();
     });
 
-    it('names the configured company to the customer, and shows a paused customer\'s agent no title or address', async function () {
+    it("names the configured company to the customer, and shows a paused customer's agent no title or address", async function () {
       const agentCtx = await browser.browser.createBrowserContext();
       const agent = await agentCtx.newPage();
       await agent.setViewport({ width: 1280, height: 720 });

@@ -48,7 +48,10 @@ describe('document handoff across a cluster (Redis + clamd + two nodes)', functi
     });
     policyDir = mkdtempSync(join(tmpdir(), 'vitrine-cluster-files-'));
     writeFileSync(join(policyDir, 'default.yaml'), 'description: default\n');
-    writeFileSync(join(policyDir, 'files.yaml'), 'description: cluster handoff\nfiles:\n  upload:\n    allow: true\n    types: [text/plain]\n    maxBytes: 1000\n  download:\n    allow: true\n    maxBytes: 100000\n');
+    writeFileSync(
+      join(policyDir, 'files.yaml'),
+      'description: cluster handoff\nfiles:\n  upload:\n    allow: true\n    types: [text/plain]\n    maxBytes: 1000\n  download:\n    allow: true\n    maxBytes: 100000\n',
+    );
     nodes = await Promise.all(
       ['node-a', 'node-b'].map((id) => VitrineNode.start({ id, redisUrl: redis.url, allowHosts: site.host, env: { VITRINE_POLICY_DIR: policyDir, VITRINE_CLAMD: clamd.address } })),
     );
@@ -63,7 +66,7 @@ describe('document handoff across a cluster (Redis + clamd + two nodes)', functi
     if (policyDir) rmSync(policyDir, { recursive: true, force: true });
   });
 
-  it('streams the customer\'s upload and download through the node that does not run the session', async function () {
+  it("streams the customer's upload and download through the node that does not run the session", async function () {
     const agent = await staffToken('agent-1', 'agent', 'Alice Agent');
     const created = await api(nodes[0]!.url, 'POST', '/api/sessions', agent, { url: `${site.url}/upload`, policy: 'files' });
     expect(created.status, JSON.stringify(created.json)).to.equal(201);
@@ -79,10 +82,14 @@ describe('document handoff across a cluster (Redis + clamd + two nodes)', functi
     clients.push(customer, staff);
     customer.send({ type: 'consent', accept: true });
     const title = (pred: (t: string) => boolean) =>
-      customer.waitFor(() => {
-        const last = customer.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
-        return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
-      }, 30_000, 'page title');
+      customer.waitFor(
+        () => {
+          const last = customer.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
+          return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
+        },
+        30_000,
+        'page title',
+      );
     await title((t) => t === 'Upload');
     let chooser: Extract<(typeof customer.messages)[number], { type: 'file/chooser' }> | undefined;
     for (let i = 0; i < 5 && !chooser; i++) {
@@ -91,7 +98,11 @@ describe('document handoff across a cluster (Redis + clamd + two nodes)', functi
     }
     expect(chooser, 'the page opened its chooser').to.not.equal(undefined);
     const post = (body: Buffer, name: string) =>
-      fetch(`${front.url}${chooser!.upload}`, { method: 'POST', headers: { authorization: `Bearer ${chooser!.ticket}`, 'content-type': 'text/plain', 'x-file-name': encodeURIComponent(name) }, body: new Uint8Array(body) });
+      fetch(`${front.url}${chooser!.upload}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${chooser!.ticket}`, 'content-type': 'text/plain', 'x-file-name': encodeURIComponent(name) },
+        body: new Uint8Array(body),
+      });
 
     // Refusals made by the owner come back through the front node with their codes.
     const big = await post(Buffer.alloc(5000, 0x61), 'big.txt');

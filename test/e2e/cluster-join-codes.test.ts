@@ -23,9 +23,10 @@ describe('join codes across a cluster (Redis + two nodes)', function () {
   before(async function () {
     redis = await RedisProcess.start();
     site = await serveFixtures(PAGES);
-    [a, b] = await Promise.all(
-      ['node-a', 'node-b'].map((id) => VitrineNode.start({ id, redisUrl: redis.url, allowHosts: site.host, env: { VITRINE_EMBED_ORIGINS: site.url } })),
-    ) as [VitrineNode, VitrineNode];
+    [a, b] = (await Promise.all(['node-a', 'node-b'].map((id) => VitrineNode.start({ id, redisUrl: redis.url, allowHosts: site.host, env: { VITRINE_EMBED_ORIGINS: site.url } })))) as [
+      VitrineNode,
+      VitrineNode,
+    ];
   });
   after(async function () {
     await Promise.all(clients.map((c) => c.close()));

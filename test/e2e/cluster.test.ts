@@ -271,14 +271,15 @@ describe('cluster mode (Redis + three nodes)', function () {
     // Heartbeat 500 ms, lost after three missed: well within 5 s even on a loaded machine.
     expect(tookMs, 'participants told within the heartbeat bound').to.be.below(5000);
     // Its browsers talk CDP over a pipe: they exit when the server dies, even by SIGKILL.
-    const alive = () => browsers.filter((p) => {
-      try {
-        process.kill(p, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const alive = () =>
+      browsers.filter((p) => {
+        try {
+          process.kill(p, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     for (let i = 0; i < 100 && alive().length; i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive(), 'browser processes left behind by the killed node').to.deep.equal([]);
     const view = await api(nodes.a.url, 'GET', '/api/cluster', supervisorToken);
@@ -333,7 +334,10 @@ describe('cluster mode (Redis + three nodes)', function () {
     expect(exit.code, nodes.c.log.slice(-2000)).to.equal(0);
     // Participants relayed through the drained node are told to reconnect, and can, elsewhere.
     expect((await relayed.closed).code).to.equal(1012);
-    expect(relayed.messages.some((m) => m.type === 'ended'), 'their session did not end').to.equal(false);
+    expect(
+      relayed.messages.some((m) => m.type === 'ended'),
+      'their session did not end',
+    ).to.equal(false);
     const back = await join(nodes.a, onA.id, reconnectToken);
     expect((back.messages.find((m) => m.type === 'joined') as { snapshot: { state: string } }).snapshot.state).to.equal('live');
     await back.frameWhere(() => true, 0, 30_000);

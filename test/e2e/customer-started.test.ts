@@ -26,7 +26,10 @@ const shop = (vitrine: () => string) => (_req: unknown, res: import('node:http')
 
 /** The promise rejects with a message matching `re`. */
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
-  const outcome = await p.then(() => null, (e: Error) => e);
+  const outcome = await p.then(
+    () => null,
+    (e: Error) => e,
+  );
   expect(outcome, `expected a rejection matching ${re}`).to.be.instanceOf(Error);
   expect(outcome!.message).to.match(re);
 }
@@ -46,10 +49,7 @@ describe('customer-started sessions (embed, join code, claim)', function () {
     outside = await serveFixtures({ '/shop': shop(() => vitrineUrl) });
     // Not allow-listed at all.
     foreign = await serveFixtures({ '/shop': shop(() => vitrineUrl) });
-    server = await startTestServer(
-      { VITRINE_ALLOW_HOSTS: site.host, VITRINE_EMBED_ORIGINS: `${site.url} ${outside.url}` },
-      { linkDelivery: { deliver: async (link) => void delivered.push(link) } },
-    );
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_EMBED_ORIGINS: `${site.url} ${outside.url}` }, { linkDelivery: { deliver: async (link) => void delivered.push(link) } });
     vitrineUrl = server.url;
     browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
   });
@@ -99,7 +99,10 @@ describe('customer-started sessions (embed, join code, claim)', function () {
       await shopPage.click('pierce/.help');
       await shopPage.waitForFunction(() => /^\d{3} \d{3}$/.test(document.querySelector('[data-vitrine-embed]')?.shadowRoot?.querySelector('.code')?.textContent ?? ''));
       const shown = (await shopPage.$eval('pierce/.code', (el) => el.textContent ?? '')).replace(' ', '');
-      expect(errors.filter((e) => /Content Security Policy/i.test(e)), 'CSP violations').to.deep.equal([]);
+      expect(
+        errors.filter((e) => /Content Security Policy/i.test(e)),
+        'CSP violations',
+      ).to.deep.equal([]);
       await shoot(shopPage, 'embed-code');
 
       // The consent view opens in a new window of the customer's browser, code first.
@@ -118,7 +121,11 @@ describe('customer-started sessions (embed, join code, claim)', function () {
       await agent.setViewport({ width: 1280, height: 720 });
       const bodies: string[] = [];
       agent.on('response', (r) => {
-        if (r.url().includes('/api/')) void r.text().then((t) => bodies.push(t), () => undefined);
+        if (r.url().includes('/api/'))
+          void r.text().then(
+            (t) => bodies.push(t),
+            () => undefined,
+          );
       });
       await agent.goto(`${server.url}/agent#token=${await server.agentToken('agent-7', 'Dana Agent')}`);
       await agent.waitForSelector('body[data-state="signed-in"]');
@@ -186,7 +193,10 @@ describe('customer-started sessions (embed, join code, claim)', function () {
     expect(forged.headers.get('access-control-allow-origin')).to.equal(null);
     const preflight = await fetch(`${server.url}/api/customer-sessions`, { method: 'OPTIONS', headers: { origin: foreign.url, 'access-control-request-method': 'POST' } });
     expect(preflight.headers.get('access-control-allow-origin')).to.equal(null);
-    const okPreflight = await fetch(`${server.url}/api/customer-sessions`, { method: 'OPTIONS', headers: { origin: site.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const okPreflight = await fetch(`${server.url}/api/customer-sessions`, {
+      method: 'OPTIONS',
+      headers: { origin: site.url, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     expect(okPreflight.status).to.equal(204);
     expect(okPreflight.headers.get('access-control-allow-origin')).to.equal(site.url);
     // Another site's page, asked for by an allowed site: refused.

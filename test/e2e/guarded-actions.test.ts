@@ -178,7 +178,7 @@ describe('guarded actions', function () {
     expect(customer.messages.some((m) => m.type === 'error' && m.code === 'GUARDED_ACTION')).to.equal(false);
   });
 
-  it('four eyes: the agent\'s click is held and done only on the customer\'s confirmation', async function () {
+  it("four eyes: the agent's click is held and done only on the customer's confirmation", async function () {
     const { customer, agent } = await live();
     hits.length = 0;
     agent.click(at(230).x, at(230).y);
@@ -188,7 +188,10 @@ describe('guarded actions', function () {
     await agent.message('guard/pending', (m) => m.id === asked.id);
     await sleep(600);
     expect(guardedHits(hits), 'nothing before the confirmation').to.deep.equal([]);
-    expect(agent.messages.some((m) => m.type === 'error' && m.code === 'GUARDED_ACTION'), 'held, not refused').to.equal(false);
+    expect(
+      agent.messages.some((m) => m.type === 'error' && m.code === 'GUARDED_ACTION'),
+      'held, not refused',
+    ).to.equal(false);
     // Only the customer may answer.
     agent.send({ type: 'guard/confirm', id: asked.id });
     await agent.message('error', (m) => m.code === 'NOT_CUSTOMER');
@@ -224,7 +227,7 @@ describe('guarded actions', function () {
   });
 });
 
-describe('four eyes in the customer\'s view (real browser)', function () {
+describe("four eyes in the customer's view (real browser)", function () {
   let site: FixtureSite;
   let server: TestServer;
   let browser: LaunchedBrowser;
@@ -326,7 +329,7 @@ describe('four eyes in the customer\'s view (real browser)', function () {
     expect(waiting).to.match(/^Your click on “Send money” waits for the customer's confirmation · \d+ s$/);
     const left = Number(/(\d+) s$/.exec(waiting)![1]);
     expect(left).to.be.within(1, GUARD_TIMING.confirmMs / 1000);
-    expect(await agent.$eval('#log', (e) => e.textContent ?? '')).to.include('You clicked “Send money”: it needs the customer\'s confirmation');
+    expect(await agent.$eval('#log', (e) => e.textContent ?? '')).to.include("You clicked “Send money”: it needs the customer's confirmation");
     await shoot(agent, 'agent-guard-waiting');
     await customer.waitForSelector('#guard-prompt:not([hidden])');
     await sleep(700); // a click in the prompt's first moments is not a decision (deliberate.ts)
@@ -357,7 +360,10 @@ describe('guard rules (unit)', function () {
   });
 
   it('resolves guard rules per address (add and replace rules)', function () {
-    const p = parsePolicy('p', `guarded: [{ selector: '#a' }]\nrules:\n  - match: { glob: '*/transfer*' }\n    guarded: [{ selector: '#b' }]\n  - match: { glob: '*/only*' }\n    mode: replace\n    guarded: [{ selector: '#c' }]\n`).policy!;
+    const p = parsePolicy(
+      'p',
+      `guarded: [{ selector: '#a' }]\nrules:\n  - match: { glob: '*/transfer*' }\n    guarded: [{ selector: '#b' }]\n  - match: { glob: '*/only*' }\n    mode: replace\n    guarded: [{ selector: '#c' }]\n`,
+    ).policy!;
     expect(resolvePolicy(p, 'https://bank/home').guarded.map((g) => g.selector)).to.deep.equal(['#a']);
     expect(guardsFor(p)('https://bank/transfer').map((g) => g.selector)).to.deep.equal(['#a', '#b']);
     expect(guardsFor(p)('https://bank/only').map((g) => g.selector)).to.deep.equal(['#c']);

@@ -89,7 +89,10 @@ describe('staff single sign-on (OpenID Connect)', function () {
     if (backAtConsole) await until('back at the page', () => page.url().startsWith(`${at}${path}`));
   }
   const ssoCookie = async (page: Page) => (await page.cookies()).find((c) => c.name === '__Host-vitrine-sso');
-  const withCookie = (value: string, init: RequestInit = {}, origin = base()) => ({ ...init, headers: { cookie: `__Host-vitrine-sso=${value}`, origin, ...(init.headers as Record<string, string> | undefined) } });
+  const withCookie = (value: string, init: RequestInit = {}, origin = base()) => ({
+    ...init,
+    headers: { cookie: `__Host-vitrine-sso=${value}`, origin, ...(init.headers as Record<string, string> | undefined) },
+  });
   const refusals = () => audited.filter((e) => e.type === 'sso.refused').map((e) => String(e.details?.reason));
 
   it('validates the settings together', function () {
@@ -104,7 +107,9 @@ describe('staff single sign-on (OpenID Connect)', function () {
     expect(problems({ VITRINE_OIDC_ISSUER: 'https://idp.example' }).join()).to.match(/VITRINE_OIDC_CLIENT_ID: required/);
     expect(problems({ VITRINE_OIDC_CLIENT_ID: 'x' }).join()).to.match(/only meaningful with VITRINE_OIDC_ISSUER/);
     expect(problems({ VITRINE_OIDC_ISSUER: 'http://idp.example', VITRINE_OIDC_CLIENT_ID: 'x' }).join()).to.match(/must be https/);
-    expect(problems({ VITRINE_OIDC_ISSUER: 'https://idp.example', VITRINE_OIDC_CLIENT_ID: 'x', VITRINE_OIDC_CLIENT_SECRET: 's', VITRINE_OIDC_CLIENT_SECRET_FILE: '/etc/hostname' }).join()).to.match(/set one, not both/);
+    expect(problems({ VITRINE_OIDC_ISSUER: 'https://idp.example', VITRINE_OIDC_CLIENT_ID: 'x', VITRINE_OIDC_CLIENT_SECRET: 's', VITRINE_OIDC_CLIENT_SECRET_FILE: '/etc/hostname' }).join()).to.match(
+      /set one, not both/,
+    );
     expect(problems({ VITRINE_OIDC_ISSUER: 'https://idp.example', VITRINE_OIDC_CLIENT_ID: 'x', VITRINE_PUBLIC_URL: 'http://vitrine.example' }).join()).to.match(/needs an https public URL/);
     expect(problems({ VITRINE_OIDC_ISSUER: 'https://idp.example', VITRINE_OIDC_CLIENT_ID: 'x', VITRINE_OIDC_SCOPES: 'profile email' }).join()).to.match(/must include openid/);
     const ok = loadConfig({ VITRINE_JWT_SECRET: 'x'.repeat(40), VITRINE_OIDC_ISSUER: 'http://127.0.0.1:5556', VITRINE_OIDC_CLIENT_ID: 'x', VITRINE_OIDC_CLIENT_SECRET: 'sec' });

@@ -80,7 +80,10 @@ describe('adaptive quality in a session', function () {
     from = customer.frames.length;
     customer.click(1100, 200);
     await customer.frameWhere((img) => boxIsBlue(img), from, 10_000);
-    expect(customer.frames.slice(from).some((f) => f.header.quality === 50 && boxIsBlue(decodeJpeg(f.jpeg))), 'a reduced frame shows the click').to.equal(true);
+    expect(
+      customer.frames.slice(from).some((f) => f.header.quality === 50 && boxIsBlue(decodeJpeg(f.jpeg))),
+      'a reduced frame shows the click',
+    ).to.equal(true);
     // Once the page is still, a full-quality frame that shows the same state.
     await customer.waitFor(() => customer.frames.slice(from).find((f) => f.header.quality === 70), 10_000, 'a sharp frame');
     const sharp = customer.frames.slice(from).find((f) => f.header.quality === 70)!;

@@ -85,7 +85,7 @@ describe('audit trail', function () {
 });
 
 describe('audit over the API', function () {
-  it('records a session\'s security events, without secrets, for auditors only', async function () {
+  it("records a session's security events, without secrets, for auditors only", async function () {
     const site = await serveFixtures(PAGES);
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
     try {
@@ -108,8 +108,7 @@ describe('audit over the API', function () {
       customer.send({ type: 'end' });
       await agent.message('ended');
 
-      const get = async (role: 'agent' | 'auditor') =>
-        fetch(`${server.url}/api/sessions/${body.id}/audit`, { headers: { authorization: `Bearer ${await server.staffToken('x', role)}` } });
+      const get = async (role: 'agent' | 'auditor') => fetch(`${server.url}/api/sessions/${body.id}/audit`, { headers: { authorization: `Bearer ${await server.staffToken('x', role)}` } });
       expect((await get('agent')).status).to.equal(403);
       const res = await get('auditor');
       expect(res.status).to.equal(200);

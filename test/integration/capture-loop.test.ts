@@ -13,7 +13,10 @@ import type { FrameGate, MaskSeal, ProbeResult } from '../../server/browser/fram
 
 /** Two documents whose masks switch; a picture records each one's state at capture time. */
 class FakePage {
-  docs = [{ on: true, gen: 0 }, { on: true, gen: 0 }];
+  docs = [
+    { on: true, gen: 0 },
+    { on: true, gen: 0 },
+  ];
   damage = true;
   content = 1;
   beginFrames = 0;
@@ -131,7 +134,10 @@ describe('capture loop (fake page and gate)', function () {
 
   it('withholds the staff frame when the masks come undone after the seal; the customer still gets theirs', async function () {
     const { got, withheld, stats } = await run({ faults: { undoAfterSeal: true } });
-    expect(got.filter((g) => g.to !== 'customer'), 'staff frames').to.deep.equal([]);
+    expect(
+      got.filter((g) => g.to !== 'customer'),
+      'staff frames',
+    ).to.deep.equal([]);
     expect(withheld.length).to.be.greaterThan(0);
     expect(stats.staffWithheld).to.equal(withheld.length);
     expect(got.some((g) => g.to === 'customer')).to.equal(true);
@@ -184,13 +190,18 @@ describe('capture loop (fake page and gate)', function () {
 
   it('goes straight to the pictures on a kick (an input applied): no picture-less frame first', async function () {
     const page = new FakePage();
-    const loop = new CaptureLoop(page.cdp, fakeGate(page, () => ({ changed: false, masked: true })), { frame: () => undefined, withheld: () => undefined }, {
-      viewport: { width: 1280, height: 720 },
-      quality: 70,
-      intervalMs: 5,
-      idleIntervalMs: 5,
-      wants: () => ({ customer: true, staff: true }),
-    });
+    const loop = new CaptureLoop(
+      page.cdp,
+      fakeGate(page, () => ({ changed: false, masked: true })),
+      { frame: () => undefined, withheld: () => undefined },
+      {
+        viewport: { width: 1280, height: 720 },
+        quality: 70,
+        intervalMs: 5,
+        idleIntervalMs: 5,
+        wants: () => ({ customer: true, staff: true }),
+      },
+    );
     loop.start();
     try {
       await new Promise((r) => setTimeout(r, 150));
@@ -226,4 +237,3 @@ describe('frame size from the picture', function () {
     expect(jpegSize(Buffer.from('{"not":"a jpeg"}'))).to.equal(null);
   });
 });
-

@@ -14,7 +14,6 @@ import { GREEN, PAGES } from '../support/fixture-pages.ts';
 import { rendererPids } from '../support/renderers.ts';
 import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from '../../harness/harness.ts';
 
-
 describe('chaos and floods', function () {
   this.timeout(120_000);
   let site: FixtureSite;
@@ -25,9 +24,10 @@ describe('chaos and floods', function () {
     await site?.close();
   });
 
-  it('coalesces a page\'s dialog flood into a few notices and lets a navigation past beforeunload go ahead', async function () {
+  it("coalesces a page's dialog flood into a few notices and lets a navigation past beforeunload go ahead", async function () {
     const pages = await serveFixtures({
-      '/alerts': '<!doctype html><title>Alerts</title><h1>alerts</h1><script>setTimeout(() => { const t = setInterval(() => alert("4111 1111 1111 1111"), 1); setTimeout(() => clearInterval(t), 3000); }, 500)</script>',
+      '/alerts':
+        '<!doctype html><title>Alerts</title><h1>alerts</h1><script>setTimeout(() => { const t = setInterval(() => alert("4111 1111 1111 1111"), 1); setTimeout(() => clearInterval(t), 3000); }, 500)</script>',
       '/leave': '<!doctype html><title>Leave</title><h1>stay?</h1><script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = ""; })</script>',
     });
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: `${site.host},${pages.host}` });
@@ -40,7 +40,10 @@ describe('chaos and floods', function () {
       const dialogs = customer.messages.filter((m) => m.type === 'notice' && m.code === 'DIALOG_DISMISSED');
       // Hundreds of dialogs in 3 s; a notice at once and a total every 2 s at most.
       expect(dialogs.length, 'dialog notices').to.be.within(1, 4);
-      expect(dialogs.some((m) => m.type === 'notice' && /more times/.test(m.message)), 'a total was told').to.equal(true);
+      expect(
+        dialogs.some((m) => m.type === 'notice' && /more times/.test(m.message)),
+        'a total was told',
+      ).to.equal(true);
       expect(JSON.stringify(dialogs)).to.not.include('4111');
       customer.send({ type: 'end' });
       await customer.close();
@@ -56,7 +59,10 @@ describe('chaos and floods', function () {
       c2.send({ type: 'navigate', url: `${site.url}/green` });
       await c2.waitFor(() => c2.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Green'), 15_000, 'the page asked for');
       // The page did ask (the control: without it this proves nothing), and was told truthfully.
-      expect(c2.messages.some((m) => m.type === 'notice' && /confirm leaving/.test(m.message)), 'the beforeunload notice').to.equal(true);
+      expect(
+        c2.messages.some((m) => m.type === 'notice' && /confirm leaving/.test(m.message)),
+        'the beforeunload notice',
+      ).to.equal(true);
       c2.send({ type: 'end' });
       await c2.close();
     } finally {
@@ -141,7 +147,10 @@ describe('chaos and floods', function () {
       const flooder = await TestClient.join(server.url, body.id, body.agentToken);
       for (let i = 0; i < 1500; i++) flooder.send({ type: 'ping', t: i });
       expect((await flooder.closed).code).to.equal(4429);
-      expect(flooder.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.code), 'flood refusals').to.include('RATE_LIMITED');
+      expect(
+        flooder.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.code),
+        'flood refusals',
+      ).to.include('RATE_LIMITED');
       const heap = process.memoryUsage().heapUsed;
 
       // Session-creation flood: bounded per agent.
@@ -218,7 +227,10 @@ describe('chaos and floods', function () {
       const key = loadConfig({ VITRINE_JWT_SECRET: TEST_SECRET }).auditKey;
       const r = verifyLines(key, lines);
       expect(r.ok, JSON.stringify(r)).to.equal(true);
-      const out = execFileSync('node', ['--import', 'tsx', 'server/cli.ts', 'audit', 'verify', join(dataDir, 'audit', 'audit.log')], { env: { ...process.env, VITRINE_JWT_SECRET: TEST_SECRET }, encoding: 'utf8' });
+      const out = execFileSync('node', ['--import', 'tsx', 'server/cli.ts', 'audit', 'verify', join(dataDir, 'audit', 'audit.log')], {
+        env: { ...process.env, VITRINE_JWT_SECRET: TEST_SECRET },
+        encoding: 'utf8',
+      });
       expect(out).to.match(/OK/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -53,7 +53,9 @@ describe('vitrine command line', function () {
       expect(r.code, flag).to.equal(0);
       expect(r.stdout).to.match(/^Usage: vitrine <command>/);
       for (const e of COMMANDS) expect(r.stdout, e.name).to.match(new RegExp(`^  ${e.name} `, 'm'));
-      expect(r.stdout).to.match(/^ {2}2 {2}bad usage/m).and.match(/^ {2}3 {2}something the server needs/m);
+      expect(r.stdout)
+        .to.match(/^ {2}2 {2}bad usage/m)
+        .and.match(/^ {2}3 {2}something the server needs/m);
       expect(r.stderr).to.equal('');
     }
   });
@@ -63,7 +65,8 @@ describe('vitrine command line', function () {
     for (const e of COMMANDS) {
       if ('commands' in e) {
         asks.push({ args: [e.name, '--help'], usage: `Usage: vitrine ${e.name} <command>` });
-        for (const c of e.commands) asks.push({ args: [...c.name.split(' '), '--help'], usage: `Usage: vitrine ${c.name}` }, { args: [...c.name.split(' '), 'x', '-h'], usage: `Usage: vitrine ${c.name}` });
+        for (const c of e.commands)
+          asks.push({ args: [...c.name.split(' '), '--help'], usage: `Usage: vitrine ${c.name}` }, { args: [...c.name.split(' '), 'x', '-h'], usage: `Usage: vitrine ${c.name}` });
       } else asks.push({ args: [e.name, '--help'], usage: `Usage: vitrine ${e.name}` });
     }
     const runs = await Promise.all(asks.map((a) => inProcess(a.args)));
@@ -182,7 +185,9 @@ describe('vitrine command line', function () {
       writeFileSync(join(dir, 'default.yaml'), 'colour: red\n');
       const [config, policies] = await Promise.all([vitrine(['start'], { VITRINE_PORT: 'eighty' }), vitrine(['start'], { VITRINE_POLICY_DIR: dir, VITRINE_PORT: '0' })]);
       expect(config.code, config.stderr).to.equal(2);
-      expect(config.stderr).to.match(/^vitrine: CONFIG_INVALID: invalid configuration:\n {2}- VITRINE_PORT=/).and.include('Run with --help to list every setting.');
+      expect(config.stderr)
+        .to.match(/^vitrine: CONFIG_INVALID: invalid configuration:\n {2}- VITRINE_PORT=/)
+        .and.include('Run with --help to list every setting.');
       expect(policies.code, policies.stderr).to.equal(3);
       expect(policies.stderr).to.match(/^vitrine: POLICY_INVALID: invalid policies:\n {2}- default: .*colour/);
       noTrace(policies);

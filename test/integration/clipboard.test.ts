@@ -66,10 +66,14 @@ describe('clipboard (copies to the customer alone; the browser clipboard never c
     return c;
   };
   const title = (c: TestClient, pred: (t: string) => boolean, what = 'page title') =>
-    c.waitFor(() => {
-      const last = c.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
-      return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
-    }, 20_000, what);
+    c.waitFor(
+      () => {
+        const last = c.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
+        return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
+      },
+      20_000,
+      what,
+    );
   const key = (c: TestClient, k: string, code: string, modifiers: Record<string, boolean> = {}) => {
     c.input({ kind: 'key', action: 'down', key: k, code, modifiers });
     c.input({ kind: 'key', action: 'up', key: k, code, modifiers });
@@ -194,7 +198,7 @@ describe('clipboard (copies to the customer alone; the browser clipboard never c
     expect(await title(b.customer, (x) => x.includes('pasted'))).to.equal('notes=bend pasted;pastes=0');
   });
 
-  it('drops a page\'s copy flood: a few copies reach the customer, and the session carries on', async function () {
+  it("drops a page's copy flood: a few copies reach the customer, and the session carries on", async function () {
     const { customer } = await live();
     const before = customer.messages.length;
     let flooded = '';

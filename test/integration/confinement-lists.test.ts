@@ -45,10 +45,14 @@ const html = (title: string, body: string) => `<!doctype html><title>${title}</t
 
 /** The vector pages; `T` is the canary origin (query `t`), `done(v)` tells the site the attempt is over. */
 function vectorPages(done: string[]): Record<string, (req: IncomingMessage, res: ServerResponse) => void> {
-  const page = (title: string, script: (t: string) => string, extra = '') => (req: IncomingMessage, res: ServerResponse) => {
-    const t = new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? '';
-    res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(html(title, `${extra.replaceAll('$T', t)}<script>const T=${JSON.stringify(t)};const done=(v)=>fetch('/done/'+v+'?t='+encodeURIComponent(T)).catch(()=>{});${script(t)}</script>`));
-  };
+  const page =
+    (title: string, script: (t: string) => string, extra = '') =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      const t = new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? '';
+      res
+        .writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' })
+        .end(html(title, `${extra.replaceAll('$T', t)}<script>const T=${JSON.stringify(t)};const done=(v)=>fetch('/done/'+v+'?t='+encodeURIComponent(T)).catch(()=>{});${script(t)}</script>`));
+    };
   return {
     '/done/worker': (req, res) => (done.push('worker'), res.end()),
     '/done/shared': (req, res) => (done.push('shared'), res.end()),
@@ -62,18 +66,28 @@ function vectorPages(done: string[]): Record<string, (req: IncomingMessage, res:
     '/shared': page('Shared', () => `const w=new SharedWorker('/shw.js?t='+encodeURIComponent(T));w.port.onmessage=()=>done('shared');w.port.start();`),
     '/shw.js': js(`const T=new URL(location).searchParams.get('t');
       onconnect=(e)=>{const p=e.ports[0];fetch(T+'/shw-fetch').catch(()=>{}).finally(()=>p.postMessage(1));};`),
-    '/sw': page('ServiceWorker', () => `
+    '/sw': page(
+      'ServiceWorker',
+      () => `
       const settle=()=>fetch('/sw-scope/page').then(r=>r.text()).catch(()=>'').finally(()=>done('sw'));
       navigator.serviceWorker.register('/sw-scope/sw.js?t='+encodeURIComponent(T),{scope:'/'}).then(()=>{
         if(navigator.serviceWorker.controller)settle();else navigator.serviceWorker.addEventListener('controllerchange',settle);
-      },()=>done('sw'));setTimeout(()=>done('sw'),4000);`),
-    '/sw-scope/sw.js': (req, res) => (res.setHeader('service-worker-allowed', '/'), js(`const T=new URL(location).searchParams.get('t');
+      },()=>done('sw'));setTimeout(()=>done('sw'),4000);`,
+    ),
+    '/sw-scope/sw.js': (req, res) => (
+      res.setHeader('service-worker-allowed', '/'),
+      js(`const T=new URL(location).searchParams.get('t');
       self.addEventListener('install',(e)=>{e.waitUntil(fetch(T+'/sw-install').catch(()=>{}).then(()=>self.skipWaiting()))});
       self.addEventListener('activate',(e)=>e.waitUntil(clients.claim()));
-      self.addEventListener('fetch',(e)=>{if(new URL(e.request.url).pathname.startsWith('/sw-scope/page'))e.respondWith(fetch(T+'/sw-fetch'))});`)(req, res)),
+      self.addEventListener('fetch',(e)=>{if(new URL(e.request.url).pathname.startsWith('/sw-scope/page'))e.respondWith(fetch(T+'/sw-fetch'))});`)(req, res)
+    ),
     '/sw-scope/page': (req, res) => res.end('from the site'),
     '/ws': page('WebSocket', () => `const s=new WebSocket(T.replace('http','ws')+'/socket');s.onerror=s.onclose=()=>done('ws');`),
-    '/spec': page('Speculation', () => `setTimeout(()=>done('spec'),3000);`, `<script type="speculationrules">{"prefetch":[{"source":"list","urls":["$T/prefetch"]}],"prerender":[{"source":"list","urls":["$T/prerender"]}]}</script>`),
+    '/spec': page(
+      'Speculation',
+      () => `setTimeout(()=>done('spec'),3000);`,
+      `<script type="speculationrules">{"prefetch":[{"source":"list","urls":["$T/prefetch"]}],"prerender":[{"source":"list","urls":["$T/prerender"]}]}</script>`,
+    ),
     '/popup': page('Popup', () => `document.body.onclick=()=>window.open(T+'/popup-target');`, '<div style="width:100%;height:300px;background:#fff">open</div>'),
   };
 }
@@ -97,7 +111,13 @@ describe('policy lists confine every target of a session', function () {
     });
     await new Promise<void>((r) => siteServer.listen(0, '127.0.0.1', r));
     const port = (siteServer.address() as AddressInfo).port;
-    site = { server: siteServer, port, origin: `http://127.0.0.1:${port}`, hits: [], close: async () => (siteServer.closeAllConnections(), await new Promise<void>((r) => siteServer.close(() => r()))) };
+    site = {
+      server: siteServer,
+      port,
+      origin: `http://127.0.0.1:${port}`,
+      hits: [],
+      close: async () => (siteServer.closeAllConnections(), await new Promise<void>((r) => siteServer.close(() => r()))),
+    };
     const lists = parsePolicy('confined', `allow: ["*://127.0.0.1:${port}/*", "*://127.0.0.1:${allowed.port}/*"]\n`).policy!;
     const store = new PolicyStore([lists, { ...lists, name: 'default', file: {} }]);
     const log = createLogger('silent');

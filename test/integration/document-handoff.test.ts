@@ -67,14 +67,18 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
     return c;
   };
   const title = (c: TestClient, pred: (t: string) => boolean) =>
-    c.waitFor(() => {
-      const last = c.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
-      return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
-    }, 20_000, 'page title');
+    c.waitFor(
+      () => {
+        const last = c.messages.filter((m) => m.type === 'state' || m.type === 'joined').at(-1) as { snapshot: { title: string } } | undefined;
+        return last && pred(last.snapshot.title) ? last.snapshot.title : undefined;
+      },
+      20_000,
+      'page title',
+    );
   const post = (url: string, token: string, body: Buffer, type: string, name: string) =>
     fetch(`${server.url}${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type, 'x-file-name': encodeURIComponent(name) }, body: new Uint8Array(body) });
 
-  it('gives the customer\'s clean file to the page, refuses the infected one, and keeps both from the agent; downloads reach the customer only; the session end removes everything', async function () {
+  it("gives the customer's clean file to the page, refuses the infected one, and keeps both from the agent; downloads reach the customer only; the session end removes everything", async function () {
     const created = await server.createSession(`${site.url}/upload`, { policy: 'files' });
     expect(created.status).to.equal(201);
     const { id, customerToken, agentToken } = created.body;
@@ -108,7 +112,12 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
     const streamed = await fetch(`${server.url}${chooser.upload}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${chooser.ticket}`, 'content-type': 'text/plain', 'x-file-name': 'streamed.txt' },
-      body: new ReadableStream({ start(c) { for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(500).fill(0x62)); c.close(); } }),
+      body: new ReadableStream({
+        start(c) {
+          for (let i = 0; i < 10; i++) c.enqueue(new Uint8Array(500).fill(0x62));
+          c.close();
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     expect((await streamed.json()).error.code).to.equal('FILE_TOO_LARGE');
@@ -150,10 +159,24 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
     expect(customer.messages.filter((m) => m.type === 'file/download')).to.have.length(1);
 
     // The agent never received the bytes, the name, a ticket or a link: no message and no frame header holds them.
-    const secrets = [CLEAN.toString('utf8').trim(), CLEAN.toString('base64'), INFECTED.toString('utf8').trim(), DOWNLOAD.toString('utf8').trim(), DOWNLOAD.toString('base64'), chooser.ticket, offer.url, 'invoice.txt', 'statement.pdf'];
+    const secrets = [
+      CLEAN.toString('utf8').trim(),
+      CLEAN.toString('base64'),
+      INFECTED.toString('utf8').trim(),
+      DOWNLOAD.toString('utf8').trim(),
+      DOWNLOAD.toString('base64'),
+      chooser.ticket,
+      offer.url,
+      'invoice.txt',
+      'statement.pdf',
+    ];
     const agentText = [...agent.messages.map((m) => JSON.stringify(m)), ...agent.frames.map((f) => JSON.stringify(f.header))];
     expect(agent.messages.some((m) => m.type === 'file/chooser' || m.type === 'file/download')).to.equal(false);
-    for (const s of secrets) expect(agentText.some((t) => t.includes(s)), s).to.equal(false);
+    for (const s of secrets)
+      expect(
+        agentText.some((t) => t.includes(s)),
+        s,
+      ).to.equal(false);
     // The uploaded file's name reaches staff only as the page itself shows it (its title here);
     // the server's own messages to staff (notices) carry type and size, never the name.
     const notices = agent.messages.filter((m): m is Extract<ServerMessage, { type: 'notice' }> => m.type === 'notice');

@@ -28,7 +28,7 @@ describe('evidence packs', function () {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('a real session\'s pack verifies offline, and any edit breaks it', async function () {
+  it("a real session's pack verifies offline, and any edit breaks it", async function () {
     const created = await server.createSession(`${site.url}/start`);
     expect(created.status).to.equal(201);
     const { id, customerToken, agentToken } = created.body;
@@ -104,11 +104,19 @@ describe('evidence packs', function () {
     const out = join(tmp, 'pack.json');
     const { execFile } = await import('node:child_process');
     const { promisify } = await import('node:util');
-    const env = { ...process.env, VITRINE_JWT_SECRET: 'test-secret-that-is-long-enough-0123456789', VITRINE_AUDIT_KEY: AUDIT_KEY, VITRINE_DATA_DIR: server.vitrine.config.dataDir!, VITRINE_AUDIT_CHECKPOINT_DIR: join(tmp, 'anchor'), VITRINE_LOG_LEVEL: 'silent' };
-    const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { env, cwd: join(import.meta.dirname, '..', '..') }).then(
-      (r) => ({ code: 0, out: r.stdout + r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-    );
+    const env = {
+      ...process.env,
+      VITRINE_JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+      VITRINE_AUDIT_KEY: AUDIT_KEY,
+      VITRINE_DATA_DIR: server.vitrine.config.dataDir!,
+      VITRINE_AUDIT_CHECKPOINT_DIR: join(tmp, 'anchor'),
+      VITRINE_LOG_LEVEL: 'silent',
+    };
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { env, cwd: join(import.meta.dirname, '..', '..') }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
     const exported = await run(['evidence', 'export', id, '--out', out]);
     expect(exported.code, exported.out).to.equal(0);
     const verified = await run(['evidence', 'verify', out]);

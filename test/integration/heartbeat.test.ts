@@ -218,7 +218,11 @@ describe('WebSocket heartbeat', function () {
       expect(joinedOf(fresh).snapshot).to.include({ state: 'live', control: agentId });
       const next = joinedOf(fresh).reconnectToken!;
       expect(next).to.be.a('string').and.not.equal(first);
-      const notice = await agent.waitFor(() => agent.messages.slice(heard).find((m) => m.type === 'notice' && (m.code === 'PARTICIPANT_REPLACED' || m.code === 'PARTICIPANT_LEFT')), 15_000, 'a presence notice');
+      const notice = await agent.waitFor(
+        () => agent.messages.slice(heard).find((m) => m.type === 'notice' && (m.code === 'PARTICIPANT_REPLACED' || m.code === 'PARTICIPANT_LEFT')),
+        15_000,
+        'a presence notice',
+      );
       expect(notice, 'staff hear of a reconnect, not of a departure').to.include({ code: 'PARTICIPANT_REPLACED' });
       const session = server.vitrine.registry.get(body.id)!;
       expect(session.participants.filter((p) => p.role === 'customer')).to.have.length(1);

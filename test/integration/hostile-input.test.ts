@@ -202,7 +202,15 @@ describe('hostile input', function () {
 
     it('refuses private and metadata addresses that are not allow-listed', async function () {
       const auth = { authorization: `Bearer ${await server.agentToken()}`, 'content-type': 'application/json' };
-      for (const url of ['http://127.0.0.1:1/', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://0x7f000001/', 'http://10.0.0.1/', 'http://[::ffff:127.0.0.1]/', 'http://localhost:1/']) {
+      for (const url of [
+        'http://127.0.0.1:1/',
+        'http://169.254.169.254/latest/meta-data/',
+        'http://[::1]/',
+        'http://0x7f000001/',
+        'http://10.0.0.1/',
+        'http://[::ffff:127.0.0.1]/',
+        'http://localhost:1/',
+      ]) {
         const res = await post(JSON.stringify({ url }), auth);
         expect(res.status, url).to.equal(403);
         expect((await res.json()).error.code, url).to.equal('URL_REFUSED');

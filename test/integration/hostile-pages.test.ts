@@ -67,7 +67,7 @@ describe('hostile pages', function () {
     await hostile?.close();
   });
 
-  it('keeps a bystander\'s frames and the server\'s memory through a console.log flood', async function () {
+  it("keeps a bystander's frames and the server's memory through a console.log flood", async function () {
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: `${site.host},${hostile.host}` });
     try {
       const by = await bystander(server, site);
@@ -86,7 +86,9 @@ describe('hostile pages', function () {
       const heap1 = process.memoryUsage();
       const [calls, workerCalls] = titleOf(customer).split(' ').slice(1).map(Number) as [number, number];
       const grew = { heapMB: Math.round((heap1.heapUsed - heap0.heapUsed) / 1e6), rssMB: Math.round((heap1.rss - heap0.rss) / 1e6) };
-      console.log(`      console flood: ${calls} calls in the page, ${workerCalls} in its worker; bystander ${quiet.frames} frames / 5 s alone (longest gap ${quiet.longest} ms), ${flood.frames} frames / 10 s during the flood (longest gap ${flood.longest} ms); server heap +${grew.heapMB} MB, RSS +${grew.rssMB} MB`);
+      console.log(
+        `      console flood: ${calls} calls in the page, ${workerCalls} in its worker; bystander ${quiet.frames} frames / 5 s alone (longest gap ${quiet.longest} ms), ${flood.frames} frames / 10 s during the flood (longest gap ${flood.longest} ms); server heap +${grew.heapMB} MB, RSS +${grew.rssMB} MB`,
+      );
       // The control: the flood did run, hundreds of thousands of calls.
       expect(calls, 'console calls made').to.be.greaterThan(100_000);
       expect(workerCalls, 'console calls made by the worker').to.be.greaterThan(100_000);
@@ -121,14 +123,16 @@ describe('hostile pages', function () {
       const took = Date.now() - started;
       const held = Number(titleOf(customer).split(' ')[1]);
       const g = gaps(by, started, Date.now());
-      console.log(`      memory hog: ended ${ended.reason} ${took} ms after it started allocating (page's own count at its last title: ${held} MB; budget 256 MB); renderers ${renderersBefore} → ${renderersDuring}; bystander ${g.frames} frames meanwhile, longest gap ${g.longest} ms`);
+      console.log(
+        `      memory hog: ended ${ended.reason} ${took} ms after it started allocating (page's own count at its last title: ${held} MB; budget 256 MB); renderers ${renderersBefore} → ${renderersDuring}; bystander ${g.frames} frames meanwhile, longest gap ${g.longest} ms`,
+      );
       expect(ended.reason).to.equal('page_memory');
       expect(took, 'time to end the session (ms)').to.be.below(10_000);
       // The control: the page was allocating, and held more than nothing when it was stopped.
       expect(held, 'MB the page reported holding').to.be.greaterThan(0);
       expect(renderersDuring, 'renderers with the hog').to.be.greaterThan(renderersBefore);
-      await customer.waitFor(() => server.vitrine.pool.capacity().used === 1 || undefined, 15_000, 'the hog\'s context released');
-      await customer.waitFor(() => rendererPids(browserPid).length <= renderersBefore || undefined, 15_000, 'the hog\'s renderer gone');
+      await customer.waitFor(() => server.vitrine.pool.capacity().used === 1 || undefined, 15_000, "the hog's context released");
+      await customer.waitFor(() => rendererPids(browserPid).length <= renderersBefore || undefined, 15_000, "the hog's renderer gone");
       expect(g.longest, 'longest bystander gap (ms)').to.be.below(2500);
       // The bystander still draws after it.
       const n = by.frames.length;

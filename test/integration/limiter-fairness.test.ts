@@ -140,16 +140,18 @@ describe('failure limiter fairness', function () {
       const floodCodes: number[] = [];
       const floodStatuses: number[] = [];
       // Four flooders at once, each over the WebSocket and the API.
-      const flood = Promise.all([0, 1, 2, 3].map(async (f) => {
-        for (let i = 0; flooding; i++) {
-          const t = Date.now();
-          const [code, status] = await Promise.all([badJoin(first.body.id, 1000 * f + i), badApi(1000 * f + i)]);
-          floodCodes.push(code);
-          floodStatuses.push(status);
-          // A refused attempt is answered only after the slow-down.
-          expect(Date.now() - t, 'a failing attempt past the limit is slowed').to.be.at.least(FLOODED_DELAY_MS - 50);
-        }
-      }));
+      const flood = Promise.all(
+        [0, 1, 2, 3].map(async (f) => {
+          for (let i = 0; flooding; i++) {
+            const t = Date.now();
+            const [code, status] = await Promise.all([badJoin(first.body.id, 1000 * f + i), badApi(1000 * f + i)]);
+            floodCodes.push(code);
+            floodStatuses.push(status);
+            // A refused attempt is answered only after the slow-down.
+            expect(Date.now() - t, 'a failing attempt past the limit is slowed').to.be.at.least(FLOODED_DELAY_MS - 50);
+          }
+        }),
+      );
       try {
         const agentToken = await server.agentToken('agent-behind-nat', 'Agent Behind NAT');
         for (let n = 0; n < 3; n++) {

@@ -123,7 +123,13 @@ describe('customer links over signed webhooks', function () {
     expect(receiver.on('/all').some((r) => r.event.type === 'session.customer_link')).to.equal(false);
     const secretBits = [link, token];
     for (const bit of secretBits) {
-      expect(receiver.on('/all').map((r) => r.body).join('\n'), 'catch-all payloads').not.to.include(bit);
+      expect(
+        receiver
+          .on('/all')
+          .map((r) => r.body)
+          .join('\n'),
+        'catch-all payloads',
+      ).not.to.include(bit);
       expect(logged, 'logs').not.to.include(bit);
       expect(allText(join(dir, 'data', 'integrations')), 'outbox journals and delivery log').not.to.include(bit);
     }
@@ -179,7 +185,13 @@ describe('customer links over signed webhooks', function () {
     expect(WebhookEndpointSchema.safeParse({ ...base, events: ['session.customer_link'] }).success).to.equal(false);
     expect(WebhookEndpointSchema.safeParse({ ...base }).success, 'neither events nor customerLinks').to.equal(false);
     expect(WebhookEndpointSchema.safeParse({ ...base, customerLinks: true }).success).to.equal(true);
-    const event = customerLinkEvent({ session: 's1', customerRef: 'c', customerUrl: 'https://v.example/s/s1#t=abc', expiresAt: new Date(Date.now() + 60_000).toISOString(), agent: { sub: 'a', name: 'Alice' } });
+    const event = customerLinkEvent({
+      session: 's1',
+      customerRef: 'c',
+      customerUrl: 'https://v.example/s/s1#t=abc',
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      agent: { sub: 'a', name: 'Alice' },
+    });
     const sealer = new LinkSealer('x', base.secret);
     const sealed = sealer.seal(event);
     expect(JSON.stringify(sealed)).not.to.include('abc');
@@ -189,4 +201,3 @@ describe('customer links over signed webhooks', function () {
     expect(new LinkSealer('y', base.secret).open(sealed), 'another endpoint').to.equal(null);
   });
 });
-

@@ -50,10 +50,14 @@ describe('navigation failures', function () {
       expect(n.message).to.not.match(/net::/);
     }
     // Back on the page it was on, not on chrome-error://.
-    await customer.waitFor(() => {
-      const url = server.vitrine.registry.get(id)?.snapshot().url ?? '';
-      return url === before;
-    }, 15_000, 'back on the page');
+    await customer.waitFor(
+      () => {
+        const url = server.vitrine.registry.get(id)?.snapshot().url ?? '';
+        return url === before;
+      },
+      15_000,
+      'back on the page',
+    );
     customer.send({ type: 'end' });
   });
 

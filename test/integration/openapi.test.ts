@@ -45,18 +45,44 @@ function appWithEverythingMounted(): express.Express {
   const sso = ssoRoutes({ oidc: {} as never, sessions: {} as never, audit: { record() {} } as never, log: {} as never, publicUrl: () => 'http://localhost', roleClaim: 'roles', nameClaim: 'name' });
   const registry = { config: { embed: { origins: [], startUrls: {}, codeTtlMs: 60_000, policy: 'default' } }, onChange() {}, list: () => [] };
   return createApp({
-    registry, identity: {}, audit: { record() {} }, failures: {}, creations: {}, log: {}, info: () => ({}), ready: none, retryAfterSeconds: 1, metrics: {}, recordings: null,
-    pressure: () => ({}), trustProxy: false, frameAncestors: ["'none'"], tls: false, sso, router: localRouter(registry as never, 0),
+    registry,
+    identity: {},
+    audit: { record() {} },
+    failures: {},
+    creations: {},
+    log: {},
+    info: () => ({}),
+    ready: none,
+    retryAfterSeconds: 1,
+    metrics: {},
+    recordings: null,
+    pressure: () => ({}),
+    trustProxy: false,
+    frameAncestors: ["'none'"],
+    tls: false,
+    sso,
+    router: localRouter(registry as never, 0),
   } as unknown as AppDeps);
 }
 
 describe('OpenAPI document', function () {
   it('has every route the app mounts, and nothing the app does not', function () {
-    const mounted = new Set(mountedRoutes(appWithEverythingMounted()).map((r) => { const [m, p] = r.split(' '); return `${m} ${openApiPath(p!)}`; }));
+    const mounted = new Set(
+      mountedRoutes(appWithEverythingMounted()).map((r) => {
+        const [m, p] = r.split(' ');
+        return `${m} ${openApiPath(p!)}`;
+      }),
+    );
     const documented = new Set(Object.entries<Json>(doc.paths).flatMap(([p, item]) => Object.keys(item).map((m) => `${m} ${p}`)));
     expect(mounted.size).to.be.greaterThan(25);
-    expect([...mounted].filter((r) => !documented.has(r)), 'mounted but not documented').to.deep.equal([]);
-    expect([...documented].filter((r) => !mounted.has(r)), 'documented but not mounted').to.deep.equal([]);
+    expect(
+      [...mounted].filter((r) => !documented.has(r)),
+      'mounted but not documented',
+    ).to.deep.equal([]);
+    expect(
+      [...documented].filter((r) => !mounted.has(r)),
+      'documented but not mounted',
+    ).to.deep.equal([]);
   });
 
   it('is valid OpenAPI 3.1 in form: unique operation ids, every error answer coded', function () {
@@ -137,7 +163,9 @@ describe('OpenAPI document against a real server', function () {
     expect((await call('post', '/api/sessions', '/api/sessions', { token: agent, raw: '{nope' })).body.error.code).to.equal('BAD_JSON');
     expect((await call('post', '/api/sessions', '/api/sessions', { token: agent, body: { url: site.url, extra: 1 } })).body.error.code).to.equal('BAD_REQUEST');
     expect((await call('post', '/api/sessions', '/api/sessions', { token: agent, body: { url: 'http://169.254.169.254/' } })).status).to.be.oneOf([400, 403]);
-    expect((await call('post', '/api/sessions', '/api/sessions', { token: agent, body: { url: site.url, delivery: 'webhook', customerRef: 'crm:42' } })).body.error.code).to.equal('DELIVERY_UNAVAILABLE');
+    expect((await call('post', '/api/sessions', '/api/sessions', { token: agent, body: { url: site.url, delivery: 'webhook', customerRef: 'crm:42' } })).body.error.code).to.equal(
+      'DELIVERY_UNAVAILABLE',
+    );
     expect((await call('post', '/api/customer-sessions', '/api/customer-sessions', { body: { url: site.url } })).body.error.code).to.equal('ORIGIN_REFUSED');
     expect((await call('post', '/api/join-codes/claim', '/api/join-codes/claim', { token: agent, body: { code: '000000' } })).status).to.equal(403);
     expect((await call('get', '/embed.js', '/embed.js')).status).to.equal(404);

@@ -26,7 +26,27 @@ describe('operations', function () {
   it('serves HTTPS and WSS natively with HSTS when given a certificate', async function () {
     const dir = mkdtempSync(join(tmpdir(), 'vitrine-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       const ca = readFileSync(join(dir, 'cert.pem'));
       const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_TLS_CERT: join(dir, 'cert.pem'), VITRINE_TLS_KEY: join(dir, 'key.pem') });
       try {
@@ -35,7 +55,9 @@ describe('operations', function () {
           request(`${server.url}/healthz`, { ca }, (r) => {
             r.resume();
             resolve({ status: r.statusCode ?? 0, hsts: r.headers['strict-transport-security'] as string | undefined });
-          }).on('error', reject).end();
+          })
+            .on('error', reject)
+            .end();
         });
         expect(res.status).to.equal(200);
         expect(res.hsts).to.match(/max-age=\d+/);
@@ -67,7 +89,12 @@ describe('operations', function () {
 
   it('exposes metrics that change as sessions run, and keeps secrets out of the logs', async function () {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host }, { log: createLogger('trace', sink) });
     try {
       const metric = async (name: string) => {

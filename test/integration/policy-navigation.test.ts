@@ -14,12 +14,17 @@ describe('policy allow and deny lists', function () {
   const hits: string[] = [];
 
   before(async function () {
-    const record = (path: string, body: string, type = 'text/html') => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
-      hits.push(path);
-      res.writeHead(200, { 'content-type': type }).end(body);
-    };
+    const record =
+      (path: string, body: string, type = 'text/html') =>
+      (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+        hits.push(path);
+        res.writeHead(200, { 'content-type': type }).end(body);
+      };
     site = await serveFixtures({
-      '/home': record('/home', '<!doctype html><title>Home</title><img src="/private/pixel.gif"><img src="/public/pixel.gif"><a id="l" href="/private/page" style="display:block;font-size:60px">private</a>'),
+      '/home': record(
+        '/home',
+        '<!doctype html><title>Home</title><img src="/private/pixel.gif"><img src="/public/pixel.gif"><a id="l" href="/private/page" style="display:block;font-size:60px">private</a>',
+      ),
       '/to-private': (_req, res) => res.writeHead(302, { location: '/private/page' }).end(),
       '/private/page': record('/private/page', '<!doctype html><title>Private</title>'),
       '/private/pixel.gif': record('/private/pixel.gif', 'GIF89a', 'image/gif'),

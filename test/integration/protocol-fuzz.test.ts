@@ -11,20 +11,30 @@ import { PAGES } from '../support/fixture-pages.ts';
 import { serveFixtures, startTestServer, TestClient } from '../../harness/harness.ts';
 
 const typeName = fc.oneof(fc.constantFrom(...CLIENT_MESSAGE_TYPES, 'input', '__proto__', 'constructor', ''), fc.string());
-const weird = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, -1, 1e308, -1e308, 2 ** 53), fc.string({ maxLength: 50 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 5 }));
+const weird = fc.oneof(
+  fc.double(),
+  fc.constantFrom(NaN, Infinity, -Infinity, -1, 1e308, -1e308, 2 ** 53),
+  fc.string({ maxLength: 50 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 5 }),
+);
 const nested = fc.letrec((tie) => ({ node: fc.oneof({ depthSize: 'small' }, weird, fc.dictionary(fc.string({ maxLength: 8 }), tie('node'), { maxKeys: 4 })) })).node;
-const inputLike = fc.record({
-  kind: fc.oneof(fc.constantFrom('pointer', 'wheel', 'key', 'text'), fc.string({ maxLength: 8 })),
-  action: fc.oneof(fc.constantFrom('down', 'up', 'move'), weird),
-  x: weird,
-  y: weird,
-  dx: weird,
-  dy: weird,
-  key: weird,
-  code: weird,
-  text: weird,
-  button: weird,
-}, { requiredKeys: [] });
+const inputLike = fc.record(
+  {
+    kind: fc.oneof(fc.constantFrom('pointer', 'wheel', 'key', 'text'), fc.string({ maxLength: 8 })),
+    action: fc.oneof(fc.constantFrom('down', 'up', 'move'), weird),
+    x: weird,
+    y: weird,
+    dx: weird,
+    dy: weird,
+    key: weird,
+    code: weird,
+    text: weird,
+    button: weird,
+  },
+  { requiredKeys: [] },
+);
 const message = fc.oneof(
   fc.record({ type: typeName, input: inputLike }, { requiredKeys: ['type'] }),
   fc.record({ type: typeName, url: weird, id: weird, accept: weird, action: weird, code: weird, session: weird, token: weird }, { requiredKeys: [] }),
@@ -67,7 +77,7 @@ describe('protocol fuzzing', function () {
       let closedForAbuse = 0;
       const unknownCodes: string[] = [];
       // Agents fuzz; a socket closed for abuse is replaced and the stream goes on.
-      for (let i = 0; i < samples.length; ) {
+      for (let i = 0; i < samples.length;) {
         const agent = await TestClient.join(server.url, body.id, body.agentToken);
         for (; i < samples.length && agent.ws.readyState === agent.ws.OPEN; i++) {
           agent.send(samples[i]!);

@@ -35,7 +35,15 @@ describe('OCR matching (pure)', function () {
     const iban = ['DE89', '3704', '0044', '0532', '0130', '00'].map((text, i) => ({ text, confidence: 90, line: 1, bbox: box(100 * i) }));
     expect(matchWords(iban, scanPatterns()).map((m) => m.pattern)).to.deep.equal(['iban']);
     // A watermark is read but is not a pattern.
-    expect(matchWords([{ text: 'agent-1', confidence: 90, line: 0, bbox: box(0) }, { text: '2026-01-02', confidence: 90, line: 0, bbox: box(100) }], scanPatterns())).to.deep.equal([]);
+    expect(
+      matchWords(
+        [
+          { text: 'agent-1', confidence: 90, line: 0, bbox: box(0) },
+          { text: '2026-01-02', confidence: 90, line: 0, bbox: box(100) },
+        ],
+        scanPatterns(),
+      ),
+    ).to.deep.equal([]);
   });
 
   it('uses only local files for the worker, the core and the model', function () {
@@ -108,7 +116,10 @@ describe('recording leak scan', function () {
       const engine = server.vitrine.leakScan!.engine;
       const stats = await engine.childStats();
       expect(stats.nice.length).to.be.greaterThan(1);
-      expect(stats.nice.every((n) => n === 19), String(stats.nice)).to.equal(true);
+      expect(
+        stats.nice.every((n) => n === 19),
+        String(stats.nice),
+      ).to.equal(true);
       expect(engine.stats.restMs).to.be.at.least(engine.stats.ocrMs * 0.9);
       expect(engine.stats.starts).to.equal(1);
       // No network: the guard in the OCR process counted no attempt through all of it...

@@ -18,7 +18,14 @@ import { serveFixtures, startTestServer, TestClient } from '../../harness/harnes
 
 const KEY = randomBytes(32).toString('base64');
 const master = masterKeyFrom(KEY);
-const meta = (id: string) => ({ id, session: 's1', startedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 86_400_000).toISOString(), viewport: { width: 1280, height: 720 }, policy: { name: 'default', version: 'v1' } });
+const meta = (id: string) => ({
+  id,
+  session: 's1',
+  startedAt: new Date().toISOString(),
+  expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+  viewport: { width: 1280, height: 720 },
+  policy: { name: 'default', version: 'v1' },
+});
 
 describe('recording files', function () {
   let dir: string;

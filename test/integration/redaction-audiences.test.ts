@@ -25,7 +25,9 @@ const PAGES: Record<string, string> = {
   // A card number whose masks come undone in the fault-injection test.
   '/card': doc('Card', `<p style="${S}">${PAN}</p>`),
   // A page that fights its masks every frame.
-  '/hostile': doc('Hostile', `<p style="${S}">${PAN}</p><input style="${S};width:900px" value="${PAN}">
+  '/hostile': doc(
+    'Hostile',
+    `<p style="${S}">${PAN}</p><input style="${S};width:900px" value="${PAN}">
 <script>
 function attack() {
   try { document.adoptedStyleSheets = []; } catch (e) {}
@@ -37,23 +39,33 @@ function attack() {
   requestAnimationFrame(attack);
 }
 requestAnimationFrame(attack);
-</script>`),
+</script>`,
+  ),
   // Text as people read it.
-  '/svg': doc('SVG', `<svg width="1000" height="200"><text x="10" y="80" fill="#ff00ff" style="font:bold 56px sans-serif">${PAN}</text><text x="10" y="160" fill="#ff00ff" style="font:bold 56px sans-serif"><tspan>4111 1111</tspan><tspan> 1111 1111</tspan></text></svg>`),
+  '/svg': doc(
+    'SVG',
+    `<svg width="1000" height="200"><text x="10" y="80" fill="#ff00ff" style="font:bold 56px sans-serif">${PAN}</text><text x="10" y="160" fill="#ff00ff" style="font:bold 56px sans-serif"><tspan>4111 1111</tspan><tspan> 1111 1111</tspan></text></svg>`,
+  ),
   '/arabic-digits': doc('Digits', `<p style="${S}">٤١١١ ١١١١ ١١١١ ١١١١</p>`),
   '/nbsp': doc('NBSP', `<p style="${S}">4111&nbsp;1111&#8239;1111&#8203;1111</p>`),
   '/wbr': doc('WBR', `<p style="${S}">4111<wbr>1111<wbr>1111<wbr>1111</p>`),
-  '/set-range': doc('Range', `<input id="f" style="${S};width:900px" value="">
-<script>setTimeout(() => { const f = document.getElementById('f'); f.setRangeText('${PAN}', 0, 0, 'end'); }, 400)</script>`),
-  '/reset': doc('Reset', `<form id="fm"><input id="f" style="${S};width:900px" value="${PAN}"></form>
-<script>const f = document.getElementById('f'); f.value = 'hello'; setTimeout(() => document.getElementById('fm').reset(), 400)</script>`),
+  '/set-range': doc(
+    'Range',
+    `<input id="f" style="${S};width:900px" value="">
+<script>setTimeout(() => { const f = document.getElementById('f'); f.setRangeText('${PAN}', 0, 0, 'end'); }, 400)</script>`,
+  ),
+  '/reset': doc(
+    'Reset',
+    `<form id="fm"><input id="f" style="${S};width:900px" value="${PAN}"></form>
+<script>const f = document.getElementById('f'); f.value = 'hello'; setTimeout(() => document.getElementById('fm').reset(), 400)</script>`,
+  ),
 };
 
 function expectBothSides(r: LeakResult): void {
   expect(r.frames, 'frames the agent received').to.be.greaterThan(0);
   expect(r.leaks, 'agent frames with secret pixels').to.deep.equal([]);
-  expect(r.maxControl, 'control pixels in the agent\'s best frame').to.be.at.least(CONTROL_AT);
-  expect(r.customerMaxSecret, 'secret pixels in the customer\'s best frame').to.be.at.least(CUSTOMER_SEES_AT);
+  expect(r.maxControl, "control pixels in the agent's best frame").to.be.at.least(CONTROL_AT);
+  expect(r.customerMaxSecret, "secret pixels in the customer's best frame").to.be.at.least(CUSTOMER_SEES_AT);
   expect(r.audiencesRight, 'every frame labelled for its audience').to.equal(true);
 }
 
@@ -87,7 +99,7 @@ describe('per-audience redaction in real sessions', function () {
     });
   }
 
-  it('withholds staff frames whose masks came undone after they were sealed, and keeps the customer\'s', async function () {
+  it("withholds staff frames whose masks came undone after they were sealed, and keeps the customer's", async function () {
     const log = createLogger('silent');
     const real = storePolicies(PolicyStore.load('policies'), log);
     let undone = 0;

@@ -57,7 +57,7 @@ describe('redaction corpus (../shared/redaction-corpus)', function () {
       expect(r.maxControl, 'control pixels in the best frame').to.be.at.least(CONTROL_AT);
       // The owner is not blinded: the customer's own frames show the secret.
       expect(r.customerFrames, 'frames the customer received').to.be.greaterThan(0);
-      expect(r.customerMaxSecret, 'secret pixels in the customer\'s best frame').to.be.at.least(CUSTOMER_SEES_AT);
+      expect(r.customerMaxSecret, "secret pixels in the customer's best frame").to.be.at.least(CUSTOMER_SEES_AT);
       expect(r.audiencesRight, 'every frame labelled for its audience').to.equal(true);
     });
   }

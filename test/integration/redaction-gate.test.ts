@@ -49,7 +49,7 @@ describe('redaction gate', function () {
     }
   });
 
-  it('refuses an agent\'s typing into a masked field and allows it elsewhere; frames carry the policy', async function () {
+  it("refuses an agent's typing into a masked field and allows it elsewhere; frames carry the policy", async function () {
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
     try {
       const { body } = await server.createSession(`${site.url}/form`);

@@ -41,11 +41,13 @@ interface Case {
   type?: string;
 }
 
-const isMarked = (p: Page, target: string) =>
-  target.startsWith('js:') ? p.evaluate((e) => (0, eval)(e).hasAttribute('data-vitrine-masked') as boolean, target.slice(3)) : marked(p, target);
+const isMarked = (p: Page, target: string) => (target.startsWith('js:') ? p.evaluate((e) => (0, eval)(e).hasAttribute('data-vitrine-masked') as boolean, target.slice(3)) : marked(p, target));
 
 const digitCases: Case[] = [
-  ['Arabic-Indic', 0x660], ['Devanagari', 0x966], ['full-width', 0xff10], ['mathematical bold', 0x1d7ce],
+  ['Arabic-Indic', 0x660],
+  ['Devanagari', 0x966],
+  ['full-width', 0xff10],
+  ['mathematical bold', 0x1d7ce],
 ].map(([name, zero]) => ({
   what: `a card number in ${name} digits`,
   html: page(`<p id="secret" style="${S}">${digits(CARD, zero as number)}</p><p id="look" style="${G}">${digits(FAKE, zero as number)}</p>`),
@@ -54,8 +56,14 @@ const digitCases: Case[] = [
 }));
 
 const separatorCases: Case[] = [
-  ['no-break spaces', '\u00a0'], ['narrow no-break spaces', '\u202f'], ['thin spaces', '\u2009'], ['zero-width spaces', '\u200b'],
-  ['soft hyphens', '\u00ad'], ['word joiners and BOMs', '\u2060\ufeff'], ['en dashes', '\u2013'], ['line breaks in the source', '\n   '],
+  ['no-break spaces', '\u00a0'],
+  ['narrow no-break spaces', '\u202f'],
+  ['thin spaces', '\u2009'],
+  ['zero-width spaces', '\u200b'],
+  ['soft hyphens', '\u00ad'],
+  ['word joiners and BOMs', '\u2060\ufeff'],
+  ['en dashes', '\u2013'],
+  ['line breaks in the source', '\n   '],
   ['<wbr> elements', '<wbr>'],
 ].map(([name, sep]) => ({
   what: `a card number grouped by ${name}`,
@@ -143,10 +151,15 @@ const scriptedCases: Case[] = [
     html: page(`<input id="f" value="hello" style="${FIELD}"><br><textarea id="t" rows="1" style="${FIELD}">hello</textarea><p id="look" style="${G}">${FAKE}</p>`),
     masked: ['#f', '#t'],
     looks: [{ el: '#look' }],
-    act: async (p) => p.evaluate((a, b) => {
-      (document.getElementById('f') as HTMLInputElement).setRangeText(a, 0, 5, 'end');
-      (document.getElementById('t') as HTMLTextAreaElement).setRangeText(b, 0, 5, 'end');
-    }, CARD, '5555 5555 5555 4444'),
+    act: async (p) =>
+      p.evaluate(
+        (a, b) => {
+          (document.getElementById('f') as HTMLInputElement).setRangeText(a, 0, 5, 'end');
+          (document.getElementById('t') as HTMLTextAreaElement).setRangeText(b, 0, 5, 'end');
+        },
+        CARD,
+        '5555 5555 5555 4444',
+      ),
     shownBefore: true,
   },
   {
@@ -154,17 +167,22 @@ const scriptedCases: Case[] = [
     html: page(`<input id="f" value="hello" style="${FIELD}"><div id="ed" contenteditable="true" style="${FIELD}">hello</div><p id="look" style="${G}">${FAKE}</p>`),
     masked: ['#f', '#ed'],
     looks: [{ el: '#look' }],
-    act: async (p) => p.evaluate((a, b) => {
-      const f = document.getElementById('f') as HTMLInputElement;
-      f.focus();
-      f.select();
-      document.execCommand('insertText', false, a);
-      const ed = document.getElementById('ed')!;
-      ed.focus();
-      getSelection()!.selectAllChildren(ed);
-      document.execCommand('insertText', false, b);
-      ed.blur();
-    }, CARD, '5555 5555 5555 4444'),
+    act: async (p) =>
+      p.evaluate(
+        (a, b) => {
+          const f = document.getElementById('f') as HTMLInputElement;
+          f.focus();
+          f.select();
+          document.execCommand('insertText', false, a);
+          const ed = document.getElementById('ed')!;
+          ed.focus();
+          getSelection()!.selectAllChildren(ed);
+          document.execCommand('insertText', false, b);
+          ed.blur();
+        },
+        CARD,
+        '5555 5555 5555 4444',
+      ),
     shownBefore: true,
   },
   {
@@ -188,16 +206,19 @@ const scriptedCases: Case[] = [
   },
   {
     what: 'option.selected, options.selectedIndex and an option label chosen by script',
-    html: page(['a', 'b', 'c'].map((id) => `<select id="${id}" style="${FIELD}"><option>hello</option><option id="${id}o">${id === 'c' ? 'second' : CARD}</option></select>`).join('') +
-      `<p id="look" style="${G}">${FAKE}</p>`),
+    html: page(
+      ['a', 'b', 'c'].map((id) => `<select id="${id}" style="${FIELD}"><option>hello</option><option id="${id}o">${id === 'c' ? 'second' : CARD}</option></select>`).join('') +
+        `<p id="look" style="${G}">${FAKE}</p>`,
+    ),
     masked: ['#a', '#b', '#c'],
     looks: [{ el: '#look' }],
-    act: async (p) => p.evaluate((n) => {
-      (document.getElementById('ao') as HTMLOptionElement).selected = true;
-      (document.getElementById('b') as HTMLSelectElement).options.selectedIndex = 1;
-      (document.getElementById('c') as HTMLSelectElement).selectedIndex = 1;
-      document.getElementById('co')!.setAttribute('label', n);
-    }, '5555 5555 5555 4444'),
+    act: async (p) =>
+      p.evaluate((n) => {
+        (document.getElementById('ao') as HTMLOptionElement).selected = true;
+        (document.getElementById('b') as HTMLSelectElement).options.selectedIndex = 1;
+        (document.getElementById('c') as HTMLSelectElement).selectedIndex = 1;
+        document.getElementById('co')!.setAttribute('label', n);
+      }, '5555 5555 5555 4444'),
     shownBefore: true,
   },
   {
@@ -205,10 +226,11 @@ const scriptedCases: Case[] = [
     html: page(`<input id="n" type="number" style="${FIELD}"><input id="m" type="number" step="4111111111111111" style="${FIELD}"><p id="look" style="${G}">${FAKE}</p>`),
     masked: ['#n', '#m'],
     looks: [{ el: '#look' }],
-    act: async (p) => p.evaluate(() => {
-      (document.getElementById('n') as HTMLInputElement).valueAsNumber = 4111111111111111;
-      (document.getElementById('m') as HTMLInputElement).stepUp(); // from 0, one step: the card number
-    }),
+    act: async (p) =>
+      p.evaluate(() => {
+        (document.getElementById('n') as HTMLInputElement).valueAsNumber = 4111111111111111;
+        (document.getElementById('m') as HTMLInputElement).stepUp(); // from 0, one step: the card number
+      }),
   },
   {
     what: 'typing into a field inside a closed shadow root',
@@ -229,7 +251,14 @@ const scriptedCases: Case[] = [
     masked: ['#f'],
     looks: [{ el: '#look' }],
     act: async (p) => {
-      await p.evaluate((html) => { document.open(); document.write(html); document.close(); }, page(`<input id="f" value="hello " style="${FIELD}"><p id="look" style="${G}">${FAKE}</p>`));
+      await p.evaluate(
+        (html) => {
+          document.open();
+          document.write(html);
+          document.close();
+        },
+        page(`<input id="f" value="hello " style="${FIELD}"><p id="look" style="${G}">${FAKE}</p>`),
+      );
       await p.click('#f');
       await p.keyboard.press('End');
       await p.keyboard.type('4111111111111111');
@@ -241,12 +270,13 @@ const scriptedCases: Case[] = [
     html: page(`<p id="secret" style="${S}">${CARD}</p><p id="look" style="${G}">${FAKE}</p>`),
     masked: ['#secret'],
     looks: [{ el: '#look' }],
-    act: async (p) => p.evaluate(() => {
-      document.adoptedStyleSheets = [];
-      const own = new CSSStyleSheet();
-      own.replaceSync('p{margin:4px}');
-      document.adoptedStyleSheets = [own];
-    }),
+    act: async (p) =>
+      p.evaluate(() => {
+        document.adoptedStyleSheets = [];
+        const own = new CSSStyleSheet();
+        own.replaceSync('p{margin:4px}');
+        document.adoptedStyleSheets = [own];
+      }),
     fresh: [],
   },
   {
@@ -267,8 +297,10 @@ describe('in-page redaction: text as read, fields however changed', function () 
   before(async function () {
     site = await serveFixtures({
       ...Object.fromEntries(CASES.map((c, i) => [`/c${i}`, c.type ? (_req: unknown, res: ServerResponse) => void res.writeHead(200, { 'content-type': c.type! }).end(c.html) : c.html])),
-      '/big': page(`<table>${Array.from({ length: 20000 }, (_, i) => `<tr><td>Order ${i}</td><td>2024-05-${(i % 28) + 1}</td><td>${i}.99</td></tr>`).join('')}` +
-        `<tr><td id="secret" style="${S}">${CARD}</td></tr></table>`),
+      '/big': page(
+        `<table>${Array.from({ length: 20000 }, (_, i) => `<tr><td>Order ${i}</td><td>2024-05-${(i % 28) + 1}</td><td>${i}.99</td></tr>`).join('')}` +
+          `<tr><td id="secret" style="${S}">${CARD}</td></tr></table>`,
+      ),
       '/page.css': (_req, res) => res.writeHead(200, { 'content-type': 'text/css' }).end('body{padding:0}'),
       '/frame': page(`<input id="f" value="hello" style="${FIELD}"><p id="look" style="${G}">${FAKE}</p>`),
     });
@@ -324,13 +356,14 @@ describe('in-page redaction: text as read, fields however changed', function () 
   });
 
   it('masks a value set through a setter from another realm: at once where that realm has the script, else at the next probe', async function () {
-    const crossSet = (p: Page) => p.evaluate((n) => {
-      const fr = document.createElement('iframe');
-      fr.style.display = 'none';
-      document.body.appendChild(fr);
-      const set = Object.getOwnPropertyDescriptor((fr.contentWindow as unknown as typeof window).HTMLInputElement.prototype, 'value')!.set!;
-      set.call(document.getElementById('f'), n);
-    }, CARD);
+    const crossSet = (p: Page) =>
+      p.evaluate((n) => {
+        const fr = document.createElement('iframe');
+        fr.style.display = 'none';
+        document.body.appendChild(fr);
+        const set = Object.getOwnPropertyDescriptor((fr.contentWindow as unknown as typeof window).HTMLInputElement.prototype, 'value')!.set!;
+        set.call(document.getElementById('f'), n);
+      }, CARD);
     const url = `${site.url}/frame`;
     const bare = await openPage(b.browser, url, null);
     await crossSet(bare);
@@ -343,7 +376,7 @@ describe('in-page redaction: text as read, fields however changed', function () 
     const every = await openPage(b.browser, url, s);
     await crossSet(every);
     await settle(every);
-    expect(await marked(every, '#f'), 'masked by the iframe realm\'s hook').to.equal(true);
+    expect(await marked(every, '#f'), "masked by the iframe realm's hook").to.equal(true);
     await every.browserContext().close();
 
     // A realm the script missed (as in the moment before the server installs it in a new frame):

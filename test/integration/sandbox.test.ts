@@ -50,7 +50,8 @@ async function liveSession(server: TestServer, site: FixtureSite): Promise<TestC
 }
 
 /** What a well-behaved helper's program reports: another uid, no groups, no capabilities, no_new_privs. */
-const GOOD_STATUS = 'Name:\tcat\nUid:\t10002\t10002\t10002\t10002\nGid:\t10002\t10002\t10002\t10002\nGroups:\t\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n';
+const GOOD_STATUS =
+  'Name:\tcat\nUid:\t10002\t10002\t10002\t10002\nGid:\t10002\t10002\t10002\t10002\nGroups:\t\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t1\n';
 const good = (): SwitchedIdentity => parseStatus(GOOD_STATUS);
 
 describe('sandbox decision (sandbox.ts, no browser)', function () {
@@ -66,12 +67,12 @@ describe('sandbox decision (sandbox.ts, no browser)', function () {
     return expect.fail('expected the server to refuse to start') as never;
   };
 
-  it('unprivileged, no helper configured or installed: browsers as the server\'s own user', function () {
+  it("unprivileged, no helper configured or installed: browsers as the server's own user", function () {
     expect(decide({})).to.deep.equal({ mode: 'self' });
     expect(decide({ switcher: 'auto' })).to.deep.equal({ mode: 'self' });
   });
 
-  it('unprivileged with the image\'s helper: found on its own, probed, browsers as its user', function () {
+  it("unprivileged with the image's helper: found on its own, probed, browsers as its user", function () {
     const probed: string[] = [];
     const box = decide({ exists: (p) => p === DEFAULT_BROWSER_SWITCHER, probe: (p) => (probed.push(p), good()) });
     expect(probed).to.deep.equal([DEFAULT_BROWSER_SWITCHER]);
@@ -107,11 +108,14 @@ describe('sandbox decision (sandbox.ts, no browser)', function () {
     for (const [what, change, why] of variants) {
       const id = parseStatus(change(GOOD_STATUS));
       expect(switchedIdentityProblem(id, 10001), what).to.match(why);
-      expect(refusal(() => decide({ switcher: '/opt/switch', probe: () => id })), what).to.match(/^BROWSER_USER_SWITCH_FAILED/);
+      expect(
+        refusal(() => decide({ switcher: '/opt/switch', probe: () => id })),
+        what,
+      ).to.match(/^BROWSER_USER_SWITCH_FAILED/);
     }
   });
 
-  it('VITRINE_UNSAFE_BROWSER_SAME_USER turns a failed switch into the server\'s own user, saying why; the sandbox switch wins over all', function () {
+  it("VITRINE_UNSAFE_BROWSER_SAME_USER turns a failed switch into the server's own user, saying why; the sandbox switch wins over all", function () {
     const box = decide({ switcher: '/opt/switch', unsafeSameUser: true, probe: () => parseStatus(GOOD_STATUS.replace('NoNewPrivs:\t1', 'NoNewPrivs:\t0')) });
     expect(box.mode).to.equal('self');
     expect(box.mode === 'self' && box.degraded).to.match(/does not work: .*no_new_privs/);
@@ -138,7 +142,7 @@ describe('browser confinement (Chromium sandbox)', function () {
     await site?.close();
   });
 
-  it('runs every renderer sandboxed, as a user that cannot read the server\'s environment or key files', async function () {
+  it("runs every renderer sandboxed, as a user that cannot read the server's environment or key files", async function () {
     const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_RECORDING_KEY: RECORDING_KEY });
     try {
       const customer = await liveSession(server, site);

@@ -112,7 +112,17 @@ describe('SDK (@vitrine/sdk)', function () {
     const events = await import('../../server/integrations/events.ts');
     const { webhookBody } = await import('../../server/integrations/webhooks.ts');
     expect([...sdk.WEBHOOK_EVENT_TYPES]).to.deep.equal([...events.WEBHOOK_EVENT_TYPES]);
-    const rec = { seq: 3, prev: 'p', mac: 'm'.repeat(64), at: new Date().toISOString(), type: 'session.ended' as const, session: 's-9', actor: { sub: 'agent-1', role: 'agent' }, policy: { name: 'default', version: '1' }, details: { reason: 'deleted' } };
+    const rec = {
+      seq: 3,
+      prev: 'p',
+      mac: 'm'.repeat(64),
+      at: new Date().toISOString(),
+      type: 'session.ended' as const,
+      session: 's-9',
+      actor: { sub: 'agent-1', role: 'agent' },
+      policy: { name: 'default', version: '1' },
+      details: { reason: 'deleted' },
+    };
     const receiver = new sdk.WebhookReceiver(SECRET);
     const out = events.webhookEventsFor(rec);
     expect(out.map((e) => e.type)).to.deep.equal(['session.ended', 'audit.record']);
@@ -146,4 +156,3 @@ describe('SDK (@vitrine/sdk)', function () {
     }
   });
 });
-

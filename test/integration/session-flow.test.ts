@@ -11,7 +11,10 @@ describe('a co-browsing session end to end', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures({ ...PAGES, '/file.bin': (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="file.bin"' }).end('0123456789') });
+    site = await serveFixtures({
+      ...PAGES,
+      '/file.bin': (_req, res) => res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': 'attachment; filename="file.bin"' }).end('0123456789'),
+    });
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
   });
   after(async function () {
@@ -26,11 +29,16 @@ describe('a co-browsing session end to end', function () {
     return c;
   };
   /** Waits until the session reports the page with this title (its DOM is there, not just a blank frame). */
-  const loaded = (c: TestClient, title: string) => c.waitFor(() => {
-    const states = c.messages.filter((m) => m.type === 'state' || m.type === 'joined');
-    const last = states.at(-1) as { snapshot: { title: string } } | undefined;
-    return last?.snapshot.title === title;
-  }, 15_000, `page "${title}"`);
+  const loaded = (c: TestClient, title: string) =>
+    c.waitFor(
+      () => {
+        const states = c.messages.filter((m) => m.type === 'state' || m.type === 'joined');
+        const last = states.at(-1) as { snapshot: { title: string } } | undefined;
+        return last?.snapshot.title === title;
+      },
+      15_000,
+      `page "${title}"`,
+    );
   const bg = (img: Parameters<typeof colourAt>[0]) => colourAt(img, 1000, 600);
 
   it('creates, consents, shares frames, replays authorized input, navigates and ends', async function () {
@@ -186,7 +194,10 @@ describe('a co-browsing session end to end', function () {
     await loaded(customer, 'Type');
     customer.click(300, 70);
     const mark = customer.frames.length;
-    for (const [key, code] of [['h', 'KeyH'], ['i', 'KeyI']] as const) {
+    for (const [key, code] of [
+      ['h', 'KeyH'],
+      ['i', 'KeyI'],
+    ] as const) {
       customer.input({ kind: 'key', action: 'down', key, code });
       customer.input({ kind: 'key', action: 'up', key, code });
     }

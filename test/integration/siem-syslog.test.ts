@@ -96,7 +96,11 @@ describe('audit streaming to a SIEM (rsyslog over TLS)', function () {
     await rsyslog.stop();
     const from = head() + 1;
     for (let i = 0; i < 30; i++) probe(100 + i);
-    await until(() => server!.vitrine.integrations!.status().syslog!.connected === false && server!.vitrine.integrations!.status().syslog!.pending > 0, 10_000, 'the stream to notice the receiver is gone');
+    await until(
+      () => server!.vitrine.integrations!.status().syslog!.connected === false && server!.vitrine.integrations!.status().syslog!.pending > 0,
+      10_000,
+      'the stream to notice the receiver is gone',
+    );
     // Written while nobody listens: nothing of it can have arrived.
     expect(rsyslog.messages().filter((m) => m.seq >= from)).to.have.length(0);
     await new Promise((r) => setTimeout(r, 500));

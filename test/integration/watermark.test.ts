@@ -34,7 +34,10 @@ const lumaAt = (img: DecodedImage, x: number, y: number) => {
  * would not: the mean luma difference on the text's pixels minus the mean off them.
  */
 function correlation(mode: 'corner' | 'tiled', marked: DecodedImage, control: DecodedImage, lines: string[]): number {
-  let on = 0, nOn = 0, off = 0, nOff = 0;
+  let on = 0,
+    nOn = 0,
+    off = 0,
+    nOff = 0;
   for (const t of layout(mode, lines, marked.width, marked.height)) {
     for (let y = Math.max(0, t.y); y < Math.min(marked.height, t.y + t.height); y++) {
       for (let x = Math.max(0, t.x); x < Math.min(marked.width, t.x + t.width); x++) {
@@ -57,22 +60,26 @@ function diffOutside(mode: 'corner' | 'tiled', a: DecodedImage, b: DecodedImage,
   const bw = Math.ceil(a.width / 8);
   for (const l of lines) {
     for (const t of layout(mode, l, a.width, a.height)) {
-      for (let by = Math.max(0, t.y) >> 3; by <= (Math.min(a.height, t.y + t.height) - 1) >> 3; by++) for (let bx = Math.max(0, t.x) >> 3; bx <= (Math.min(a.width, t.x + t.width) - 1) >> 3; bx++) inMark[by * bw + bx] = 1;
+      for (let by = Math.max(0, t.y) >> 3; by <= (Math.min(a.height, t.y + t.height) - 1) >> 3; by++)
+        for (let bx = Math.max(0, t.x) >> 3; bx <= (Math.min(a.width, t.x + t.width) - 1) >> 3; bx++) inMark[by * bw + bx] = 1;
     }
   }
   let n = 0;
-  for (let y = 0; y < a.height; y++) for (let x = 0; x < a.width; x++) {
-    if (inMark[(y >> 3) * bw + (x >> 3)]) continue;
-    const i = (y * a.width + x) * 4;
-    if (a.data[i] !== b.data[i] || a.data[i + 1] !== b.data[i + 1] || a.data[i + 2] !== b.data[i + 2]) n++;
-  }
+  for (let y = 0; y < a.height; y++)
+    for (let x = 0; x < a.width; x++) {
+      if (inMark[(y >> 3) * bw + (x >> 3)]) continue;
+      const i = (y * a.width + x) * 4;
+      if (a.data[i] !== b.data[i] || a.data[i + 1] !== b.data[i + 1] || a.data[i + 2] !== b.data[i + 2]) n++;
+    }
   return n;
 }
 
 /** Mean absolute luma difference inside the corner mark's rectangles for `lines`. */
 function meanDiffInMark(a: DecodedImage, b: DecodedImage, lines: string[]): number {
-  let s = 0, n = 0;
-  for (const t of layout('corner', lines, a.width, a.height)) for (let y = t.y; y < t.y + t.height; y++) for (let x = t.x; x < t.x + t.width; x++) ((s += Math.abs(lumaAt(a, x, y) - lumaAt(b, x, y))), n++);
+  let s = 0,
+    n = 0;
+  for (const t of layout('corner', lines, a.width, a.height))
+    for (let y = t.y; y < t.y + t.height; y++) for (let x = t.x; x < t.x + t.width; x++) ((s += Math.abs(lumaAt(a, x, y) - lumaAt(b, x, y))), n++);
   return s / n;
 }
 
@@ -80,22 +87,30 @@ function meanDiffInMark(a: DecodedImage, b: DecodedImage, lines: string[]): numb
 async function settled(c: TestClient): Promise<void> {
   let n = -1;
   let since = Date.now();
-  await c.waitFor(() => {
-    if (c.frames.length !== n) ((n = c.frames.length), (since = Date.now()));
-    return Date.now() - since > 1000;
-  }, 20_000, 'a still page');
+  await c.waitFor(
+    () => {
+      if (c.frames.length !== n) ((n = c.frames.length), (since = Date.now()));
+      return Date.now() - since > 1000;
+    },
+    20_000,
+    'a still page',
+  );
 }
 
 /** The newest staff frame and the customer frame of the same capture (same capture time). */
 async function pair(staff: TestClient, customer: TestClient, from = 0): Promise<{ staff: ReceivedFrame; customer: ReceivedFrame }> {
-  return staff.waitFor(() => {
-    for (let i = staff.frames.length - 1; i >= from; i--) {
-      const s = staff.frames[i]!;
-      const c = customer.frames.find((f) => f.header.ts === s.header.ts);
-      if (c) return { staff: s, customer: c };
-    }
-    return undefined;
-  }, 20_000, 'a staff frame and the customer frame of the same capture');
+  return staff.waitFor(
+    () => {
+      for (let i = staff.frames.length - 1; i >= from; i--) {
+        const s = staff.frames[i]!;
+        const c = customer.frames.find((f) => f.header.ts === s.header.ts);
+        if (c) return { staff: s, customer: c };
+      }
+      return undefined;
+    },
+    20_000,
+    'a staff frame and the customer frame of the same capture',
+  );
 }
 
 describe('forensic watermarks in staff frames', function () {
@@ -174,7 +189,7 @@ describe('forensic watermarks in staff frames', function () {
       const own = bestOf('corner', agentImg, agentControl, agentLines, a.staff.header.ts);
       const other = bestOf('corner', agentImg, agentControl, supLines, a.staff.header.ts);
       expect(own, 'agent frame vs agent text').to.be.greaterThan(25);
-      expect(own, 'agent text stands out more than the supervisor\'s').to.be.greaterThan(other + 15);
+      expect(own, "agent text stands out more than the supervisor's").to.be.greaterThan(other + 15);
       const supOwn = bestOf('corner', supImg, supControl, supLines, b.staff.header.ts);
       expect(supOwn, 'supervisor frame vs supervisor text').to.be.greaterThan(25);
       expect(supOwn).to.be.greaterThan(bestOf('corner', supImg, supControl, agentLines, b.staff.header.ts) + 15);
@@ -190,7 +205,7 @@ describe('forensic watermarks in staff frames', function () {
     }
   });
 
-  it('gives no mark under watermark: off, and the customer\'s frames equal that unmarked capture', async function () {
+  it("gives no mark under watermark: off, and the customer's frames equal that unmarked capture", async function () {
     const marked = await open('corner');
     const off = await open('off');
     try {
@@ -243,7 +258,9 @@ describe('forensic watermarks in staff frames', function () {
     const rec = recordings.find((r: { session: string }) => r.session === s.id);
     expect(rec, 'the recording').to.not.equal(undefined);
     const stream = new Uint8Array(await (await fetch(`${server.url}/api/recordings/${rec.id}`, auth)).arrayBuffer());
-    const frames = decodeReplayStream(stream).filter((e) => e.kind === 'frame').map((e) => Buffer.from(e.data));
+    const frames = decodeReplayStream(stream)
+      .filter((e) => e.kind === 'frame')
+      .map((e) => Buffer.from(e.data));
     expect(frames.length).to.be.greaterThan(0);
     // One staff viewer: the recording holds exactly the frames that viewer received, mark and all.
     const sent = new Map(s.agent.frames.map((f) => [f.header.seq, Buffer.from(f.jpeg)]));
@@ -255,7 +272,9 @@ describe('forensic watermarks in staff frames', function () {
     expect(recorded, 'the recorded frame of the paired capture').to.not.equal(undefined);
     expect(bestOf('corner', decodeJpeg(recorded.jpeg), decodeJpeg(p.customer.jpeg), (t) => markLines(AGENT, s.id, t), p.staff.header.ts)).to.be.greaterThan(25);
     // Several viewers at once are named together in the recording's own mark.
-    expect(recordingLines([AGENT, SUPERVISOR], s.id, 0).join('\n')).to.include('Agent One').and.include('Sam Supervisor');
+    expect(recordingLines([AGENT, SUPERVISOR], s.id, 0).join('\n'))
+      .to.include('Agent One')
+      .and.include('Sam Supervisor');
   });
 
   it('keeps the watermark out of the customer lane: frame-fanout.ts imports no watermark code', function () {

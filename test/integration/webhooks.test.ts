@@ -74,7 +74,7 @@ describe('signed webhooks', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers a session\'s lifecycle, signed, in order, filtered per endpoint, with no token in any payload', async function () {
+  it("delivers a session's lifecycle, signed, in order, filtered per endpoint, with no token in any payload", async function () {
     const { body } = await server.createSession(`${site.url}/green`);
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     const agent = await TestClient.join(server.url, body.id, body.agentToken);
@@ -92,7 +92,11 @@ describe('signed webhooks', function () {
     customer.send({ type: 'navigate/approve', id: p.proposal.id });
     await agent.message('navigate/answered', (m) => m.approved);
     await server.vitrine.registry.end(body.id, 'deleted');
-    await receiver.until(() => receiver.on('/ended').some((r) => r.event.data.session === body.id) && receiver.on('/life').some((r) => r.event.type === 'session.ended' && r.event.data.session === body.id), 20_000, 'session.ended');
+    await receiver.until(
+      () => receiver.on('/ended').some((r) => r.event.data.session === body.id) && receiver.on('/life').some((r) => r.event.type === 'session.ended' && r.event.data.session === body.id),
+      20_000,
+      'session.ended',
+    );
 
     const life = receiver.on('/life').filter((r) => r.event.data.session === body.id);
     expect(life.map((r) => r.event.type)).to.deep.equal(['session.created', 'session.consented', 'control.granted', 'control.revoked', 'navigation.approved', 'session.ended']);
@@ -148,7 +152,12 @@ describe('signed webhooks', function () {
     await receiver.start();
     const mine = (path: string) => receiver.on(path).filter((r) => [a.body.id, b.body.id].includes(r.event.data.session));
     await receiver.until(() => mine('/life').length === 4, 20_000, 'queued events');
-    expect(mine('/life').map((r) => `${r.event.type}:${r.event.data.session === a.body.id ? 'a' : 'b'}`)).to.deep.equal(['session.created:a', 'session.created:b', 'session.ended:a', 'session.ended:b']);
+    expect(mine('/life').map((r) => `${r.event.type}:${r.event.data.session === a.body.id ? 'a' : 'b'}`)).to.deep.equal([
+      'session.created:a',
+      'session.created:b',
+      'session.ended:a',
+      'session.ended:b',
+    ]);
     expect(mine('/life').every((r) => r.verified)).to.equal(true);
     // Signed afresh at each attempt: the timestamp is the delivering attempt's, not the first one's.
     const firstFailure = (await deliveries(server, `endpoint=life&webhookId=${mine('/life')[0]!.id}&limit=100`)).body.deliveries;
@@ -224,7 +233,15 @@ describe('webhook settings', function () {
         [{ endpoints: [{ id: 'a', url: 'https://example.com/h', secret: 'not-a-secret', events: ['*'] }] }, /secret: expected whsec_/],
         [{ endpoints: [{ id: 'a', url: 'https://example.com/h', secret: s, events: ['session.nope'] }] }, /events\.0/],
         [{ endpoints: [{ id: 'a', url: 'http://example.com/h', secret: s, events: ['*'] }] }, /plain http only/],
-        [{ endpoints: [{ id: 'a', url: 'https://example.com/h', secret: s, events: ['*'] }, { id: 'a', url: 'https://example.com/i', secret: s, events: ['*'] }] }, /unique/],
+        [
+          {
+            endpoints: [
+              { id: 'a', url: 'https://example.com/h', secret: s, events: ['*'] },
+              { id: 'a', url: 'https://example.com/i', secret: s, events: ['*'] },
+            ],
+          },
+          /unique/,
+        ],
         [{ endpoints: [{ id: 'a', url: 'https://u:p@example.com/h', secret: s, events: ['*'] }] }, /no credentials/],
       ];
       for (const [content, problem] of cases) {

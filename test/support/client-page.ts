@@ -47,12 +47,17 @@ export async function docShot(page: Page, file: string): Promise<void> {
 
 /** Colour of the shared page at page CSS pixel (x, y) of a 1280×720 session, read from the canvas. */
 export async function canvasColour(page: Page, x: number, y: number): Promise<[number, number, number]> {
-  return page.$eval('#screen', (c, x, y) => {
-    const canvas = c as HTMLCanvasElement;
-    if (!canvas.width) return [-1, -1, -1];
-    const d = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
-    return [d[0]!, d[1]!, d[2]!];
-  }, x, y) as Promise<[number, number, number]>;
+  return page.$eval(
+    '#screen',
+    (c, x, y) => {
+      const canvas = c as HTMLCanvasElement;
+      if (!canvas.width) return [-1, -1, -1];
+      const d = canvas.getContext('2d')!.getImageData(x, y, 1, 1).data;
+      return [d[0]!, d[1]!, d[2]!];
+    },
+    x,
+    y,
+  ) as Promise<[number, number, number]>;
 }
 
 export async function waitColour(page: Page, x: number, y: number, rgb: [number, number, number], ms = 20_000): Promise<void> {
@@ -80,6 +85,5 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
 }
 
 export const text = (page: Page, selector: string): Promise<string> => page.$eval(selector, (el) => el.textContent ?? '');
-export const visible = (page: Page, selector: string): Promise<boolean> =>
-  page.$eval(selector, (el) => el.checkVisibility()).catch(() => false);
+export const visible = (page: Page, selector: string): Promise<boolean> => page.$eval(selector, (el) => el.checkVisibility()).catch(() => false);
 export const focused = (page: Page): Promise<string> => page.evaluate(() => document.activeElement?.id ?? '');

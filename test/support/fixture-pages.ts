@@ -39,7 +39,11 @@ export const PAGES = {
     '<input id="t" autofocus style="font-size:40px;width:900px;margin:40px">',
     `const t=document.getElementById('t');t.addEventListener('input',()=>{document.body.style.background=t.value==='hi'?'rgb(0,160,0)':'#ffffff'});`,
   ),
-  '/dialog': page('Dialog', '<button id="b" style="width:400px;height:200px">alert</button>', `document.getElementById('b').onclick=()=>{alert('secret text 4111');document.body.style.background='rgb(0,160,0)'}`),
+  '/dialog': page(
+    'Dialog',
+    '<button id="b" style="width:400px;height:200px">alert</button>',
+    `document.getElementById('b').onclick=()=>{alert('secret text 4111');document.body.style.background='rgb(0,160,0)'}`,
+  ),
   '/upload': page('Upload', '<input id="f" type="file" style="position:absolute;left:0;top:0;width:600px;height:300px">'),
   '/download': page('Download', '<a id="d" href="/file.bin" download style="display:block;width:600px;height:300px;font-size:60px">get file</a>'),
   '/popup': page('Popup', '<button id="b" style="width:400px;height:200px">open</button>', `document.getElementById('b').onclick=()=>{window.open(location.origin+'/green','_blank')}`),

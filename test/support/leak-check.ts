@@ -82,12 +82,19 @@ export { CONTROL_AT, LEAK_AT };
  * misses (a secret drawn in the page's own colours). About a second per 1280×720 frame: keep
  * `max` small. Answers the matches (pattern names and boxes, never the text) per frame seq.
  */
-export async function ocrCheck(frames: ReceivedFrame[], opts: { max?: number; extraPatterns?: import('../../server/policy/patterns.ts').PatternSpec[] } = {}): Promise<{ scanned: number; leaks: { seq: number; pattern: string; rect: { x: number; y: number; width: number; height: number } }[] }> {
+export async function ocrCheck(
+  frames: ReceivedFrame[],
+  opts: { max?: number; extraPatterns?: import('../../server/policy/patterns.ts').PatternSpec[] } = {},
+): Promise<{ scanned: number; leaks: { seq: number; pattern: string; rect: { x: number; y: number; width: number; height: number } }[] }> {
   const { OcrEngine, scanImages, scanPatterns } = await import('../../server/recording/leak-scan.ts');
   const max = Math.max(1, opts.max ?? 3);
   const pick = frames.length <= max ? frames : Array.from({ length: max }, (_, i) => frames[Math.round((i * (frames.length - 1)) / (max - 1 || 1))]!);
   const engine = (ocrEngine ??= new OcrEngine({ dutyCycle: 1, idleMs: 10_000 }));
-  const found = await scanImages(engine, pick.map((f) => f.jpeg), scanPatterns(opts.extraPatterns));
+  const found = await scanImages(
+    engine,
+    pick.map((f) => f.jpeg),
+    scanPatterns(opts.extraPatterns),
+  );
   return { scanned: pick.length, leaks: found.map((m) => ({ seq: pick[m.index]!.header.seq, pattern: m.pattern, rect: m.rect })) };
 }
 let ocrEngine: import('../../server/recording/leak-scan.ts').OcrEngine | undefined;

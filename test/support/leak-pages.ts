@@ -15,14 +15,23 @@ export const LEAK_PAGES: Record<string, string> = {
   '/script-value': page('Script value', `<input class="s" name="ref" id="ref"><script>setTimeout(()=>{document.getElementById('ref').value='4111111111111111'},800)</script>`),
   '/editable': page('Editable', `<div class="s" contenteditable="true" id="ed" style="position:absolute;left:40px;top:140px;width:700px;height:60px;border:2px solid #888">&nbsp;</div>`),
   '/typing-plain': page('Typing', `<input class="s" name="comment" id="comment" style="position:absolute;left:40px;top:140px;width:700px;height:60px">`),
-  '/blank-frame': page('Blank frame', `<iframe id="f" width="800" height="200"></iframe><script>
-    const d=document.getElementById('f').contentDocument;d.open();d.write('<body style="font:bold 30px monospace;color:#ff00ff">4000 0566 5566 5556</body>');d.close();</script>`),
+  '/blank-frame': page(
+    'Blank frame',
+    `<iframe id="f" width="800" height="200"></iframe><script>
+    const d=document.getElementById('f').contentDocument;d.open();d.write('<body style="font:bold 30px monospace;color:#ff00ff">4000 0566 5566 5556</body>');d.close();</script>`,
+  ),
   '/srcdoc': page('Srcdoc', `<iframe width="800" height="200" srcdoc="<p style='font:bold 30px monospace;color:#ff00ff'>4000 0566 5566 5556</p>"></iframe>`),
-  '/closed-shadow': page('Closed shadow', `<div id="h"></div><script>setTimeout(()=>{const r=document.getElementById('h').attachShadow({mode:'closed'});r.innerHTML='<p style="font:bold 30px monospace;color:#ff00ff">3782 822463 10005</p><input type=password value=hunter2 style="font:bold 30px monospace;color:#ff00ff">'},300)</script>`),
+  '/closed-shadow': page(
+    'Closed shadow',
+    `<div id="h"></div><script>setTimeout(()=>{const r=document.getElementById('h').attachShadow({mode:'closed'});r.innerHTML='<p style="font:bold 30px monospace;color:#ff00ff">3782 822463 10005</p><input type=password value=hunter2 style="font:bold 30px monospace;color:#ff00ff">'},300)</script>`,
+  ),
   '/iban-ssn': page('IBAN and SSN', `<p class="s">GB82 WEST 1234 5698 7654 32</p><p class="s">SSN 123-45-6789</p>`),
   '/link': page('Link', `<a id="go" href="/redirect-secret" style="font:bold 40px sans-serif;position:absolute;left:40px;top:140px">Open statement</a>`),
   '/secret-target': page('Statement', `<p class="s">6011 1111 1111 1117</p>`),
-  '/dialog-secret': page('Late big', `<div id="slot"></div><script>setTimeout(()=>{slot.innerHTML='<table><tr><td class="s">4111 1111 1111 1111</td></tr></table>'},10);setTimeout(()=>{slot.insertAdjacentHTML('beforeend','<p class="s">5105 1051 0510 5100</p>')},2500)</script>`),
+  '/dialog-secret': page(
+    'Late big',
+    `<div id="slot"></div><script>setTimeout(()=>{slot.innerHTML='<table><tr><td class="s">4111 1111 1111 1111</td></tr></table>'},10);setTimeout(()=>{slot.insertAdjacentHTML('beforeend','<p class="s">5105 1051 0510 5100</p>')},2500)</script>`,
+  ),
 };
 
 export const LEAK_CASES: { path: string; what: string; watchMs: number; type?: { click: { x: number; y: number }; text: string }; clickAt?: { x: number; y: number } }[] = [

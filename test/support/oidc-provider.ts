@@ -98,10 +98,7 @@ export async function listenOidcProvider(): Promise<TestProvider> {
       });
       handler = provider.callback();
     },
-    sign: (claims) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })
-        .sign(privateKey as CryptoKey),
+    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' }).sign(privateKey as CryptoKey),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -13,7 +13,9 @@ export function countPixels(jpeg: Uint8Array): { secret: number; control: number
   let secret = 0;
   let control = 0;
   for (let i = 0; i < data.length; i += 4) {
-    const r = data[i]!, g = data[i + 1]!, b = data[i + 2]!;
+    const r = data[i]!,
+      g = data[i + 1]!,
+      b = data[i + 2]!;
     if (r >= 170 && b >= 170 && g <= 110) secret++;
     else if (g >= 140 && r <= 90 && b <= 90) control++;
   }

@@ -64,7 +64,16 @@ export class WebhookReceiver {
       verified = false;
     }
     if (this.status >= 200 && this.status < 300) {
-      this.received.push({ path, id: headers['webhook-id'], signature: headers['webhook-signature'], timestamp: Number(headers['webhook-timestamp']), body, event: JSON.parse(body), verified, at: Date.now() });
+      this.received.push({
+        path,
+        id: headers['webhook-id'],
+        signature: headers['webhook-signature'],
+        timestamp: Number(headers['webhook-timestamp']),
+        body,
+        event: JSON.parse(body),
+        verified,
+        at: Date.now(),
+      });
     }
   }
 

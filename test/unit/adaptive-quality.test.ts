@@ -9,7 +9,19 @@ import { jpegSize } from '../../server/browser/jpeg-size.ts';
 
 // Thresholds spelled out, so that tuning the defaults does not change what these tests mean.
 const make = () =>
-  new AdaptiveQuality({ quality: 70, width: 1280, height: 720, downAfterMs: 1000, upAfterMs: 4000, cpuHigh: 0.85, cpuTarget: 0.75, lateMs: 150, onTimeMs: 60, sharpAfterMs: 400, sharpAnywayAfterMs: 2000 });
+  new AdaptiveQuality({
+    quality: 70,
+    width: 1280,
+    height: 720,
+    downAfterMs: 1000,
+    upAfterMs: 4000,
+    cpuHigh: 0.85,
+    cpuTarget: 0.75,
+    lateMs: 150,
+    onTimeMs: 60,
+    sharpAfterMs: 400,
+    sharpAnywayAfterMs: 2000,
+  });
 
 /** Feeds a CPU sample every 500 ms from `from` to `to` and evaluates after each; returns the level changes. */
 function run(a: AdaptiveQuality, from: number, to: number, busy: number): number[] {

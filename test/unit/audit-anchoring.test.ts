@@ -64,10 +64,11 @@ describe('anchored audit trail (signed checkpoints)', function () {
 
     // The same through the CLI, as an operator runs it.
     const env = { ...process.env, VITRINE_AUDIT_KEY: AUDIT_KEY, VITRINE_AUDIT_SIGNING_KEY: seed(key), VITRINE_AUDIT_SIGNING_KEY_ID: 'k1', VITRINE_LOG_LEVEL: 'silent' };
-    const cli = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { env, cwd: join(import.meta.dirname, '..', '..') }).then(
-      (r) => ({ code: 0, out: r.stdout + r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
-    );
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...args], { env, cwd: join(import.meta.dirname, '..', '..') }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
     const broken = await cli(['audit', 'verify', t.file, '--checkpoint', t.cpFile]);
     expect(broken.code).to.equal(1);
     expect(broken.out).to.contain('records 24..26 are missing');
@@ -81,7 +82,7 @@ describe('anchored audit trail (signed checkpoints)', function () {
     expect(ok.out).to.contain('anchored to seq 20');
   });
 
-  it('refuses a forged checkpoint (wrong key, unknown key id, or a head that is not the chain\'s)', async function () {
+  it("refuses a forged checkpoint (wrong key, unknown key id, or a head that is not the chain's)", async function () {
     const key = newKey('k1');
     const t = await trail(key, 5, 2);
     const real = t.checkpoints().at(-1)!;
@@ -132,12 +133,24 @@ describe('anchored audit trail (signed checkpoints)', function () {
     expect(missing.problems.join('\n')).to.contain('"2024-a", which is not in the keyring');
 
     // The settings: the signing key plus the rotated-out public key by id.
-    const config = loadConfig({ VITRINE_JWT_SECRET: 'x'.repeat(40), VITRINE_AUDIT_SIGNING_KEY: seed(newer), VITRINE_AUDIT_SIGNING_KEY_ID: '2025-b', VITRINE_AUDIT_VERIFY_KEYS: `2024-a=${rawPublicKey(oldKey.publicKey)}` });
+    const config = loadConfig({
+      VITRINE_JWT_SECRET: 'x'.repeat(40),
+      VITRINE_AUDIT_SIGNING_KEY: seed(newer),
+      VITRINE_AUDIT_SIGNING_KEY_ID: '2025-b',
+      VITRINE_AUDIT_VERIFY_KEYS: `2024-a=${rawPublicKey(oldKey.publicKey)}`,
+    });
     expect(config.auditAnchor.signing.id).to.equal('2025-b');
     expect([...config.auditAnchor.keyring.keys()].sort()).to.deep.equal(['2024-a', '2025-b']);
     expect(verifyTrail(auditKey, lines, cps, config.auditAnchor.keyring).ok).to.equal(true);
     // A keyring entry that names the signing key's id with another key is a configuration error.
-    expect(() => loadConfig({ VITRINE_JWT_SECRET: 'x'.repeat(40), VITRINE_AUDIT_SIGNING_KEY: seed(newer), VITRINE_AUDIT_SIGNING_KEY_ID: '2025-b', VITRINE_AUDIT_VERIFY_KEYS: `2025-b=${rawPublicKey(oldKey.publicKey)}` })).to.throw(/names another key/);
+    expect(() =>
+      loadConfig({
+        VITRINE_JWT_SECRET: 'x'.repeat(40),
+        VITRINE_AUDIT_SIGNING_KEY: seed(newer),
+        VITRINE_AUDIT_SIGNING_KEY_ID: '2025-b',
+        VITRINE_AUDIT_VERIFY_KEYS: `2025-b=${rawPublicKey(oldKey.publicKey)}`,
+      }),
+    ).to.throw(/names another key/);
   });
 
   it('reads checkpoints back from audit.checkpoint records (as the SIEM receives them)', async function () {

@@ -31,7 +31,7 @@ describe('clipboard rules', function () {
     expect(off.mayPaste('customer')).to.equal(false);
   });
 
-  it('gives a copy to the customer only when the customer\'s own input made it, at a bounded rate', function () {
+  it("gives a copy to the customer only when the customer's own input made it, at a bounded rate", function () {
     let now = 1_000_000;
     const r = new ClipboardRules(undefined, () => now);
     expect(r.copied()).to.deep.equal({ deliver: false, dropped: 'no_input' });

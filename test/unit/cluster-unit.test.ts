@@ -97,7 +97,9 @@ describe('cluster settings', function () {
       loadConfig({ ...base, VITRINE_REDIS_URL: 'http://user:hunter2@r', VITRINE_CLUSTER_SECRET: 'short-secret-value' });
       expect.fail('should throw');
     } catch (e) {
-      expect(String(e)).to.match(/VITRINE_REDIS_URL/).and.match(/VITRINE_CLUSTER_SECRET/);
+      expect(String(e))
+        .to.match(/VITRINE_REDIS_URL/)
+        .and.match(/VITRINE_CLUSTER_SECRET/);
       expect(String(e)).to.not.match(/hunter2|short-secret-value/);
     }
   });

@@ -13,8 +13,7 @@ describe('demo site', function () {
     expect(res.status, path).to.equal(200);
     return res.text();
   };
-  const post = (path: string, body: string) =>
-    fetch(new URL(path, site.url), { method: 'POST', redirect: 'manual', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const post = (path: string, body: string) => fetch(new URL(path, site.url), { method: 'POST', redirect: 'manual', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
   before(async function () {
     site = await startDemoSite();
@@ -117,7 +116,10 @@ describe('demo site', function () {
     expect((await fetch(first.url)).status).to.equal(200);
     await first.close();
     await first.close();
-    const refused = await fetch(first.url).then(() => false, () => true);
+    const refused = await fetch(first.url).then(
+      () => false,
+      () => true,
+    );
     expect(refused).to.equal(true);
     const second = await startDemoSite({ port });
     try {

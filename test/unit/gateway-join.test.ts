@@ -44,7 +44,15 @@ describe('joining through the gateway (fake pages)', () => {
   beforeEach(async () => {
     f = fakeRegistry();
     http = createServer();
-    gateway = new WsGateway(http, { registry: f.reg, tokens: f.tokens, log: createLogger('silent'), audit: { record: (e) => f.audit.record(e), forSession: () => [], close: async () => undefined }, failures: new FailureLimiter(), onRefusal: () => undefined, router: localRouter(f.reg, 0) });
+    gateway = new WsGateway(http, {
+      registry: f.reg,
+      tokens: f.tokens,
+      log: createLogger('silent'),
+      audit: { record: (e) => f.audit.record(e), forSession: () => [], close: async () => undefined },
+      failures: new FailureLimiter(),
+      onRefusal: () => undefined,
+      router: localRouter(f.reg, 0),
+    });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   });
@@ -56,7 +64,7 @@ describe('joining through the gateway (fake pages)', () => {
     await new Promise<void>((r) => http.close(() => r()));
   });
 
-  it('joins the customer and the agent, and the customer\'s consent makes the page capture for both', async () => {
+  it("joins the customer and the agent, and the customer's consent makes the page capture for both", async () => {
     const made = await f.reg.create(AGENT, 'https://example.test/');
     const customer = await joinOver(url, made.id, made.customerToken, (m) => m.some((x) => x.type === 'joined'));
     const agent = await joinOver(url, made.id, made.agentToken, (m) => m.some((x) => x.type === 'joined'));

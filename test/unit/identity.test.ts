@@ -86,9 +86,7 @@ describe('staff identity', function () {
       jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })));
       await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
-      idv = new IdentityVerifier(
-        loadConfig({ VITRINE_JWKS_URL: url, VITRINE_JWT_ISSUER: 'https://idp.example', VITRINE_JWT_AUDIENCE: 'vitrine', VITRINE_ROLE_CLAIM: 'realm_access.roles' }),
-      );
+      idv = new IdentityVerifier(loadConfig({ VITRINE_JWKS_URL: url, VITRINE_JWT_ISSUER: 'https://idp.example', VITRINE_JWT_AUDIENCE: 'vitrine', VITRINE_ROLE_CLAIM: 'realm_access.roles' }));
     });
     after(async function () {
       jwks.closeAllConnections();

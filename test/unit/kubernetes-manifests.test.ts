@@ -31,7 +31,10 @@ function loadFile(file: string): Obj[] {
   const text = readFileSync(join(DIR, file), 'utf8');
   const out: Obj[] = [];
   for (const doc of parseAllDocuments(text)) {
-    expect(doc.errors.map((e) => e.message), `${file}: YAML errors`).to.deep.equal([]);
+    expect(
+      doc.errors.map((e) => e.message),
+      `${file}: YAML errors`,
+    ).to.deep.equal([]);
     const value = doc.toJS();
     if (value !== null && value !== undefined) out.push(value);
   }
@@ -112,7 +115,9 @@ function podEnvironment(secrets: Record<string, string>): Record<string, string>
 
 describe('kubernetes manifests', function () {
   it('kustomization.yaml lists every manifest; only the *.example.yaml files stay out, and no Secret is applied', function () {
-    const onDisk = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml').sort();
+    const onDisk = readdirSync(DIR)
+      .filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml')
+      .sort();
     const examples = onDisk.filter((f) => f.endsWith('.example.yaml'));
     expect(examples).to.deep.equal(['ingress.example.yaml', 'secret.example.yaml']);
     expect([...resourceFiles].sort()).to.deep.equal(onDisk.filter((f) => !examples.includes(f)));
@@ -243,9 +248,7 @@ describe('kubernetes manifests', function () {
   });
 
   it('secrets come from the Secret in secret.example.yaml, never from literal values', function () {
-    const secrets = new Map<string, Set<string>>(
-      all('Secret', secretExample).map((s) => [s.metadata.name, new Set([...Object.keys(s.stringData ?? {}), ...Object.keys(s.data ?? {})])]),
-    );
+    const secrets = new Map<string, Set<string>>(all('Secret', secretExample).map((s) => [s.metadata.name, new Set([...Object.keys(s.stringData ?? {}), ...Object.keys(s.data ?? {})])]));
     const used = new Set<string>();
     for (const w of workloads) {
       for (const c of w.spec.template.spec.containers) {
@@ -324,8 +327,7 @@ describe('kubernetes manifests', function () {
   it('the internal port admits only vitrine server pods, and Redis only vitrine server pods', function () {
     const policies = all('NetworkPolicy');
     const covers = (rule: Obj, c: Obj, port: number): boolean =>
-      !rule.ports?.length ||
-      rule.ports.some((p: Obj) => p.port === undefined || (p.endPort !== undefined ? port >= p.port && port <= p.endPort : containerPort(c, p.port) === port));
+      !rule.ports?.length || rule.ports.some((p: Obj) => p.port === undefined || (p.endPort !== undefined ? port >= p.port && port <= p.endPort : containerPort(c, p.port) === port));
     const onlyServerPeers = (rule: Obj, what: string): void => {
       expect(rule.from, `${what}: a rule without "from" admits everyone`).to.be.an('array').that.is.not.empty;
       for (const peer of rule.from) {

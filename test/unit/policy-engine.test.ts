@@ -96,7 +96,9 @@ rules:
     const store = PolicyStore.load(join(import.meta.dirname, '..', '..', 'policies'));
     expect(store.names()).to.include.members(['default', 'bank', 'healthcare']);
     expect(store.summary('bank')).to.include({ record: true, retentionDays: 90, idleMs: 900_000, maxDurationMs: 3_600_000 });
-    expect(() => store.require('nope')).to.throw().with.property('code', 'BAD_REQUEST');
+    expect(() => store.require('nope'))
+      .to.throw()
+      .with.property('code', 'BAD_REQUEST');
     const dir = mkdtempSync(join(tmpdir(), 'vitrine-pol-'));
     try {
       writeFileSync(join(dir, 'default.yaml'), 'mask: [".a"]\n');
@@ -117,7 +119,9 @@ rules:
       writeFileSync(join(dir, 'x.yaml'), 'mask: 3\nrules: [{match: {glob: 1}}]\n');
       const bad = cli(join(dir, 'x.yaml'));
       expect(bad.status).to.equal(1);
-      expect(bad.stderr).to.match(/mask/).and.match(/rules\.0\.match/);
+      expect(bad.stderr)
+        .to.match(/mask/)
+        .and.match(/rules\.0\.match/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,17 @@ describe('protocol', function () {
       { type: 'end' },
       { type: 'ping' },
       { type: 'presence', presence: { kind: 'pointer', x: 10, y: 20.5 } },
-      { type: 'presence', presence: { kind: 'stroke', id: 3, points: [[1, 2], [3, 4]] } },
+      {
+        type: 'presence',
+        presence: {
+          kind: 'stroke',
+          id: 3,
+          points: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      },
       { type: 'device', device: { width: 390, height: 780, dpr: 3, touch: true, mobile: true } },
       { type: 'input', input: { kind: 'touch', action: 'start', points: [{ x: 10, y: 20, id: 0 }] } },
       { type: 'guard/confirm', id: 'x' },

@@ -26,7 +26,7 @@ describe('resource stack', () => {
     expect(() => stack.defer('late', () => undefined)).to.throw(/closing/);
   });
 
-  it('unwinds what a failed build had built and rethrows the build\'s own error', async () => {
+  it("unwinds what a failed build had built and rethrows the build's own error", async () => {
     const stack = new ResourceStack();
     const undone: string[] = [];
     const err = await stack

@@ -197,9 +197,9 @@ describe('session core (fakes)', () => {
   describe('page events', () => {
     it('audits a refused navigation from its structure, never from the words of a notice', async () => {
       const c = await live();
-      c.session.onPageNotice({ code: 'NAVIGATION_FAILED', message: 'Navigation refused: the session\'s policy does not allow this address', refused: 'navigation' });
+      c.session.onPageNotice({ code: 'NAVIGATION_FAILED', message: "Navigation refused: the session's policy does not allow this address", refused: 'navigation' });
       expect(c.audit.of('navigation.refused')).to.have.length(1);
-      expect(c.agent.socket.last('notice')).to.deep.include({ code: 'NAVIGATION_FAILED', message: 'Navigation refused: the session\'s policy does not allow this address' });
+      expect(c.agent.socket.last('notice')).to.deep.include({ code: 'NAVIGATION_FAILED', message: "Navigation refused: the session's policy does not allow this address" });
       c.session.onPageNotice({ code: 'NAVIGATION_FAILED', message: 'Navigation refused: a page may say anything' });
       expect(c.audit.of('navigation.refused')).to.have.length(1);
     });
@@ -269,7 +269,7 @@ describe('session core (fakes)', () => {
       expect(c.agent.socket.last('state')!.snapshot).to.deep.include({ paused: false, url: 'https://example.test/private', title: 'Private matters' });
     });
 
-    it('relays nothing of the customer\'s presence to staff, and limits presence to its rate', async () => {
+    it("relays nothing of the customer's presence to staff, and limits presence to its rate", async () => {
       const c = await live();
       const pointer = { kind: 'pointer', x: 5, y: 5 } as const;
       await c.session.handle(c.customer.p, { type: 'presence', presence: pointer });
@@ -311,7 +311,7 @@ describe('session core (fakes)', () => {
       return { ...c, id: pending!.id };
     }
 
-    it('does the agent\'s click only once the customer confirms, and not before the prompt could be read', async () => {
+    it("does the agent's click only once the customer confirms, and not before the prompt could be read", async () => {
       const c = await held();
       await c.session.handle(c.customer.p, { type: 'guard/confirm', id: c.id });
       expect(c.customer.socket.last('error')?.code).to.equal('GUARDED_ACTION');
@@ -392,7 +392,7 @@ describe('session core (fakes)', () => {
       );
     });
 
-    it('emulates the customer\'s device at most once per gap, the latest one winning', async () => {
+    it("emulates the customer's device at most once per gap, the latest one winning", async () => {
       const c = await live();
       const phone = (width: number) => ({ width, height: 700, dpr: 2, touch: true, mobile: true });
       await c.session.handle(c.customer.p, { type: 'device', device: phone(390) });

@@ -5,7 +5,7 @@ import { localRouter } from '../../server/routing/session-router.ts';
 import type { SessionRegistry } from '../../server/session/registry.ts';
 
 describe('local session router', () => {
-  it('creates here, locates and attaches nothing elsewhere, grants every claim, and limits with this process\'s limiter', async () => {
+  it("creates here, locates and attaches nothing elsewhere, grants every claim, and limits with this process's limiter", async () => {
     const calls: string[] = [];
     const registry = {
       create: async (agent: { sub: string }, url: string, policy?: string) => (calls.push(`create ${agent.sub} ${url} ${policy}`), { id: 's1' }),

@@ -36,7 +36,8 @@ const steps = {
   knip: () => run('knip (unused files, exports, dependencies)', bin('knip'), []),
   'format:check': () => run('prettier --check', bin('prettier'), ['--check', '--log-level=warn', ...FORMATTED]),
   // Twice: on a few long chains Prettier's first pass is not yet its fixed point (server/contract/rest.ts).
-  format: () => run('prettier --write', bin('prettier'), ['--write', '--log-level=warn', ...FORMATTED]) && run('prettier --write (again)', bin('prettier'), ['--write', '--log-level=warn', ...FORMATTED]),
+  format: () =>
+    run('prettier --write', bin('prettier'), ['--write', '--log-level=warn', ...FORMATTED]) && run('prettier --write (again)', bin('prettier'), ['--write', '--log-level=warn', ...FORMATTED]),
 };
 const which = process.argv[2] ?? 'lint';
 const chosen = which === 'lint' ? ['eslint', 'depcruise', 'knip', 'format:check'] : [which];

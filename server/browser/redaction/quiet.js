@@ -18,7 +18,11 @@
       var names = Object.getOwnPropertyNames(c);
       for (var i = 0; i < names.length; i++) {
         if (typeof c[names[i]] === 'function') {
-          try { Object.defineProperty(c, names[i], { value: noop, writable: true, configurable: true, enumerable: true }); } catch (e) { /* frozen: left */ }
+          try {
+            Object.defineProperty(c, names[i], { value: noop, writable: true, configurable: true, enumerable: true });
+          } catch (e) {
+            /* frozen: left */
+          }
         }
       }
       Object.defineProperty(c, DONE, { value: true });

@@ -52,8 +52,7 @@ interface Seal extends MaskSeal {
   gens: Map<Frame, number>;
 }
 
-const timeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> =>
-  Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
+const timeout = <T>(p: Promise<T>, ms: number): Promise<T | undefined> => Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms).unref())]);
 
 const frameId = (f: Frame): string => (f as unknown as { _id: string })._id;
 
@@ -119,7 +118,11 @@ export class RedactionGate implements FrameGate {
     page.on('frameattached', onAttached);
     page.on('framenavigated', onNavigated);
     page.on('framedetached', onDetached);
-    this.#cleanups.push(() => page.off('frameattached', onAttached), () => page.off('framenavigated', onNavigated), () => page.off('framedetached', onDetached));
+    this.#cleanups.push(
+      () => page.off('frameattached', onAttached),
+      () => page.off('framenavigated', onNavigated),
+      () => page.off('framedetached', onDetached),
+    );
     cdp.on('Page.frameStartedLoading', () => this.#bump('a frame started loading'));
     cdp.on('Page.frameRequestedNavigation', () => this.#bump('a navigation was requested'));
     cdp.on('Runtime.executionContextCreated', () => this.#bump('a document context was created'));
@@ -256,7 +259,10 @@ export class RedactionGate implements FrameGate {
 
   async #status(frame: Frame): Promise<FrameStatus | null | undefined> {
     try {
-      return (await timeout(frame.evaluate((key: string) => (window as unknown as Record<string, { status(): unknown } | undefined>)[key]?.status() ?? null, this.#key), 1000)) as FrameStatus | null | undefined;
+      return (await timeout(
+        frame.evaluate((key: string) => (window as unknown as Record<string, { status(): unknown } | undefined>)[key]?.status() ?? null, this.#key),
+        1000,
+      )) as FrameStatus | null | undefined;
     } catch {
       return undefined;
     }
@@ -278,7 +284,10 @@ export class RedactionGate implements FrameGate {
       let s = await this.#status(frame);
       if (s === null && (url === 'about:blank' || url === 'about:srcdoc' || url === '' || url.startsWith('chrome-error://'))) {
         // Initial, script-written and error documents never get preload scripts: install directly.
-        await timeout(frame.evaluate(this.#script).catch(() => undefined), 1000);
+        await timeout(
+          frame.evaluate(this.#script).catch(() => undefined),
+          1000,
+        );
         s = await this.#status(frame);
       }
       if (this.#states.get(frame) !== st) {
@@ -291,7 +300,11 @@ export class RedactionGate implements FrameGate {
         continue;
       }
       if (s && !s.errors.length && (s.pending ?? 0) > 0) this.#preparing = true;
-      st.problem = s ? (s.errors.length === 0 && (s.pending ?? 0) > 0 ? 'the page is being prepared' : `a frame reported: ${s.errors[0] ?? 'policy not ready'}`) : 'a frame has not confirmed the policy';
+      st.problem = s
+        ? s.errors.length === 0 && (s.pending ?? 0) > 0
+          ? 'the page is being prepared'
+          : `a frame reported: ${s.errors[0] ?? 'policy not ready'}`
+        : 'a frame has not confirmed the policy';
       if (!parent && s && !s.errors.length && (s.pending ?? 0) > 0) this.#mainWhy = 'the page is being prepared';
       if (!parent) this.#mainProblem = st.problem;
       this.#log('frame unconfirmed', { url: url.slice(0, 80), status: s === undefined ? 'no answer' : s === null ? 'no script' : s.errors.join('; ') || 'not ready', main: !parent });
@@ -340,10 +353,16 @@ export class RedactionGate implements FrameGate {
   async #call<T>(frame: Frame, op: string, ...args: unknown[]): Promise<T | undefined> {
     try {
       return (await timeout(
-        frame.evaluate((k: string, o: string, t: string, a: unknown[]) => {
-          const api = (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown> | undefined>)[k];
-          return api ? api[o]!(t, ...a) : undefined;
-        }, this.#key, op, this.#token, args),
+        frame.evaluate(
+          (k: string, o: string, t: string, a: unknown[]) => {
+            const api = (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown> | undefined>)[k];
+            return api ? api[o]!(t, ...a) : undefined;
+          },
+          this.#key,
+          op,
+          this.#token,
+          args,
+        ),
         SWITCH_MS,
       )) as T | undefined;
     } catch {
@@ -400,10 +419,13 @@ export class RedactionGate implements FrameGate {
     for (const frame of this.#page.frames()) {
       if (frame.detached) continue;
       try {
-        const r = await timeout(frame.evaluate((key: string) => {
-          const api = (window as unknown as Record<string, { focusMasked(): boolean | null } | undefined>)[key];
-          return api && document.hasFocus() ? api.focusMasked() : false;
-        }, this.#key), 500);
+        const r = await timeout(
+          frame.evaluate((key: string) => {
+            const api = (window as unknown as Record<string, { focusMasked(): boolean | null } | undefined>)[key];
+            return api && document.hasFocus() ? api.focusMasked() : false;
+          }, this.#key),
+          500,
+        );
         if (r === undefined || r === true) return true;
       } catch {
         return true;

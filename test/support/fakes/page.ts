@@ -4,16 +4,7 @@
  * notices, navigations, a lost renderer) exactly as the CDP page would.
  */
 import jpeg from 'jpeg-js';
-import type {
-  CapturedFrame,
-  CaptureStats,
-  GuardFacts,
-  PageEvents,
-  PageOpenOptions,
-  PolicyStamp,
-  SessionPage,
-  SessionPageFactory,
-} from '../../../server/core/ports.ts';
+import type { CapturedFrame, CaptureStats, GuardFacts, PageEvents, PageOpenOptions, PolicyStamp, SessionPage, SessionPageFactory } from '../../../server/core/ports.ts';
 import type { Device, FocusMessage, Input, Viewport } from '../../../server/protocol.ts';
 
 export class FakePage implements SessionPage {

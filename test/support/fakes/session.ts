@@ -61,7 +61,7 @@ export function coreSession(over: Partial<SessionInit> = {}): CoreSession {
     metrics: nullSessionMetrics(),
     checkUrl: async (u) => {
       const url = new URL(u);
-      if (url.hostname.endsWith('.refused')) throw new VitrineError('URL_REFUSED', 'the session\'s policy does not allow this address');
+      if (url.hostname.endsWith('.refused')) throw new VitrineError('URL_REFUSED', "the session's policy does not allow this address");
       return url;
     },
     mintReconnect: async () => {

@@ -47,5 +47,14 @@ export class FakeRecorder implements SessionRecorder {
 /** Session metrics that count nothing (prom-client's registry has no place in a unit test). */
 export function nullSessionMetrics(): SessionMetrics {
   const none = { inc: () => undefined, observe: () => undefined };
-  return { framesCaptured: none, framesSent: none, framesDropped: none, framesWithheld: none, frameBytes: none, inputToFrame: none, inputToAudienceFrame: none, refusals: none } as unknown as SessionMetrics;
+  return {
+    framesCaptured: none,
+    framesSent: none,
+    framesDropped: none,
+    framesWithheld: none,
+    frameBytes: none,
+    inputToFrame: none,
+    inputToAudienceFrame: none,
+    refusals: none,
+  } as unknown as SessionMetrics;
 }
