@@ -4,9 +4,9 @@
  * the page. The agent's console never receives the copied text.
  */
 import { expect } from 'chai';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
-import { clickPage, shoot, text, until } from '../support/client-page.ts';
-import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
+import { clickPage, shoot, text, until, startClientSuite, stopClientSuite } from '../support/client-page.ts';
+import { TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 const ACCOUNT = 'ACCT-5501-7788';
 const PAGE = `<!doctype html><title>ready</title><body style="margin:0;font:20px sans-serif">
@@ -21,16 +21,9 @@ describe('clipboard in the customer view', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures({ '/page': PAGE });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite({ '/page': PAGE }));
   });
-  after(async function () {
-    await Promise.all(clients.map((c) => c.close()));
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }, clients));
 
   it("copies from the page onto the customer's device and pastes from it, the agent seeing neither text", async function () {
     const { body } = await server.createSession(`${site.url}/page`);

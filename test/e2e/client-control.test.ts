@@ -7,10 +7,10 @@
  */
 import { expect } from 'chai';
 import type { Page } from 'puppeteer';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { GREEN, PAGES, RED, WHITE } from '../support/fixture-pages.ts';
-import { clickPage, focused, shoot, text, until, visible, waitColour } from '../support/client-page.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { clickPage, focused, shoot, text, until, visible, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
+import { sleep, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 /** A note field; the page turns green once it holds exactly "ab", six spaces, six line breaks, "cd". */
 const NOTES = `<!doctype html><html><head><meta charset="utf-8"><title>Notes</title></head>
@@ -25,16 +25,9 @@ describe('deliberate consent in the web client', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures({ '/notes': NOTES, '/red': PAGES['/red'] });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite({ '/notes': NOTES, '/red': PAGES['/red'] }));
   });
-  after(async function () {
-    await Promise.all(clients.map((c) => c.close()));
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }, clients));
 
   /** A live session on the notes page: the customer in the browser, the agent over a socket. */
   async function live(): Promise<{ page: Page; id: string; agent: TestClient; agentId: string; close(): Promise<void> }> {

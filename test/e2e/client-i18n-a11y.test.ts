@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { loadConfig } from '../../server/config.ts';
 import { PAGES } from '../support/fixture-pages.ts';
-import { shoot, text, until } from '../support/client-page.ts';
+import { shoot, text, until, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { consoleSession } from '../support/console-session.ts';
-import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -51,15 +51,9 @@ describe('languages and accessibility of the web client', function () {
   let browser: LaunchedBrowser;
 
   before(async function () {
-    site = await serveFixtures(PAGES);
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite(PAGES));
   });
-  after(async function () {
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }));
 
   async function consentIn(languages: string): Promise<{ page: Page; close(): Promise<void> }> {
     const { body } = await server.createSession(`${site.url}/green`);

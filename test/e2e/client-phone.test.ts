@@ -10,10 +10,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Page } from 'puppeteer';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { GREEN, WHITE } from '../support/fixture-pages.ts';
-import { docShot, until, waitColour } from '../support/client-page.ts';
-import { colourAt, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { docShot, until, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
+import { colourAt, near, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 /** Green when laid out for a narrow (phone) viewport, white on a desktop one; the title says the width. */
 const RESPONSIVE = `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -63,16 +63,9 @@ describe('a customer on a phone', function () {
   const clients: TestClient[] = [];
 
   before(async function () {
-    site = await serveFixtures({ '/responsive': RESPONSIVE, '/form': FORM, '/touch': TOUCH_ONLY });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite({ '/responsive': RESPONSIVE, '/form': FORM, '/touch': TOUCH_ONLY }));
   });
-  after(async function () {
-    await Promise.all(clients.map((c) => c.close()));
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }, clients));
 
   it('the session page is emulated as the device the customer sends, and only the customer may send it', async function () {
     const { body } = await server.createSession(`${site.url}/responsive`);

@@ -6,12 +6,12 @@
  * list shows roles, who has control and the measured round trip.
  */
 import { expect } from 'chai';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { PRESENCE_BURST } from '../../server/session/session.ts';
 import { WHITE } from '../support/fixture-pages.ts';
-import { canvasColour, shoot, text, until, waitColour } from '../support/client-page.ts';
+import { canvasColour, shoot, text, until, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { consoleSession, pointAt } from '../support/console-session.ts';
-import { near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { near, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 /** White until anything pointer-like reaches the page; then red for good. */
 const TRAP = `<!doctype html><html><head><meta charset="utf-8"><title>Trap</title></head>
@@ -26,15 +26,9 @@ describe('presence in the web client', function () {
   let browser: LaunchedBrowser;
 
   before(async function () {
-    site = await serveFixtures({ '/trap': TRAP });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite({ '/trap': TRAP }));
   });
-  after(async function () {
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }));
 
   const layer = (page: import('puppeteer').Page) => page.$eval('#presence-layer', (c) => ({ ...(c as HTMLElement).dataset }));
   /** Pixels drawn on the presence layer (non-transparent), over the whole layer. */

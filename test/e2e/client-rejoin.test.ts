@@ -7,11 +7,11 @@
  * has expired.
  */
 import { expect } from 'chai';
-import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { PAGES } from '../support/fixture-pages.ts';
-import { shoot, text, until } from '../support/client-page.ts';
+import { shoot, text, until, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { consoleSession } from '../support/console-session.ts';
-import { serveFixtures, startTestServer, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 describe('rejoining after a reload in the web client', function () {
   let site: FixtureSite;
@@ -19,15 +19,9 @@ describe('rejoining after a reload in the web client', function () {
   let browser: LaunchedBrowser;
 
   before(async function () {
-    site = await serveFixtures(PAGES);
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host });
-    browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+    ({ site, server, browser } = await startClientSuite(PAGES));
   });
-  after(async function () {
-    await browser?.close();
-    await server?.close();
-    await site?.close();
-  });
+  after(() => stopClientSuite({ site, server, browser }));
 
   const customers = (id: string) => server.vitrine.registry.get(id)?.participants.filter((p) => p.role === 'customer').length ?? 0;
   const agents = (id: string) => server.vitrine.registry.get(id)?.participants.filter((p) => p.role === 'agent').length ?? 0;

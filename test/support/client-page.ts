@@ -9,7 +9,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
-import { near } from '../../harness/harness.ts';
+import type { Env } from '../../server/config.ts';
+import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
+import { near, serveFixtures, startTestServer, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
 const TMP_SHOTS = join(import.meta.dirname, '..', '..', '.tmp', 'screens');
 const DOC_SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'screenshots');
@@ -87,3 +89,25 @@ export async function until(what: string, fn: () => boolean | Promise<boolean>, 
 export const text = (page: Page, selector: string): Promise<string> => page.$eval(selector, (el) => el.textContent ?? '');
 export const visible = (page: Page, selector: string): Promise<boolean> => page.$eval(selector, (el) => el.checkVisibility()).catch(() => false);
 export const focused = (page: Page): Promise<string> => page.evaluate(() => document.activeElement?.id ?? '');
+
+/** What the client-page tests share: a fixture site, a test server that may reach it, one browser. */
+export interface ClientSuite {
+  site: FixtureSite;
+  server: TestServer;
+  browser: LaunchedBrowser;
+}
+
+export async function startClientSuite(pages: Parameters<typeof serveFixtures>[0], env: Env = {}): Promise<ClientSuite> {
+  const site = await serveFixtures(pages);
+  const server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, ...env });
+  const browser = await launchBrowser({ viewport: { width: 1280, height: 720 } });
+  return { site, server, browser };
+}
+
+/** Closes what startClientSuite opened (and the test's socket clients), whatever of it got started. */
+export async function stopClientSuite(s: Partial<ClientSuite>, clients: { close(): Promise<void> }[] = []): Promise<void> {
+  await Promise.all(clients.map((c) => c.close()));
+  await s.browser?.close();
+  await s.server?.close();
+  await s.site?.close();
+}
