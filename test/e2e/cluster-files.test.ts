@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UPLOAD_PAGE } from '../support/fixture-pages.ts';
 import { startClamd, type TestClamd } from '../support/clamd.ts';
 import { api, RedisProcess, staffToken, VitrineNode } from '../../harness/cluster.ts';
 import { serveFixtures, TestClient, type FixtureSite } from '../../harness/harness.ts';
@@ -18,18 +19,6 @@ const INFECTED = Buffer.from('vitrine cluster handoff sample: the test signature
 const CLEAN = Buffer.from('clean cluster statement, balance 77.10, for the cluster handoff test 6be2\n');
 const DOWNLOAD = Buffer.from('%PDF-1.4 a harmless document fetched through another node, test 0c9a\n');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-const PAGE = `<!doctype html><title>Upload</title><body style="margin:0">
-<input type="file" id="f" style="position:absolute;left:0;top:0;width:400px;height:100px">
-<a id="dl" href="/doc.pdf" download="statement.pdf" style="position:absolute;left:0;top:200px;width:400px;height:100px;display:block">download</a>
-<script>
-const f = document.getElementById('f');
-f.addEventListener('change', async () => {
-  const file = f.files[0];
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  document.title = 'got ' + file.name + ' ' + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-});
-</script>`;
 
 describe('document handoff across a cluster (Redis + clamd + two nodes)', function () {
   this.timeout(240_000);
@@ -43,7 +32,7 @@ describe('document handoff across a cluster (Redis + clamd + two nodes)', functi
   before(async function () {
     [redis, clamd] = await Promise.all([RedisProcess.start(), startClamd([INFECTED])]);
     site = await serveFixtures({
-      '/upload': PAGE,
+      '/upload': UPLOAD_PAGE,
       '/doc.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="statement.pdf"' }).end(DOWNLOAD),
     });
     policyDir = mkdtempSync(join(tmpdir(), 'vitrine-cluster-files-'));

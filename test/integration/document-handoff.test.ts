@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HANDOFFS } from '../../server/files/handoff.ts';
 import type { ServerMessage } from '../../server/protocol.ts';
+import { UPLOAD_PAGE } from '../support/fixture-pages.ts';
 import { startClamd, TEST_SIGNATURE, type TestClamd } from '../support/clamd.ts';
 import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
@@ -17,19 +18,6 @@ const INFECTED = Buffer.from('vitrine handoff test sample: the test signature ma
 const CLEAN = Buffer.from('clean statement 2024-Q3, balance 1234.56, for the handoff test 9c1e\n');
 const DOWNLOAD = Buffer.from('%PDF-1.4 a harmless document for the customer only, handoff test b52d\n');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-const PAGE = `<!doctype html><title>Upload</title><body style="margin:0">
-<input type="file" id="f" style="position:absolute;left:0;top:0;width:400px;height:100px">
-<a id="dl" href="/doc.pdf" download="statement.pdf" style="position:absolute;left:0;top:200px;width:400px;height:100px;display:block">download</a>
-<a id="bad" href="/bad.txt" download="bad.txt" style="position:absolute;left:0;top:400px;width:400px;height:100px;display:block">bad</a>
-<script>
-const f = document.getElementById('f');
-f.addEventListener('change', async () => {
-  const file = f.files[0];
-  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  document.title = 'got ' + file.name + ' ' + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-});
-</script>`;
 
 describe('document handoff (customer-only files, scanned by clamd)', function () {
   let clamd: TestClamd;
@@ -41,7 +29,7 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
   before(async function () {
     clamd = await startClamd([INFECTED]);
     site = await serveFixtures({
-      '/upload': PAGE,
+      '/upload': UPLOAD_PAGE,
       '/doc.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="statement.pdf"' }).end(DOWNLOAD),
       '/bad.txt': (_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="bad.txt"' }).end(INFECTED),
     });

@@ -48,3 +48,21 @@ export const PAGES = {
   '/download': page('Download', '<a id="d" href="/file.bin" download style="display:block;width:600px;height:300px;font-size:60px">get file</a>'),
   '/popup': page('Popup', '<button id="b" style="width:400px;height:200px">open</button>', `document.getElementById('b').onclick=()=>{window.open(location.origin+'/green','_blank')}`),
 };
+
+/**
+ * Document handoff: a file input at (0..400, 0..100) whose page titles itself "got <name> <sha-256>"
+ * once the page has the file, a download link to /doc.pdf at (0..400, 200..300) and one to
+ * /bad.txt at (0..400, 400..500).
+ */
+export const UPLOAD_PAGE = `<!doctype html><title>Upload</title><body style="margin:0">
+<input type="file" id="f" style="position:absolute;left:0;top:0;width:400px;height:100px">
+<a id="dl" href="/doc.pdf" download="statement.pdf" style="position:absolute;left:0;top:200px;width:400px;height:100px;display:block">download</a>
+<a id="bad" href="/bad.txt" download="bad.txt" style="position:absolute;left:0;top:400px;width:400px;height:100px;display:block">bad</a>
+<script>
+const f = document.getElementById('f');
+f.addEventListener('change', async () => {
+  const file = f.files[0];
+  const digest = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
+  document.title = 'got ' + file.name + ' ' + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+});
+</script>`;
