@@ -10,8 +10,8 @@ import { VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SessionRegistry } from '../session/registry.ts';
 import type { ClusterDirectory } from './directory.ts';
-import { SharedJoinCodes } from './shared-join-codes.ts';
-import { SharedLimiter } from './shared-limiter.ts';
+import { SharedJoinCodes, type JoinCodeRecords } from './shared-join-codes.ts';
+import { SharedLimiter, type LimitCounts } from './shared-limiter.ts';
 
 /** How long an end request waits for the owner's confirmation. */
 const END_REQUEST_TIMEOUT_MS = 10_000;
@@ -20,8 +20,7 @@ export interface CoordinationDeps {
   self: string;
   /** The cluster secret: join codes are kept in Redis as an HMAC under it. */
   secret: string;
-  /** The whole directory: shared limiters and join codes use most of it. */
-  directory: ClusterDirectory;
+  directory: Pick<ClusterDirectory, 'session' | 'requestEnd' | 'claimOnce'> & LimitCounts & JoinCodeRecords;
   registry: Pick<SessionRegistry, 'get'>;
   log: Logger;
   onDirectoryError(err: unknown): void;

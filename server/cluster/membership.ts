@@ -27,9 +27,9 @@ export interface MembershipDeps {
   /** Bound on waiting for sessions to finish when draining. */
   drainMs: number;
   directory: Pick<ClusterDirectory, 'connected' | 'heartbeat' | 'deregister' | 'liveNodes' | 'putSession' | 'endSession' | 'reapLost' | 'takeLostMarker'>;
-  registry: SessionRegistry;
+  registry: Pick<SessionRegistry, 'list' | 'size' | 'stopAccepting' | 'drain'>;
   log: Logger;
-  audit: AuditSink;
+  audit: Pick<AuditSink, 'record'>;
   load(): { capacity: { total: number; used: number; free: number }; cpuHeadroom: number };
 }
 
