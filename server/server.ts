@@ -219,7 +219,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       pool: () => pool.capacity(),
       browserRestarts: () => pool.restarts,
       egressRefused: () => egress.refusedCount,
-      cluster: () => (cluster ? { redisUp: cluster.directory.connected, relays: cluster.relayCount, draining: cluster.draining } : null),
+      cluster: () => cluster?.health() ?? null,
     });
     const registry = new SessionRegistry({
       config,
@@ -253,7 +253,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       failures: authFailures,
       creations,
       router,
-      ...(cluster ? { clusterView: () => cluster.view() } : {}),
+      ...(cluster ? { clusterView: () => cluster.membership.view() } : {}),
       ...(config.oidc ? { sso: ssoFromConfig(config, { identity, audit, log, publicUrl: () => publicUrl })! } : {}),
       metrics,
       recordings,
@@ -397,10 +397,10 @@ function logSandbox(log: Logger, sandbox: BrowserSandbox): void {
     );
 }
 
-/** Joins the cluster (config.cluster) and keeps its directory told of this node's sessions. */
-async function startCluster(config: Config, registry: SessionRegistry, d: { log: Logger; audit: AuditSink; metrics: Metrics; pool: BrowserPool }): Promise<ClusterNode> {
+/** Joins the cluster (config.cluster); the node keeps its directory told of this node's sessions. */
+function startCluster(config: Config, registry: SessionRegistry, d: { log: Logger; audit: AuditSink; metrics: Metrics; pool: BrowserPool }): Promise<ClusterNode> {
   const clusterConfig = config.cluster!;
-  const node = await ClusterNode.start({
+  return ClusterNode.start({
     config: clusterConfig,
     drainMs: config.drainMs,
     // A node bound to one address advertises it; one bound to all addresses its host name.
@@ -411,11 +411,6 @@ async function startCluster(config: Config, registry: SessionRegistry, d: { log:
     onPlaced: (target) => d.metrics.placements.inc({ target }),
     load: () => ({ capacity: d.pool.capacity(), cpuHeadroom: pressure(d.pool.capacity()).cpuHeadroom ?? 0 }),
   });
-  registry.onChange((event, s) => {
-    const done = event === 'created' ? node.sessionCreated(s) : node.sessionEnded(s);
-    done.catch((e) => d.log.warn({ session: s.id, err: String((e as Error)?.message ?? e) }, 'cluster directory not updated'));
-  });
-  return node;
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -8,12 +8,15 @@ import { createHmac } from 'node:crypto';
 import type { SharedCodes } from '../session/join-codes.ts';
 import type { ClusterDirectory } from './directory.ts';
 
+/** What shared join codes need of the directory: the codes' owners and the wrong-guess count. */
+export type JoinCodeRecords = Pick<ClusterDirectory, 'connected' | 'putJoinCode' | 'joinCodeOwner' | 'dropJoinCode' | 'addJoinWrong' | 'joinWrong'>;
+
 export class SharedJoinCodes implements SharedCodes {
   readonly self: string;
-  readonly #directory: ClusterDirectory;
+  readonly #directory: JoinCodeRecords;
   readonly #secret: string;
 
-  constructor(self: string, directory: ClusterDirectory, secret: string) {
+  constructor(self: string, directory: JoinCodeRecords, secret: string) {
     this.self = self;
     this.#directory = directory;
     this.#secret = secret;

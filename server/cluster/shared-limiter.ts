@@ -8,13 +8,16 @@ import { createHash } from 'node:crypto';
 import { FailureLimiter, type Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterDirectory } from './directory.ts';
 
+/** What a shared limiter needs of the directory: sliding-window counts. */
+export type LimitCounts = Pick<ClusterDirectory, 'connected' | 'hit' | 'count'>;
+
 export class SharedLimiter implements Limiter {
   readonly #name: string;
-  readonly #directory: ClusterDirectory;
+  readonly #directory: LimitCounts;
   readonly #local: FailureLimiter;
   readonly #onFallback: (err: unknown) => void;
 
-  constructor(name: string, directory: ClusterDirectory, local: FailureLimiter, onFallback: (err: unknown) => void) {
+  constructor(name: string, directory: LimitCounts, local: FailureLimiter, onFallback: (err: unknown) => void) {
     this.#name = name;
     this.#directory = directory;
     this.#local = local;

@@ -9,7 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import type { AuditSink } from '../audit/audit.ts';
 import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
-import type { ClusterView } from '../cluster/cluster-node.ts';
+import type { ClusterView } from '../cluster/membership.ts';
 import type { SessionRouter } from '../routing/session-router.ts';
 import { forwardOf, listForwardOf, sendForwarded } from './forwarding.ts';
 import { clientAddress, isForwarded } from './client-address.ts';
