@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { CloseCodes } from '../../server/errors.ts';
-import { END_WARNING_MS, PRESENCE_BURST } from '../../server/session/session.ts';
+import { PRESENCE_BURST } from '../../server/session/handlers/presence.ts';
+import { END_WARNING_MS } from '../../server/session/session.ts';
 import { capturedFrame } from '../support/fakes/page.ts';
 import { coreSession } from '../support/fakes/session.ts';
 import { settle } from '../support/fakes/clock.ts';
