@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { CloseCodes } from '../../server/errors.ts';
 import { PRESENCE_BURST } from '../../server/session/handlers/presence.ts';
-import { END_WARNING_MS } from '../../server/session/session.ts';
+import { END_WARNING_MS } from '../../server/session/deadlines.ts';
 import { capturedFrame } from '../support/fakes/page.ts';
 import { coreSession } from '../support/fakes/session.ts';
 import { settle } from '../support/fakes/clock.ts';

@@ -12,14 +12,14 @@ import type { MessageHandlers, SessionContext } from './context.ts';
 export interface NavigationContext extends SessionContext {
   readonly checkUrl: UrlCheck;
   /** The proposal waiting for the customer's answer (one at a time; a new one replaces it). */
-  proposal: NavigationProposal | null;
+  readonly navigation: { proposal: NavigationProposal | null };
 }
 
 export function navigationHandlers(ctx: NavigationContext): Pick<MessageHandlers, 'navigate/propose' | 'navigate/approve' | 'navigate/decline' | 'navigate' | 'history'> {
   async function answer(p: Parameters<MessageHandlers['navigate/approve']>[0], id: string, approved: boolean): Promise<void> {
-    const proposal = ctx.proposal;
+    const proposal = ctx.navigation.proposal;
     if (!proposal || proposal.id !== id) throw new VitrineError('NO_SUCH_PROPOSAL');
-    ctx.proposal = null;
+    ctx.navigation.proposal = null;
     // The proposal id and proposer tie the answer to its proposal (evidence packs, server/audit/evidence.ts).
     ctx.events.emit(approved ? 'navigation.approved' : 'navigation.declined', p, {
       host: new URL(proposal.url).host,
@@ -37,7 +37,7 @@ export function navigationHandlers(ctx: NavigationContext): Pick<MessageHandlers
     async 'navigate/propose'(p, msg) {
       const url = (await ctx.checkUrl(msg.url)).href;
       const proposal = { id: randomBytes(6).toString('base64url'), url, by: p.id };
-      ctx.proposal = proposal;
+      ctx.navigation.proposal = proposal;
       ctx.events.emit('navigation.proposed', p, { host: new URL(url).host, proposal: proposal.id });
       for (const q of ctx.participants.values()) if (q.role === 'customer') q.send({ type: 'navigate/proposed', proposal });
       ctx.broadcastState();
