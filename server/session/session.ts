@@ -19,8 +19,8 @@ import { END_MESSAGES } from './end-messages.ts';
 import { SessionEvents, recordEvents } from './events.ts';
 import type { FrameFanout } from './frame-fanout.ts';
 import type { ControlState, Message } from './handlers/context.ts';
-import { dispatcher } from './handlers/dispatch.ts';
-import { inputFamily, type InputFamily } from './handlers/input.ts';
+import { dispatcher, type DispatchContext } from './handlers/dispatch.ts';
+import { inputFamily, type InputContext, type InputFamily } from './handlers/input.ts';
 import { join, leave, type MembershipContext } from './handlers/membership.ts';
 import { Notices } from './notices.ts';
 import type { Participant } from './participant.ts';
@@ -142,7 +142,7 @@ export class Session {
   }
 
   /** What the handlers may read and change (handlers/context.ts): one object for every family. */
-  #context() {
+  #context(): MembershipContext & InputContext & DispatchContext {
     const init = this.#init;
     // The getters below are the object's own; these arrows read the session's private state.
     const now = { viewport: () => this.viewport, state: () => this.#state, paused: () => this.#paused };
