@@ -1,16 +1,17 @@
 /**
  * What a message handler may read and change of its session. Each family of messages
- * (consent.ts, control.ts, navigation.ts, sharing.ts, presence.ts, input.ts) takes this base
- * and adds only what it needs; the Session builds one object that satisfies them all and keeps
- * everything else (its participants list, timers, frames, the recording) to itself. Handlers
- * run after the permissions check (../permissions.ts): none refuses on a role or a state.
+ * (consent.ts, control.ts, navigation.ts, sharing.ts, presence.ts, input.ts, and
+ * membership.ts for joining and leaving) takes this base and adds only what it needs; the
+ * Session builds one object that satisfies them all and keeps everything else (its timers, the
+ * frames, the recording) to itself. Handlers run after the permissions check (dispatch.ts,
+ * ../permissions.ts): none refuses on a role or a state of its own.
  */
 import type { Clock, SessionPage } from '../../core/ports.ts';
+import { VitrineError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ClientMessage, EndReason, NoticeCode, SessionState, Viewport } from '../../protocol.ts';
 import type { SessionEvents } from '../events.ts';
 import type { Participant } from '../participant.ts';
-import { VitrineError } from '../../errors.ts';
 
 export interface SessionContext {
   readonly log: Logger;
