@@ -338,8 +338,11 @@ export class Session {
     this.#endReason = reason;
     this.#log.info({ reason }, 'session ended');
     this.events.emit('session.ended', null, { reason });
-    const r = await this.#screens.closeRecording(lastLook);
-    if (r) this.events.emit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
+    // Without a recording the end runs through at once, with nothing awaited before the participants hear it.
+    if (this.#screens.recorder) {
+      const r = await this.#screens.closeRecording(lastLook);
+      if (r) this.events.emit('recording.stopped', null, { recording: r.header.id, frames: r.frames });
+    }
     this.#input.dropGuarded('the session ended');
     this.#shield.stop();
     this.#deadlines.clear();
