@@ -1,9 +1,11 @@
 /**
  * Who may do what inside a session, as data, checked in one place (staff API roles are in
  * server/auth/staff-permissions.ts). A message type maps to one action; a role
- * either may take that action always, only while it holds control, or never.
+ * either may take that action always, only while it holds control, or never; and an action
+ * needs the session in a given state (ACTION_NEEDS). The session runs authorize() before any
+ * handler (server/session/handlers/), and no handler checks a role or a state again.
  */
-import type { ClientMessageType, Role } from '../protocol.ts';
+import type { ClientMessageType, Role, SessionState } from '../protocol.ts';
 
 export type Action =
   | 'consent'
@@ -97,12 +99,75 @@ export const MESSAGE_ACTION: Readonly<Record<Exclude<ClientMessageType, 'join'>,
   'guard/decline': 'guard.decide',
 };
 
-/** Actions that need a live session (consent given); the rest work while waiting too. */
-const NEEDS_LIVE: ReadonlySet<Action> = new Set(['input', 'control.request', 'control.decide', 'navigate.propose', 'navigate.decide', 'navigate.direct', 'share.pause', 'presence', 'guard.decide']);
+/**
+ * What an action needs of the session besides the role's grant, checked in the order listed
+ * (after the grant itself, and after control for a grant that needs it):
+ * - `live`: consent was given and the session has not ended (NOT_LIVE);
+ * - `waiting`: consent is still to be decided (ALREADY_DECIDED);
+ * - `verified`: staff act only once the code the customer reads out was confirmed
+ *   (VERIFICATION_REQUIRED); verify, ping and end stay open so that staff can confirm or leave;
+ * - `touch-page`: touch input only into a page that emulates a touch device (FORBIDDEN), for
+ *   everyone, since touch events are replayed as real ones that only such a page expects;
+ * - `unpaused`: nothing of staff reaches the page while the customer pauses (PAUSED).
+ * `verified` and `unpaused` protect the customer from staff: they never hold the customer back.
+ */
+export type Need = 'live' | 'waiting' | 'verified' | 'touch-page' | 'unpaused';
 
-export type Decision = { ok: true } | { ok: false; code: 'FORBIDDEN' | 'NOT_CUSTOMER' | 'NOT_AGENT' | 'CONTROL_NOT_GRANTED' | 'NOT_LIVE' };
+export const ACTION_NEEDS: Readonly<Record<Action, readonly Need[]>> = {
+  consent: ['waiting'],
+  input: ['live', 'verified', 'touch-page', 'unpaused'],
+  'control.request': ['live', 'verified'],
+  'control.decide': ['live'],
+  'navigate.propose': ['live', 'verified'],
+  'navigate.decide': ['live'],
+  'navigate.direct': ['live'],
+  'share.pause': ['live'],
+  verify: [],
+  end: [],
+  ping: [],
+  presence: ['live', 'verified'],
+  device: [],
+  'guard.decide': ['live'],
+};
 
-export function authorize(role: Role, type: Exclude<ClientMessageType, 'join'>, ctx: { live: boolean; hasControl: boolean }): Decision {
+/** What a message is checked against: the session as it is when the message comes. */
+export interface SessionFacts {
+  state: SessionState;
+  /** The sender holds control. */
+  hasControl: boolean;
+  /** The customer's verification code was confirmed (or the policy asks for none). */
+  verified: boolean;
+  paused: boolean;
+  touchEmulated: boolean;
+}
+
+type RefusalCode = 'FORBIDDEN' | 'NOT_CUSTOMER' | 'NOT_AGENT' | 'CONTROL_NOT_GRANTED' | 'NOT_LIVE' | 'ALREADY_DECIDED' | 'VERIFICATION_REQUIRED' | 'PAUSED';
+
+export type Decision = { ok: true } | { ok: false; code: RefusalCode; message?: string };
+
+const STAFF_ONLY: ReadonlySet<Need> = new Set(['verified', 'unpaused']);
+
+const NEED_HOLDS: Readonly<Record<Need, (f: SessionFacts, inputKind: string | undefined) => boolean>> = {
+  live: (f) => f.state === 'live',
+  waiting: (f) => f.state === 'waiting',
+  verified: (f) => f.verified,
+  'touch-page': (f, kind) => kind !== 'touch' || f.touchEmulated,
+  unpaused: (f) => !f.paused,
+};
+
+const NEED_REFUSAL: Readonly<Record<Need, Exclude<Decision, { ok: true }>>> = {
+  live: { ok: false, code: 'NOT_LIVE' },
+  waiting: { ok: false, code: 'ALREADY_DECIDED' },
+  verified: { ok: false, code: 'VERIFICATION_REQUIRED' },
+  'touch-page': { ok: false, code: 'FORBIDDEN', message: 'touch input is accepted only while the page emulates a touch device' },
+  unpaused: { ok: false, code: 'PAUSED' },
+};
+
+/**
+ * The one check every participant message passes before its handler runs. `inputKind` is the
+ * kind of an input message (touch has a rule of its own).
+ */
+export function authorize(role: Role, type: Exclude<ClientMessageType, 'join'>, facts: SessionFacts, inputKind?: string): Decision {
   const action = MESSAGE_ACTION[type];
   const grant = ROLE_PERMISSIONS[role][action];
   if (grant === 'never') {
@@ -110,18 +175,12 @@ export function authorize(role: Role, type: Exclude<ClientMessageType, 'join'>, 
     const code = holders.length === 1 && holders[0] === 'customer' ? 'NOT_CUSTOMER' : holders.length === 1 && holders[0] === 'agent' ? 'NOT_AGENT' : 'FORBIDDEN';
     return { ok: false, code };
   }
-  if (NEEDS_LIVE.has(action) && !ctx.live) return { ok: false, code: 'NOT_LIVE' };
-  if (grant === 'with-control' && !ctx.hasControl) return { ok: false, code: 'CONTROL_NOT_GRANTED' };
-  return { ok: true };
-}
-
-/**
- * Input kinds with a rule of their own, on top of the `input` action above (who may send input
- * at all, and whether only with control). Touch is replayed as real touch events, which only a
- * page that emulates a touch device expects: the customer on a phone, or an agent holding
- * control of that customer's page. On a desktop-emulated page it is refused for everyone.
- */
-export function authorizeInputKind(kind: string, ctx: { touchEmulated: boolean }): { ok: true } | { ok: false; code: 'FORBIDDEN'; message: string } {
-  if (kind === 'touch' && !ctx.touchEmulated) return { ok: false, code: 'FORBIDDEN', message: 'touch input is accepted only while the page emulates a touch device' };
+  const needs = ACTION_NEEDS[action];
+  if (needs.includes('live') && !NEED_HOLDS.live(facts, inputKind)) return NEED_REFUSAL.live;
+  if (grant === 'with-control' && !facts.hasControl) return { ok: false, code: 'CONTROL_NOT_GRANTED' };
+  for (const need of needs) {
+    if (role === 'customer' && STAFF_ONLY.has(need)) continue;
+    if (!NEED_HOLDS[need](facts, inputKind)) return NEED_REFUSAL[need];
+  }
   return { ok: true };
 }

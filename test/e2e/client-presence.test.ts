@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { LaunchedBrowser } from '../../server/browser/launch.ts';
-import { PRESENCE_BURST } from '../../server/session/session.ts';
+import { PRESENCE_BURST } from '../../server/session/handlers/presence.ts';
 import { WHITE } from '../support/fixture-pages.ts';
 import { canvasColour, shoot, text, until, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { consoleSession, pointAt } from '../support/console-session.ts';

@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { CloseCodes } from '../../server/errors.ts';
-import { END_WARNING_MS, PRESENCE_BURST } from '../../server/session/session.ts';
+import { PRESENCE_BURST } from '../../server/session/handlers/presence.ts';
+import { END_WARNING_MS } from '../../server/session/deadlines.ts';
 import { capturedFrame } from '../support/fakes/page.ts';
 import { coreSession } from '../support/fakes/session.ts';
 import { settle } from '../support/fakes/clock.ts';
@@ -269,6 +270,18 @@ describe('session core (fakes)', () => {
       expect(c.agent.socket.last('state')!.snapshot).to.deep.include({ paused: false, url: 'https://example.test/private', title: 'Private matters' });
     });
 
+    it('refuses staff input while paused (audited), and lets the customer type', async () => {
+      const c = await live();
+      await c.session.handle(c.agent.p, { type: 'control/request' });
+      await c.session.handle(c.customer.p, { type: 'control/grant' });
+      await c.session.handle(c.customer.p, { type: 'pause' });
+      await c.session.handle(c.agent.p, { type: 'input', input: click });
+      expect(c.agent.socket.last('error')?.code).to.equal('PAUSED');
+      expect(c.audit.of('input.refused').map((e) => e.details)).to.deep.equal([{ code: 'PAUSED' }]);
+      await c.session.handle(c.customer.p, { type: 'input', input: click });
+      expect(c.page.inputs).to.deep.equal([click]);
+    });
+
     it("relays nothing of the customer's presence to staff, and limits presence to its rate", async () => {
       const c = await live();
       const pointer = { kind: 'pointer', x: 5, y: 5 } as const;
@@ -283,6 +296,33 @@ describe('session core (fakes)', () => {
       await c.clock.advance(1000);
       await c.session.handle(c.agent.p, { type: 'presence', presence: pointer });
       expect(c.customer.socket.of('presence').length, 'the budget refills with time').to.equal(sent + 1);
+    });
+  });
+
+  describe('session events', () => {
+    it('emits typed events that the recording hears before the audit trail, one record each', async () => {
+      const c = coreSession({ recorded: true });
+      const heard: string[] = [];
+      c.session.events.on('consent.given', (e) => heard.push(`${e.type} by ${e.by?.role}`));
+      const customer = await c.join('customer');
+      await c.session.handle(customer.p, { type: 'consent', accept: true });
+      expect(heard).to.deep.equal(['consent.given by customer']);
+      const recorded = c.recorder!.events.map((e) => e.type);
+      expect(recorded).to.deep.equal(['consent.given', 'recording.started']);
+      expect(c.audit.types()).to.deep.equal(['participant.joined', 'consent.given', 'recording.started']);
+      expect(c.recorder!.events[0]).to.deep.include({ role: 'customer', name: 'Customer', company: 'Example Co' });
+      expect(c.audit.of('consent.given')[0]).to.deep.include({ session: 'sess-1', actor: { sub: 'customer:sess-1', role: 'customer' } });
+    });
+
+    it('leaves no audit record of input refused before the code is confirmed, as before the split', async () => {
+      const c = coreSession({ verificationCode: true });
+      const customer = await c.join('customer');
+      const agent = await c.join('agent');
+      await c.session.handle(customer.p, { type: 'consent', accept: true });
+      await c.session.handle(customer.p, { type: 'control/grant' });
+      await c.session.handle(agent.p, { type: 'input', input: click });
+      expect(agent.socket.last('error')?.code).to.equal('VERIFICATION_REQUIRED');
+      expect(c.audit.of('input.refused')).to.deep.equal([]);
     });
   });
 
