@@ -13,8 +13,12 @@
 import type { ClipboardPolicy } from '../policy/schema.ts';
 import type { NoticeCode, Role } from '../protocol.ts';
 
-/** How long after a participant's input a copy the page makes counts as theirs. */
-export const COPY_ATTRIBUTION_MS = 1500;
+/**
+ * How long after a participant's input was replayed a copy the page makes counts as theirs: the
+ * copy event fires during the replay, but its report crosses the renderer, the browser and this
+ * process's event loop, which a loaded machine can hold up for a second or more.
+ */
+export const COPY_ATTRIBUTION_MS = 3000;
 /** At most this many copies reach the customer in one burst, refilled at COPY_RATE a second. */
 const COPY_BURST = 5;
 const COPY_RATE = 2;

@@ -95,7 +95,7 @@ export class SessionRegistry {
       return parsed;
     };
     const url = (await checkUrl(rawUrl)).href;
-    const id = randomBytes(16).toString('base64url');
+    const id = commandLineSafeId(16);
     let session: Session | undefined;
     const pending: (() => void)[] = [];
     // Page events can arrive before the Session object exists; replay them once it does.
@@ -166,7 +166,7 @@ export class SessionRegistry {
         const retentionDays = summary.retentionDays ?? config.retentionDays;
         const started = clock.now();
         return this.#deps.recordings!.start({
-          id: randomBytes(12).toString('base64url'),
+          id: commandLineSafeId(12),
           session: id,
           startedAt: new Date(started).toISOString(),
           expiresAt: new Date(started + retentionDays * 86_400_000).toISOString(),
@@ -275,4 +275,14 @@ export class SessionRegistry {
   get accepting(): boolean {
     return this.#accepting;
   }
+}
+
+/**
+ * A random base64url id that never starts with "-": operators paste session and recording ids
+ * into `vitrine` commands (evidence export, …), where a leading dash reads as an option (one id
+ * in 64 did). The first character then has 63 values instead of 64, a loss of 0.02 bits.
+ */
+export function commandLineSafeId(bytes: number): string {
+  const id = randomBytes(bytes).toString('base64url');
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
 }

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type { StaffIdentity } from '../../server/auth/identity.ts';
 import type { PolicySummary } from '../../server/core/ports.ts';
 import { VitrineError } from '../../server/errors.ts';
+import { commandLineSafeId } from '../../server/session/registry.ts';
 import { FakeClock } from '../support/fakes/clock.ts';
 import { fakeRegistry } from '../support/fakes/registry.ts';
 
@@ -87,5 +88,15 @@ describe('session registry (fakes)', () => {
       () => expect.fail('created while shutting down'),
       (e) => expect(e.code).to.equal('SHUTTING_DOWN'),
     );
+  });
+});
+
+describe('session and recording ids', function () {
+  it('never start with a dash (a command line would read one as an option)', function () {
+    const ids = Array.from({ length: 5000 }, () => commandLineSafeId(16));
+    expect(ids.some((id) => id.startsWith('-'))).to.equal(false);
+    expect(ids.every((id) => /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/.test(id))).to.equal(true);
+    // Still random: no two alike.
+    expect(new Set(ids).size).to.equal(ids.length);
   });
 });

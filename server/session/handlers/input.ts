@@ -89,6 +89,9 @@ export function inputFamily(ctx: InputContext): InputFamily {
       // A refusal the page layer makes itself (a paste shortcut) keeps its code.
       throw e instanceof VitrineError ? e : new VitrineError('INPUT_FAILED', undefined, { cause: e });
     });
+    // Again once replayed: on a loaded machine the copy the key made can be told well after the
+    // dispatch began, and it is still this participant's.
+    clipboard.inputFrom(p.id, p.role);
     if (i.kind === 'paste') ctx.events.emit('clipboard.pasted', p, { chars: i.text.length });
     if (i.kind !== 'pointer' || i.action !== 'move') applied();
   }
