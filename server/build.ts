@@ -23,8 +23,20 @@ const dist = join(root, 'dist');
 const out = join(dist, 'server');
 const started = Date.now();
 
-/** Files read at run time relative to a source file, copied to the same place under dist/. */
-const ASSETS = ['server/browser/redaction/inpage.js', 'server/browser/redaction/quiet.js', 'server/demo/site', 'policies', 'client/dist'];
+/**
+ * Files read at run time relative to a source file, copied to the same place under dist/: every
+ * in-page script (plain JavaScript shipped into pages as text; a new one is picked up by itself),
+ * the demo site, the policies and the web client.
+ */
+const IN_PAGE = 'server/browser/redaction';
+const ASSETS = [
+  ...readdirSync(join(root, IN_PAGE))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => `${IN_PAGE}/${f}`),
+  'server/demo/site',
+  'policies',
+  'client/dist',
+];
 
 /** A module the server starts as its own process: `fork(fileURLToPath(new URL` of './x.ts' and `import.meta.url))`. */
 const MODULE_URL = /new URL\(\s*(['"])(\.{1,2}\/[^'"]+)\.ts\1\s*,\s*import\.meta\.url\s*\)/g;
