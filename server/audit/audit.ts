@@ -4,53 +4,58 @@
  */
 import type { Logger } from '../log.ts';
 
+/** The records a session itself writes, through its typed events (server/session/events.ts). */
+export const SESSION_AUDIT_TYPES = [
+  'participant.joined',
+  'participant.left',
+  'participant.replaced',
+  'consent.given',
+  'consent.declined',
+  'verification.passed',
+  'verification.failed',
+  'sharing.paused',
+  'sharing.resumed',
+  'control.requested',
+  'control.granted',
+  'control.revoked',
+  'navigation.proposed',
+  'navigation.approved',
+  'navigation.declined',
+  'navigation.refused',
+  'input.refused',
+  'guard.refused',
+  'guard.held',
+  'guard.confirmed',
+  'guard.declined',
+  'guard.expired',
+  'guard.dropped',
+  'frame.withheld',
+  'clipboard.copied',
+  'clipboard.pasted',
+  'recording.started',
+  'recording.stopped',
+  'session.ended',
+] as const;
+
 export type AuditEventType =
+  | (typeof SESSION_AUDIT_TYPES)[number]
   | 'session.created'
-  | 'session.ended'
   | 'session.rejoined'
   | 'session.customer_started'
   | 'join_code.claimed'
   | 'join_code.refused'
   | 'join_code.ended'
   | 'customer_link.delivered'
-  | 'participant.joined'
-  | 'participant.left'
-  | 'participant.replaced'
-  | 'consent.given'
-  | 'consent.declined'
-  | 'verification.passed'
-  | 'verification.failed'
-  | 'sharing.paused'
-  | 'sharing.resumed'
-  | 'control.requested'
-  | 'control.granted'
-  | 'control.revoked'
-  | 'navigation.proposed'
-  | 'navigation.approved'
-  | 'navigation.declined'
-  | 'navigation.refused'
   | 'egress.refused'
-  | 'input.refused'
-  | 'guard.refused'
-  | 'guard.held'
-  | 'guard.confirmed'
-  | 'guard.declined'
-  | 'guard.expired'
-  | 'guard.dropped'
-  | 'frame.withheld'
   | 'file.attached'
   | 'file.refused'
   | 'download.offered'
   | 'download.refused'
   | 'download.delivered'
-  | 'clipboard.copied'
-  | 'clipboard.pasted'
   | 'token.refused'
   | 'sso.signed_in'
   | 'sso.signed_out'
   | 'sso.refused'
-  | 'recording.started'
-  | 'recording.stopped'
   | 'recording.accessed'
   | 'recording.deleted'
   | 'recording.scanned'

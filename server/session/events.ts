@@ -5,45 +5,14 @@
  * and a test or a new sink can listen the same way (`session.events.on('consent.given', …)`).
  * Events carry the names of the audit records they become: the evidence packs read those.
  */
-import type { AuditEvent, AuditEventType } from '../audit/audit.ts';
+import type { AuditEvent, SESSION_AUDIT_TYPES } from '../audit/audit.ts';
 import type { AuditTrail, PolicyStamp, SessionRecorder } from '../core/ports.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { ClientMessageType } from '../protocol.ts';
 import type { Participant } from './participant.ts';
 
-/** The events a session emits (a subset of the audit vocabulary). */
-export type SessionEventType = Extract<
-  AuditEventType,
-  | 'participant.joined'
-  | 'participant.left'
-  | 'participant.replaced'
-  | 'consent.given'
-  | 'consent.declined'
-  | 'verification.passed'
-  | 'verification.failed'
-  | 'sharing.paused'
-  | 'sharing.resumed'
-  | 'control.requested'
-  | 'control.granted'
-  | 'control.revoked'
-  | 'navigation.proposed'
-  | 'navigation.approved'
-  | 'navigation.declined'
-  | 'navigation.refused'
-  | 'input.refused'
-  | 'guard.refused'
-  | 'guard.held'
-  | 'guard.confirmed'
-  | 'guard.declined'
-  | 'guard.expired'
-  | 'guard.dropped'
-  | 'frame.withheld'
-  | 'clipboard.copied'
-  | 'clipboard.pasted'
-  | 'recording.started'
-  | 'recording.stopped'
-  | 'session.ended'
->;
+/** The events a session emits: the audit records it writes (SESSION_AUDIT_TYPES). */
+export type SessionEventType = (typeof SESSION_AUDIT_TYPES)[number];
 
 export interface SessionEvent<T extends SessionEventType = SessionEventType> {
   type: T;
