@@ -17,7 +17,7 @@ import { guardsFor, resolvePolicy } from '../../server/policy/engine.ts';
 import { storePolicies } from '../../server/server.ts';
 import { GUARD_TIMING, guardLabel, guardWhere, matchGuard, matchPaths } from '../../server/session/guards.ts';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
-import { clickPage, focused, shoot, until, visible } from '../support/client-page.ts';
+import { clickPage, focused, openCustomer, shoot, until, visible } from '../support/client-page.ts';
 
 const btn = (id: string, top: number, label: string, extra = '') =>
   `<button id="${id}" ${extra} style="position:absolute;left:20px;top:${top}px;width:240px;height:50px;font-size:18px" onclick="hit('${id}')"><span>${label}</span></button>`;
@@ -258,13 +258,7 @@ describe("four eyes in the customer's view (real browser)", function () {
 
   it('asks the customer by name; Space and Enter grant nothing; a click on Confirm does the action', async function () {
     const { body } = await server.createSession(`${site.url}/bank`, { policy: 'guarded' });
-    const ctx = await browser.browser.createBrowserContext();
-    const page: Page = await ctx.newPage();
-    await page.setViewport({ width: 1280, height: 720 });
-    await page.goto(body.customerUrl);
-    await page.waitForSelector('#consent:not([hidden])');
-    await page.click('#accept');
-    await page.waitForSelector('body[data-state="live"]');
+    const { page, ctx } = await openCustomer(browser.browser, body.customerUrl);
     const agent = await TestClient.join(server.url, body.id, body.agentToken);
     clients.push(agent);
     agent.send({ type: 'control/request' });
@@ -299,13 +293,7 @@ describe("four eyes in the customer's view (real browser)", function () {
 
   it('tells the agent in the console that the click waits for the customer, with the time left, and how it ended', async function () {
     const { body } = await server.createSession(`${site.url}/bank`, { policy: 'guarded' });
-    const customerCtx = await browser.browser.createBrowserContext();
-    const customer: Page = await customerCtx.newPage();
-    await customer.setViewport({ width: 1280, height: 720 });
-    await customer.goto(body.customerUrl);
-    await customer.waitForSelector('#consent:not([hidden])');
-    await customer.click('#accept');
-    await customer.waitForSelector('body[data-state="live"]');
+    const { page: customer, ctx: customerCtx } = await openCustomer(browser.browser, body.customerUrl);
     // The agent's own console, opened on the session (as a CRM link does).
     const agentCtx = await browser.browser.createBrowserContext();
     const agent: Page = await agentCtx.newPage();

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'puppeteer';
+import type { Browser, BrowserContext, Page } from 'puppeteer';
 import type { Env } from '../../server/config.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { near, serveFixtures, startTestServer, type FixtureSite, type TestServer } from '../../harness/harness.ts';
@@ -110,4 +110,16 @@ export async function stopClientSuite(s: Partial<ClientSuite>, clients: { close(
   await s.browser?.close();
   await s.server?.close();
   await s.site?.close();
+}
+
+/** The customer view in its own browser context, consent given and live (close the context after). */
+export async function openCustomer(browser: Browser, link: string, size = { width: 1280, height: 720 }): Promise<{ page: Page; ctx: BrowserContext }> {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.setViewport(size);
+  await page.goto(link);
+  await page.waitForSelector('#consent:not([hidden])');
+  await page.click('#accept');
+  await page.waitForSelector('body[data-state="live"]');
+  return { page, ctx };
 }
