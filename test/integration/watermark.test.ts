@@ -177,7 +177,14 @@ describe('forensic watermarks in staff frames', function () {
       const sup = await TestClient.join(server.url, s.id, (await server.vitrine.registry.observe(s.id, { sub: SUPERVISOR.sub, name: SUPERVISOR.name } as never)).token);
       // The supervisor's join asks for a fresh capture for everyone: a pair for each viewer.
       await sup.waitFor(() => sup.frames.length > 0, 20_000, 'a supervisor frame');
-      const a = await pair(s.agent, s.customer);
+      let a = await pair(s.agent, s.customer);
+      // On a loaded machine the first pictures of a page can still be settling (as below): pair
+      // again, for up to 6 s, until the agent's pair shows its own mark; the checks that follow
+      // hold for that pair as they stand.
+      for (let i = 0; i < 12 && bestOf('corner', decodeJpeg(a.staff.jpeg), decodeJpeg(a.customer.jpeg), (t) => markLines(AGENT, s.id, t), a.staff.header.ts) <= 25; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        a = await pair(s.agent, s.customer);
+      }
       const b = await pair(sup, s.customer);
       const agentImg = decodeJpeg(a.staff.jpeg);
       const agentControl = decodeJpeg(a.customer.jpeg);
@@ -220,7 +227,8 @@ describe('forensic watermarks in staff frames', function () {
       let m = await pair(marked.agent, marked.customer);
       let lines = markLines(AGENT, marked.id, m.staff.header.ts);
       let unmarked = decodeJpeg(o.staff.jpeg);
-      for (let i = 0; i < 4 && meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines) >= 2; i++) {
+      // Up to 6 s: a still page is looked at again at most every 5 s (capture-loop.ts idlePeriod).
+      for (let i = 0; i < 12 && meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines) >= 2; i++) {
         await new Promise((r) => setTimeout(r, 500));
         unmarked = decodeJpeg((await pair(off.agent, off.customer)).staff.jpeg);
         m = await pair(marked.agent, marked.customer);
