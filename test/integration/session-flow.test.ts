@@ -192,16 +192,22 @@ describe('a co-browsing session end to end', function () {
     const customer = await join(body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await loaded(customer, 'Type');
-    customer.click(300, 70);
-    const mark = customer.frames.length;
-    for (const [key, code] of [
-      ['h', 'KeyH'],
-      ['i', 'KeyI'],
-    ] as const) {
+    const press = (key: string, code: string) => {
       customer.input({ kind: 'key', action: 'down', key, code });
       customer.input({ kind: 'key', action: 'up', key, code });
+    };
+    // A click that reaches the page before its first picture is lost (Chromium's rule): type
+    // again, into an emptied field, until the page has taken the keys.
+    let green: unknown;
+    for (let i = 0; i < 5 && !green; i++) {
+      const mark = customer.frames.length;
+      customer.click(300, 70);
+      if (i > 0) for (let k = 0; k < 4; k++) press('Backspace', 'Backspace');
+      press('h', 'KeyH');
+      press('i', 'KeyI');
+      green = await customer.frameWhere((img) => near(bg(img), GREEN), mark, 5000).catch(() => undefined);
     }
-    await customer.frameWhere((img) => near(bg(img), GREEN), mark);
+    expect(green, 'the typed keys reached the page').to.not.equal(undefined);
     customer.send({ type: 'end' });
     await customer.message('ended');
   });
