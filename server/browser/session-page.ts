@@ -254,6 +254,18 @@ export class CdpSessionPage implements SessionPage {
     };
     page.on('domcontentloaded', onLoad);
     this.#cleanups.push(() => page.off('domcontentloaded', onLoad));
+    // What a new document paints after its first picture without changing the DOM (system fonts
+    // becoming ready, images decoding, layout settling) rings no doorbell, and a still page is
+    // looked at again only seconds later: look again shortly after it loaded, so nobody keeps a
+    // first picture that was not yet complete.
+    const onFullLoad = () => {
+      for (const ms of [100, 400, 1200]) {
+        const t = setTimeout(() => this.#loop.nudge(), ms);
+        t.unref();
+      }
+    };
+    page.on('load', onFullLoad);
+    this.#cleanups.push(() => page.off('load', onFullLoad));
 
     // Titles change without navigation (single-page apps, scripts); look for that now and then,
     // but only after a document changed (a new title is a DOM change, which rings the doorbell):
