@@ -35,6 +35,14 @@ function box(): HTMLElement {
   return panel;
 }
 
+function button(label: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
 function close(): void {
   if (!panel) return;
   panel.hidden = true;
@@ -52,10 +60,7 @@ function chooser(m: FileChooserMessage): void {
   input.id = 'file-handoff-input';
   if (m.accept.length) input.accept = m.accept.join(',');
   input.setAttribute('aria-label', t('file.choose'));
-  const cancel = document.createElement('button');
-  cancel.type = 'button';
-  cancel.textContent = t('file.cancel');
-  cancel.addEventListener('click', close);
+  const cancel = button(t('file.cancel'), close);
   const status = document.createElement('p');
   status.setAttribute('role', 'status');
   input.addEventListener('change', async () => {
@@ -103,10 +108,7 @@ function download(m: FileDownloadMessage): void {
   a.textContent = t('file.download', { name: m.name });
   // The link works once: after the click it is gone.
   a.addEventListener('click', () => setTimeout(close, 500));
-  const cancel = document.createElement('button');
-  cancel.type = 'button';
-  cancel.textContent = t('file.cancel');
-  cancel.addEventListener('click', close);
+  const cancel = button(t('file.cancel'), close);
   p.append(text, a, cancel);
   p.hidden = false;
   note(t('notice.DOWNLOAD_OFFERED'));
@@ -145,19 +147,13 @@ async function copied(m: ClipboardMessage): Promise<void> {
   p.replaceChildren();
   const text = document.createElement('p');
   text.textContent = t('clipboard.offer');
-  const copy = document.createElement('button');
-  copy.type = 'button';
-  copy.id = 'clipboard-copy';
-  copy.textContent = t('clipboard.copy');
-  copy.addEventListener('click', async () => {
+  const copy = button(t('clipboard.copy'), async () => {
     close();
     const ok = await write(m.text);
     note(t(ok ? 'clipboard.copied' : 'clipboard.failed'), ok ? 'info' : 'error');
   });
-  const cancel = document.createElement('button');
-  cancel.type = 'button';
-  cancel.textContent = t('file.cancel');
-  cancel.addEventListener('click', close);
+  copy.id = 'clipboard-copy';
+  const cancel = button(t('file.cancel'), close);
   p.append(text, copy, cancel);
   p.hidden = false;
 }
