@@ -2,7 +2,7 @@
  * The physical limit of this design, measured in the same run: Chromium's own screencast driven
  * directly over CDP, with no server in between, on the same pages, quality and size.
  */
-import type { CDPSession, Page } from 'puppeteer';
+import type { CDPSession, Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
 import { flagIsBlue, probeStats, sleep } from './measure.ts';
 import { treeCpu, treePssMb } from '../harness/processes.ts';

@@ -5,8 +5,9 @@
  *
  * dist/ is a self-contained tree laid out like the repository, so that the files the server reads
  * from disk at run time sit where the source expects them:
- *   dist/server/main.js, cli.js, chunk-*.js   the bundles (npm packages stay external: node_modules),
- *                                             and one per module the server forks as a process
+ *   dist/server/main.js, cli.js, chunk-*.js   the bundles, npm packages included, and one per
+ *                                             module the server forks as a process
+ *   dist/runtime-packages.json                the few packages left to node_modules (RUNTIME_PACKAGES)
  *   dist/server/browser/redaction/*.js        in-page scripts, read by redaction-gate.ts
  *   dist/server/demo/site/                    the demo site's pages
  *   dist/policies/                            the default policy directory
@@ -16,6 +17,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { builtinModules } from 'node:module';
 import { build, type Plugin } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
@@ -37,6 +39,16 @@ const ASSETS = [
   'policies',
   'client/dist',
 ];
+
+/**
+ * npm packages left out of the bundles, loaded from node_modules at run time: tesseract.js starts
+ * its worker from a file path and loads its WebAssembly core and language data from its packages'
+ * folders. Everything else is bundled, so the image carries no other package (Dockerfile: the
+ * `deps` stage keeps only these and what they depend on). ws's optional native helpers are asked
+ * for in try/catch and are not installed.
+ */
+const RUNTIME_PACKAGES = ['tesseract.js', 'tesseract.js-core', '@tesseract.js-data/eng'];
+const OPTIONAL_NATIVE = ['bufferutil', 'utf-8-validate'];
 
 /** A module the server starts as its own process: `fork(fileURLToPath(new URL` of './x.ts' and `import.meta.url))`. */
 const MODULE_URL = /new URL\(\s*(['"])(\.{1,2}\/[^'"]+)\.ts\1\s*,\s*import\.meta\.url\s*\)/g;
@@ -95,7 +107,9 @@ try {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    external: [...RUNTIME_PACKAGES, ...OPTIONAL_NATIVE],
+    // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
+    banner: { js: "import { createRequire as __vitrineCreateRequire } from 'node:module'; const require = __vitrineCreateRequire(import.meta.url);" },
     keepNames: true,
     sourcemap: 'linked',
     sourcesContent: false,
@@ -107,12 +121,13 @@ try {
   for (const a of ASSETS) cpSync(join(root, a), join(dist, a), { recursive: true });
   // The bundles are ES modules wherever dist/ is copied to, with or without the root package.json.
   writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', private: true }, null, 2)}\n`);
+  writeFileSync(join(dist, 'runtime-packages.json'), `${JSON.stringify(RUNTIME_PACKAGES, null, 2)}\n`);
   const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
   const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
   const external = new Set(
     outputs.flatMap(([, o]) =>
       o.imports
-        .filter((i) => i.external && !i.path.startsWith('node:'))
+        .filter((i) => i.external && !i.path.startsWith('node:') && !builtinModules.includes(i.path))
         .map((i) =>
           i.path
             .split('/')

@@ -3,6 +3,7 @@
  * client and WebSocket gateway. `close()` ends every session the normal way, then closes the
  * browsers and the listener. Tests and main.ts both start servers through here.
  */
+import type { AdaptiveOptions } from './browser/adaptive-quality.ts';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -61,6 +62,8 @@ export interface VitrineOptions {
   now?: () => number;
   /** Delivers customer links of `delivery: "webhook"` sessions (customer-start-routes.ts). */
   linkDelivery?: CustomerLinkDelivery;
+  /** Adaptive quality's thresholds over its defaults, when VITRINE_ADAPTIVE_QUALITY is on (tests force levels). */
+  adaptiveTuning?: Partial<AdaptiveOptions>;
 }
 
 /** What running the server needs of it (main.ts): where it listens, and how it stops. */
@@ -223,7 +226,15 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
     });
     const registry = new SessionRegistry({
       config,
-      pages: chromiumPages({ pool, policies, viewport: config.viewport, jpegQuality: config.jpegQuality, adaptiveQuality: config.adaptiveQuality, memoryBudgetMb: config.sessionMemoryMb }),
+      pages: chromiumPages({
+        pool,
+        policies,
+        viewport: config.viewport,
+        jpegQuality: config.jpegQuality,
+        adaptiveQuality: config.adaptiveQuality,
+        ...(opts.adaptiveTuning ? { adaptiveTuning: opts.adaptiveTuning } : {}),
+        memoryBudgetMb: config.sessionMemoryMb,
+      }),
       policies,
       tokens,
       guard,

@@ -14,7 +14,7 @@
  * are on between ticks, so whatever goes wrong leaves the page masked. Staff frames come only
  * from a sealed capture; the customer's frames go only to the customer's handler.
  */
-import type { CDPSession } from 'puppeteer';
+import type { CDPSession } from 'puppeteer-core';
 import type { Audience, CapturedFrame, CaptureStats } from '../core/ports.ts';
 import type { Viewport } from '../protocol.ts';
 import type { AdaptiveQuality } from './adaptive-quality.ts';

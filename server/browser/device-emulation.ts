@@ -8,7 +8,7 @@
  * ratio: a 390×844 phone gets 390×844 pictures, not 1170×2532 ones (nine times the encoding and
  * the bandwidth for every frame, on a server that encodes for every session).
  */
-import type { CDPSession } from 'puppeteer';
+import type { CDPSession } from 'puppeteer-core';
 import type { Device, FocusMessage, Viewport } from '../protocol.ts';
 
 /** What the page ends up emulating. */

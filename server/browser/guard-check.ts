@@ -9,7 +9,7 @@
  *
  * Anything that cannot be established throws; the caller refuses (server/session/guards.ts).
  */
-import type { CDPSession } from 'puppeteer';
+import type { CDPSession } from 'puppeteer-core';
 
 import type { GuardFacts, GuardPathNode, GuardWhere } from '../core/ports.ts';
 

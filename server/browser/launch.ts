@@ -8,7 +8,7 @@ import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer-core';
 import type { Viewport } from '../protocol.ts';
 import { BEGIN_FRAME_ARGS, chromiumArgs } from './chromium-args.ts';
 import { findBrowser, type FoundBrowser } from './find-browser.ts';

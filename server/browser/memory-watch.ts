@@ -8,7 +8,7 @@
  * per-renderer V8 heap cap (launch.ts, RENDERER_HEAP_MB) and the liveness probe cover it, and a
  * crash after a sample near the budget is reported as memory, not as a crash (see `suspect`).
  */
-import type { CDPSession } from 'puppeteer';
+import type { CDPSession } from 'puppeteer-core';
 
 export interface MemorySample {
   /** Bytes the page holds: JS heap used + embedder (DOM) heap used + backing stores. */

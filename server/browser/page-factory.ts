@@ -3,7 +3,8 @@
  * it, and a CdpSessionPage wired to the session's events. The registry asks the factory port
  * (server/core/ports.ts) for pages and never sees the pool, puppeteer or the gate.
  */
-import type { Page } from 'puppeteer';
+import type { AdaptiveOptions } from './adaptive-quality.ts';
+import type { Page } from 'puppeteer-core';
 import type { PageEvents, PageOpenOptions, PolicyCatalogue, SessionPage, SessionPageFactory } from '../core/ports.ts';
 import type { PatternSpec } from '../policy/patterns.ts';
 import type { Viewport } from '../protocol.ts';
@@ -24,6 +25,7 @@ export interface ChromiumPagesOptions {
   viewport: Viewport;
   jpegQuality: number;
   adaptiveQuality: boolean;
+  adaptiveTuning?: Partial<AdaptiveOptions>;
   memoryBudgetMb?: number;
 }
 
@@ -36,6 +38,7 @@ export function chromiumPages(o: ChromiumPagesOptions): SessionPageFactory {
           viewport: o.viewport,
           jpegQuality: o.jpegQuality,
           adaptiveQuality: o.adaptiveQuality,
+          ...(o.adaptiveTuning ? { adaptiveTuning: o.adaptiveTuning } : {}),
           memoryBudgetMb: o.memoryBudgetMb,
           checkUrl: opts.checkUrl,
           subresourceFilter: opts.subresourceFilter,

@@ -4,7 +4,7 @@
  * warm so a new session does not wait for page creation. When a browser dies, its leases are
  * told (their sessions end) and a replacement is launched.
  */
-import type { Browser, BrowserContext, Page } from 'puppeteer';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { isVitrineError, VitrineError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { EgressRoute, RouteBinding } from '../net/egress-proxy.ts';

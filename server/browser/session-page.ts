@@ -5,7 +5,7 @@
  * keeps the page from doing anything participants cannot see (dialogs, popups, downloads, file
  * choosers). Everything it learns is reported through the PageEvents given at open.
  */
-import type { CDPSession, Page } from 'puppeteer';
+import type { CDPSession, Page } from 'puppeteer-core';
 import { VitrineError } from '../errors.ts';
 import type { Device, FocusMessage, Input, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
@@ -30,6 +30,8 @@ export interface SessionPageOptions {
   jpegQuality: number;
   /** VITRINE_ADAPTIVE_QUALITY: lower quality and a slower tick under sustained CPU saturation. */
   adaptiveQuality: boolean;
+  /** Adaptive quality's thresholds, over its defaults (tests force reduced levels). */
+  adaptiveTuning?: Partial<AdaptiveOptions>;
   /** VITRINE_SESSION_MEMORY_MB: what the page may hold before the session ends (memory-watch.ts). */
   memoryBudgetMb?: number;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
@@ -43,14 +45,6 @@ export interface SessionPageOptions {
 }
 
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
-
-/**
- * Adaptive capture quality (adaptive-quality.ts), when VITRINE_ADAPTIVE_QUALITY turns it on:
- * `options` lets tests force reduced levels (read when a session opens).
- */
-export const ADAPTIVE_QUALITY: { options: Partial<AdaptiveOptions> } = {
-  options: {},
-};
 
 export class CdpSessionPage implements SessionPage {
   readonly #lease: PageLease;
@@ -77,7 +71,7 @@ export class CdpSessionPage implements SessionPage {
     this.#handlers = handlers;
     this.#opts = opts;
     this.#notices = new NoticeThrottle((code, message) => handlers.notice({ code, message }));
-    this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...ADAPTIVE_QUALITY.options, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
+    this.#adaptive = opts.adaptiveQuality ? new AdaptiveQuality({ ...opts.adaptiveTuning, quality: opts.jpegQuality, width: opts.viewport.width, height: opts.viewport.height }) : null;
     this.#loop = new CaptureLoop(
       cdp,
       gate,

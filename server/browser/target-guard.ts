@@ -17,7 +17,7 @@
  * - service workers and prerenders stay paused for good unless the policy turns them on (the
  *   Chromium flags keep them from starting in the first place, chromium-args.ts).
  */
-import type { Browser, CDPSession, Page } from 'puppeteer';
+import type { Browser, CDPSession, Page } from 'puppeteer-core';
 import type { UrlFilter } from '../net/session-lists.ts';
 
 export interface TargetGuardOptions {

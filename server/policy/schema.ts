@@ -64,12 +64,15 @@ export const GuardRuleSchema = z
       .regex(/^[a-zA-Z]{1,40}$/, 'an ARIA role such as button or link')
       .optional(),
     mode: z.enum(['customer-only', 'confirm']).optional(),
+    /** With `mode: confirm`: how long the customer has to answer before the held click is dropped (default 60). */
+    confirmSeconds: z.number().int().min(1).max(600).optional(),
     /** What the action is called in refusals and in the customer's confirmation prompt. */
     label: z.string().min(1).max(80).optional(),
   })
   .strict()
   .refine((g) => g.selector !== undefined || g.name !== undefined, 'a guard names a selector, an accessible name, or both')
-  .refine((g) => g.role === undefined || g.name !== undefined, 'role is checked together with name');
+  .refine((g) => g.role === undefined || g.name !== undefined, 'role is checked together with name')
+  .refine((g) => g.confirmSeconds === undefined || g.mode === 'confirm', 'confirmSeconds is for mode: confirm');
 
 const section = {
   guarded: z.array(GuardRuleSchema).max(100).optional(),

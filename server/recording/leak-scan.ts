@@ -32,7 +32,7 @@ import { decodeFrame } from '../protocol.ts';
 import type { RecordingStore } from './store.ts';
 import { NET_GUARD, type OcrWord } from './ocr-worker.ts';
 
-export const OCR_ENGINE = 'tesseract.js 7 (eng, @tesseract.js-data/eng 4.0.0)';
+export const OCR_ENGINE = 'tesseract.js 7 (eng, @tesseract.js-data/eng 4.0.0_best_int, LSTM only)';
 
 export interface Rect {
   x: number;

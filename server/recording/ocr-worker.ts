@@ -37,12 +37,20 @@ ch.unref?.();
 
 const require = createRequire(import.meta.url);
 
-/** The tesseract.js options: every path a local file of the installed packages. */
+/** The English model's folder in @tesseract.js-data/eng (deploy/container/prune-modules.mjs keeps only it). */
+const ENG_MODEL = '4.0.0_best_int';
+
+/**
+ * The tesseract.js options: every path a local file of the installed packages. The model is the
+ * package's LSTM-only one (4.0.0_best_int, what tesseract.js itself loads for OEM.LSTM_ONLY from
+ * its CDN): the package's default, 4.0.0, also carries the legacy engine this worker never runs,
+ * at four times the size.
+ */
 export function localTesseractPaths(): { workerPath: string; corePath: string; langPath: string; cacheMethod: 'none'; gzip: true } {
   const tess = dirname(require.resolve('tesseract.js/package.json'));
   const core = dirname(require.resolve('tesseract.js-core/package.json'));
-  const eng = require('@tesseract.js-data/eng') as { langPath: string };
-  return { workerPath: join(tess, 'src', 'worker-script', 'node', 'index.js'), corePath: core, langPath: eng.langPath, cacheMethod: 'none', gzip: true };
+  const eng = dirname(require.resolve('@tesseract.js-data/eng/package.json'));
+  return { workerPath: join(tess, 'src', 'worker-script', 'node', 'index.js'), corePath: core, langPath: join(eng, ENG_MODEL), cacheMethod: 'none', gzip: true };
 }
 
 /** The nice value of every thread of this process (Linux: /proc/self/task). */

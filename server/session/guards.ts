@@ -17,8 +17,10 @@ import { VitrineError } from '../errors.ts';
 import type { GuardRule } from '../policy/schema.ts';
 import type { Input, ParticipantInfo, ServerMessage } from '../protocol.ts';
 
-/** How long a held action waits for the customer, and how soon an answer may count (tests shorten them). */
-export const GUARD_TIMING = { confirmMs: 60_000, armMs: 300 };
+/** How long a held action waits for the customer unless its rule says (`confirmSeconds`). */
+export const DEFAULT_CONFIRM_SECONDS = 60;
+/** How soon after the prompt appeared an answer may count: a click already on its way is no decision. */
+const ARM_MS = 300;
 
 // ---- the matcher (pure) --------------------------------------------------------------------
 
@@ -236,8 +238,9 @@ export class GuardKeeper {
               ]
             : [];
     const id = randomBytes(9).toString('base64url');
-    const expiresAt = this.#clock.now() + GUARD_TIMING.confirmMs;
-    const timer = this.#clock.setTimeout(() => this.#drop('expired'), GUARD_TIMING.confirmMs);
+    const confirmMs = (m.rule.confirmSeconds ?? DEFAULT_CONFIRM_SECONDS) * 1000;
+    const expiresAt = this.#clock.now() + confirmMs;
+    const timer = this.#clock.setTimeout(() => this.#drop('expired'), confirmMs);
     this.#held = { id, by: p, label, rule: m.index, nodeId: m.node.id, where, replay, shownAt: this.#clock.now(), timer };
     this.#deps.audit('guard.held', p, { action: label, rule: m.index, id, input: i.kind });
     const msg: ServerMessage = { type: 'guard/pending', id, action: label, by: p.info, expiresAt };
@@ -250,7 +253,7 @@ export class GuardKeeper {
   async answer(customer: GuardActor, id: string, confirm: boolean): Promise<void> {
     const h = this.#held;
     if (!h || h.id !== id) throw new VitrineError('NO_SUCH_CONFIRMATION');
-    if (confirm && this.#clock.now() - h.shownAt < GUARD_TIMING.armMs) throw new VitrineError('GUARDED_ACTION', 'the confirmation came before the prompt could be read; answer it again');
+    if (confirm && this.#clock.now() - h.shownAt < ARM_MS) throw new VitrineError('GUARDED_ACTION', 'the confirmation came before the prompt could be read; answer it again');
     this.#clear();
     if (!confirm) return this.#end(h, 'declined', customer);
     if (!this.#deps.mayAct(h.by.id)) return this.#end(h, 'dropped', customer, 'the agent no longer holds control');

@@ -248,10 +248,20 @@ describe('the container image', function () {
     ).to.deep.equal([]);
     const devDeps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
     expect(devDeps, 'tsx and esbuild are dev dependencies').to.include.members(['tsx', 'esbuild']);
-    // docs/deployment.md says what it weighs (about 730 MB, from 1.09 GB): a guard against creep.
+    // Only the packages the bundles load at run time, and what they depend on (server/build.ts).
+    const runtime = JSON.parse(readFileSync(join(ROOT, 'dist', 'runtime-packages.json'), 'utf8')) as string[];
+    const top = Object.keys(installed.packages)
+      .filter((k) => k.startsWith('node_modules/') && !k.slice(13).includes('/node_modules/'))
+      .map((k) => k.slice(13));
+    expect(top, 'the runtime packages are installed').to.include.members(runtime);
+    expect(top, 'no bundled package is installed').to.not.include.members(['express', 'puppeteer-core', 'ws', 'zod', 'pino', 'ioredis']);
+    expect(await sh('ls /app/node_modules | grep -c . ; ls -d /usr/local/lib/node_modules/npm /usr/local/bin/npm 2>/dev/null; true'), 'node_modules entries, and no npm').to.equal(
+      String(new Set(top.map((n) => n.split('/')[0])).size),
+    );
+    // At most half the 1.09 GB image this issue started from; docs/deployment.md says what it weighs.
     const size = Number((await run('podman', ['image', 'inspect', '--format', '{{.Size}}', IMAGE])).stdout.trim());
     console.log(`      image size: ${Math.round(size / 1e6)} MB`);
-    expect(size, 'image size (bytes)').to.be.below(800e6);
+    expect(size, 'image size (bytes)').to.be.below(545e6);
   });
 
   it('refuses to start, with a coded error, when the browser user switch cannot work (no CAP_SETUID; no-new-privileges)', async function () {

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { MASK_COLOUR } from '../../server/browser/redaction/redaction-gate.ts';
 import { startDemoSite, type DemoSite } from '../../server/demo/demo-site.ts';

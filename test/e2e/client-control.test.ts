@@ -6,7 +6,7 @@
  * dialog (never window.confirm).
  */
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { GREEN, PAGES, RED, WHITE } from '../support/fixture-pages.ts';
 import { clickPage, focused, shoot, text, until, visible, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';

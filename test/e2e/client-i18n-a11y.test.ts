@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { loadConfig } from '../../server/config.ts';
 import { PAGES } from '../support/fixture-pages.ts';

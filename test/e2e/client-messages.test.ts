@@ -6,7 +6,7 @@
  * notifications keep their history, newest first.
  */
 import { expect } from 'chai';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { KEPT_NOTES } from '../../client/src/dom.ts';
 import { PAGES } from '../support/fixture-pages.ts';

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { GREEN, WHITE } from '../support/fixture-pages.ts';
 import { docShot, until, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';

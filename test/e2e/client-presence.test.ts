@@ -30,9 +30,9 @@ describe('presence in the web client', function () {
   });
   after(() => stopClientSuite({ site, server, browser }));
 
-  const layer = (page: import('puppeteer').Page) => page.$eval('#presence-layer', (c) => ({ ...(c as HTMLElement).dataset }));
+  const layer = (page: import('puppeteer-core').Page) => page.$eval('#presence-layer', (c) => ({ ...(c as HTMLElement).dataset }));
   /** Pixels drawn on the presence layer (non-transparent), over the whole layer. */
-  const inked = (page: import('puppeteer').Page) =>
+  const inked = (page: import('puppeteer-core').Page) =>
     page.$eval('#presence-layer', (c) => {
       const canvas = c as HTMLCanvasElement;
       if (!canvas.width) return 0;

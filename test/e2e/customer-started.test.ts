@@ -7,7 +7,7 @@
  * the customer's token. Also: delivery "webhook" keeps the customer link away from the agent.
  */
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { checkDelivery, type CustomerLinkDelivery } from '../../server/http/customer-start-routes.ts';
 import { JoinCodes, codeLabel, DEFAULT_MAX_EXPOSURE, MAX_WRONG_PER_AGENT } from '../../server/session/join-codes.ts';

@@ -7,7 +7,7 @@
  * The page itself records every click it receives (it calls the fixture server).
  */
 import { expect } from 'chai';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { createLogger } from '../../server/log.ts';
 import type { GuardPathNode } from '../../server/browser/guard-check.ts';
@@ -15,7 +15,7 @@ import { parsePolicy, PolicyStore } from '../../server/policy/store.ts';
 import { validatePolicy } from '../../server/policy/schema.ts';
 import { guardsFor, resolvePolicy } from '../../server/policy/engine.ts';
 import { storePolicies } from '../../server/server.ts';
-import { GUARD_TIMING, guardLabel, guardWhere, matchGuard, matchPaths } from '../../server/session/guards.ts';
+import { DEFAULT_CONFIRM_SECONDS, guardLabel, guardWhere, matchGuard, matchPaths } from '../../server/session/guards.ts';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { clickPage, focused, openCustomer, shoot, until, visible } from '../support/client-page.ts';
 
@@ -53,6 +53,9 @@ guarded:
     mode: confirm
 `;
 
+/** The same bank with a short confirmation window on "Send money" (the timeout case). */
+const QUICK_POLICY = POLICY.replace('    mode: confirm\n', '    mode: confirm\n    confirmSeconds: 2\n');
+
 /** Centre of a button by its top (see btn()). */
 const at = (top: number, left = 20) => ({ x: left + 120, y: top + 25 });
 
@@ -61,7 +64,6 @@ describe('guarded actions', function () {
   let server: TestServer;
   const hits: string[] = [];
   const clients: TestClient[] = [];
-  const saved = { ...GUARD_TIMING };
 
   before(async function () {
     site = await serveFixtures({
@@ -73,21 +75,21 @@ describe('guarded actions', function () {
       },
     });
     const guarded = parsePolicy('guarded', POLICY);
-    expect(guarded.problems).to.deep.equal([]);
-    const store = new PolicyStore([guarded.policy!, { ...guarded.policy!, name: 'default', file: {} }]);
+    const quick = parsePolicy('guarded-quick', QUICK_POLICY);
+    expect([guarded.problems, quick.problems]).to.deep.equal([[], []]);
+    const store = new PolicyStore([guarded.policy!, quick.policy!, { ...guarded.policy!, name: 'default', file: {} }]);
     const log = createLogger('silent');
     server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host }, { policies: storePolicies(store, log), log });
   });
   after(async function () {
-    Object.assign(GUARD_TIMING, saved);
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
     await site?.close();
   });
 
   /** A live session on the bank page, the agent holding control, the iframe loaded. */
-  async function live(): Promise<{ id: string; customer: TestClient; agent: TestClient }> {
-    const { body } = await server.createSession(`${site.url}/bank`, { policy: 'guarded' });
+  async function live(policy = 'guarded'): Promise<{ id: string; customer: TestClient; agent: TestClient }> {
+    const { body } = await server.createSession(`${site.url}/bank`, { policy });
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     const agent = await TestClient.join(server.url, body.id, body.agentToken);
@@ -212,16 +214,15 @@ describe('guarded actions', function () {
     customer.send({ type: 'guard/decline', id: first.id });
     await agent.message('guard/answered', (m) => m.id === first.id && m.outcome === 'declined');
 
-    GUARD_TIMING.confirmMs = 1500;
-    try {
-      agent.click(at(230).x, at(230).y);
-      const second = await customer.next('guard/pending');
-      await agent.message('guard/answered', (m) => m.id === second.id && m.outcome === 'expired', 10_000);
-      customer.send({ type: 'guard/confirm', id: second.id });
-      await customer.message('error', (m) => m.code === 'NO_SUCH_CONFIRMATION');
-    } finally {
-      GUARD_TIMING.confirmMs = saved.confirmMs;
-    }
+    // A rule with confirmSeconds: 2 drops its held click after 2 s, not the default 60.
+    const quick = await live('guarded-quick');
+    hits.length = 0;
+    quick.agent.click(at(230).x, at(230).y);
+    const second = await quick.customer.next('guard/pending');
+    expect(second.expiresAt - Date.now(), "the rule's window").to.be.within(0, 2000);
+    await quick.agent.message('guard/answered', (m) => m.id === second.id && m.outcome === 'expired', 10_000);
+    quick.customer.send({ type: 'guard/confirm', id: second.id });
+    await quick.customer.message('error', (m) => m.code === 'NO_SUCH_CONFIRMATION');
     await sleep(500);
     expect(guardedHits(hits)).to.deep.equal([]);
   });
@@ -316,7 +317,7 @@ describe("four eyes in the customer's view (real browser)", function () {
     const waiting = await agent.$eval('#guard-wait', (e) => e.textContent ?? '');
     expect(waiting).to.match(/^Your click on “Send money” waits for the customer's confirmation · \d+ s$/);
     const left = Number(/(\d+) s$/.exec(waiting)![1]);
-    expect(left).to.be.within(1, GUARD_TIMING.confirmMs / 1000);
+    expect(left).to.be.within(1, DEFAULT_CONFIRM_SECONDS);
     expect(await agent.$eval('#log', (e) => e.textContent ?? '')).to.include("You clicked “Send money”: it needs the customer's confirmation");
     await shoot(agent, 'agent-guard-waiting');
     await customer.waitForSelector('#guard-prompt:not([hidden])');
@@ -342,6 +343,10 @@ describe('guard rules (unit)', function () {
     expect(bad({ role: 'button' })).to.have.length.above(0);
     expect(bad({ selector: '#x', role: 'button' })).to.have.length.above(0);
     expect(bad({ selector: '#x', mode: 'maybe' })).to.have.length.above(0);
+    expect(bad({ selector: '#x', mode: 'confirm', confirmSeconds: 120 })).to.deep.equal([]);
+    expect(bad({ selector: '#x', confirmSeconds: 120 }), 'confirmSeconds without mode: confirm').to.have.length.above(0);
+    expect(bad({ selector: '#x', mode: 'confirm', confirmSeconds: 0 })).to.have.length.above(0);
+    expect(bad({ selector: '#x', mode: 'confirm', confirmSeconds: 601 })).to.have.length.above(0);
     expect(bad({ selector: '#x', extra: 1 })).to.have.length.above(0);
     expect(bad({ name: { regex: '(' } })).to.have.length.above(0);
     expect(bad({ selector: '' })).to.have.length.above(0);

@@ -9,7 +9,7 @@
  */
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import type { AuditEvent } from '../../server/audit/audit.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { ConfigError, loadConfig } from '../../server/config.ts';
@@ -265,7 +265,7 @@ describe('staff single sign-on (OpenID Connect)', function () {
     // The spent code under a fresh sign-in of this browser (its own state, verifier and nonce): the provider refuses it.
     await page.setRequestInterception(true);
     let fresh: URL | null = null;
-    const stop = (r: import('puppeteer').HTTPRequest) => {
+    const stop = (r: import('puppeteer-core').HTTPRequest) => {
       if (r.url().startsWith(`${op.issuer}/auth`)) {
         fresh = new URL(r.url());
         void r.abort();

@@ -5,7 +5,6 @@
  * the page is still; and the redaction gate still covers every frame.
  */
 import { expect } from 'chai';
-import { ADAPTIVE_QUALITY } from '../../server/browser/session-page.ts';
 import { decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { CONTROL_AT, runLeakCase } from '../support/leak-check.ts';
 import { LEAK_CASES, LEAK_PAGES } from '../support/leak-pages.ts';
@@ -29,16 +28,13 @@ describe('adaptive quality in a session', function () {
   this.timeout(120_000);
   let site: FixtureSite;
   let server: TestServer;
-  const saved = { ...ADAPTIVE_QUALITY.options };
 
   before(async function () {
     // Every CPU sample counts as saturated (down a level every 300 ms); sharp frames are always allowed.
-    ADAPTIVE_QUALITY.options = { cpuHigh: 0, cpuTarget: 2, downAfterMs: 300, upAfterMs: 1e9 };
     site = await serveFixtures({ ...LEAK_PAGES, '/box': BOX, '/spin': SPIN });
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_ADAPTIVE_QUALITY: 'true' });
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_ADAPTIVE_QUALITY: 'true' }, { adaptiveTuning: { cpuHigh: 0, cpuTarget: 2, downAfterMs: 300, upAfterMs: 1e9 } });
   });
   after(async function () {
-    ADAPTIVE_QUALITY.options = saved;
     await server?.close();
     await site?.close();
   });

@@ -6,7 +6,7 @@
  * the customer theirs.
  */
 import { expect } from 'chai';
-import type { CDPSession } from 'puppeteer';
+import type { CDPSession } from 'puppeteer-core';
 import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../../server/browser/capture-loop.ts';
 import jpeg from 'jpeg-js';
 import type { FrameGate, MaskSeal, ProbeResult } from '../../server/browser/frame-gate.ts';

@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import puppeteer from 'puppeteer';
+import puppeteer from 'puppeteer-core';
 import { resolveBrowser } from '../../server/browser/launch.ts';
 import { createLogger } from '../../server/log.ts';
 import { parsePolicy, PolicyStore } from '../../server/policy/store.ts';
@@ -227,7 +227,7 @@ describe('policy lists confine every target of a session', function () {
   });
 
   describe('service workers and speculation rules (off in sessions)', function () {
-    let plain: import('puppeteer').Browser;
+    let plain: import('puppeteer-core').Browser;
     before(async function () {
       // The control browser: the same Chromium build without Vitrine's flags or guards. It loads
       // only these loopback fixtures; as root it cannot have Chromium's sandbox.

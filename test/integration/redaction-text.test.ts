@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { ServerResponse } from 'node:http';
-import type { Page } from 'puppeteer';
+import type { Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { serveFixtures, type FixtureSite } from '../../harness/harness.ts';
 import { inpageScript, marked, openPage, pixels, probe, settle, type InpageScript } from '../support/inpage-harness.ts';

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'puppeteer';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import type { Env } from '../../server/config.ts';
 import { launchBrowser, type LaunchedBrowser } from '../../server/browser/launch.ts';
 import { near, serveFixtures, startTestServer, type FixtureSite, type TestServer } from '../../harness/harness.ts';

@@ -2,7 +2,7 @@
  * A live session driven from both real web clients: the agent console signed in and started in
  * one browser context, the customer view in another, consent given.
  */
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer-core';
 import type { TestServer } from '../../harness/harness.ts';
 
 export interface ConsoleSession {

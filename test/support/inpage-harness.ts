@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer-core';
 import { compilePolicy, mergeSections, type CompiledPolicy } from '../../server/policy/engine.ts';
 import { ibanValid, luhnValid } from '../../server/policy/patterns.ts';
 import { PolicyStore } from '../../server/policy/store.ts';

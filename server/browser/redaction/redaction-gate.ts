@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CDPSession, Frame, Page } from 'puppeteer';
+import type { CDPSession, Frame, Page } from 'puppeteer-core';
 import { mergeSections, type CompiledPolicy } from '../../policy/engine.ts';
 import { ibanValid, luhnValid } from '../../policy/patterns.ts';
 import { DIGIT_ZEROS } from '../../policy/unicode-digits.ts';
