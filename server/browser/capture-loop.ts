@@ -247,19 +247,35 @@ export class CaptureLoop {
     // Waiters want a drawn picture: Chromium still drops input aimed at a new document after a
     // picture-less frame (measured), not after one with a picture.
     const waiting = quality === null ? [] : this.#frameWaiters.splice(0);
+    const seq = quality === null ? 0 : ++this.#asked;
     try {
-      return (await this.#opts.turn(() =>
+      const r = (await this.#opts.turn(() =>
         this.#cdp.send('HeadlessExperimental.beginFrame', {
           interval: this.#opts.intervalMs,
           ...(quality === null ? {} : { screenshot: { format: 'jpeg', quality, optimizeForSpeed: true } }),
         }),
       )) as BeginFrameResult;
+      if (seq > this.#drawnUpTo) this.#drawnUpTo = seq;
+      return r;
     } finally {
       for (const w of waiting) w();
     }
   }
 
   readonly #frameWaiters: (() => void)[] = [];
+  /** Pictures asked for so far, and the newest of them drawn (sequence numbers). */
+  #asked = 0;
+  #drawnUpTo = 0;
+
+  /** A mark for drawnSince(): pictures asked for up to now do not count. */
+  pictureMark(): number {
+    return this.#asked;
+  }
+
+  /** Whether a picture asked for after `mark` has been drawn. */
+  drawnSince(mark: number): boolean {
+    return this.#drawnUpTo > mark;
+  }
 
   /**
    * Resolves after the next picture the page draws (begun after this call), when closed, or

@@ -46,6 +46,9 @@ export interface SessionPageOptions {
 
 const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
 
+/** The longest an input waits for a committed document's DOM (a page that streams for ever). */
+const PARSE_WAIT_MS = 2000;
+
 export class CdpSessionPage implements SessionPage {
   readonly #lease: PageLease;
   readonly #page: Page;
@@ -305,6 +308,13 @@ export class CdpSessionPage implements SessionPage {
     else cdp.on('Page.downloadWillBegin', () => this.#notices.notice('DOWNLOAD_REFUSED', 'The page started a download; downloads are not allowed.'));
     this.#cleanups.push(() => this.#notices.close());
     cdp.on('Fetch.requestPaused', (e) => void this.#onDocumentRequest(e));
+    // A new main document (not a same-document navigation, not one restored whole from the
+    // back-forward cache) is being parsed until its DOMContentLoaded.
+    cdp.on('Page.frameNavigated', (e) => {
+      if (!e.frame.parentId && e.type !== 'BackForwardCacheRestore') this.#parsingStarted();
+    });
+    cdp.on('Page.domContentEventFired', () => this.#parsing?.end());
+    this.#cleanups.push(() => this.#parsing?.end());
     const unsubscribe = this.#gate.onChange(() => {
       const reason = this.#gate.closedReason();
       this.#handlers.gate(reason);
@@ -543,23 +553,53 @@ export class CdpSessionPage implements SessionPage {
 
   /** Replays one input event; coordinates are CSS pixels already checked against the viewport. */
   async input(input: Input): Promise<void> {
-    // Chromium drops input aimed at a document that has not been drawn yet, and under
-    // begin-frame control nothing draws until the loop asks: after a commit, input waits for
-    // the first picture of the new document (asked for at once, and bounded).
-    if (this.#undrawn) await this.#undrawn;
+    // Chromium drops input aimed at a document that has not been drawn yet (a picture-less
+    // frame does not count), and under begin-frame control nothing draws until the loop asks:
+    // input waits for a picture of the current document, asked for at once. Bounded, but not
+    // tightly: on a loaded machine that picture can take over half a second.
+    if (this.#parsing) await this.#parsing.done;
+    if (!this.#loop.drawnSince(this.#documentMark)) await this.#loop.nextPicture(2000);
     await this.#loop.during(this.#input(input));
   }
 
-  /** Resolves once a picture was drawn after the last main-document commit or DOM ready; null when one was. */
-  #undrawn: Promise<void> | null = null;
+  /**
+   * The capture loop's picture mark at the last main-document commit or DOM ready: a picture
+   * asked for after it shows the document input goes to. A state, not a timer: a document loaded
+   * while nobody watched (before consent, while paused) gets no picture until someone does, and
+   * the first input after that still waits for one (a click sent right after consent was lost).
+   */
+  #documentMark = 0;
+
+  /**
+   * Set from a main document's commit to its DOMContentLoaded (bounded): input waits meanwhile.
+   * A document committed has not been parsed yet, and under begin-frame control its parser
+   * resumes only at the next frame: an input in that window (measured: about 25 ms after the
+   * commit, once its title was known) found no button yet, or had its press land before the
+   * page's listeners existed and its release after. It goes to the parsed document instead.
+   */
+  #parsing: { done: Promise<void>; end(): void } | null = null;
+
+  #parsingStarted(): void {
+    this.#parsing?.end();
+    let end!: () => void;
+    const done = new Promise<void>((resolve) => (end = resolve));
+    const t = setTimeout(() => parsing.end(), PARSE_WAIT_MS);
+    t.unref();
+    const parsing = {
+      done,
+      end: () => {
+        clearTimeout(t);
+        if (this.#parsing === parsing) this.#parsing = null;
+        end();
+      },
+    };
+    this.#parsing = parsing;
+  }
 
   #awaitPicture(): void {
-    // Bounded, but not tightly: on a loaded machine the first picture of a new document can take
-    // over half a second, and an input sent before it would be dropped by Chromium.
-    const undrawn = this.#loop.nextPicture(2000).then(() => {
-      if (this.#undrawn === undrawn) this.#undrawn = null;
-    });
-    this.#undrawn = undrawn;
+    this.#documentMark = this.#loop.pictureMark();
+    // Draw the new document soon for whoever watches (no wait: nobody may be watching).
+    void this.#loop.nextPicture(2000);
   }
 
   async #input(input: Input): Promise<void> {
