@@ -3,6 +3,7 @@
  * client and WebSocket gateway. `close()` ends every session the normal way, then closes the
  * browsers and the listener. Tests and main.ts both start servers through here.
  */
+import { FileHandoffs } from './files/handoff.ts';
 import type { AdaptiveOptions } from './browser/adaptive-quality.ts';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -92,6 +93,8 @@ export interface Vitrine {
  */
 export interface VitrineTesting {
   readonly registry: SessionRegistry;
+  /** Every session's document handoff (its temporary directory, once made). */
+  readonly files: FileHandoffs;
   readonly pool: BrowserPool;
   readonly identity: IdentityVerifier;
   readonly tokens: SessionTokens;
@@ -224,6 +227,11 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       egressRefused: () => egress.refusedCount,
       cluster: () => cluster?.health() ?? null,
     });
+    const files = new FileHandoffs({
+      scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(),
+      browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null,
+      log,
+    });
     const registry = new SessionRegistry({
       config,
       pages: chromiumPages({
@@ -243,7 +251,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
       log,
       publicUrl: () => publicUrl,
       recordings,
-      files: { scanner: config.clamd ? new ClamdScanner(config.clamd) : new NoScanner(), browserUser: sandbox.mode === 'user' ? { uid: sandbox.uid, gid: sandbox.gid } : null },
+      files,
     });
     // After the session's last records (session.ended, recording.stopped): vouches for all of them.
     if (checkpoints) registry.onChange((event, s) => void (event === 'ended' && checkpoints.write('session_end', s.id)));
@@ -259,6 +267,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
     let draining: Promise<void> | null = null;
     const app = createApp({
       registry,
+      files,
       identity,
       audit,
       failures: authFailures,
@@ -374,6 +383,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
     };
     const testing: VitrineTesting = {
       registry,
+      files,
       pool,
       identity,
       tokens,

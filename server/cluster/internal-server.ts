@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import { VitrineError, toWire } from '../errors.ts';
-import { markForwarded } from '../http/client-address.ts';
+import { markForwarded } from '../net/client-address.ts';
 import type { Logger } from '../log.ts';
 import { HARD_MAX_MESSAGE_BYTES, MAX_URL_LENGTH } from '../protocol.ts';
 import { CLIENT_ADDRESS_HEADER, INTERNAL_AUTH_HEADER, verifyInternal } from './internal-auth.ts';

@@ -6,6 +6,7 @@
  * without a browser. This module imports only types of the protocol, the policy schema and the
  * audit record, all of which sit below the core; nothing here imports an adapter.
  */
+import type { HandoffPage, HandoffSessionDeps } from '../files/handoff.ts';
 import type { AuditEvent } from '../audit/audit.ts';
 import type { ClipboardPolicy, FilesPolicy, GuardRule } from '../policy/schema.ts';
 import type { Device, FocusMessage, Input, NoticeCode, Viewport } from '../protocol.ts';
@@ -178,6 +179,16 @@ export interface PageFiles {
   downloadProgress(e: { guid: string; state: 'inProgress' | 'completed' | 'canceled'; receivedBytes: number; totalBytes: number }): void;
   /** Runs once the page's browser context is gone: the files go with it. */
   close(): Promise<void>;
+}
+
+/** One session's document handoff (server/files/handoff.ts): the page's side, and its page. */
+export interface SessionFiles extends PageFiles {
+  attach(page: HandoffPage): void;
+}
+
+/** Opens each session's document handoff (FileHandoffs: one per server, shared with the file routes). */
+export interface SessionFilesFactory {
+  open(deps: HandoffSessionDeps): SessionFiles;
 }
 
 export interface PageOpenOptions {

@@ -34,23 +34,26 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /** A chooser, or a download link, works this long at most. */
 export const TICKET_TTL_MS = 10 * 60_000;
 
-/** Every session's handoff, by session id (the file routes find them here). */
-export const HANDOFFS = new Map<string, FileHandoff>();
-
 /** What the handoff needs of the session's page (session-page.ts implements it). */
 export interface HandoffPage {
   setInputFiles(backendNodeId: number, paths: string[]): Promise<void>;
   cancelDownload(guid: string): Promise<void>;
 }
 
-export interface HandoffDeps {
-  sessionId: string;
-  policy: FilesPolicy | undefined;
+/** What every session's handoff on one server shares (FileHandoffs). */
+export interface HandoffBase {
   scanner: FileScanner;
   /** The browsers' own user when it is another than the server's (sandbox mode "user"). */
   browserUser: { uid: number; gid: number } | null;
   /** Where per-session directories are made (default: the OS temporary directory). */
   root?: string;
+  log: Logger;
+}
+
+/** What one session's handoff is told by the session that opens it. */
+export interface HandoffSessionDeps {
+  sessionId: string;
+  policy: FilesPolicy | undefined;
   audit(type: AuditEvent['type'], details: NonNullable<AuditEvent['details']>, actor?: { sub: string; role: string }): void;
   /** Sends to the customer's socket only. */
   toCustomer(m: FileChooserMessage | FileDownloadMessage | { type: 'notice'; code: NoticeCode; message: string }): void;
@@ -58,7 +61,38 @@ export interface HandoffDeps {
   toStaff(code: NoticeCode, message: string): void;
   /** Verifies a session participant token (to refuse staff with a code). */
   verifyToken(token: string): Promise<SessionClaims>;
-  log: Logger;
+}
+
+type HandoffDeps = HandoffBase & HandoffSessionDeps & { onClosed(): void };
+
+/**
+ * Every session's handoff on this server, by session id: one per server, made by compose(), so
+ * that the file routes find a session's chooser and downloads here and nowhere else (two servers
+ * in one process, as in tests, never see each other's). The registry opens one per session.
+ */
+export class FileHandoffs {
+  readonly #base: HandoffBase;
+  readonly #open = new Map<string, FileHandoff>();
+
+  constructor(base: HandoffBase) {
+    this.#base = base;
+  }
+
+  open(deps: HandoffSessionDeps): FileHandoff {
+    const h: FileHandoff = new FileHandoff({
+      ...this.#base,
+      ...deps,
+      onClosed: () => {
+        if (this.#open.get(deps.sessionId) === h) this.#open.delete(deps.sessionId);
+      },
+    });
+    this.#open.set(deps.sessionId, h);
+    return h;
+  }
+
+  get(sessionId: string): FileHandoff | undefined {
+    return this.#open.get(sessionId);
+  }
 }
 
 interface Chooser {
@@ -145,7 +179,6 @@ export class FileHandoff {
 
   constructor(deps: HandoffDeps) {
     this.#d = deps;
-    HANDOFFS.set(deps.sessionId, this);
   }
 
   get uploadsAllowed(): boolean {
@@ -424,7 +457,7 @@ export class FileHandoff {
     this.#closed = true;
     this.#chooser = null;
     this.#downloads.clear();
-    if (HANDOFFS.get(this.#d.sessionId) === this) HANDOFFS.delete(this.#d.sessionId);
+    this.#d.onClosed();
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 }

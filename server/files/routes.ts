@@ -6,7 +6,7 @@
  */
 import type express from 'express';
 import { VitrineError } from '../errors.ts';
-import { HANDOFFS } from './handoff.ts';
+import type { FileHandoffs } from './handoff.ts';
 
 /**
  * Cluster mode: the node that owns a session, and a streamed hop to it. A customer's browser
@@ -20,7 +20,7 @@ export interface FileRouteCluster<Node> {
   forwarded(req: express.Request): boolean;
 }
 
-export function mountFileRoutes<Node>(app: express.Express, cluster?: FileRouteCluster<Node>): void {
+export function mountFileRoutes<Node>(app: express.Express, handoffs: Pick<FileHandoffs, 'get'>, cluster?: FileRouteCluster<Node>): void {
   /** True when the request was answered by the node that owns the session. */
   const elsewhere = async (req: express.Request, res: express.Response): Promise<boolean> => {
     if (!cluster || cluster.forwarded(req)) return false;
@@ -31,7 +31,7 @@ export function mountFileRoutes<Node>(app: express.Express, cluster?: FileRouteC
   };
   app.post('/api/sessions/:id/files/:chooser', async (req, res, next) => {
     try {
-      const h = HANDOFFS.get(String(req.params.id));
+      const h = handoffs.get(String(req.params.id));
       if (!h && (await elsewhere(req, res))) return;
       if (!h) throw new VitrineError('NO_SUCH_SESSION');
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
@@ -45,7 +45,7 @@ export function mountFileRoutes<Node>(app: express.Express, cluster?: FileRouteC
   });
   app.get('/api/sessions/:id/downloads/:download', async (req, res, next) => {
     try {
-      const h = HANDOFFS.get(String(req.params.id));
+      const h = handoffs.get(String(req.params.id));
       if (!h && (await elsewhere(req, res))) return;
       if (!h) throw new VitrineError('NO_SUCH_DOWNLOAD');
       await h.take(String(req.params.download), typeof req.query.t === 'string' ? req.query.t : undefined, res);

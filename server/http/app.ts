@@ -12,7 +12,7 @@ import { failedAttempt, type Limiter } from '../auth/failure-limiter.ts';
 import type { ClusterView } from '../cluster/membership.ts';
 import type { SessionRouter } from '../routing/session-router.ts';
 import { forwardOf, listForwardOf, sendForwarded } from './forwarding.ts';
-import { clientAddress, isForwarded } from './client-address.ts';
+import { clientAddress, isForwarded } from '../net/client-address.ts';
 import { CreateSessionBodySchema } from '../contract/rest.ts';
 import { openApiJson } from './openapi.ts';
 import { STAFF_ROLES, type IdentityVerifier, type StaffIdentity, type StaffRole } from '../auth/identity.ts';
@@ -28,6 +28,7 @@ import type { Integrations } from '../integrations/integrations.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
 import { encodeReplayStream } from '../contract/replay-stream.ts';
 import { mountFileRoutes } from '../files/routes.ts';
+import type { FileHandoffs } from '../files/handoff.ts';
 import { mountLeakScanRoutes, type LeakScanner } from '../recording/leak-scan.ts';
 import { answerCreated, checkDelivery, mountCustomerStart, webhookLinkDelivery, type CustomerLinkDelivery } from './customer-start-routes.ts';
 
@@ -41,6 +42,8 @@ const CreateSessionBody = CreateSessionBodySchema;
 
 export interface AppDeps {
   registry: SessionRegistry;
+  /** Every session's document handoff on this node (the file routes find them here). */
+  files: Pick<FileHandoffs, 'get'>;
   identity: IdentityVerifier;
   audit: AuditSink;
   failures: Limiter;
@@ -410,7 +413,7 @@ export function createApp(deps: AppDeps): express.Express {
   mountLeakScanRoutes(app, { scanner: () => deps.leakScan ?? null, store: () => deps.recordings, staff, audit: deps.audit });
   mountWebhookRoutes(app, { integrations: deps.integrations ?? (() => null), staff, audit: deps.audit });
   // Uploads and downloads of a session another node runs are streamed to it (files/routes.ts).
-  mountFileRoutes(app, {
+  mountFileRoutes(app, deps.files, {
     owner: (id) => deps.router.locate(id),
     stream: (req, res, node) => deps.router.stream(node, forwardOf(req, { headers: ['authorization', 'accept', 'content-type', 'content-length', 'x-file-name', 'transfer-encoding'] }), req, res),
     forwarded: isForwarded,

@@ -26,7 +26,7 @@ import type { Logger } from '../log.ts';
 import { CustomerSessionRequestSchema, JoinCodeClaimSchema, type CustomerSessionStarted, type JoinCodeClaimed } from '../protocol.ts';
 import { codeLabel, JoinCodes } from '../session/join-codes.ts';
 import { UNCLAIMED, type CreatedSession, type SessionRegistry } from '../session/registry.ts';
-import { clientAddress, isForwarded } from './client-address.ts';
+import { clientAddress, isForwarded } from '../net/client-address.ts';
 
 /**
  * Hands a customer link to the customer through the company's own channel (SMS, app message,

@@ -5,7 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ForwardAnswer, ForwardRequest } from '../routing/session-router.ts';
-import { clientAddress } from './client-address.ts';
+import { clientAddress } from '../net/client-address.ts';
 
 /** Answer headers worth passing back; everything else is this node's own. */
 const ANSWER_HEADERS = ['content-type', 'retry-after', 'www-authenticate', 'x-recording-complete', 'x-recording-session'];

@@ -4,7 +4,7 @@
  * the registry knows no browser.
  */
 import { randomBytes } from 'node:crypto';
-import { realClock, type AuditTrail, type Clock, type PolicyCatalogue, type SessionPage, type SessionPageFactory } from '../core/ports.ts';
+import { realClock, type AuditTrail, type Clock, type PolicyCatalogue, type SessionFilesFactory, type SessionPage, type SessionPageFactory } from '../core/ports.ts';
 import type { StaffIdentity } from '../auth/identity.ts';
 import type { SessionTokens } from '../auth/session-tokens.ts';
 import type { Config } from '../config.ts';
@@ -15,8 +15,6 @@ import type { UrlGuard } from '../net/url-guard.ts';
 import type { EndReason } from '../protocol.ts';
 import type { RecordingStore } from '../recording/store.ts';
 import { Session } from './session.ts';
-import { FileHandoff } from '../files/handoff.ts';
-import { NoScanner, type FileScanner } from '../files/scanner.ts';
 
 export interface CreatedSession {
   id: string;
@@ -40,8 +38,8 @@ export interface RegistryDeps {
   recordings: RecordingStore | null;
   /** Session timers and time stamps (the real clock unless a test gives a fake one). */
   clock?: Clock;
-  /** Document handoff (server/files/): the malware scanner, and the browsers' user when it is another. */
-  files?: { scanner: FileScanner; browserUser: { uid: number; gid: number } | null; root?: string };
+  /** Document handoff (server/files/): without it, every file chooser and download is refused. */
+  files?: SessionFilesFactory;
 }
 
 export const CUSTOMER_GRACE_MS = 30_000;
@@ -101,13 +99,9 @@ export class SessionRegistry {
     // Page events can arrive before the Session object exists; replay them once it does.
     const later = (fn: (s: Session) => void) => (session ? fn(session) : pending.push(() => fn(session!)));
     // Files cross the session between the customer's device and the page only (files/handoff.ts).
-    const files = new FileHandoff({
+    const files = this.#deps.files?.open({
       sessionId: id,
       policy: summary.files,
-      scanner: this.#deps.files?.scanner ?? new NoScanner(),
-      browserUser: this.#deps.files?.browserUser ?? null,
-      root: this.#deps.files?.root,
-      log,
       audit: (type, details, actor) => later((s) => this.#deps.audit.record({ type, session: id, ...(actor ? { actor } : {}), policy: s.policy, details })),
       toCustomer: (m) => later((s) => s.participants.forEach((p) => p.role === 'customer' && p.send(m))),
       toStaff: (code, message) => later((s) => !s.snapshot().paused && s.participants.forEach((p) => p.role !== 'customer' && p.send({ type: 'notice', code, message }))),
@@ -125,11 +119,11 @@ export class SessionRegistry {
           lost: (reason) => later((s) => void s.end(reason)),
           copied: (text) => later((s) => s.onPageCopy(text)),
         },
-        { policyName, checkUrl, subresourceFilter: filter, files },
+        { policyName, checkUrl, subresourceFilter: filter, ...(files ? { files } : {}) },
       );
-      files.attach(page);
+      files?.attach(page);
     } catch (e) {
-      await files.close();
+      await files?.close();
       throw e;
     }
     const clock = this.#deps.clock ?? realClock;

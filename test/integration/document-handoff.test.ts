@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HANDOFFS } from '../../server/files/handoff.ts';
 import type { ServerMessage } from '../../server/protocol.ts';
 import { UPLOAD_PAGE } from '../support/fixture-pages.ts';
 import { startClamd, TEST_SIGNATURE, type TestClamd } from '../support/clamd.ts';
@@ -190,11 +189,11 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
     for (const s of [chooser.ticket, 'statement-9c1e', 'invoice.txt']) expect(auditText.includes(s), s).to.equal(false);
 
     // The session's end removes every file it held.
-    const dir = HANDOFFS.get(id)!.directory!;
+    const dir = server.vitrine.files.get(id)!.directory!;
     expect(existsSync(dir)).to.equal(true);
     customer.send({ type: 'end' });
     await customer.message('ended');
-    await customer.waitFor(() => !existsSync(dir) && !HANDOFFS.has(id), 15_000, 'session files removed');
+    await customer.waitFor(() => !existsSync(dir) && !server.vitrine.files.get(id), 15_000, 'session files removed');
   });
 
   it('refuses uploads where the policy does not allow them (the chooser is refused as before)', async function () {
