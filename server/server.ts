@@ -3,6 +3,7 @@
  * client and WebSocket gateway. `close()` ends every session the normal way, then closes the
  * browsers and the listener. Tests and main.ts both start servers through here.
  */
+import { CpuSampler } from './browser/cpu-load.ts';
 import { FileHandoffs } from './files/handoff.ts';
 import type { AdaptiveOptions } from './browser/adaptive-quality.ts';
 import { readFileSync } from 'node:fs';
@@ -240,6 +241,7 @@ export async function compose(opts: VitrineOptions): Promise<Composed> {
         viewport: config.viewport,
         jpegQuality: config.jpegQuality,
         adaptiveQuality: config.adaptiveQuality,
+        cpu: stack.use('CPU sampler', new CpuSampler(), (c) => c.close()),
         ...(opts.adaptiveTuning ? { adaptiveTuning: opts.adaptiveTuning } : {}),
         memoryBudgetMb: config.sessionMemoryMb,
       }),

@@ -1,6 +1,6 @@
 /**
- * How busy the machine's CPUs are: one sampler for the whole process (os.cpus() every half
- * second), running only while some session listens. Every session's adaptive quality reads it.
+ * How busy the machine's CPUs are: os.cpus() every half second, running only while some session
+ * listens. Every session's adaptive quality reads it.
  */
 import { cpus } from 'node:os';
 
@@ -8,11 +8,6 @@ import { cpus } from 'node:os';
 export const CPU_SAMPLE_MS = 500;
 
 type Listener = (busy: number) => void;
-
-const listeners = new Set<Listener>();
-let timer: NodeJS.Timeout | null = null;
-let previous: { busy: number; total: number } | null = null;
-let latest: number | null = null;
 
 function totals(): { busy: number; total: number } {
   let busy = 0;
@@ -25,30 +20,39 @@ function totals(): { busy: number; total: number } {
   return { busy, total };
 }
 
-function sample(): void {
-  const now = totals();
-  if (previous && now.total > previous.total) {
-    latest = Math.min(1, Math.max(0, (now.busy - previous.busy) / (now.total - previous.total)));
-    for (const l of [...listeners]) l(latest);
-  }
-  previous = now;
-}
+/** One per server (compose()): the machine's CPUs are one, whatever number of sessions reads them. */
+export class CpuSampler {
+  readonly #listeners = new Set<Listener>();
+  #timer: NodeJS.Timeout | null = null;
+  #previous: { busy: number; total: number } | null = null;
 
-/** Calls `listener` with the busy fraction after every sample; returns an unsubscribe. */
-export function onCpuSample(listener: Listener): () => void {
-  listeners.add(listener);
-  if (!timer) {
-    previous = totals();
-    timer = setInterval(sample, CPU_SAMPLE_MS);
-    timer.unref();
+  #sample(): void {
+    const now = totals();
+    const before = this.#previous;
+    this.#previous = now;
+    if (!before || now.total <= before.total) return;
+    const busy = Math.min(1, Math.max(0, (now.busy - before.busy) / (now.total - before.total)));
+    for (const l of [...this.#listeners]) l(busy);
   }
-  return () => {
-    listeners.delete(listener);
-    if (listeners.size === 0 && timer) {
-      clearInterval(timer);
-      timer = null;
-      previous = null;
-      latest = null;
+
+  /** Calls `listener` with the busy fraction after every sample; returns an unsubscribe. */
+  onSample(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    if (!this.#timer) {
+      this.#previous = totals();
+      this.#timer = setInterval(() => this.#sample(), CPU_SAMPLE_MS);
+      this.#timer.unref();
     }
-  };
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.close();
+    };
+  }
+
+  /** Stops sampling (it starts again with the next listener). */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#previous = null;
+  }
 }

@@ -3,6 +3,7 @@
  * it, and a CdpSessionPage wired to the session's events. The registry asks the factory port
  * (server/core/ports.ts) for pages and never sees the pool, puppeteer or the gate.
  */
+import type { CpuSampler } from './cpu-load.ts';
 import type { AdaptiveOptions } from './adaptive-quality.ts';
 import type { Page } from 'puppeteer-core';
 import type { PageEvents, PageOpenOptions, PolicyCatalogue, SessionPage, SessionPageFactory } from '../core/ports.ts';
@@ -26,6 +27,7 @@ export interface ChromiumPagesOptions {
   jpegQuality: number;
   adaptiveQuality: boolean;
   adaptiveTuning?: Partial<AdaptiveOptions>;
+  cpu: CpuSampler;
   memoryBudgetMb?: number;
 }
 
@@ -38,6 +40,7 @@ export function chromiumPages(o: ChromiumPagesOptions): SessionPageFactory {
           viewport: o.viewport,
           jpegQuality: o.jpegQuality,
           adaptiveQuality: o.adaptiveQuality,
+          cpu: o.cpu,
           ...(o.adaptiveTuning ? { adaptiveTuning: o.adaptiveTuning } : {}),
           memoryBudgetMb: o.memoryBudgetMb,
           checkUrl: opts.checkUrl,

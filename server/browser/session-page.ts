@@ -11,7 +11,7 @@ import type { Device, FocusMessage, Input, Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
 import type { CapturedFrame, CaptureStats, LostReason, PageEvents, PageFiles, PolicyStamp, SessionPage } from '../core/ports.ts';
 import { CaptureLoop, UNRESPONSIVE_MS } from './capture-loop.ts';
-import { onCpuSample } from './cpu-load.ts';
+import type { CpuSampler } from './cpu-load.ts';
 import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { GuardCheck, type GuardFacts, type GuardWhere } from './guard-check.ts';
@@ -32,6 +32,8 @@ export interface SessionPageOptions {
   adaptiveQuality: boolean;
   /** Adaptive quality's thresholds, over its defaults (tests force reduced levels). */
   adaptiveTuning?: Partial<AdaptiveOptions>;
+  /** The machine's CPU load, which adaptive quality follows (one sampler per server). */
+  cpu: CpuSampler;
   /** VITRINE_SESSION_MEMORY_MB: what the page may hold before the session ends (memory-watch.ts). */
   memoryBudgetMb?: number;
   /** Decides whether a document request may proceed; throws a VitrineError to refuse it. */
@@ -356,7 +358,7 @@ export class CdpSessionPage implements SessionPage {
     this.#watchMemory();
     if (this.#adaptive) {
       const adaptive = this.#adaptive;
-      const unsubscribeCpu = onCpuSample((busy) => {
+      const unsubscribeCpu = this.#opts.cpu.onSample((busy) => {
         adaptive.cpu(busy);
         adaptive.evaluate(Date.now());
       });
