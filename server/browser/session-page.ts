@@ -15,7 +15,7 @@ import type { CpuSampler } from './cpu-load.ts';
 import { DeviceEmulation } from './device-emulation.ts';
 import type { FrameGate } from './frame-gate.ts';
 import { GuardCheck, type GuardFacts, type GuardWhere } from './guard-check.ts';
-import { modifierBits, readsBrowserClipboard, toCdpKeyEvent } from './keys.ts';
+import { PageInput } from './page-input.ts';
 import { frameTurn } from './launch.ts';
 import { MemoryWatch } from './memory-watch.ts';
 import { QUIET } from './redaction/redaction-gate.ts';
@@ -46,11 +46,6 @@ export interface SessionPageOptions {
   files?: PageFiles;
 }
 
-const BUTTON_BITS = { none: 0, left: 1, right: 2, middle: 4 } as const;
-
-/** The longest an input waits for a committed document's DOM (a page that streams for ever). */
-const PARSE_WAIT_MS = 2000;
-
 export class CdpSessionPage implements SessionPage {
   readonly #lease: PageLease;
   readonly #page: Page;
@@ -58,12 +53,12 @@ export class CdpSessionPage implements SessionPage {
   readonly #gate: FrameGate;
   readonly #handlers: PageEvents;
   readonly #opts: SessionPageOptions;
-  #buttons = 0;
   #closed = false;
   #lastUrl = 'about:blank';
   readonly #cleanups: (() => void)[] = [];
   readonly #adaptive: AdaptiveQuality | null;
   readonly #loop: CaptureLoop;
+  readonly #pageInput: PageInput;
   #audiences = { customer: false, staff: false };
   /** Page events, coalesced: a page that loops on dialogs or popups floods nobody. */
   readonly #notices: NoticeThrottle;
@@ -89,6 +84,7 @@ export class CdpSessionPage implements SessionPage {
         turn: frameTurn(lease.page.browser()),
       },
     );
+    this.#pageInput = new PageInput(cdp, this.#loop);
   }
 
   /** Wires the leased page up and starts capturing; the page is still blank. */
@@ -239,7 +235,7 @@ export class CdpSessionPage implements SessionPage {
     const onFrameNavigated = (frame: { parentFrame(): unknown; url(): string }) => {
       if (frame.parentFrame() !== null) return;
       this.#lastUrl = frame.url();
-      this.#awaitPicture();
+      this.#pageInput.documentChanged();
       // A new document is news even if it looks the same as the last one: send it.
       this.#loop.resend();
       void this.#reportNavigation();
@@ -248,7 +244,7 @@ export class CdpSessionPage implements SessionPage {
     this.#cleanups.push(() => page.off('framenavigated', onFrameNavigated));
     const onLoad = () => {
       // The parsed document is drawn only at the next picture; input waits for it (see input()).
-      this.#awaitPicture();
+      this.#pageInput.documentChanged();
       void this.#reportNavigation();
     };
     page.on('domcontentloaded', onLoad);
@@ -313,10 +309,10 @@ export class CdpSessionPage implements SessionPage {
     // A new main document (not a same-document navigation, not one restored whole from the
     // back-forward cache) is being parsed until its DOMContentLoaded.
     cdp.on('Page.frameNavigated', (e) => {
-      if (!e.frame.parentId && e.type !== 'BackForwardCacheRestore') this.#parsingStarted();
+      if (!e.frame.parentId && e.type !== 'BackForwardCacheRestore') this.#pageInput.parsing();
     });
-    cdp.on('Page.domContentEventFired', () => this.#parsing?.end());
-    this.#cleanups.push(() => this.#parsing?.end());
+    cdp.on('Page.domContentEventFired', () => this.#pageInput.parsed());
+    this.#cleanups.push(() => this.#pageInput.parsed());
     const unsubscribe = this.#gate.onChange(() => {
       const reason = this.#gate.closedReason();
       this.#handlers.gate(reason);
@@ -555,103 +551,8 @@ export class CdpSessionPage implements SessionPage {
 
   /** Replays one input event; coordinates are CSS pixels already checked against the viewport. */
   async input(input: Input): Promise<void> {
-    // Chromium drops input aimed at a document that has not been drawn yet (a picture-less
-    // frame does not count), and under begin-frame control nothing draws until the loop asks:
-    // input waits for a picture of the current document, asked for at once. Bounded, but not
-    // tightly: on a loaded machine that picture can take over half a second.
-    if (this.#parsing) await this.#parsing.done;
-    if (!this.#loop.drawnSince(this.#documentMark)) await this.#loop.nextPicture(2000);
-    await this.#loop.during(this.#input(input));
-  }
-
-  /**
-   * The capture loop's picture mark at the last main-document commit or DOM ready: a picture
-   * asked for after it shows the document input goes to. A state, not a timer: a document loaded
-   * while nobody watched (before consent, while paused) gets no picture until someone does, and
-   * the first input after that still waits for one (a click sent right after consent was lost).
-   */
-  #documentMark = 0;
-
-  /**
-   * Set from a main document's commit to its DOMContentLoaded (bounded): input waits meanwhile.
-   * A document committed has not been parsed yet, and under begin-frame control its parser
-   * resumes only at the next frame: an input in that window (measured: about 25 ms after the
-   * commit, once its title was known) found no button yet, or had its press land before the
-   * page's listeners existed and its release after. It goes to the parsed document instead.
-   */
-  #parsing: { done: Promise<void>; end(): void } | null = null;
-
-  #parsingStarted(): void {
-    this.#parsing?.end();
-    let end!: () => void;
-    const done = new Promise<void>((resolve) => (end = resolve));
-    const t = setTimeout(() => parsing.end(), PARSE_WAIT_MS);
-    t.unref();
-    const parsing = {
-      done,
-      end: () => {
-        clearTimeout(t);
-        if (this.#parsing === parsing) this.#parsing = null;
-        end();
-      },
-    };
-    this.#parsing = parsing;
-  }
-
-  #awaitPicture(): void {
-    this.#documentMark = this.#loop.pictureMark();
-    // Draw the new document soon for whoever watches (no wait: nobody may be watching).
-    void this.#loop.nextPicture(2000);
-  }
-
-  async #input(input: Input): Promise<void> {
-    const cdp = this.#cdp;
-    switch (input.kind) {
-      case 'pointer': {
-        const button = input.button ?? (input.action === 'move' ? 'none' : 'left');
-        if (input.action === 'down') this.#buttons |= BUTTON_BITS[button];
-        if (input.action === 'up') this.#buttons &= ~BUTTON_BITS[button];
-        await cdp.send('Input.dispatchMouseEvent', {
-          type: input.action === 'down' ? 'mousePressed' : input.action === 'up' ? 'mouseReleased' : 'mouseMoved',
-          x: input.x,
-          y: input.y,
-          button: input.action === 'move' ? 'none' : button,
-          buttons: this.#buttons,
-          clickCount: input.action === 'move' ? 0 : (input.clickCount ?? 1),
-          modifiers: modifierBits(input.modifiers),
-        });
-        return;
-      }
-      case 'wheel':
-        await cdp.send('Input.dispatchMouseEvent', {
-          type: 'mouseWheel',
-          x: input.x,
-          y: input.y,
-          deltaX: input.dx,
-          deltaY: input.dy,
-          modifiers: modifierBits(input.modifiers),
-        });
-        return;
-      case 'key':
-        // The browser's clipboard is shared by every session it runs: its contents never reach
-        // a page. A participant pastes from their own device (`paste` input) instead.
-        if (readsBrowserClipboard(input)) throw new VitrineError('PASTE_REFUSED', 'paste shortcuts are not replayed: paste from your own device instead');
-        await cdp.send('Input.dispatchKeyEvent', toCdpKeyEvent(input));
-        return;
-      case 'text':
-      case 'paste':
-        await cdp.send('Input.insertText', { text: input.text });
-        return;
-      case 'touch':
-        // Real touch events: the page's touchstart/touchend handlers run, and Chromium makes the
-        // tap (compatibility mouse events, click), long press (context menu) and scroll itself.
-        await cdp.send('Input.dispatchTouchEvent', {
-          type: input.action === 'start' ? 'touchStart' : input.action === 'move' ? 'touchMove' : input.action === 'end' ? 'touchEnd' : 'touchCancel',
-          touchPoints: input.points.map((t) => ({ x: t.x, y: t.y, id: t.id, radiusX: 1, radiusY: 1, force: 1 })),
-          modifiers: modifierBits(input.modifiers),
-        });
-        return;
-    }
+    await this.#pageInput.ready();
+    await this.#loop.during(this.#pageInput.dispatch(input));
   }
 
   #guardCheck: GuardCheck | null = null;

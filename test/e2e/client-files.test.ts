@@ -72,13 +72,13 @@ describe("document handoff in the customer's browser", function () {
     await shoot(page, 'customer-file-requested');
 
     // An infected file: refused by clamd, said in the panel, the page gets nothing.
-    await (await page.$('#file-handoff-input'))!.uploadFile(join(files, 'sample.txt'));
+    await (await page.$('input#file-handoff-input'))!.uploadFile(join(files, 'sample.txt'));
     await until('the refusal is shown', async () => (await text(page, '#file-handoff [role="status"]')) === 'The file was refused and not given to the page.');
     expect(pageTitle(agent)).to.equal('Upload');
     await shoot(page, 'customer-file-refused');
 
     // A clean one, picked again in the same panel: it reaches the page's field byte for byte.
-    await (await page.$('#file-handoff-input'))!.uploadFile(join(files, 'statement.txt'));
+    await (await page.$('input#file-handoff-input'))!.uploadFile(join(files, 'statement.txt'));
     await agent.waitFor(() => pageTitle(agent) === `got statement.txt ${sha(CLEAN)}`, 20_000, 'the file in the page');
     await page.waitForSelector('#file-handoff', { hidden: true });
     await until('the customer is told', async () => (await text(page, 'body')).includes('Your file was checked and given to the page.'));
