@@ -7,14 +7,14 @@
 //   ports      core/: the interfaces the core depends on (page, socket, recorder, audit, clock, ...),
 //              which adapters implement; beside the adapters, never under session/
 //   adapters   browser/, recording/, audit/, auth/, policy/, net/, files/, integrations/,
-//              demo/, and config.ts, log.ts, metrics.ts, health.ts, resource-stack.ts
+//              demo/, and config.ts, config-settings.ts, log.ts, metrics.ts, health.ts, resource-stack.ts
 //   core       session/
 //   edges      http/, cluster/, routing/ (the one seam between single node and cluster)
 //   roots      server.ts or compose*.ts (composition), main.ts, cli*.ts or cli/, setup.ts, build.ts,
 //              config-doc.ts, bin.mjs
 const CONTRACT = '^server/(contract/|protocol\\.ts$|errors\\.ts$)';
 const PORTS = '^server/core/';
-const ADAPTERS = '^server/((browser|recording|audit|auth|policy|net|files|integrations|demo)/|(config|log|metrics|health|resource-stack)\\.ts$)';
+const ADAPTERS = '^server/((browser|recording|audit|auth|policy|net|files|integrations|demo)/|(config|config-settings|log|metrics|health|resource-stack)\\.ts$)';
 const CORE = '^server/session/';
 const EDGES = '^server/(http|cluster|routing)/';
 const ROOTS = '^server/(cli/|auth/token-cli\\.ts$|compose[^/]*|[^/]*cli[^/]*\\.ts$|server\\.ts$|main\\.ts$|setup\\.ts$|build\\.ts$|config-doc\\.ts$|bin\\.mjs$)';
