@@ -15,7 +15,8 @@
 import jpeg from 'jpeg-js';
 import { decodeFrame, encodeFrame } from '../protocol.ts';
 import { renderLine } from './watermark-font.ts';
-import { forwardBlock, inverseBlock, JpegCoefficients, UnsupportedJpeg, type RewriteStats } from './watermark-jpeg.ts';
+import { forwardBlock, inverseBlock } from './jpeg-dct.ts';
+import { JpegCoefficients, UnsupportedJpeg, type RewriteStats } from './watermark-jpeg.ts';
 
 export type WatermarkMode = 'off' | 'corner' | 'tiled';
 /** A policy that says nothing gets the corner mark: attributable by default, cheap, out of the way. */
