@@ -39,6 +39,8 @@ function button(label: string, onClick: () => void): HTMLButtonElement {
   const b = document.createElement('button');
   b.type = 'button';
   b.textContent = label;
+  // Buttons side by side must not touch: each is its own target, on a phone too.
+  b.style.margin = '0.25rem 0.5rem 0.25rem 0';
   b.addEventListener('click', onClick);
   return b;
 }
@@ -106,6 +108,7 @@ function download(m: FileDownloadMessage): void {
   a.download = m.name;
   a.rel = 'noopener';
   a.textContent = t('file.download', { name: m.name });
+  a.style.marginRight = '0.75rem';
   // The link works once: after the click it is gone.
   a.addEventListener('click', () => setTimeout(close, 500));
   const cancel = button(t('file.cancel'), close);
