@@ -70,8 +70,26 @@ export function framesAdvance(client: TestClient, k: number, ms = 15_000): Promi
  * socket brings in whatever they sent it (roundTrip). Had blind been counted among those who may
  * see, or been handed another audience's frame, a frame would be among its frames now.
  */
-export async function loopRanFor(server: TestServer, session: string, blind: TestClient, k = 2): Promise<void> {
+export async function loopRanFor(server: TestServer, session: string, blind: TestClient | TestClient[], k = 2): Promise<void> {
   server.vitrine.registry.get(session)!.page.refresh();
   await ticksPass(server, session, k);
-  await roundTrip(blind);
+  await Promise.all([blind].flat().map((c) => roundTrip(c)));
+}
+
+/**
+ * Waits until the page is still: `k` ticks in a row that captured nothing (idle ticks, no frame
+ * for anyone). Then a frame someone gets is the one kept from before, not a new capture.
+ */
+export async function stillFor(server: TestServer, session: string, k = 3, ms = 15_000): Promise<void> {
+  const stats = () => server.vitrine.registry.get(session)!.page.captureStats;
+  const frames = () => stats().customerFrames + stats().staffFrames + stats().sharedFrames;
+  let mark = { idle: stats().idleTicks, frames: frames() };
+  await until(
+    `${k} still ticks of session ${session}`,
+    () => {
+      if (frames() !== mark.frames) mark = { idle: stats().idleTicks, frames: frames() };
+      return stats().idleTicks >= mark.idle + k;
+    },
+    ms,
+  );
 }
