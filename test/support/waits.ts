@@ -6,12 +6,12 @@
  */
 import type { TestClient, TestServer } from '../../harness/harness.ts';
 
-/** Polls `fn` every 20 ms until it holds; fails after `ms` naming what it waited for. */
-export async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+/** Polls `fn` every `every` ms until it holds; fails after `ms` naming what it waited for. */
+export async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 20_000, every = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!(await fn())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, every));
   }
 }
 
