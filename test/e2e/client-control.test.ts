@@ -11,6 +11,8 @@ import type { LaunchedBrowser } from '../../server/browser/launch.ts';
 import { GREEN, PAGES, RED, WHITE } from '../support/fixture-pages.ts';
 import { clickPage, focused, shoot, text, until, visible, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { sleep, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { ARM_MS, SETTLE_MS } from '../../client/src/deliberate.ts';
+import { roundTrip } from '../support/waits.ts';
 
 /** A note field; the page turns green once it holds exactly "ab", six spaces, six line breaks, "cd". */
 const NOTES = `<!doctype html><html><head><meta charset="utf-8"><title>Notes</title></head>
@@ -66,11 +68,13 @@ describe('deliberate consent in the web client', function () {
     await page.waitForSelector('#control-prompt:not([hidden])');
     await strayKeys(page);
     await page.keyboard.type('cd', { delay: 30 });
-    await sleep(300);
+    // Every one of those keys reached the page: the note holds ab, 6 spaces, 6 line breaks, cd.
+    // The client sends a grant on the socket its keys go by, so the server had read any grant a
+    // stray key made before the last key; a state it sent the agent then is in after a round trip.
+    await waitColour(page, 1000, 600, GREEN);
+    await roundTrip(agent);
     expect(session.snapshot().control, 'control after Space and Enter').to.equal(null);
     expect(agent.messages.some((m) => m.type === 'state' && m.snapshot.control !== null)).to.equal(false);
-    // Every one of those keys reached the page: the note holds ab, 6 spaces, 6 line breaks, cd.
-    await waitColour(page, 1000, 600, GREEN);
     expect(await focused(page), 'focus with the request shown').to.equal('screen');
     await until('the request announced to assistive technology', async () => /Agent One asks to control the page/.test(await text(page, '#announce')));
     expect(await page.$eval('#announce', (el) => el.getAttribute('aria-live'))).to.equal('assertive');
@@ -93,7 +97,9 @@ describe('deliberate consent in the web client', function () {
     await page.click('#address');
     for (let i = 0; i < 8 && (await focused(page)) !== 'control-accept'; i++) await page.keyboard.press('Tab');
     expect(await focused(page)).to.equal('control-accept');
-    await sleep(600);
+    // deliberate.ts: a key counts ARM_MS after the request appeared and SETTLE_MS after the focus
+    // came to the button; the focus came after the request, so both have passed after this.
+    await sleep(Math.max(ARM_MS, SETTLE_MS) + 100);
     await page.keyboard.press('Enter');
     await until('control granted by Enter on a chosen button', () => session.snapshot().control === agentId);
     await close();
@@ -108,10 +114,11 @@ describe('deliberate consent in the web client', function () {
     await page.waitForSelector('#nav-prompt:not([hidden])');
     await strayKeys(page);
     await page.keyboard.type('cd', { delay: 30 });
-    await sleep(300);
+    // Every key reached the page (the note is complete): an answer a stray key sent before the
+    // last one, on the same socket, had been read by then.
+    await waitColour(page, 1000, 600, GREEN);
     expect(session.snapshot().pendingNavigation, 'the proposal after Space and Enter').to.not.equal(null);
     expect(session.snapshot().url).to.include('/notes');
-    await waitColour(page, 1000, 600, GREEN);
     expect(await focused(page)).to.equal('screen');
     await until('the proposal announced', async () => /proposes to open/.test(await text(page, '#announce')));
     await shoot(page, 'customer-nav-proposal');

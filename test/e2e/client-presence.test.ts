@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { LaunchedBrowser } from '../../server/browser/launch.ts';
-import { PRESENCE_BURST } from '../../server/session/handlers/presence.ts';
+import { PRESENCE_BURST, PRESENCE_RATE } from '../../server/session/handlers/presence.ts';
 import { WHITE } from '../support/fixture-pages.ts';
 import { canvasColour, shoot, text, until, waitColour, startClientSuite, stopClientSuite } from '../support/client-page.ts';
 import { consoleSession, pointAt } from '../support/console-session.ts';
@@ -142,7 +142,8 @@ describe('presence in the web client', function () {
       for (let i = 0; i < PRESENCE_BURST + 40; i++) raw.send({ type: 'presence', presence: { kind: 'pointer', x: i % 1280, y: 10 } });
       raw.send({ type: 'presence', presence: { kind: 'pointer', x: 5000, y: 10 } });
       await until('a rate refusal', () => raw.messages.slice(seen).some((m) => m.type === 'error' && m.code === 'RATE_LIMITED' && m.ref === 'presence'));
-      await new Promise((r) => setTimeout(r, 1500));
+      // presence.ts: the budget refills PRESENCE_RATE a second; a few tokens are back after this.
+      await new Promise((r) => setTimeout(r, (4 * 1000) / PRESENCE_RATE + 100));
       raw.send({ type: 'presence', presence: { kind: 'pointer', x: 5000, y: 10 } });
       await until('an out-of-viewport refusal', () => raw.messages.slice(seen).some((m) => m.type === 'error' && m.code === 'OUT_OF_VIEWPORT'));
       raw.send({ type: 'presence', presence: { kind: 'stroke', id: 1, points: [] } } as never);

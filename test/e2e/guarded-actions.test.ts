@@ -18,6 +18,7 @@ import { storePolicies } from '../../server/server.ts';
 import { DEFAULT_CONFIRM_SECONDS, guardLabel, guardWhere, matchGuard, matchPaths } from '../../server/session/guards.ts';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { clickPage, focused, openCustomer, shoot, until, visible } from '../support/client-page.ts';
+import { ARM_MS } from '../../client/src/deliberate.ts';
 
 const btn = (id: string, top: number, label: string, extra = '') =>
   `<button id="${id}" ${extra} style="position:absolute;left:20px;top:${top}px;width:240px;height:50px;font-size:18px" onclick="hit('${id}')"><span>${label}</span></button>`;
@@ -108,9 +109,10 @@ describe('guarded actions', function () {
   }
 
   async function clickUntilHit(c: TestClient, p: { x: number; y: number }, id: string): Promise<void> {
+    // A click before the page's first picture is lost: click again every 250 ms, until the hit.
     for (let i = 0; i < 40 && !hits.includes(id); i++) {
       c.click(p.x, p.y);
-      await sleep(250);
+      await until(`a click on ${id}`, () => hits.includes(id), 250).catch(() => undefined);
     }
     expect(hits, `a click on ${id}`).to.include(id);
   }
@@ -135,9 +137,9 @@ describe('guarded actions', function () {
     expect(refusal?.type === 'error' && refusal.message).to.include('Confirm payment');
     // The customer was told, in their words.
     await customer.message('notice', (m) => m.code === 'GUARDED_ACTION');
-    // An unguarded button still works, so the refusals were not a dead page.
+    // An unguarded button still works, so the refusals were not a dead page. Each refused click
+    // was refused before it was replayed (its errors came): none of them reached the page.
     await clickUntilHit(agent, at(20), 'free');
-    await sleep(300);
     expect(guardedHits(hits)).to.deep.equal([]);
   });
 
@@ -165,8 +167,8 @@ describe('guarded actions', function () {
     before = errors(agent, 'GUARDED_ACTION');
     agent.input({ kind: 'key', action: 'down', key: 'Enter', code: 'Enter' });
     agent.input({ kind: 'key', action: 'up', key: 'Enter', code: 'Enter' });
+    // Refused before it was replayed: the key never reached the page, so nothing was submitted.
     await agent.waitFor(() => errors(agent, 'GUARDED_ACTION') >= before + 2, 10_000, `Enter in the form refused (${JSON.stringify(agent.messages.filter((m) => m.type === 'error').slice(-5))})`);
-    await sleep(500);
     expect(guardedHits(hits)).to.deep.equal([]);
     // Other keys in the field still reach the page.
     expect(agent.messages.filter((m) => m.type === 'error' && m.code !== 'GUARDED_ACTION')).to.deep.equal([]);
@@ -188,7 +190,9 @@ describe('guarded actions', function () {
     expect(asked.action).to.equal('Send money');
     expect(asked.by.name).to.equal('Agent One');
     await agent.message('guard/pending', (m) => m.id === asked.id);
-    await sleep(600);
+    // Held before it was replayed (the pending message says so), so nothing reached the page; the
+    // wait is the server's: a confirmation in the prompt's first 300 ms is refused (guards.ts ARM_MS).
+    await sleep(300 + 100);
     expect(guardedHits(hits), 'nothing before the confirmation').to.deep.equal([]);
     expect(
       agent.messages.some((m) => m.type === 'error' && m.code === 'GUARDED_ACTION'),
@@ -210,7 +214,6 @@ describe('guarded actions', function () {
     hits.length = 0;
     agent.click(at(230).x, at(230).y);
     const first = await customer.next('guard/pending');
-    await sleep(400);
     customer.send({ type: 'guard/decline', id: first.id });
     await agent.message('guard/answered', (m) => m.id === first.id && m.outcome === 'declined');
 
@@ -222,8 +225,8 @@ describe('guarded actions', function () {
     expect(second.expiresAt - Date.now(), "the rule's window").to.be.within(0, 2000);
     await quick.agent.message('guard/answered', (m) => m.id === second.id && m.outcome === 'expired', 10_000);
     quick.customer.send({ type: 'guard/confirm', id: second.id });
+    // The held clicks were dropped, never replayed (declined, expired: the answers say so).
     await quick.customer.message('error', (m) => m.code === 'NO_SUCH_CONFIRMATION');
-    await sleep(500);
     expect(guardedHits(hits)).to.deep.equal([]);
   });
 });
@@ -264,13 +267,13 @@ describe("four eyes in the customer's view (real browser)", function () {
     clients.push(agent);
     agent.send({ type: 'control/request' });
     await page.waitForSelector('#control-prompt:not([hidden])');
-    await sleep(700);
+    await sleep(ARM_MS + 100); // deliberate.ts: a click in the prompt's first ARM_MS is no decision
     await page.click('#control-accept');
     await agent.message('state', (m) => m.snapshot.control !== null);
     await agent.waitFor(() => agent.frames.length > 0, 20_000, 'a staff frame');
     for (let i = 0; i < 40 && !hits.includes('free'); i++) {
       agent.click(at(20).x, at(20).y);
-      await sleep(250);
+      await until('a click on free', () => hits.includes('free'), 250).catch(() => undefined);
     }
     hits.length = 0;
     await page.click('#screen'); // the customer is using the shared page: keys go to it
@@ -304,13 +307,13 @@ describe("four eyes in the customer's view (real browser)", function () {
     await agent.waitForSelector('#request-control:not([disabled])');
     await agent.click('#request-control');
     await customer.waitForSelector('#control-prompt:not([hidden])');
-    await sleep(700);
+    await sleep(ARM_MS + 100); // deliberate.ts: a click in the prompt's first ARM_MS is no decision
     await customer.click('#control-accept');
     await agent.waitForSelector('body.control');
     hits.length = 0;
     for (let i = 0; i < 40 && !hits.includes('free'); i++) {
       await clickPage(agent, at(20).x, at(20).y);
-      await sleep(250);
+      await until('a click on free', () => hits.includes('free'), 250).catch(() => undefined);
     }
     await clickPage(agent, at(230).x, at(230).y);
     await agent.waitForSelector('#guard-wait:not([hidden])');
@@ -321,7 +324,7 @@ describe("four eyes in the customer's view (real browser)", function () {
     expect(await agent.$eval('#log', (e) => e.textContent ?? '')).to.include("You clicked “Send money”: it needs the customer's confirmation");
     await shoot(agent, 'agent-guard-waiting');
     await customer.waitForSelector('#guard-prompt:not([hidden])');
-    await sleep(700); // a click in the prompt's first moments is not a decision (deliberate.ts)
+    await sleep(ARM_MS + 100); // deliberate.ts: a click in the prompt's first ARM_MS is no decision
     await customer.click('#guard-confirm');
     await until('the confirmed click reached the page', () => hits.includes('send'), 10_000);
     await agent.waitForSelector('#guard-wait[hidden]');

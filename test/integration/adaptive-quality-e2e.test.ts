@@ -7,11 +7,12 @@
 import { expect } from 'chai';
 import { decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { CONTROL_AT, runLeakCase } from '../support/leak-check.ts';
+import { framesAdvance, ticksPass, until } from '../support/waits.ts';
 import { LEAK_CASES, LEAK_PAGES } from '../support/leak-pages.ts';
 
 const BOX = `<!doctype html><html><head><title>Box</title><style>html,body{margin:0;height:100%;background:#fff}</style></head><body>
 <div id="box" style="position:fixed;left:1000px;top:100px;width:200px;height:200px;background:rgb(255,255,255);outline:1px solid #888"></div>
-<script>let n=0;document.getElementById('box').addEventListener('mousedown',(e)=>{n++;e.target.style.background=n%2?'rgb(0,80,255)':'rgb(255,255,255)'});</script></body></html>`;
+<script>addEventListener('mousedown',()=>{document.title='Box '+(Number(document.title.split(' ')[1]||0)+1)});let n=0;document.getElementById('box').addEventListener('mousedown',(e)=>{n++;e.target.style.background=n%2?'rgb(0,80,255)':'rgb(255,255,255)'});</script></body></html>`;
 
 const SPIN = `<!doctype html><html><head><title>Spin</title></head><body style="margin:0"><div id="b" style="position:absolute;top:100px;width:200px;height:200px;background:#333"></div>
 <script>const b=document.getElementById('b');function f(t){b.style.left=(Math.floor(t/4)%1000)+'px';requestAnimationFrame(f)}requestAnimationFrame(f);</script></body></html>`;
@@ -66,12 +67,24 @@ describe('adaptive quality in a session', function () {
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.frameWhere(() => true, 0, 15_000);
-    // Saturated from the start: the session is at its lowest level within about a second.
-    await sleep(1500);
-    // A click outside the box changes nothing; one at the box's CSS position turns it blue.
+    // Saturated from the start, the session steps down to its lowest level within about a second
+    // (a level per CPU sample). A frame asked for afresh (sent even when it looks the same) tells
+    // the level by its quality: ask until it is the lowest.
+    const session = server.vitrine.registry.get(body.id)!;
+    const lowest = async () => {
+      const next = framesAdvance(customer, 1, 5000);
+      session.page.refresh();
+      await next;
+      return customer.frames.at(-1)!.header.quality === 50;
+    };
+    await until('the lowest level', lowest, 15_000);
+    // A click outside the box changes nothing; one at the box's CSS position turns it blue. Once
+    // the page has the click (its title counts mousedowns) and the loop ran two whole ticks after,
+    // a change the click made would have been sent: a picture that differs always is.
     let from = customer.frames.length;
     customer.click(500, 200);
-    await sleep(800);
+    await customer.message('state', (m) => m.snapshot.title === 'Box 1');
+    await ticksPass(server, body.id);
     expect(customer.frames.slice(from).map((f) => boxIsBlue(decodeJpeg(f.jpeg)))).to.not.include(true);
     from = customer.frames.length;
     customer.click(1100, 200);

@@ -10,6 +10,7 @@ import type { CDPSession } from 'puppeteer-core';
 import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../../server/browser/capture-loop.ts';
 import jpeg from 'jpeg-js';
 import type { FrameGate, MaskSeal, ProbeResult } from '../../server/browser/frame-gate.ts';
+import { until } from '../support/waits.ts';
 
 /** Two documents whose masks switch; a picture records each one's state at capture time. */
 class FakePage {
@@ -176,9 +177,12 @@ describe('capture loop (fake page and gate)', function () {
     const page = new FakePage();
     let changed = false;
     const first = run({ page, probe: () => ({ changed, masked: true }), ms: 400 });
-    await new Promise((r) => setTimeout(r, 150));
+    // Still once the last ticks were picture-less; then ten more begin-frames (ten ticks) pass.
+    const none = () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none');
+    await until('picture-less ticks', none, 5000, 1);
     const still = page.pictures;
-    await new Promise((r) => setTimeout(r, 100));
+    const frames = page.beginFrames;
+    await until('ten more ticks', () => page.beginFrames >= frames + 10, 5000, 1);
     expect(page.pictures, 'pictures while nothing changed').to.equal(still);
     page.content = 2;
     page.damage = true;
@@ -204,11 +208,11 @@ describe('capture loop (fake page and gate)', function () {
     );
     loop.start();
     try {
-      await new Promise((r) => setTimeout(r, 150));
+      await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
       const before = page.log.length;
       expect(page.log.slice(-3), 'still: picture-less ticks only').to.deep.equal(['none', 'none', 'none']);
       loop.kick();
-      await new Promise((r) => setTimeout(r, 30));
+      await until('the kicked tick', () => page.log.length >= before + 3, 5000, 1);
       // Customer picture, staff picture, then the settle frame.
       expect(page.log.slice(before, before + 3)).to.deep.equal(['picture', 'picture', 'none']);
     } finally {

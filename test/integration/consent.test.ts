@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import type { ServerMessage } from '../../server/protocol.ts';
 import { PAGE_NOTICES } from '../../server/session/views.ts';
 import { GREEN, PAGES } from '../support/fixture-pages.ts';
-import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { colourAt, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { loopRanFor } from '../support/waits.ts';
 
 describe('consent, invites and roles', function () {
   let site: FixtureSite;
@@ -66,7 +67,9 @@ describe('consent, invites and roles', function () {
     // The agent cannot consent on the customer's behalf.
     agent.send({ type: 'consent', accept: true });
     await agent.message('error', (m) => m.code === 'NOT_CUSTOMER');
-    await sleep(1000);
+    // Asked for fresh frames for everyone who may see, the loop ran two whole ticks, and whatever
+    // they sent the agent has arrived: nobody may see before consent, so nothing came.
+    await loopRanFor(server, body.id, agent);
     expect(agent.frames).to.have.length(0);
 
     customer.send({ type: 'consent', accept: true });
@@ -76,9 +79,12 @@ describe('consent, invites and roles', function () {
     await paused;
     const mark = agent.frames.length;
     customer.click(10, 10); // repaint-free input, but a fresh capture would be sent if allowed
+    const reloaded = customer.next('state');
     customer.send({ type: 'history', action: 'reload' });
+    // The reloaded document is on the customer's screen, then the loop ran on (see loopRanFor).
+    await reloaded;
     await customer.frameWhere(green, customer.frames.length);
-    await sleep(1000);
+    await loopRanFor(server, body.id, agent);
     expect(agent.frames.length, 'frames sent to the agent while paused').to.equal(mark);
     agent.input({ kind: 'pointer', action: 'down', x: 1, y: 1 });
     await agent.message('error', (m) => m.ref === 'input');
@@ -151,7 +157,9 @@ describe('consent, invites and roles', function () {
     await customer.message('notice', (m) => m.code === 'DIALOG_DISMISSED');
     customer.send({ type: 'navigate/decline', id: proposed.proposal.id });
     await customer.message('navigate/answered');
-    await sleep(1000);
+    // The loop ran on after all that; whatever the server sent the agent by then (state, notices,
+    // frames) has arrived (see loopRanFor).
+    await loopRanFor(server, body.id, agent);
     const seen = agent.messages.slice(mark);
     const text = JSON.stringify(seen);
     for (const secret of ['private-account', PRIVATE_TITLE, 'Your accounts']) expect(text, `paused staff learnt "${secret}"`).to.not.include(secret);
@@ -236,7 +244,7 @@ describe('verification code', function () {
     expect(agent.messages.find((m) => m.type === 'joined')).to.not.have.property('verificationCode');
     customer.send({ type: 'consent', accept: true });
     await customer.frameWhere(() => true);
-    await sleep(800);
+    await loopRanFor(server, body.id, agent);
     expect(agent.frames).to.have.length(0);
     agent.send({ type: 'control/request' });
     await agent.message('error', (m) => m.code === 'VERIFICATION_REQUIRED');

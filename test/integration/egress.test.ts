@@ -5,12 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { until } from '../support/waits.ts';
 
 describe('egress guard', function () {
   let canary: Server;
   let canaryPort = 0;
   const hits: string[] = [];
+  /** The attack page reports here once every attempt it can watch has failed (see /attack). */
+  let attackDone = false;
   let site: FixtureSite;
   let server: TestServer;
 
@@ -29,11 +32,15 @@ describe('egress guard', function () {
     const attempts = targets
       .map(
         (t, i) => `<img src="${t}/img${i}"><iframe src="${t}/frame${i}"></iframe><link rel="stylesheet" href="${t}/css${i}">
-        <script>fetch('${t}/fetch${i}').catch(()=>{});try{new WebSocket('${t.replace('http', 'ws')}/ws${i}')}catch(e){};navigator.sendBeacon('${t}/beacon${i}');</script>`,
+        <script>tries.push(fetch('${t}/fetch${i}').catch(()=>{}));try{const w=new WebSocket('${t.replace('http', 'ws')}/ws${i}');tries.push(new Promise((r)=>{w.onerror=w.onclose=r}))}catch(e){};navigator.sendBeacon('${t}/beacon${i}');</script>`,
       )
       .join('\n');
+    // Once the images, frames and styles are over (the load event) and every fetch and socket has
+    // failed, the page says so to its own site: each of those requests was decided by then.
+    const report = `<script>addEventListener('load',()=>Promise.all(tries).then(()=>fetch('/attack-done')))</script>`;
     site = await serveFixtures({
-      '/attack': `<!doctype html><title>Attack</title><body>${attempts}<p>attack page</p></body>`,
+      '/attack': `<!doctype html><title>Attack</title><script>const tries=[]</script><body>${attempts}<p>attack page</p>${report}</body>`,
+      '/attack-done': (_req, res) => ((attackDone = true), res.end()),
       '/redirect': (_req, res) => res.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/redirected` }).end(),
       '/ok': '<!doctype html><title>OK</title><body>ok</body>',
     });
@@ -54,10 +61,10 @@ describe('egress guard', function () {
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.waitFor(() => customer.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Attack'), 15_000, 'attack page');
-    await sleep(2000);
+    await until('the attack page to report its attempts over', () => attackDone, 15_000);
     customer.send({ type: 'navigate', url: `${site.url}/redirect` });
+    // Told once the redirect's request was refused: it never left.
     await customer.message('notice', (m) => m.code === 'NAVIGATION_FAILED');
-    await sleep(500);
     expect(hits, 'requests that reached the forbidden server').to.deep.equal([]);
     expect(server.vitrine.egress.refusedCount).to.be.greaterThan(10);
     await customer.close();

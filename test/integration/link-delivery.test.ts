@@ -156,7 +156,8 @@ describe('customer links over signed webhooks', function () {
     receiver.status = 204;
     server = await startTestServer(env(), { log: log() });
     await receiver.until(() => receiver.on('/links').some((r) => r.event.data.session === body.id), 20_000, 'the queued link after the restart');
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing is left to deliver: a second delivery could only come from the outbox.
+    await until(() => server!.vitrine.integrations!.status().webhooks.find((w) => w.endpoint === 'messaging')!.pending === 0, 10_000, 'the outbox to empty');
     const mine = receiver.on('/links').filter((r) => r.event.data.session === body.id);
     expect(mine).to.have.length(1);
     expect(mine[0]!.verified).to.equal(true);

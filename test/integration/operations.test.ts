@@ -12,7 +12,8 @@ import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { createLogger } from '../../server/log.ts';
 import { PAGES } from '../support/fixture-pages.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite } from '../../harness/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite } from '../../harness/harness.ts';
+import { roundTrip, until } from '../support/waits.ts';
 
 describe('operations', function () {
   let site: FixtureSite;
@@ -119,7 +120,10 @@ describe('operations', function () {
       customer.input({ kind: 'text', text: 'pasted-walrus-secret' });
       agent.input({ kind: 'text', text: 'agent-otter-secret' });
       await agent.message('error', (m) => m.code === 'CONTROL_NOT_GRANTED');
-      await sleep(500);
+      // Every key the customer sent has been read (waits.ts roundTrip), and an input reached the
+      // page and its frame came back (the measurement below).
+      await roundTrip(customer);
+      await until('an input-to-frame measurement', async () => (await metric('vitrine_input_to_frame_seconds_count')) > 0, 10_000);
       expect(await metric('vitrine_frames_sent_total{role="customer"}')).to.be.greaterThan(0);
       expect(await metric('vitrine_frames_captured_total')).to.be.greaterThan(0);
       expect(await metric('vitrine_refusals_total{code="CONTROL_NOT_GRANTED"}')).to.equal(1);

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { createLogger } from '../../server/log.ts';
 import { parsePolicy, PolicyStore } from '../../server/policy/store.ts';
 import { storePolicies } from '../../server/server.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { until } from '../support/waits.ts';
 
 describe('policy allow and deny lists', function () {
   let site: FixtureSite;
@@ -54,7 +55,9 @@ describe('policy allow and deny lists', function () {
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.waitFor(() => customer.messages.some((m) => m.type === 'state' && m.snapshot.title === 'Home'), 10_000, 'home');
-    await sleep(500);
+    // The page asks for the private image first (document order): once the public one has
+    // arrived, the private one was decided.
+    await until('the public image', () => hits.includes('/public/pixel.gif'), 10_000);
     expect(hits).to.include('/public/pixel.gif');
     expect(hits).to.not.include('/private/pixel.gif');
 
@@ -65,8 +68,8 @@ describe('policy allow and deny lists', function () {
     customer.send({ type: 'navigate', url: `${site.url}/private/page` });
     await customer.message('error', (m) => m.code === 'URL_REFUSED');
     agent.send({ type: 'navigate/propose', url: `${site.url}/private/page` });
+    // Both refused before any request is made (the refusal is the answer to the message).
     await agent.message('error', (m) => m.code === 'URL_REFUSED');
-    await sleep(300);
     expect(hits).to.not.include('/private/page');
     const last = [...customer.messages].reverse().find((m) => m.type === 'state');
     expect(last?.type === 'state' && last.snapshot.title).to.equal('Home');

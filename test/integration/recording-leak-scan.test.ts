@@ -14,6 +14,7 @@ import { matchWords, normaliseOcrWord, scanPatterns, type LeakScanResult } from 
 import { localTesseractPaths } from '../../server/recording/ocr-worker.ts';
 import { storePolicies, type PolicyProvider } from '../../server/server.ts';
 import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { stillFor, until } from '../support/waits.ts';
 
 const KEY = randomBytes(32).toString('base64');
 const CARD = '4111 1111 1111 1111';
@@ -65,7 +66,8 @@ describe('recording leak scan', function () {
     const customer = await TestClient.join(server.url, body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await agent.frameWhere(() => true, 0, 20_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The page has drawn all it will (waits.ts stillFor): the recording holds its final picture.
+    await stillFor(server, body.id);
     customer.send({ type: 'end' });
     await agent.message('ended');
     await Promise.all([agent.close(), customer.close()]);
@@ -86,11 +88,13 @@ describe('recording leak scan', function () {
       const auditor = await server.staffToken('aud', 'auditor');
       // The scan starts by itself once the recording is finished; the list shows its outcome.
       let listed: any;
-      for (const until = Date.now() + 120_000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+      const over = async () => {
         const { recordings } = await (await fetch(`${server.url}/api/recordings`, { headers: auth(auditor) })).json();
         listed = recordings[0];
-        if (listed?.leakScan?.status === 'done' || listed?.leakScan?.status === 'failed') break;
-      }
+        return listed?.leakScan?.status === 'done' || listed?.leakScan?.status === 'failed';
+      };
+      // Asked twice a second: the OCR shares the machine with this loop.
+      await until('the leak scan', over, 120_000, 500);
       expect(listed.leakScan.status).to.equal('done');
       expect(listed.leakScan.findings).to.be.greaterThan(0);
       const res = await fetch(`${server.url}/api/recordings/${listed.id}/scan`, { headers: auth(auditor) });

@@ -9,8 +9,9 @@ import type { FrameGate } from '../../server/browser/frame-gate.ts';
 import { createLogger } from '../../server/log.ts';
 import { PolicyStore } from '../../server/policy/store.ts';
 import { storePolicies } from '../../server/server.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { both, CONTROL_AT, CUSTOMER_SEES_AT, runLeakCase, type LeakResult } from '../support/leak-check.ts';
+import { stillFor, ticksPass } from '../support/waits.ts';
 
 const S = 'color:#ff00ff;font:bold 56px sans-serif';
 const CONTROL = '<h1 style="color:#00c000;font:bold 56px sans-serif;margin:8px">Control</h1>';
@@ -138,12 +139,17 @@ describe('per-audience redaction in real sessions', function () {
       const agent = await TestClient.join(s2.url, body.id, body.agentToken);
       const customer = await TestClient.join(s2.url, body.id, body.customerToken);
       customer.send({ type: 'consent', accept: true });
-      // Clicks keep the page capturing (each input asks for fresh frames for both).
-      for (let i = 0; i < 12; i++) {
+      // Clicks keep the page capturing (each input asks for fresh frames for both): one click,
+      // then two whole ticks of the loop, until the fault has undone a seal, a staff capture was
+      // withheld for it, and both sides have frames (at most 12 clicks, as before); then the page
+      // settles (stillFor), so that the last frames are in.
+      const session = s2.vitrine.registry.get(body.id)!;
+      const shown = () => undone > 0 && session.counters.framesWithheld > 0 && agent.frames.length > 0 && customer.frames.length > 0;
+      for (let i = 0; i < 12 && !shown(); i++) {
         customer.click(1000, 600);
-        await sleep(150);
+        await ticksPass(s2, body.id);
       }
-      await sleep(500);
+      await stillFor(s2, body.id);
       const r = both(agent.frames, customer.frames);
       expect(undone, 'seals undone by the fault').to.be.greaterThan(0);
       expect(s2.vitrine.registry.get(body.id)!.counters.framesWithheld, 'staff captures withheld').to.be.greaterThan(0);

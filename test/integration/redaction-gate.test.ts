@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import { createLogger } from '../../server/log.ts';
 import { parsePolicy, PolicyStore } from '../../server/policy/store.ts';
 import { storePolicies } from '../../server/server.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite } from '../../harness/harness.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite } from '../../harness/harness.ts';
+import { loopRanFor, roundTrip } from '../support/waits.ts';
 
 const FORM = `<!doctype html><title>Form</title><body style="margin:0">
 <input id="pw" type="password" style="position:absolute;left:40px;top:40px;width:400px;height:40px">
@@ -36,7 +37,9 @@ describe('redaction gate', function () {
       // Once the confirmation bound has passed, the placeholder says what went wrong.
       const final = await agent.message('state', (m) => /bad selector/.test(m.snapshot.shielded ?? ''), 15_000);
       expect(final.snapshot.shielded).to.match(/^protected content/);
-      await sleep(1000);
+      // Fresh frames asked for everyone, two whole ticks, the agent's socket round-tripped: the
+      // staff captures were withheld, so none came (waits.ts loopRanFor).
+      await loopRanFor(server, body.id, agent);
       expect(agent.frames, 'frames shown to the agent').to.have.length(0);
       // The customer's own page is theirs to see, confirmed or not.
       expect(customer.frames.length, 'frames shown to the customer').to.be.greaterThan(0);
@@ -65,8 +68,8 @@ describe('redaction gate', function () {
       // (Chromium's rule): click again until a key typed there is refused.
       const refusals = () => agent.messages.filter((m) => m.type === 'error' && m.code === 'MASKED_FIELD').length;
       for (let i = 0; i < 5 && refusals() === 0; i++) {
+        // No pause between: input is applied in turn, a key against the focus the click gave (input.ts).
         agent.click(200, 60);
-        await sleep(300);
         agent.input({ kind: 'key', action: 'down', key: 'x', code: 'KeyX' });
         await agent.waitFor(() => refusals() > 0, 3000, 'the key refused').catch(() => undefined);
       }
@@ -74,17 +77,22 @@ describe('redaction gate', function () {
       const before = refusals();
       agent.input({ kind: 'text', text: 'pasted' });
       await agent.waitFor(() => refusals() === before + 1);
-      // The customer's own typing into the masked field works.
+      // The customer's own typing into the masked field works. Once the server has read it (the
+      // round trip), it is queued for the page before the agent's input below, which is applied
+      // after it (input.ts: one queue per session).
       customer.click(200, 60);
       customer.input({ kind: 'text', text: 'mine' });
-      await sleep(300);
-      expect(customer.messages.some((m) => m.type === 'error')).to.equal(false);
+      await roundTrip(customer);
 
+      // The click's frames cannot match: only the text 'ok' turns the page green.
       agent.click(200, 160);
-      await sleep(300);
       const mark = agent.frames.length;
       agent.input({ kind: 'text', text: 'ok' });
       await agent.frameWhere((img) => img.data[(600 * img.width + 1000) * 4 + 1]! > 140 && img.data[(600 * img.width + 1000) * 4]! < 60, mark);
+      // The agent's text reached the page, so the customer's was applied before it; a refusal of
+      // it would have been sent then, and has arrived by the end of a round trip.
+      await roundTrip(customer);
+      expect(customer.messages.some((m) => m.type === 'error')).to.equal(false);
       const f = agent.frames.at(-1)!;
       expect(f.header.policy).to.equal('default');
       expect(f.header.policyVersion).to.match(/^[0-9a-f]{12}$/);

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 import { check, CONTROL_AT, ocrCheck, runLeakCase } from '../support/leak-check.ts';
 import { LEAK_CASES, LEAK_PAGES } from '../support/leak-pages.ts';
+import { stillFor } from '../support/waits.ts';
 
 describe('redaction leak tests (own fixtures)', function () {
   this.timeout(120_000);
@@ -55,7 +56,8 @@ describe('redaction leak tests (own fixtures)', function () {
       customer.send({ type: 'consent', accept: true });
       await agent.frameWhere(() => true);
       await customer.frameWhere(() => true);
-      await sleep(1000);
+      // The page has drawn all it will (waits.ts stillFor): the frames read below are its last.
+      await stillFor(server, body.id);
       const staff = await ocrCheck(agent.frames, { max: 2 });
       expect(staff.scanned).to.be.greaterThan(0);
       expect(staff.leaks, 'card numbers OCR read in staff frames').to.deep.equal([]);

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { BLUE, GREEN, PAGES, RED, WHITE } from '../support/fixture-pages.ts';
 import { colourAt, decodeJpeg as decode, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { loopRanFor, stillFor } from '../support/waits.ts';
 
 describe('a co-browsing session end to end', function () {
   let site: FixtureSite;
@@ -60,7 +61,9 @@ describe('a co-browsing session end to end', function () {
     // Nothing reaches anyone before consent, and input is refused.
     customer.input({ kind: 'pointer', action: 'down', x: 10, y: 10, button: 'left' });
     await customer.message('error', (m) => m.code === 'NOT_LIVE');
-    await new Promise((r) => setTimeout(r, 700));
+    // Fresh frames asked for everyone who may see, two whole ticks, and both sockets round-tripped:
+    // nobody may see before consent, so nothing came (waits.ts loopRanFor).
+    await loopRanFor(server, id, [agent, customer]);
     expect(agent.frames).to.have.length(0);
     expect(customer.frames).to.have.length(0);
 
@@ -153,8 +156,8 @@ describe('a co-browsing session end to end', function () {
     const customer = await join(body.id, body.customerToken);
     customer.send({ type: 'consent', accept: true });
     await customer.frameWhere((img) => near(bg(img), RED));
-    // The page is static now: Chromium sends no more screencast frames by itself.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The page is static now: the loop captures nothing more by itself (waits.ts stillFor).
+    await stillFor(server, body.id);
     const late = await join(body.id, body.agentToken);
     const img = await late.frameWhere(() => true, 0, 5000);
     expect(near(bg(img), RED)).to.equal(true);
@@ -172,11 +175,13 @@ describe('a co-browsing session end to end', function () {
     const raw = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
     raw.pause();
     const start = customer.frames.length;
-    await new Promise((r) => setTimeout(r, 4000));
-    const delivered = customer.frames.length - start;
     const session = server.vitrine.registry.get(body.id)!;
     const stalledParticipant = session.participants.find((p) => p.role === 'agent')!;
     const fast = session.participants.find((p) => p.role === 'customer')!;
+    // Up to 4 s, the bound the assertions below allow: done as soon as both have happened (both
+    // counts only grow). Once the stalled socket skips, its buffers are at their steady bound.
+    await customer.waitFor(() => customer.frames.length - start > 10 && stalledParticipant.stats.framesSkipped > 0, 4000, 'frames and skips').catch(() => undefined);
+    const delivered = customer.frames.length - start;
     expect(delivered, 'frames the fast participant got in 4 s').to.be.greaterThan(10);
     expect(stalledParticipant.stats.framesSkipped, 'frames the stalled participant skipped').to.be.greaterThan(0);
     expect(fast.stats.framesSkipped).to.equal(0);
