@@ -109,7 +109,9 @@ describe('guarded actions', function () {
   }
 
   async function clickUntilHit(c: TestClient, p: { x: number; y: number }, id: string): Promise<void> {
-    // A click before the page's first picture is lost: click again every 250 ms, until the hit.
+    // The bank's iframe loads after the page's DOM is ready (input waits for the main document
+    // only, page-input.ts): a click into it before its document exists lands on nothing. Click
+    // every 250 ms until the hit.
     for (let i = 0; i < 40 && !hits.includes(id); i++) {
       c.click(p.x, p.y);
       await until(`a click on ${id}`, () => hits.includes(id), 250).catch(() => undefined);
