@@ -127,7 +127,7 @@ describe('hostile input', function () {
     it('refuses a second customer connection while one is present', async function () {
       // With the customer's own current reconnect token the customer is back on a new connection
       // (a phone that changed networks): it takes the old one's place, which is closed with 4410
-      // (issue 15; test/integration/heartbeat.test.ts covers the rest).
+      // (issue 15; test/integration/timing/heartbeat.test.ts covers the rest).
       const joined = customer.messages.find((m) => m.type === 'joined');
       const reconnect = joined?.type === 'joined' ? joined.reconnectToken : undefined;
       const back = await TestClient.join(server.url, session.id, reconnect!);

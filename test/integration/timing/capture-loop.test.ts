@@ -7,10 +7,10 @@
  */
 import { expect } from 'chai';
 import type { CDPSession } from 'puppeteer-core';
-import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../../server/browser/capture-loop.ts';
+import { CaptureLoop, idlePeriod, jpegSize, type Audience, type CapturedFrame } from '../../../server/browser/capture-loop.ts';
 import jpeg from 'jpeg-js';
-import type { FrameGate, MaskSeal, ProbeResult } from '../../server/browser/frame-gate.ts';
-import { until } from '../support/waits.ts';
+import type { FrameGate, MaskSeal, ProbeResult } from '../../../server/browser/frame-gate.ts';
+import { until } from '../../support/waits.ts';
 
 /** Two documents whose masks switch; a picture records each one's state at capture time. */
 class FakePage {

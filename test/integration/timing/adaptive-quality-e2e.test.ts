@@ -5,10 +5,10 @@
  * the page is still; and the redaction gate still covers every frame.
  */
 import { expect } from 'chai';
-import { decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
-import { CONTROL_AT, runLeakCase } from '../support/leak-check.ts';
-import { framesAdvance, ticksPass, until } from '../support/waits.ts';
-import { LEAK_CASES, LEAK_PAGES } from '../support/leak-pages.ts';
+import { decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../../harness/harness.ts';
+import { CONTROL_AT, runLeakCase } from '../../support/leak-check.ts';
+import { framesAdvance, ticksPass, until } from '../../support/waits.ts';
+import { LEAK_CASES, LEAK_PAGES } from '../../support/leak-pages.ts';
 
 const BOX = `<!doctype html><html><head><title>Box</title><style>html,body{margin:0;height:100%;background:#fff}</style></head><body>
 <div id="box" style="position:fixed;left:1000px;top:100px;width:200px;height:200px;background:rgb(255,255,255);outline:1px solid #888"></div>

@@ -6,9 +6,9 @@
  * allocation's own count of megabytes held, shown in the page's title.
  */
 import { expect } from 'chai';
-import { PAGES } from '../support/fixture-pages.ts';
-import { rendererPids } from '../support/renderers.ts';
-import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { PAGES } from '../../support/fixture-pages.ts';
+import { rendererPids } from '../../support/renderers.ts';
+import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../../harness/harness.ts';
 
 /** Frames the bystander got in [from, to): how many, and the longest gap between two. */
 function gaps(c: TestClient, from: number, to: number): { frames: number; longest: number } {

@@ -8,13 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { verifyLines } from '../../server/audit/chain.ts';
-import { loadConfig } from '../../server/config.ts';
-import { GREEN, PAGES } from '../support/fixture-pages.ts';
-import { rendererPids } from '../support/renderers.ts';
-import { framesAdvance } from '../support/waits.ts';
-import { NOTICE_WINDOW_MS } from '../../server/browser/notice-throttle.ts';
-import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from '../../harness/harness.ts';
+import { verifyLines } from '../../../server/audit/chain.ts';
+import { loadConfig } from '../../../server/config.ts';
+import { GREEN, PAGES } from '../../support/fixture-pages.ts';
+import { rendererPids } from '../../support/renderers.ts';
+import { framesAdvance } from '../../support/waits.ts';
+import { NOTICE_WINDOW_MS } from '../../../server/browser/notice-throttle.ts';
+import { colourAt, near, serveFixtures, sleep, startTestServer, TestClient, TEST_SECRET, type FixtureSite } from '../../../harness/harness.ts';
 
 describe('chaos and floods', function () {
   this.timeout(120_000);

@@ -4,11 +4,11 @@
  * a valid agent behind the same address still creates sessions and a valid customer still joins.
  */
 import { expect } from 'chai';
-import { failedAttempt, FailureLimiter, FLOODED_DELAY_MS } from '../../server/auth/failure-limiter.ts';
-import type { ClusterDirectory } from '../../server/cluster/directory.ts';
-import { SharedLimiter } from '../../server/cluster/shared-limiter.ts';
-import { PAGES } from '../support/fixture-pages.ts';
-import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
+import { failedAttempt, FailureLimiter, FLOODED_DELAY_MS } from '../../../server/auth/failure-limiter.ts';
+import type { ClusterDirectory } from '../../../server/cluster/directory.ts';
+import { SharedLimiter } from '../../../server/cluster/shared-limiter.ts';
+import { PAGES } from '../../support/fixture-pages.ts';
+import { serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../../harness/harness.ts';
 
 /** A directory stand-in that counts in memory and records how often it was asked. */
 function fakeDirectory() {

@@ -2,9 +2,9 @@
  * The whole co-browsing flow over the public contract, against real Chromium and real sockets.
  */
 import { expect } from 'chai';
-import { BLUE, GREEN, PAGES, RED, WHITE } from '../support/fixture-pages.ts';
-import { colourAt, decodeJpeg as decode, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
-import { loopRanFor, stillFor } from '../support/waits.ts';
+import { BLUE, GREEN, PAGES, RED, WHITE } from '../../support/fixture-pages.ts';
+import { colourAt, decodeJpeg as decode, near, serveFixtures, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../../harness/harness.ts';
+import { loopRanFor, stillFor } from '../../support/waits.ts';
 
 describe('a co-browsing session end to end', function () {
   let site: FixtureSite;
