@@ -5,9 +5,8 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { filesPolicyDir } from '../support/files-policy.ts';
 import type { ServerMessage } from '../../server/protocol.ts';
 import { UPLOAD_PAGE } from '../support/fixture-pages.ts';
 import { startClamd, TEST_SIGNATURE, type TestClamd } from '../support/clamd.ts';
@@ -22,7 +21,7 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
   let clamd: TestClamd;
   let site: FixtureSite;
   let server: TestServer;
-  let policyDir: string;
+  let policies: ReturnType<typeof filesPolicyDir>;
   const clients: TestClient[] = [];
 
   before(async function () {
@@ -32,20 +31,15 @@ describe('document handoff (customer-only files, scanned by clamd)', function ()
       '/doc.pdf': (_req, res) => res.writeHead(200, { 'content-type': 'application/pdf', 'content-disposition': 'attachment; filename="statement.pdf"' }).end(DOWNLOAD),
       '/bad.txt': (_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="bad.txt"' }).end(INFECTED),
     });
-    policyDir = mkdtempSync(join(tmpdir(), 'vitrine-files-policies-'));
-    cpSync(join(import.meta.dirname, '..', '..', 'policies'), policyDir, { recursive: true });
-    writeFileSync(
-      join(policyDir, 'files.yaml'),
-      'description: document handoff test\nfiles:\n  upload:\n    allow: true\n    types: [text/plain, .txt, application/pdf]\n    maxBytes: 1000\n  download:\n    allow: true\n    maxBytes: 100000\n',
-    );
-    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_POLICY_DIR: policyDir, VITRINE_CLAMD: clamd.address, VITRINE_LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
+    policies = filesPolicyDir();
+    server = await startTestServer({ VITRINE_ALLOW_HOSTS: site.host, VITRINE_POLICY_DIR: policies.dir, VITRINE_CLAMD: clamd.address, VITRINE_LOG_LEVEL: process.env.TEST_LOG ?? 'silent' });
   });
   after(async function () {
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
     await site?.close();
     await clamd?.close();
-    if (policyDir) rmSync(policyDir, { recursive: true, force: true });
+    policies?.remove();
   });
 
   const join2 = async (id: string, token: string) => {
