@@ -23,7 +23,11 @@ import type { FrameGate } from './frame-gate.ts';
 export type { Audience, CapturedFrame, CaptureStats };
 
 export interface CaptureHandlers {
-  /** `to` says who may see it: a 'both' frame was captured with the masks on and confirmed. */
+  /**
+   * `to` says who may see it. The loop hands a picture that serves both audiences to each in
+   * turn, the customer first; a 'both' frame (captured with the masks on and confirmed) is what
+   * other producers may send in one call.
+   */
   frame(frame: CapturedFrame, to: Audience | 'both'): void;
   /** A staff capture was dropped, and why. */
   withheld(reason: string): void;
@@ -348,23 +352,30 @@ export class CaptureLoop {
     const level = adaptive?.level ?? 0;
 
     if (!probe.masked) {
-      // Nothing masked in view: the masked picture is the customer's picture too.
+      // Nothing masked in view: one capture, masks on, serves both. The customer gets it at once
+      // (a masked picture never shows the customer more than their own page); staff only once
+      // every document has confirmed that its masks held through the capture. The settle frame
+      // comes after both: it only absorbs the capture's damage for the next tick.
       const seal = await this.#gate.mask();
       const at = Date.now();
       const shot = await this.#capture(quality);
+      const frame = shot ? this.#frame(shot, at, quality) : null;
+      const toCustomer = frame !== null && want.customer && this.#send(frame, 'customer');
+      if (frame) this.#customerStale = false;
       const staffOk = seal !== null && (await this.#gate.confirm(seal));
-      await this.#settle();
-      if (!shot) return true;
-      adaptive?.frame(Date.now(), at, level);
-      const frame = this.#frame(shot, at, quality);
-      if (staffOk) {
-        this.#emit(frame, want.customer && want.staff ? 'both' : want.staff ? 'staff' : 'customer');
-        this.#staffStale = false;
-      } else {
-        if (want.customer) this.#emit(frame, 'customer');
-        if (want.staff) this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks during the capture');
+      let toStaff = false;
+      if (frame && want.staff) {
+        if (staffOk) {
+          toStaff = this.#send(frame, 'staff');
+          this.#staffStale = false;
+        } else this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks during the capture');
       }
-      this.#customerStale = false;
+      // One capture is one picture, whoever it went to.
+      if (toCustomer && toStaff) this.stats.sharedFrames++;
+      else if (toCustomer) this.stats.customerFrames++;
+      else if (toStaff) this.stats.staffFrames++;
+      await this.#settle();
+      if (frame) adaptive?.frame(Date.now(), at, level);
       return true;
     }
 
@@ -394,12 +405,13 @@ export class CaptureLoop {
       return this.#withhold(this.#gate.closedReason() ?? 'a document did not confirm its masks');
     }
     const ok = await this.#gate.confirm(seal);
-    await this.#settle();
-    if (!ok) return this.#withhold(this.#gate.closedReason() ?? 'a document changed during the capture');
-    if (shot) {
+    // Staff get the picture before the settle frame, which only absorbs the capture's damage.
+    if (ok && shot) {
       this.#emit(this.#frame(shot, at, quality), 'staff');
       this.#staffStale = false;
     }
+    await this.#settle();
+    if (!ok) return this.#withhold(this.#gate.closedReason() ?? 'a document changed during the capture');
     return true;
   }
 
@@ -448,23 +460,21 @@ export class CaptureLoop {
     this.resend();
   }
 
-  #emit(frame: CapturedFrame, to: Audience | 'both'): void {
-    if (this.#closed) return;
+  /** Sends a picture of its own to one audience. */
+  #emit(frame: CapturedFrame, to: Audience): void {
+    if (this.#send(frame, to)) this.stats[to === 'customer' ? 'customerFrames' : 'staffFrames']++;
+  }
+
+  /** Hands the picture to one audience; false when it is the same as their last (or the loop closed). */
+  #send(frame: CapturedFrame, to: Audience): boolean {
+    if (this.#closed) return false;
     // An identical picture tells nobody anything: keep the socket quiet.
-    const toStaff = to !== 'customer' && !(this.#lastStaff && this.#lastStaff.equals(frame.jpeg));
-    const toCustomer = to !== 'staff' && !(this.#lastCustomer && this.#lastCustomer.equals(frame.jpeg));
-    if (to !== 'customer') this.#lastStaff = frame.jpeg;
-    if (to !== 'staff') this.#lastCustomer = frame.jpeg;
-    if (toStaff && toCustomer) {
-      this.stats.sharedFrames++;
-      this.#handlers.frame(frame, 'both');
-    } else if (toStaff) {
-      this.stats.staffFrames++;
-      this.#handlers.frame(frame, 'staff');
-    } else if (toCustomer) {
-      this.stats.customerFrames++;
-      this.#handlers.frame(frame, 'customer');
-    }
+    const last = to === 'customer' ? this.#lastCustomer : this.#lastStaff;
+    if (to === 'customer') this.#lastCustomer = frame.jpeg;
+    else this.#lastStaff = frame.jpeg;
+    if (last && last.equals(frame.jpeg)) return false;
+    this.#handlers.frame(frame, to);
+    return true;
   }
 
   /** Forget the last pictures: the next capture goes out even if it looks the same (a new joiner). */

@@ -127,10 +127,16 @@ describe('capture loop (fake page and gate)', function () {
     for (const s of staff) expect(s.masks).to.deep.equal([true, true]);
   });
 
-  it('uses one capture, masks on, for both when nothing masked is in view', async function () {
-    const { got } = await run({ probe: () => ({ changed: false, masked: false }) });
+  it('uses one capture, masks on, for both when nothing masked is in view, the customer served first', async function () {
+    const { got, stats } = await run({ probe: () => ({ changed: false, masked: false }) });
     expect(got.length).to.be.greaterThan(0);
-    expect(got.every((g) => g.to === 'both' && g.masks.every(Boolean))).to.equal(true);
+    expect(got.every((g) => g.masks.every(Boolean))).to.equal(true);
+    // Each capture went to the customer, then to staff: the same picture, in pairs.
+    const pairs = got.map((g) => `${g.to}:${g.content}`);
+    const expected = got.filter((g) => g.to === 'customer').flatMap((g) => [`customer:${g.content}`, `staff:${g.content}`]);
+    expect(pairs).to.deep.equal(expected);
+    expect(stats.sharedFrames, 'counted once per capture').to.equal(got.length / 2);
+    expect(stats.customerFrames + stats.staffFrames).to.equal(0);
   });
 
   it('withholds the staff frame when the masks come undone after the seal; the customer still gets theirs', async function () {
