@@ -340,8 +340,14 @@ export class CaptureLoop {
     const backstop = probe.masked && backstopDue;
     // Each look that finds the page still doubles the wait for the next (a change resets it).
     if (backstop && !changed) this.#backstopGap = Math.min(MAX_BACKSTOP_MS, this.#backstopGap * 2);
-    const forStaff = want.staff && (damage || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
-    const forCustomer = want.customer && (damage || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
+    // A nudge is a picture for both: what it announces (a finished load, an arrived image, a
+    // document's doorbell) may have painted during the last settle frame, whose damage flag was
+    // spent absorbing the capture's own damage; no later frame reports it, and without the nudge
+    // both audiences would keep the older picture until the next change (a page without a
+    // policy, whose probe sees nothing, kept a first picture lacking its last-parsed element).
+    // An identical picture is not sent (#send): a nudge that changed nothing costs one capture.
+    const forStaff = want.staff && (damage || nudged || this.#staffStale || this.#refresh || sharp || backstop || (kicked && probe.changed));
+    const forCustomer = want.customer && (damage || nudged || probe.changed || kicked || this.#customerStale || this.#refresh || sharp || backstop);
     if (!forStaff && !forCustomer) {
       this.stats.idleTicks++;
       return false;

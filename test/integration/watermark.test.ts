@@ -226,15 +226,23 @@ describe('forensic watermarks in staff frames', function () {
       // frame would be there every time, so this tolerates nothing but the settling.
       let m = await pair(marked.agent, marked.customer);
       let lines = markLines(AGENT, marked.id, m.staff.header.ts);
-      let unmarked = decodeJpeg(o.staff.jpeg);
+      let u = o.staff;
+      let unmarked = decodeJpeg(u.jpeg);
       // Up to 6 s: a still page is looked at again at most every 5 s (capture-loop.ts idlePeriod).
       for (let i = 0; i < 12 && meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines) >= 2; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        unmarked = decodeJpeg((await pair(off.agent, off.customer)).staff.jpeg);
+        u = (await pair(off.agent, off.customer)).staff;
+        unmarked = decodeJpeg(u.jpeg);
         m = await pair(marked.agent, marked.customer);
         lines = markLines(AGENT, marked.id, m.staff.header.ts);
       }
-      expect(meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines), 'customer frame vs unmarked capture, in the mark').to.be.lessThan(2);
+      // What each picture was, should this fail: size, the band's luma beside the mark, its age.
+      const seen = (f: ReceivedFrame) => {
+        const img = decodeJpeg(f.jpeg);
+        return `${img.width}x${img.height} band ${lumaAt(img, 8, img.height - 8).toFixed(0)} head ${lumaAt(img, 8, 8).toFixed(0)} ${Date.now() - f.at} ms old`;
+      };
+      const why = `customer frame vs unmarked capture, in the mark (marked customer: ${seen(m.customer)}; off staff: ${seen(u)})`;
+      expect(meanDiffInMark(decodeJpeg(m.customer.jpeg), unmarked, lines), why).to.be.lessThan(2);
       expect(meanDiffInMark(decodeJpeg(m.staff.jpeg), unmarked, lines), 'staff frame vs unmarked capture, in the mark').to.be.greaterThan(10);
     } finally {
       await marked.end();

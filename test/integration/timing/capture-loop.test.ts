@@ -22,6 +22,8 @@ class FakePage {
   content = 1;
   beginFrames = 0;
   pictures = 0;
+  /** Runs once, right after the next picture: a change that the settle frame's damage hides. */
+  afterPicture?: () => void;
   /** Each begin-frame in order: with a picture or without. */
   log: ('picture' | 'none')[] = [];
   cdp = {
@@ -35,6 +37,9 @@ class FakePage {
       this.pictures++;
       // The picture is the page's state: which documents had their masks on, and its content.
       const state = { masks: this.docs.map((d) => d.on), content: this.content };
+      const after = this.afterPicture;
+      this.afterPicture = undefined;
+      after?.();
       return { hasDamage: true, screenshotData: Buffer.from(JSON.stringify(state)).toString('base64') };
     },
   } as unknown as CDPSession;
@@ -197,6 +202,43 @@ describe('capture loop (fake page and gate)', function () {
     expect(got.filter((g) => g.content === 2 && g.to === 'customer').length).to.be.greaterThan(0);
     expect(got.filter((g) => g.content === 2 && g.to === 'staff').length).to.be.greaterThan(0);
   });
+
+  for (const masked of [false, true]) {
+    it(`shows both audiences what painted during a settle frame once a nudge announces it (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
+      const page = new FakePage();
+      const got: Got[] = [];
+      const loop = new CaptureLoop(
+        page.cdp,
+        fakeGate(page, () => ({ changed: false, masked })),
+        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
+        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
+      );
+      loop.start();
+      try {
+        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        // The next capture is followed at once by a change (the rest of a document parsed, an
+        // image decoded) whose damage the settle frame takes: no begin-frame reports it again.
+        const change = () => {
+          page.content = 2;
+          page.damage = true;
+        };
+        // With masked content in view a tick takes two pictures (customer, then staff): after the last.
+        page.afterPicture = masked ? () => (page.afterPicture = change) : change;
+        loop.kick();
+        await until('the kicked tick and its settle frame', () => page.afterPicture === undefined && page.log.at(-1) === 'none' && !page.damage, 5000, 1);
+        await until('picture-less ticks again', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        expect(
+          got.filter((g) => g.content === 2),
+          'nothing announced the change yet',
+        ).to.have.length(0);
+        // What announces it (the load event, a finished request, the doorbell) nudges.
+        loop.nudge();
+        await until('the new content for both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
+      } finally {
+        await loop.close();
+      }
+    });
+  }
 
   it('goes straight to the pictures on a kick (an input applied): no picture-less frame first', async function () {
     const page = new FakePage();
