@@ -74,9 +74,17 @@ describe('customer-started sessions (embed, join code, claim)', function () {
     return { status: res.status, body: (await res.json()) as any };
   };
 
+  /**
+   * Waits for an element of the embed's shadow root, polled on a timer: puppeteer's default
+   * (animation frames) stalled for good on this still page (seen: the element there, the wait
+   * never resolved).
+   */
+  const inWidget = (page: Page, selector: string, timeout = 15_000) =>
+    page.waitForFunction((sel: string) => [...document.querySelectorAll('*')].some((e) => e.shadowRoot?.querySelector(sel)), { polling: 50, timeout }, selector);
+
   async function openShop(page: Page, at: FixtureSite): Promise<void> {
     await page.goto(`${at.url}/shop`);
-    await page.waitForSelector('pierce/.help');
+    await inWidget(page, '.help');
   }
 
   it('the customer clicks the embedded button, reads the code, and the agent joins with it; the customer consents', async function () {
@@ -212,10 +220,18 @@ describe('customer-started sessions (embed, join code, claim)', function () {
     const ctx = await browser.browser.createBrowserContext();
     try {
       const page = await ctx.newPage();
+      const seen: string[] = [];
+      page.on('requestfailed', (r) => seen.push(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+      page.on('response', (r) => seen.push(`${r.status()} ${r.request().method()} ${r.url()}`));
+      page.on('console', (m) => seen.push(`console ${m.type()}: ${m.text()}`));
       await openShop(page, foreign);
       const before = server.vitrine.registry.size;
       await page.click('pierce/.help');
-      await page.waitForSelector('pierce/.error:not([hidden])');
+      // Should this time out: what the widget showed and what the page's requests did.
+      await inWidget(page, '.error:not([hidden])').catch(async (e: Error) => {
+        const state = await page.$eval('pierce/.panel', (p) => ({ panel: !(p as HTMLElement).hidden, text: p.textContent })).catch(() => null);
+        throw new Error(`${e.message}; widget ${JSON.stringify(state)}; requests ${JSON.stringify(seen)}`);
+      });
       expect(server.vitrine.registry.size).to.equal(before);
     } finally {
       await ctx.close();
