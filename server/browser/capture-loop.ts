@@ -331,7 +331,10 @@ export class CaptureLoop {
       this.stats.idleTicks++;
       return false;
     }
-    const probe = await this.#gate.probe();
+    // A tick that captures for the customer whatever the probe says asks it to switch the masks
+    // off where something masked is in view, in the same round trip (the customer's latency).
+    const customerSure = want.customer && (damage || nudged || kicked || this.#customerStale || this.#refresh || backstopDue);
+    const probe = await this.#gate.probe(customerSure);
     this.#lastMasked = probe.masked;
     // An input's effects can take a frame or two to paint: tick fast for a moment after one.
     const changed = damage || probe.changed || kicked || nudged;
@@ -388,7 +391,7 @@ export class CaptureLoop {
     if (forCustomer) {
       // Whatever this returns, the picture is the customer's: a document that did not switch
       // off only leaves the customer a masked field for a moment.
-      await this.#gate.unmask();
+      if (!probe.unmasked) await this.#gate.unmask();
       const at = Date.now();
       const shot = await this.#capture(quality);
       if (shot) {

@@ -15,6 +15,12 @@ export interface ProbeResult {
   changed: boolean;
   /** Something masked or hidden is painted in the viewport: staff and customer frames differ. */
   masked: boolean;
+  /**
+   * Asked with `probe(true)`: every document with something masked in view switched its masks
+   * off in the same call (those with nothing masked in view look the same either way), so the
+   * customer's capture needs no `unmask()` first. Absent or false: call `unmask()`.
+   */
+  unmasked?: boolean;
 }
 
 /** Proof that every document had its masks on at one moment; checked again by `confirm`. */
@@ -28,7 +34,7 @@ export interface FrameGate {
   /** Why staff get no frames right now, or null when every document is confirmed or covered. */
   closedReason(): string | null;
   /** Before a tick; never throws (a document that does not answer counts as changed and masked). */
-  probe(): Promise<ProbeResult>;
+  probe(unmaskIfMasked?: boolean): Promise<ProbeResult>;
   /** Masks off in every confirmed document, for the customer's capture; false if any did not answer. */
   unmask(): Promise<boolean>;
   /**

@@ -751,18 +751,26 @@
         // `pending`: mutation batches not scanned yet (the page is being prepared, see drain()).
         return { version: cfg.compiled.version, url: String(location.href), errors: errors.slice(0, 20), ready: errors.length === 0 && !pendingWork(), pending: pendingWork() };
       },
-      /** Before a tick: has anything changed since the last one, and is anything masked in view? */
-      probe: function (t) {
+      /**
+       * Before a tick: has anything changed since the last one, and is anything masked in view?
+       * With `unmask`, a document that shows something masked also switches its masks off, as
+       * unmask() would: the server asks so when it will capture for the customer anyway.
+       */
+      probe: function (t, unmask) {
         if (!allowed(t)) return null;
         // Still scanning (a huge document being parsed): nothing is confirmed, so there is no
         // point in the sweep and the search over the whole document, which would only slow the
-        // scan down. The frame is treated as masked and changed.
-        if (pendingWork()) { changed = false; rung = false; return { changed: true, masked: true, ok: false }; }
+        // scan down. The frame is treated as masked and changed, and keeps its masks on.
+        if (pendingWork()) { changed = false; rung = false; return { changed: true, masked: true, ok: false, unmasked: false }; }
         rescanFields();
         var c = changed;
         changed = false;
         rung = false;
-        return { changed: c, masked: maskedInView(), ok: intact() };
+        var m = maskedInView();
+        var ok = intact();
+        var off = unmask === true && (m || !ok);
+        if (off) { gen++; setMasks(false); }
+        return { changed: c, masked: m, ok: ok, unmasked: off };
       },
       unmask: function (t) {
         if (!allowed(t)) return null;

@@ -369,20 +369,24 @@ export class RedactionGate implements FrameGate {
     }
   }
 
-  async probe(): Promise<ProbeResult> {
+  async probe(unmaskIfMasked = false): Promise<ProbeResult> {
     const docs = this.#documents();
     if (docs.length === 0) return { changed: true, masked: true };
-    const rs = await Promise.all(docs.map((f) => this.#call<{ changed: boolean; masked: boolean; ok: boolean } | null>(f, 'probe')));
+    const rs = await Promise.all(docs.map((f) => this.#call<{ changed: boolean; masked: boolean; ok: boolean; unmasked: boolean } | null>(f, 'probe', unmaskIfMasked)));
     let changed = false;
     let masked = false;
+    // Every document that shows something masked switched off in the same call (one round trip
+    // less on the customer's path); a covered frame is switched by its parent document.
+    let unmasked = unmaskIfMasked;
     for (const r of rs) {
       if (!r) return { changed: true, masked: true };
       changed ||= r.changed;
       masked ||= r.masked || !r.ok;
+      if ((r.masked || !r.ok) && !r.unmasked) unmasked = false;
     }
     // A covered (unconfirmed) frame is shown to the customer and masked for staff.
     if (docs.length !== this.#page.frames().length) masked = true;
-    return { changed, masked };
+    return { changed, masked, unmasked };
   }
 
   async unmask(): Promise<boolean> {

@@ -24,6 +24,8 @@ class FakePage {
   pictures = 0;
   /** Runs once, right after the next picture: a change that the settle frame's damage hides. */
   afterPicture?: () => void;
+  /** The gate's calls in order (probe+unmask: a probe that switched the masks off too). */
+  calls: string[] = [];
   /** Each begin-frame in order: with a picture or without. */
   log: ('picture' | 'none')[] = [];
   cdp = {
@@ -59,8 +61,22 @@ function fakeGate(page: FakePage, probe: () => ProbeResult, faults: Faults = {})
   return {
     policy: { name: 'test', version: '1' },
     closedReason: () => faults.closed ?? null,
-    probe: async () => probe(),
+    probe: async (unmaskIfMasked) => {
+      const r = probe();
+      // As the in-page script does: a document that shows something masked switches off at once.
+      if (!unmaskIfMasked || !r.masked || faults.unmaskFails) {
+        page.calls.push('probe');
+        return r;
+      }
+      page.calls.push('probe+unmask');
+      for (const d of page.docs) {
+        d.on = false;
+        d.gen++;
+      }
+      return { ...r, unmasked: true };
+    },
     unmask: async () => {
+      page.calls.push('unmask');
       if (faults.unmaskFails) return false;
       for (const d of page.docs) {
         d.on = false;
@@ -69,6 +85,7 @@ function fakeGate(page: FakePage, probe: () => ProbeResult, faults: Faults = {})
       return true;
     },
     mask: async () => {
+      page.calls.push('mask');
       page.docs.forEach((d, i) => {
         if (faults.maskFails && i === 1) return; // the second document did not answer
         d.on = true;
@@ -83,6 +100,7 @@ function fakeGate(page: FakePage, probe: () => ProbeResult, faults: Faults = {})
       return seal;
     },
     confirm: async (seal) => {
+      page.calls.push('confirm');
       const s = seal as MaskSeal & { gens: number[] };
       return s.epoch === epoch && page.docs.every((d, i) => d.on && d.gen === s.gens[i]);
     },
@@ -263,6 +281,10 @@ describe('capture loop (fake page and gate)', function () {
       await until('the kicked tick', () => page.log.length >= before + 3, 5000, 1);
       // Customer picture, staff picture, then the settle frame.
       expect(page.log.slice(before, before + 3)).to.deep.equal(['picture', 'picture', 'none']);
+      // The probe switched the masks off in the same call: no unmask() round trip before the
+      // customer's picture; then the masks on, sealed, and confirmed after the staff picture.
+      const calls = page.calls.slice(page.calls.lastIndexOf('probe+unmask'));
+      expect(calls.slice(0, 3)).to.deep.equal(['probe+unmask', 'mask', 'confirm']);
     } finally {
       await loop.close();
     }
