@@ -41,7 +41,12 @@ export class DeviceEmulation {
     return this.#touch;
   }
 
-  async apply(d: Device): Promise<Emulated> {
+  /**
+   * `resized` runs as soon as the page has the new size, before touch and user agent follow:
+   * the next capture already shows it, and whoever checks input against the viewport must not
+   * lag behind the pictures the participants see.
+   */
+  async apply(d: Device, resized: (v: Viewport) => void = () => undefined): Promise<Emulated> {
     const viewport = { width: d.width, height: d.height };
     const landscape = d.width > d.height;
     await this.#cdp.send('Emulation.setDeviceMetricsOverride', {
@@ -53,6 +58,7 @@ export class DeviceEmulation {
       screenHeight: d.height,
       screenOrientation: { type: landscape ? 'landscapePrimary' : 'portraitPrimary', angle: landscape ? 90 : 0 },
     });
+    resized(viewport);
     await this.#cdp.send('Emulation.setTouchEmulationEnabled', d.touch ? { enabled: true, maxTouchPoints: 5 } : { enabled: false });
     this.#touch = d.touch;
     let userAgentChanged = false;

@@ -154,9 +154,10 @@ export class CdpSessionPage implements SessionPage {
    */
   async emulate(d: Device): Promise<{ viewport: Viewport; userAgentChanged: boolean }> {
     this.#device ??= new DeviceEmulation(this.#cdp, () => this.#page.browser().userAgent());
-    const r = await this.#device.apply(d);
-    this.#viewport = r.viewport;
-    this.#loop.setViewport(r.viewport);
+    const r = await this.#device.apply(d, (v) => {
+      this.#viewport = v;
+      this.#loop.setViewport(v);
+    });
     this.#armFocusWatch();
     return r;
   }
