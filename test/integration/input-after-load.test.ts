@@ -14,11 +14,16 @@
 import { expect } from 'chai';
 import { serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
 
-/** A button over the top left; every event the page sees is reported, and a click changes the title. */
+/**
+ * A button over the top left; every event the page sees is reported, numbered in the order the
+ * page saw it (the reports are requests of their own and may arrive in any order), and a click
+ * changes the title.
+ */
 const PAGE = `<!doctype html><title>Ready</title><body style="margin:0">
 <button id=b style="position:absolute;left:0;top:0;width:400px;height:200px">Go</button>
 <script>
-for (const t of ['mousedown', 'mouseup', 'click']) addEventListener(t, () => fetch('/ev?t=' + t), true);
+let n = 0;
+for (const t of ['mousedown', 'mouseup', 'click']) addEventListener(t, () => fetch('/ev?t=' + t + '&n=' + n++), true);
 document.getElementById('b').addEventListener('click', () => { document.title = 'clicked'; });
 </script>`;
 
@@ -28,13 +33,15 @@ describe('input right after a page loads', function () {
   this.timeout(180_000);
   let site: FixtureSite;
   let server: TestServer;
-  const events: string[] = [];
+  /** What the page reported: each event with its place in the page's own order. */
+  const events: { t: string; n: number }[] = [];
 
   before(async function () {
     site = await serveFixtures({
       '/p': PAGE,
       '/ev': (req, res) => {
-        events.push(new URL(req.url ?? '/', 'http://x').searchParams.get('t') ?? '?');
+        const q = new URL(req.url ?? '/', 'http://x').searchParams;
+        events.push({ t: q.get('t') ?? '?', n: Number(q.get('n')) });
         res.writeHead(204).end();
       },
     });
@@ -58,7 +65,7 @@ describe('input right after a page loads', function () {
       await c.waitFor(() => title(c) === 'clicked', 10_000, 'the click reached the button').catch(() => undefined);
       // The page's event reports are requests of their own: let the last of them arrive.
       for (let i = 0; i < 20 && events.length < 3; i++) await sleep(50);
-      return [...events];
+      return [...events].sort((a, b) => a.n - b.n).map((e) => e.t);
     } finally {
       c.send({ type: 'end' });
       await c.close();
