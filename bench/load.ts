@@ -12,7 +12,7 @@ import type { TestServer } from '../harness/harness.ts';
 import { adaptive, compareAdaptive, countsArg, quick, row, server, verdict, type Bench } from './common.ts';
 import { Crowd } from './crowd.ts';
 import { percentile, round, sleep } from './measure.ts';
-import { cpuOf, pssOfMb, treeCpu, treePssMb } from '../harness/processes.ts';
+import { cpuOf, pssOfMb, treeCpu, treeCpuByType, treePssMb } from '../harness/processes.ts';
 import { TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
 const BOUND_MS = 250;
@@ -39,7 +39,16 @@ interface VitrineStep extends LoadResult {
   pssMb: number;
   serverMb: number;
   /** Pictures sent over the run, by kind, summed over the step's sessions. */
-  pictures: { shared: number; customer: number; staff: number; withheld: number };
+  pictures: { shared: number; customer: number; staff: number; withheld: number; captures: number; blank: number };
+  /** Browser CPU over the run by Chromium process type (seconds). */
+  byType: Record<string, number>;
+}
+
+/** CPU seconds by process type, summed over browsers. */
+function byType(pids: number[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pid of pids) for (const [k, v] of Object.entries(treeCpuByType(pid))) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 interface Variant {
@@ -67,11 +76,14 @@ async function vitrineLoad(b: Bench, crowd: Crowd, v: Variant, n: number): Promi
   await sleep(500);
   const pids = v.server.vitrine.pool.browserPids();
   const browserCpu0 = pids.reduce((a, p) => a + treeCpu(p), 0);
+  const types0 = byType(pids);
   const serverCpu0 = cpuOf(process.pid);
   const result = await crowd.go(ACTIONS);
   result.cpu.browser = pids.reduce((a, p) => a + treeCpu(p), 0) - browserCpu0;
+  const types = byType(pids);
+  for (const k of Object.keys(types)) types[k]! -= types0[k] ?? 0;
   result.cpu.server = cpuOf(process.pid) - serverCpu0;
-  const pictures = { shared: 0, customer: 0, staff: 0, withheld: 0 };
+  const pictures = { shared: 0, customer: 0, staff: 0, withheld: 0, captures: 0, blank: 0 };
   for (const m of made) {
     const st = v.server.vitrine.registry.get(m.id)?.page.captureStats;
     if (!st) continue;
@@ -79,15 +91,24 @@ async function vitrineLoad(b: Bench, crowd: Crowd, v: Variant, n: number): Promi
     pictures.customer += st.customerFrames;
     pictures.staff += st.staffFrames;
     pictures.withheld += st.staffWithheld;
+    pictures.captures += st.captures;
+    pictures.blank += st.blankFrames;
   }
   const pssMb = pids.reduce((a, p) => a + treePssMb(p), 0);
   const serverMb = pssOfMb(process.pid);
   await crowd.end();
   await sleep(1000);
-  return { ...result, pssMb, serverMb, pictures };
+  return { ...result, pssMb, serverMb, pictures, byType: types };
 }
 
-function stepRow(v: Variant, n: number, r: VitrineStep, raw: (LoadResult & { pssMb: number }) | undefined, retried: Error | null): void {
+/** `type ms/s, …` per session from CPU seconds by process type. */
+const perType = (t: Record<string, number>, seconds: number, n: number) =>
+  Object.entries(t)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${round((v * 1000) / seconds / n, 1)}`)
+    .join(', ');
+
+function stepRow(v: Variant, n: number, r: VitrineStep, raw: (LoadResult & { pssMb: number; byType: Record<string, number> }) | undefined, retried: Error | null): void {
   const a = r.agentLatencies!;
   const lag = r.latencies.flatMap((c, i) => (c !== null && a[i] !== null && a[i] !== undefined ? [a[i]! - c] : []));
   const pics = r.pictures.shared + r.pictures.customer + r.pictures.staff;
@@ -101,8 +122,10 @@ function stepRow(v: Variant, n: number, r: VitrineStep, raw: (LoadResult & { pss
       `p50 ${round(p50(r.latencies))} / ${round(p50(a))} / raw ${raw ? round(p50(raw.latencies)) : '-'}`,
       `lag p50/p95 ${round(percentile(lag, 50))}/${round(percentile(lag, 95))}`,
       `cores ${cores} (raw ${rawCores})`,
+      `browser ms/s per session by process ${perType(r.byType, r.seconds, n)} (raw ${raw ? perType(raw.byType, raw.seconds, n) : '-'})`,
       `browser CPU ms per picture, idle ticks included, ${round((r.cpu.browser * 1000) / Math.max(1, pics), 0)} (raw per frame ${raw ? round((raw.cpu.browser * 1000) / Math.max(1, raw.frames), 0) : '-'})`,
       `pictures/s per session ${round(pics / r.seconds / n, 1)} (${round((100 * r.pictures.shared) / Math.max(1, pics), 0)}% shared, ${r.pictures.withheld} withheld; raw ${raw ? round(raw.frames / raw.seconds / n, 1) : '-'})`,
+      `captures/s per session ${round(r.pictures.captures / r.seconds / n, 2)}, picture-less frames ${round(r.pictures.blank / r.seconds / n, 1)}`,
       `Mbit/s ${mbit(r.bytes, r.seconds)} / ${mbit(r.agentBytes ?? [], r.seconds)} (raw ${raw ? mbit(raw.bytes, raw.seconds) : '-'})`,
       `PSS/session ${round(r.pssMb / n)} MB (raw ${raw ? round(raw.pssMb / n) : '-'})`,
       ...(retried ? ['second try (see the failed row above)'] : []),
@@ -130,7 +153,7 @@ export async function loadSection(b: Bench): Promise<void> {
   for (const n of COUNTS) {
     if (rawDone && variants.every((v) => v.done)) break;
     tried.push(n);
-    let raw: (LoadResult & { pssMb: number }) | undefined;
+    let raw: (LoadResult & { pssMb: number; byType: Record<string, number> }) | undefined;
     if (!rawDone) {
       raw = await b.raw.load(`${b.site.url}/form`, n, ACTIONS);
       if (p95(raw.latencies) <= BOUND_MS) bestRaw = n;

@@ -5,7 +5,7 @@
 import type { CDPSession, Page } from 'puppeteer-core';
 import { launchBrowser, type LaunchedBrowser } from '../server/browser/launch.ts';
 import { flagIsBlue, probeStats, sleep } from './measure.ts';
-import { treeCpu, treePssMb } from '../harness/processes.ts';
+import { treeCpu, treeCpuByType, treePssMb } from '../harness/processes.ts';
 import { FLAG } from './pages.ts';
 import { formAction, TRIAL_TIMEOUT_MS, type LoadResult } from './workload.ts';
 
@@ -56,7 +56,7 @@ export class RawCdp {
    * The form workload on `n` pages at once, the same schedule as bench/load-worker.ts runs
    * against Vitrine: an action a second per page, staggered, timed to the first frame showing it.
    */
-  async load(url: string, n: number, actions: number, capture?: { quality: number; maxWidth: number; maxHeight: number }): Promise<LoadResult & { pssMb: number }> {
+  async load(url: string, n: number, actions: number, capture?: { quality: number; maxWidth: number; maxHeight: number }): Promise<LoadResult & { pssMb: number; byType: Record<string, number> }> {
     const pages: RawPage[] = [];
     for (let i = 0; i < n; i++) pages.push(await this.open(url, { keep: false, focused: true, capture }));
     await sleep(500);
@@ -71,6 +71,7 @@ export class RawCdp {
     });
     const latencies: (number | null)[] = [];
     const cpu0 = this.pids().reduce((a, pid) => a + treeCpu(pid), 0);
+    const types0 = treeCpuByType(this.pids()[0] ?? 0);
     const t0 = performance.now();
     await Promise.all(
       pages.map(async (p, s) => {
@@ -85,8 +86,10 @@ export class RawCdp {
     const seconds = (performance.now() - t0) / 1000;
     const browserCpu = this.pids().reduce((a, pid) => a + treeCpu(pid), 0) - cpu0;
     const pssMb = this.pids().reduce((a, pid) => a + treePssMb(pid), 0);
+    const byType = treeCpuByType(this.pids()[0] ?? 0);
+    for (const k of Object.keys(byType)) byType[k]! -= types0[k] ?? 0;
     for (const p of pages) await p.close().catch(() => undefined);
-    return { latencies, bytes, seconds, frames, probes: probeStats.probes - probes0.probes, fullDecodes: probeStats.fullDecodes - probes0.fullDecodes, cpu: { browser: browserCpu }, pssMb };
+    return { latencies, bytes, seconds, frames, probes: probeStats.probes - probes0.probes, fullDecodes: probeStats.fullDecodes - probes0.fullDecodes, cpu: { browser: browserCpu }, pssMb, byType };
   }
 
   #trial(p: RawPage, s: number, i: number, count: (d: Buffer) => void): Promise<number | null> {

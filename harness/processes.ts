@@ -90,3 +90,21 @@ export function ownTreeCpu(): number {
   };
   return [process.pid, ...descendants(process.pid)].reduce((a, p) => a + withChildren(p), 0);
 }
+
+/**
+ * CPU seconds used so far by a browser's process tree, by Chromium process type (`--type=` of
+ * each command line; the browser process itself has none): where a session's cost goes.
+ */
+export function treeCpuByType(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of [pid, ...descendants(pid)]) {
+    let type: string;
+    try {
+      type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '))?.[1] ?? 'browser';
+    } catch {
+      continue; // the process ended while we looked
+    }
+    out[type] = (out[type] ?? 0) + cpuOf(p);
+  }
+  return out;
+}

@@ -78,6 +78,9 @@ export interface CaptureStats {
   staffFrames: number;
   sharedFrames: number;
   staffWithheld: number;
+  /** Begin-frames asked for: with a picture (each a capture, sent or not), and without. */
+  captures: number;
+  blankFrames: number;
 }
 
 /** One element on a guarded action's path, as the browser sees it (server/browser/guard-check.ts). */

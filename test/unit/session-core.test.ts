@@ -106,6 +106,27 @@ describe('session core (fakes)', () => {
       expect(c.session.state).to.equal('live');
     });
 
+    it('asks for one picture per burst of input, once its last input is applied, and one per input that comes alone', async () => {
+      const c = await live();
+      const up = { ...click, action: 'up' } as const;
+      // A click's press and release arrive together: both are replayed, in order, then one picture.
+      await Promise.all([c.session.handle(c.customer.p, { type: 'input', input: click }), c.session.handle(c.customer.p, { type: 'input', input: up })]);
+      expect(c.page.inputs).to.deep.equal([click, up]);
+      expect(c.page.inputsApplied).to.equal(1);
+      // Inputs that come one after another each get their own.
+      await c.session.handle(c.customer.p, { type: 'input', input: { kind: 'text', text: 'a' } });
+      await c.session.handle(c.customer.p, { type: 'input', input: { kind: 'text', text: 'b' } });
+      expect(c.page.inputsApplied).to.equal(3);
+      // A refused input in a burst does not lose the picture the others asked for.
+      c.page.focusMasked = true;
+      await Promise.all([c.session.handle(c.customer.p, { type: 'input', input: { kind: 'text', text: 'c' } }), c.session.handle(c.customer.p, { type: 'input', input: { ...click, x: 5000 } })]);
+      expect(c.customer.socket.last('error')?.code).to.equal('OUT_OF_VIEWPORT');
+      expect(c.page.inputsApplied).to.equal(4);
+      // Pointer moves ask for none (the loop's damage flag shows hover effects).
+      await c.session.handle(c.customer.p, { type: 'input', input: { kind: 'pointer', action: 'move', x: 20, y: 20, button: 'none', clickCount: 0 } });
+      expect(c.page.inputsApplied).to.equal(4);
+    });
+
     it('applies agent input only with control, and never into a masked field', async () => {
       const c = await live();
       await c.session.handle(c.agent.p, { type: 'input', input: click });

@@ -258,6 +258,78 @@ describe('capture loop (fake page and gate)', function () {
     });
   }
 
+  for (const masked of [false, true]) {
+    it(`takes no second picture for a nudge that came before a capture was asked for, nor for an input in flight (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
+      const page = new FakePage();
+      const got: Got[] = [];
+      const loop = new CaptureLoop(
+        page.cdp,
+        fakeGate(page, () => ({ changed: false, masked })),
+        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
+        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
+      );
+      loop.start();
+      try {
+        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        // An input in flight ticks at the active pace, and takes no picture while nothing changed.
+        let apply!: () => void;
+        const input = loop.during(new Promise<void>((r) => (apply = r)));
+        const before = page.pictures;
+        const blanks = page.log.length;
+        await until('active ticks during the input', () => page.log.length >= blanks + 3, 5000, 1);
+        expect(page.pictures, 'pictures while the input was in flight').to.equal(before);
+        // The input changes the page; its doorbell rings before the input's own capture is asked for.
+        page.content = 2;
+        page.damage = true;
+        apply();
+        await input;
+        loop.nudge();
+        loop.kick();
+        await until('the input shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
+        const after = page.log.length;
+        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        expect(page.pictures - before, 'pictures for the input and its doorbell').to.equal(masked ? 2 : 1);
+      } finally {
+        await loop.close();
+      }
+    });
+  }
+
+  for (const kick of [true, false]) {
+    it(`shows a change seen while an input is in flight once, when the input is done (${kick ? 'its kick' : 'no kick: a pointer move'})`, async function () {
+      const page = new FakePage();
+      const got: Got[] = [];
+      const loop = new CaptureLoop(
+        page.cdp,
+        fakeGate(page, () => ({ changed: false, masked: false })),
+        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
+        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
+      );
+      loop.start();
+      try {
+        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        let apply!: () => void;
+        const input = loop.during(new Promise<void>((r) => (apply = r)));
+        const before = page.pictures;
+        // The input's effect paints while its dispatch has not returned yet (a loaded browser).
+        page.content = 2;
+        page.damage = true;
+        const blanks = page.log.length;
+        await until('a tick that saw the change', () => page.log.length > blanks && !page.damage, 2000, 1);
+        expect(page.pictures, 'pictures while the input was in flight').to.equal(before);
+        apply();
+        await input;
+        if (kick) loop.kick();
+        await until('the change shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
+        const after = page.log.length;
+        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        expect(page.pictures - before, 'pictures for the input').to.equal(1);
+      } finally {
+        await loop.close();
+      }
+    });
+  }
+
   it('goes straight to the pictures on a kick (an input applied): no picture-less frame first', async function () {
     const page = new FakePage();
     const loop = new CaptureLoop(

@@ -13,7 +13,7 @@ export class FakePage implements SessionPage {
   viewport: Viewport;
   touchEmulated = false;
   focus: FocusMessage = { type: 'focus', editable: false };
-  readonly captureStats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0 };
+  readonly captureStats: CaptureStats = { ticks: 0, idleTicks: 0, customerFrames: 0, staffFrames: 0, sharedFrames: 0, staffWithheld: 0, captures: 0, blankFrames: 0 };
   /** Set by the factory: the session's side of the page's reports. */
   events: PageEvents | null = null;
   /** Why the redaction gate is closed, or null when it is open. */
