@@ -100,8 +100,17 @@ export class CaptureLoop {
   #closed = false;
   #running: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  /** Something happened (input, a document rang): tick now rather than at the next period. */
-  #kicked = false;
+  /**
+   * An input was applied (or a picture is needed now): tick at once and capture, per audience.
+   * A tick takes the kicks there are when it starts; a kick that comes during a tick is covered
+   * by a capture of that tick asked for after it (the kick's cause is older than the kick), else
+   * it waits for the next tick (measured before: an input applied while a tick was under way got
+   * that tick's picture and then one more, identical, of its own).
+   */
+  readonly #kickedFor = { customer: false, staff: false };
+  get #kicked(): boolean {
+    return this.#kickedFor.customer || this.#kickedFor.staff;
+  }
   /** Deliver a fresh frame to both audiences at the next tick, changed or not. */
   #refresh = true;
   /** Staff missed the latest change (withheld, or not watching then): capture for them when possible. */
@@ -129,7 +138,7 @@ export class CaptureLoop {
 
   /** Input was applied (or a frame is needed now): capture at once. */
   kick(): void {
-    this.#kicked = true;
+    this.#kickedFor.customer = this.#kickedFor.staff = true;
     this.#wake?.();
   }
 
@@ -284,13 +293,17 @@ export class CaptureLoop {
   async #beginFrame(quality: number | null, covers?: Audience | 'both'): Promise<BeginFrameResult> {
     // Waiters want a drawn picture: Chromium still drops input aimed at a new document after a
     // picture-less frame (measured), not after one with a picture.
-    const waiting = quality === null ? [] : this.#frameWaiters.splice(0);
+    // Taken when the picture is asked for, as the kicks it covers are (a waiter kicks).
+    let waiting: (() => void)[] = [];
     const seq = quality === null ? 0 : ++this.#asked;
     try {
       const r = (await this.#opts.turn(() => {
+        if (quality !== null) waiting = this.#frameWaiters.splice(0);
         // Asked for now: it draws whatever was announced before this moment.
         if (covers === 'both' || covers === 'customer') this.#nudged.customer = false;
         if (covers === 'both' || covers === 'staff') this.#nudged.staff = false;
+        if (covers === 'both' || covers === 'customer') this.#kickedFor.customer = false;
+        if (covers === 'both' || covers === 'staff') this.#kickedFor.staff = false;
         this.stats[quality === null ? 'blankFrames' : 'captures']++;
         return this.#cdp.send('HeadlessExperimental.beginFrame', {
           interval: this.#opts.intervalMs,
@@ -339,8 +352,8 @@ export class CaptureLoop {
   /** Returns whether the tick captured anything. */
   async #tick(): Promise<boolean> {
     this.stats.ticks++;
-    const kicked = this.#kicked;
-    this.#kicked = false;
+    const kickedFor = { ...this.#kickedFor };
+    this.#kickedFor.customer = this.#kickedFor.staff = false;
     const want = this.#opts.wants();
     // A nudge is for those watching now: whoever joins later gets a fresh picture anyway.
     if (!want.customer) this.#nudged.customer = false;
@@ -348,6 +361,7 @@ export class CaptureLoop {
     const nudgedCustomer = this.#nudged.customer;
     const nudgedStaff = this.#nudged.staff;
     const nudged = nudgedCustomer || nudgedStaff;
+    const kicked = (want.customer && kickedFor.customer) || (want.staff && kickedFor.staff);
     if (!want.customer && !want.staff) {
       // Nobody may see the page: it still runs (timers, animation frames, loading), unseen.
       const r = await this.#begin(null);

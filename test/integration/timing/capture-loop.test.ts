@@ -295,6 +295,46 @@ describe('capture loop (fake page and gate)', function () {
     });
   }
 
+  for (const masked of [false, true]) {
+    it(`takes no second picture for an input applied while a tick is under way, once a capture asked for after it shows it (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
+      const page = new FakePage();
+      const got: Got[] = [];
+      let inputNow = false;
+      // eslint-disable-next-line prefer-const -- the probe closes over it before it is made
+      let loop: CaptureLoop;
+      const probe = (): ProbeResult => {
+        if (inputNow) {
+          // The input's dispatch returns, and its kick comes, while this tick probes the page.
+          inputNow = false;
+          page.content = 2;
+          loop.kick();
+          return { changed: true, masked };
+        }
+        return { changed: false, masked };
+      };
+      loop = new CaptureLoop(
+        page.cdp,
+        fakeGate(page, probe),
+        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
+        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
+      );
+      loop.start();
+      try {
+        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        const before = page.pictures;
+        // The next tick finds damage (the input's effect painting) and probes.
+        page.damage = true;
+        inputNow = true;
+        await until('the input shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
+        const after = page.log.length;
+        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        expect(page.pictures - before, 'pictures for the input').to.equal(masked ? 2 : 1);
+      } finally {
+        await loop.close();
+      }
+    });
+  }
+
   for (const kick of [true, false]) {
     it(`shows a change seen while an input is in flight once, when the input is done (${kick ? 'its kick' : 'no kick: a pointer move'})`, async function () {
       const page = new FakePage();
