@@ -300,7 +300,6 @@ describe('capture loop (fake page and gate)', function () {
       const page = new FakePage();
       const got: Got[] = [];
       let inputNow = false;
-      // eslint-disable-next-line prefer-const -- the probe closes over it before it is made
       let loop: CaptureLoop;
       const probe = (): ProbeResult => {
         if (inputNow) {
