@@ -183,6 +183,15 @@ export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
 export type Input = z.infer<typeof InputSchema>;
 export type KeyInput = z.infer<typeof KeyInputSchema>;
+
+/**
+ * Whether an input, once applied, asks the capture loop for a picture at once. A pointer move
+ * does not: moves come in streams, Chromium draws them with the next frame, and the loop's
+ * damage flag shows what they change (hover effects, a drag) at its active pace.
+ */
+export function inputAsksForPicture(i: Input): boolean {
+  return i.kind !== 'pointer' || i.action !== 'move';
+}
 export type Modifiers = z.infer<typeof ModifiersSchema>;
 
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ClientMessageSchema.options.map((o) => o.shape.type.value);

@@ -164,17 +164,20 @@ export class CaptureLoop {
    * delivers continuous input (mouse and touch moves, wheel) aligned to the page's next main
    * frame, and under begin-frame control nothing draws unless this loop asks, so a still page
    * slowed to its idle period would hold the input (and every input queued behind it) that long.
+   * `kicks`: a kick follows once the input is applied (every input but a pointer move).
    */
-  async during<T>(work: Promise<T>): Promise<T> {
-    if (this.#inFlight++ === 0) this.#inFlightSince = Date.now();
+  async during<T>(work: Promise<T>, kicks = true): Promise<T> {
+    this.#inFlight++;
+    if (kicks && this.#kickingInFlight++ === 0) this.#kickingSince = Date.now();
     // The active pace, not a capture: the input's own capture follows its kick.
     this.#wake?.();
     try {
       return await work;
     } finally {
-      if (--this.#inFlight === 0 && this.#deferred) {
-        // A change seen while the input was in flight, and no kick to show it (a pointer move):
-        // a picture at the next active tick.
+      this.#inFlight--;
+      if (kicks && --this.#kickingInFlight === 0 && this.#deferred) {
+        // Owed whatever follows: the input's kick normally comes at once and the same tick
+        // serves both; an input that failed sends none.
         this.#deferred = false;
         this.#pending = true;
         this.#wake?.();
@@ -183,7 +186,9 @@ export class CaptureLoop {
   }
 
   #inFlight = 0;
-  #inFlightSince = 0;
+  /** Inputs in flight whose kick will follow, and since when there have been any. */
+  #kickingInFlight = 0;
+  #kickingSince = 0;
   /** A tick saw a change while an input was in flight and left the picture to the input's end. */
   #deferred = false;
   /** A picture for both audiences is owed at the next tick (a change seen and deferred). */
@@ -193,12 +198,14 @@ export class CaptureLoop {
    * Whether a tick that found a change leaves its picture to the input in flight: the input's
    * kick, once its dispatch returns, takes a picture that shows the change as well, and a
    * picture taken now would be taken again (measured on the benchmark's form: 1.9 captures a
-   * second per session for one picture sent). Not for long: input that keeps coming (a drag)
-   * gets a picture at the active pace, and input in flight for longer than DEFER_MS (a loaded
-   * browser) is not waited for.
+   * second per session for one picture sent). Only for input that kicks: pointer moves, which
+   * come in streams and never kick, are shown as the damage flag sees them (a drag would
+   * otherwise show nothing until it stops); and not for input in flight longer than DEFER_MS (a
+   * loaded browser). Input that keeps coming and kicks (wheel, keys held) gets a picture at
+   * least every active tick from the input family's burst rule.
    */
   #mayDefer(kicked: boolean): boolean {
-    return !kicked && this.#inFlight > 0 && Date.now() - this.#inFlightSince < DEFER_MS;
+    return !kicked && this.#kickingInFlight > 0 && Date.now() - this.#kickingSince < DEFER_MS;
   }
 
   /** Someone needs a frame now (joined, resumed, consent given). */

@@ -7,7 +7,7 @@
  */
 import type { CDPSession, Page } from 'puppeteer-core';
 import { VitrineError } from '../errors.ts';
-import type { Device, FocusMessage, Input, Viewport } from '../protocol.ts';
+import { inputAsksForPicture, type Device, type FocusMessage, type Input, type Viewport } from '../protocol.ts';
 import { AdaptiveQuality, type AdaptiveOptions } from './adaptive-quality.ts';
 import type { CapturedFrame, CaptureStats, LostReason, PageEvents, PageFiles, PolicyStamp, SessionPage } from '../core/ports.ts';
 import { CaptureLoop, UNRESPONSIVE_MS } from './capture-loop.ts';
@@ -553,7 +553,7 @@ export class CdpSessionPage implements SessionPage {
   /** Replays one input event; coordinates are CSS pixels already checked against the viewport. */
   async input(input: Input): Promise<void> {
     await this.#pageInput.ready();
-    await this.#loop.during(this.#pageInput.dispatch(input));
+    await this.#loop.during(this.#pageInput.dispatch(input), inputAsksForPicture(input));
   }
 
   #guardCheck: GuardCheck | null = null;

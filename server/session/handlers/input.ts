@@ -5,7 +5,7 @@
  */
 import type { ClipboardPolicy, GuardRule } from '../../policy/schema.ts';
 import { VitrineError } from '../../errors.ts';
-import type { Device, Input, ServerMessage, SessionState } from '../../protocol.ts';
+import { inputAsksForPicture, type Device, type Input, type ServerMessage, type SessionState } from '../../protocol.ts';
 import { ClipboardRules } from '../clipboard.ts';
 import type { FrameFanout } from '../frame-fanout.ts';
 import { GuardKeeper, type GuardActor } from '../guards.ts';
@@ -111,7 +111,7 @@ export function inputFamily(ctx: InputContext): InputFamily {
     // dispatch began, and it is still this participant's.
     clipboard.inputFrom(p.id, p.role);
     if (i.kind === 'paste') ctx.events.emit('clipboard.pasted', p, { chars: i.text.length });
-    if (i.kind !== 'pointer' || i.action !== 'move') applied();
+    if (inputAsksForPicture(i)) applied();
   }
 
   let devicePending: Device | null = null;
