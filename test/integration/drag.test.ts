@@ -1,10 +1,11 @@
 /**
- * A drag and a wheel scroll are shown while they happen. Pointer moves come back to back and ask for no picture of
- * their own; each is drawn with the page's next frame, and the capture loop shows what they move
- * at its active pace. A loop that waited for a kick after every input in flight showed nothing of
- * a drag until the button was released (caught in the capture-loop test before it landed); this
- * is the same with real Chromium: a bar follows the pointer, and the customer's frames must show
- * it at many places while the button is still down.
+ * A drag and a wheel scroll are shown while they happen. Pointer moves come back to back and ask
+ * for no picture of their own; each is drawn with the page's next frame, and the capture loop
+ * shows what they move at its active pace. A loop that waited for a kick after every input in
+ * flight showed nothing of a drag until the button was released (caught in the capture-loop test
+ * before it landed); here with real Chromium: a bar follows the pointer and must be seen at many
+ * places while the button is still down, and a page turned by the wheel must be seen at many
+ * scroll positions while the wheel still turns.
  */
 import { expect } from 'chai';
 import { colourAt, decodeJpeg, serveFixtures, sleep, startTestServer, TestClient, type FixtureSite, type TestServer } from '../../harness/harness.ts';
