@@ -120,6 +120,22 @@ interface Got {
   content: number;
 }
 
+/** A started loop over `page`, both audiences watching, ticking every 5 ms; its pictures in `got`. */
+function watchedLoop(page: FakePage, probe: () => ProbeResult): { loop: CaptureLoop; got: Got[] } {
+  const got: Got[] = [];
+  const loop = new CaptureLoop(
+    page.cdp,
+    fakeGate(page, probe),
+    { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
+    { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
+  );
+  loop.start();
+  return { loop, got };
+}
+
+/** Until the loop is still again: its last three begin-frames, after `since`, picture-less. */
+const still = (page: FakePage, since = 0) => until('picture-less ticks', () => page.log.length >= since + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+
 async function run(opts: { probe?: () => ProbeResult; faults?: Faults; wants?: { customer: boolean; staff: boolean }; page?: FakePage; ms?: number }) {
   const page = opts.page ?? new FakePage();
   const got: Got[] = [];
@@ -224,16 +240,9 @@ describe('capture loop (fake page and gate)', function () {
   for (const masked of [false, true]) {
     it(`shows both audiences what painted during a settle frame once a nudge announces it (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
       const page = new FakePage();
-      const got: Got[] = [];
-      const loop = new CaptureLoop(
-        page.cdp,
-        fakeGate(page, () => ({ changed: false, masked })),
-        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
-        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
-      );
-      loop.start();
+      const { loop, got } = watchedLoop(page, () => ({ changed: false, masked }));
       try {
-        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page);
         // The next capture is followed at once by a change (the rest of a document parsed, an
         // image decoded) whose damage the settle frame takes: no begin-frame reports it again.
         const change = () => {
@@ -261,16 +270,9 @@ describe('capture loop (fake page and gate)', function () {
   for (const masked of [false, true]) {
     it(`takes no second picture for a nudge that came before a capture was asked for, nor for an input in flight (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
       const page = new FakePage();
-      const got: Got[] = [];
-      const loop = new CaptureLoop(
-        page.cdp,
-        fakeGate(page, () => ({ changed: false, masked })),
-        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
-        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
-      );
-      loop.start();
+      const { loop, got } = watchedLoop(page, () => ({ changed: false, masked }));
       try {
-        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page);
         // An input in flight ticks at the active pace, and takes no picture while nothing changed.
         let apply!: () => void;
         const input = loop.during(new Promise<void>((r) => (apply = r)));
@@ -287,7 +289,7 @@ describe('capture loop (fake page and gate)', function () {
         loop.kick();
         await until('the input shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
         const after = page.log.length;
-        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page, after);
         expect(page.pictures - before, 'pictures for the input and its doorbell').to.equal(masked ? 2 : 1);
       } finally {
         await loop.close();
@@ -298,9 +300,7 @@ describe('capture loop (fake page and gate)', function () {
   for (const masked of [false, true]) {
     it(`takes no second picture for an input applied while a tick is under way, once a capture asked for after it shows it (${masked ? 'masked content in view' : 'nothing masked'})`, async function () {
       const page = new FakePage();
-      const got: Got[] = [];
       let inputNow = false;
-      let loop: CaptureLoop;
       const probe = (): ProbeResult => {
         if (inputNow) {
           // The input's dispatch returns, and its kick comes, while this tick probes the page.
@@ -311,22 +311,17 @@ describe('capture loop (fake page and gate)', function () {
         }
         return { changed: false, masked };
       };
-      loop = new CaptureLoop(
-        page.cdp,
-        fakeGate(page, probe),
-        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
-        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
-      );
-      loop.start();
+      // The probe runs in a tick, after watchedLoop returned.
+      const { loop, got } = watchedLoop(page, probe);
       try {
-        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page);
         const before = page.pictures;
         // The next tick finds damage (the input's effect painting) and probes.
         page.damage = true;
         inputNow = true;
         await until('the input shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
         const after = page.log.length;
-        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page, after);
         expect(page.pictures - before, 'pictures for the input').to.equal(masked ? 2 : 1);
       } finally {
         await loop.close();
@@ -336,13 +331,6 @@ describe('capture loop (fake page and gate)', function () {
 
   it('keeps showing a drag: pointer moves that come back to back, each drawn with the next frame, never wait for a kick', async function () {
     const page = new FakePage();
-    const got: Got[] = [];
-    const loop = new CaptureLoop(
-      page.cdp,
-      fakeGate(page, () => ({ changed: false, masked: false })),
-      { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
-      { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
-    );
     // As Chromium does under begin-frame control: a move's dispatch returns once a frame drew it.
     const send = page.cdp.send.bind(page.cdp) as (method: string, params: { screenshot?: unknown }) => Promise<unknown>;
     let drawn: (() => void)[] = [];
@@ -351,9 +339,9 @@ describe('capture loop (fake page and gate)', function () {
       for (const d of drawn.splice(0)) d();
       return r;
     };
-    loop.start();
+    const { loop, got } = watchedLoop(page, () => ({ changed: false, masked: false }));
     try {
-      await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+      await still(page);
       const before = page.pictures;
       const started = Date.now();
       // One move after another, for 300 ms, each moving what the page shows.
@@ -374,16 +362,9 @@ describe('capture loop (fake page and gate)', function () {
   for (const kick of [true, false]) {
     it(`shows a change seen while an input is in flight once, when the input is done (${kick ? 'its kick' : 'no kick: the input failed'})`, async function () {
       const page = new FakePage();
-      const got: Got[] = [];
-      const loop = new CaptureLoop(
-        page.cdp,
-        fakeGate(page, () => ({ changed: false, masked: false })),
-        { frame: (f: CapturedFrame, to) => got.push({ to, ...JSON.parse(f.jpeg.toString()) }), withheld: () => undefined },
-        { viewport: { width: 1280, height: 720 }, quality: 70, intervalMs: 5, idleIntervalMs: 5, wants: () => ({ customer: true, staff: true }) },
-      );
-      loop.start();
+      const { loop, got } = watchedLoop(page, () => ({ changed: false, masked: false }));
       try {
-        await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page);
         let apply!: () => void;
         const input = loop.during(new Promise<void>((r) => (apply = r)));
         const before = page.pictures;
@@ -398,7 +379,7 @@ describe('capture loop (fake page and gate)', function () {
         if (kick) loop.kick();
         await until('the change shown to both', () => got.some((g) => g.content === 2 && g.to === 'customer') && got.some((g) => g.content === 2 && g.to === 'staff'), 2000, 1);
         const after = page.log.length;
-        await until('picture-less ticks again', () => page.log.length >= after + 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+        await still(page, after);
         expect(page.pictures - before, 'pictures for the input').to.equal(1);
       } finally {
         await loop.close();
@@ -422,7 +403,7 @@ describe('capture loop (fake page and gate)', function () {
     );
     loop.start();
     try {
-      await until('picture-less ticks', () => page.log.length >= 3 && page.log.slice(-3).every((l) => l === 'none'), 5000, 1);
+      await still(page);
       const before = page.log.length;
       expect(page.log.slice(-3), 'still: picture-less ticks only').to.deep.equal(['none', 'none', 'none']);
       loop.kick();
