@@ -6,7 +6,7 @@
  * looked at afresh every 3 s), and nobody watching (waiting for consent).
  */
 import { round, sleep } from './measure.ts';
-import { cpuOf, descendants, processes, pssOfMb, treeCpu, treePssMb } from '../harness/processes.ts';
+import { cpuOf, pssOfMb, treeByType, treeCpu, treePssMb } from '../harness/processes.ts';
 import { Crowd } from './crowd.ts';
 import { quick, row, server, type Bench } from './common.ts';
 import type { TestServer } from '../harness/harness.ts';
@@ -21,13 +21,7 @@ const SETTLE_MS = quick ? 3000 : 5000;
 
 /** PSS (MB) of a browser's processes by Chromium process type. */
 function pssByType(pid: number): Record<string, number> {
-  const all = processes();
-  const out: Record<string, number> = {};
-  for (const p of [pid, ...descendants(pid)]) {
-    const t = p === pid ? 'browser' : (/--type=([a-z-]+)/.exec(all.find((q) => q.pid === p)?.cmd ?? '')?.[1] ?? 'other');
-    out[t] = round((out[t] ?? 0) + pssOfMb(p), 0);
-  }
-  return out;
+  return Object.fromEntries(Object.entries(treeByType(pid, pssOfMb)).map(([k, v]) => [k, round(v, 0)]));
 }
 
 interface IdleResult {

@@ -92,10 +92,10 @@ export function ownTreeCpu(): number {
 }
 
 /**
- * CPU seconds used so far by a browser's process tree, by Chromium process type (`--type=` of
- * each command line; the browser process itself has none): where a session's cost goes.
+ * A measure of a browser's process tree, summed by Chromium process type (`--type=` of each
+ * command line; the browser process itself has none): where a session's cost goes.
  */
-export function treeCpuByType(pid: number): Record<string, number> {
+export function treeByType(pid: number, measure: (pid: number) => number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of [pid, ...descendants(pid)]) {
     let type: string;
@@ -104,7 +104,10 @@ export function treeCpuByType(pid: number): Record<string, number> {
     } catch {
       continue; // the process ended while we looked
     }
-    out[type] = (out[type] ?? 0) + cpuOf(p);
+    out[type] = (out[type] ?? 0) + measure(p);
   }
   return out;
 }
+
+/** CPU seconds used so far by a browser's process tree, by process type. */
+export const treeCpuByType = (pid: number): Record<string, number> => treeByType(pid, cpuOf);
