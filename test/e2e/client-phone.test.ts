@@ -284,7 +284,12 @@ describe('a customer on a phone', function () {
     customer.input({ kind: 'touch', action: 'start', points: [{ x: 100, y: 100, id: 0 }] });
     expect((await customer.message('error', (m) => m.ref === 'input')).code).to.equal('FORBIDDEN');
     customer.send({ type: 'device', device: { width: 390, height: 700, dpr: 3, touch: true, mobile: true } });
-    await until('emulated as a phone', () => server.vitrine.registry.get(desk.body.id)!.viewport.width === 390);
+    // The new size applies first (pictures and the viewport check follow it at once), touch a
+    // moment later: a touch sent in between is refused as on a desktop page.
+    await until('emulated as a phone, touch included', () => {
+      const s = server.vitrine.registry.get(desk.body.id)!;
+      return s.viewport.width === 390 && s.page.touchEmulated;
+    });
     customer.input({ kind: 'touch', action: 'start', points: [{ x: 500, y: 100, id: 0 }] });
     expect((await customer.next('error', (m) => m.ref === 'input')).code).to.equal('OUT_OF_VIEWPORT');
     await customer.close();
