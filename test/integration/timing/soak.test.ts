@@ -3,7 +3,7 @@
  * one is `npm run soak`). Memory stays bounded, nobody stalls, nobody misses a frame.
  */
 import { expect } from 'chai';
-import { soak } from '../../harness/soak.ts';
+import { soak } from '../../../harness/soak.ts';
 
 describe('soak', function () {
   this.timeout(240_000);
