@@ -52,8 +52,9 @@ describe('egress guard', function () {
   after(async function () {
     await server?.close();
     await site?.close();
-    canary?.closeAllConnections();
-    await new Promise((r) => canary?.close(r));
+    if (!canary) return; // `before` failed before it listened: a close never called back would hold the hook
+    canary.closeAllConnections();
+    await new Promise((r) => canary.close(r));
   });
 
   it('lets nothing from a page reach a forbidden address: images, frames, styles, fetch, WebSocket, beacons, redirects', async function () {
