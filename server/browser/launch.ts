@@ -8,10 +8,12 @@ import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Writable } from 'node:stream';
 import puppeteer, { type Browser, type BrowserContext, type CDPSession, type Page } from 'puppeteer-core';
 import type { Viewport } from '../protocol.ts';
 import { BEGIN_FRAME_ARGS, chromiumArgs } from './chromium-args.ts';
 import { findBrowser, type FoundBrowser } from './find-browser.ts';
+import { coalescePipeWrites } from './pipe-writes.ts';
 import { browserEnv, resolveSandbox, SWITCHER_PROGRAM_ENV, userWrapper, type BrowserSandbox } from './sandbox.ts';
 
 const execFileP = promisify(execFile);
@@ -182,6 +184,8 @@ export async function launchBrowser(opts: LaunchOptions): Promise<LaunchedBrowse
     await cleanup();
     throw e;
   }
+  const cdpPipe = browser.process()?.stdio[3];
+  if (cdpPipe && 'write' in cdpPipe) coalescePipeWrites(cdpPipe as Writable);
   let closed = false;
   return {
     browser,
